@@ -1,0 +1,92 @@
+package bp.cli;
+
+import bp.nn.Activation;
+import bp.nn.GradientCheck;
+import bp.nn.Initializer;
+import bp.nn.Loss;
+import bp.nn.Network;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.PrintWriter;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+@Command(name = "gradcheck", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Checks backpropagation against central finite differences on random data.",
+                "Prints the largest component error of the double-precision reference against finite differences "
+                        + "(must be < 1e-6) and of the float32 engine against the reference (must be < 1e-3); "
+                        + "exits 1 when either is exceeded."},
+        footer = {"", "Example:", "  bp gradcheck --layers 4,6,5,3 --activation tanh --output softmax --loss ce"})
+final class GradcheckCommand implements Callable<Integer> {
+
+    static final double REFERENCE_TOLERANCE = 1e-6;
+    static final double ENGINE_TOLERANCE = 1e-3;
+
+    @Option(names = "--layers", defaultValue = "4,6,5,3", description = "Layer widths (default: ${DEFAULT-VALUE}).")
+    String layers;
+
+    @Option(names = "--activation", defaultValue = "tanh", description = "Hidden activation (default: ${DEFAULT-VALUE}).")
+    String activation;
+
+    @Option(names = "--output", defaultValue = "softmax", description = "Output activation (default: ${DEFAULT-VALUE}).")
+    String output;
+
+    @Option(names = "--loss", description = "ce, sse or mse (default: ce after softmax, else mse).")
+    String loss;
+
+    @Option(names = "--samples", defaultValue = "5", description = "Random samples in the batch (default: ${DEFAULT-VALUE}).")
+    int samples;
+
+    @Option(names = "--seed", defaultValue = "1", description = "Seed of weights and data (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        if (samples < 1) {
+            throw new Main.UsageError("--samples must be at least 1");
+        }
+        String[] parts = layers.split(",");
+        if (parts.length < 2) {
+            throw new Main.UsageError("--layers " + layers + ": expected at least two widths");
+        }
+        int[] sizes = new int[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            try {
+                sizes[i] = Integer.parseInt(parts[i].trim());
+            } catch (NumberFormatException e) {
+                throw new Main.UsageError("--layers " + layers + ": '" + parts[i] + "' is not a whole number");
+            }
+        }
+        long params = 0;
+        for (int i = 0; i + 1 < sizes.length; i++) {
+            params += (long) sizes[i] * sizes[i + 1] + sizes[i + 1];
+        }
+        if (params > 20_000) {
+            throw new Main.UsageError("--layers " + layers + ": " + params
+                    + " parameters; finite differences cost one pass per parameter, keep it under 20000");
+        }
+        Network.Builder b = Network.builder(sizes[0]).initializer(Initializer.PYTORCH_DEFAULT).seed(seed);
+        for (int l = 1; l < sizes.length; l++) {
+            b.dense(sizes[l], Activation.parse(l == sizes.length - 1 ? output : activation));
+        }
+        if (loss != null) {
+            b.loss(Loss.parse(loss));
+        }
+        Network net = b.build();
+        GradientCheck.Result r = GradientCheck.run(net, samples, seed);
+        boolean ok = r.referenceVsFiniteDifferences() < REFERENCE_TOLERANCE && r.engineVsReference() < ENGINE_TOLERANCE;
+        out.printf(Locale.ROOT, "%s, %d samples%n", net.describe(), samples);
+        out.printf(Locale.ROOT, "reference (double) vs finite differences: max error %.3e (limit %.0e)%n",
+                r.referenceVsFiniteDifferences(), REFERENCE_TOLERANCE);
+        out.printf(Locale.ROOT, "engine (float32) vs reference:            max error %.3e (limit %.0e)%n",
+                r.engineVsReference(), ENGINE_TOLERANCE);
+        out.println(ok ? "gradients OK" : "GRADIENT CHECK FAILED");
+        out.flush();
+        return ok ? 0 : 1;
+    }
+}

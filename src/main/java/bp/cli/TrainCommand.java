@@ -1,0 +1,233 @@
+package bp.cli;
+
+import bp.data.DataSources;
+import bp.data.Dataset;
+import bp.io.ModelFile;
+import bp.kernel.Kernels;
+import bp.nn.Activation;
+import bp.nn.Initializer;
+import bp.nn.Loss;
+import bp.nn.Network;
+import bp.train.EpochStats;
+import bp.train.Trainer;
+import bp.train.TrainingListener;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+@Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Trains a network by mini-batch backpropagation and reports test accuracy after each epoch.",
+                "Losses are means over the batch of the per-sample loss: sse = ½Σ(t−a)², mse = mean of (t−a)², "
+                        + "ce = softmax cross-entropy."},
+        footer = {"", "Examples:",
+                "  bp train                                  # Fashion-MNIST, 784-512-256-10, defaults below",
+                "  bp train --data digits --epochs 30 --save digits.safetensors",
+                "  bp train --train my-train.csv --test my-test.csv --layers 20,64,3 --lr 0.05"})
+final class TrainCommand implements Callable<Integer> {
+
+    static final String DEFAULT_DATA = "fashion-mnist";
+
+    @Mixin
+    DataOptions dataOptions;
+
+    @Option(names = "--layers", paramLabel = "IN,H1,...,OUT",
+            description = "Layer widths, input and output included (default: INPUTS,512,256,CLASSES from the data).")
+    String layers;
+
+    @Option(names = "--activation", defaultValue = "relu", description = "Hidden activation: sigmoid, tanh, relu, "
+            + "identity, softmax (default: ${DEFAULT-VALUE}).")
+    String activation;
+
+    @Option(names = "--output", defaultValue = "softmax", description = "Output activation (default: ${DEFAULT-VALUE}).")
+    String output;
+
+    @Option(names = "--loss", description = "ce, sse or mse (default: ce after softmax, else mse).")
+    String loss;
+
+    @Option(names = "--init", defaultValue = "uniform",
+            description = "Weight initialiser: uniform (PyTorch's nn.Linear default, ±1/√fan_in) or normal:SIGMA "
+                    + "(default: ${DEFAULT-VALUE}).")
+    String init;
+
+    @Option(names = "--epochs", defaultValue = "10", description = "Passes over the training set (default: ${DEFAULT-VALUE}).")
+    int epochs;
+
+    @Option(names = "--batch", defaultValue = "64",
+            description = "Samples per update; 1 = online learning (default: ${DEFAULT-VALUE}).")
+    int batch;
+
+    @Option(names = "--lr", defaultValue = "0.1", description = "Learning rate (default: ${DEFAULT-VALUE}).")
+    double learningRate;
+
+    @Option(names = "--threads", description = "Worker threads (default: all cores). Results do not depend on it.")
+    Integer threads;
+
+    @Option(names = "--shard", defaultValue = "32",
+            description = "Samples per parallel task; part of the result, unlike --threads (default: ${DEFAULT-VALUE}).")
+    int shard;
+
+    @Option(names = "--seed", defaultValue = "1", description = "Seed of initial weights and shuffling (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--save", paramLabel = "FILE", description = "Write the trained model (safetensors) here.")
+    Path save;
+
+    @Option(names = "--quiet", description = "Print only the final result.")
+    boolean quiet;
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        checkSaveTarget();
+        Trainer.Builder settings = Trainer.builder().epochs(epochs).batchSize(batch).learningRate(learningRate)
+                .shardSize(shard).seed(seed);
+        if (threads != null) {
+            settings.threads(threads);
+        }
+        int threadCount = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+        Initializer initializer = Initializer.parse(init);
+        Activation hidden = Activation.parse(activation);
+        Activation outAct = Activation.parse(output);
+        Loss lossFn = loss == null ? null : Loss.parse(loss);
+
+        long loadStart = System.nanoTime();
+        DataSources.TrainTest data = dataOptions.load(DEFAULT_DATA);
+        Dataset train = data.train();
+        Dataset test = data.test();
+        int[] sizes = sizes(train);
+        Network.Builder b = Network.builder(sizes[0]).initializer(initializer).seed(seed);
+        for (int l = 1; l < sizes.length; l++) {
+            b.dense(sizes[l], l == sizes.length - 1 ? outAct : hidden);
+        }
+        if (lossFn != null) {
+            b.loss(lossFn);
+        }
+        Network net = b.build();
+        if (!quiet) {
+            out.printf(Locale.ROOT, "bp: %s on %s (%d train, %d test; loaded in %.1f s)%n", net.describe(),
+                    dataOptions.describe(DEFAULT_DATA), train.size(), test.size(), (System.nanoTime() - loadStart) / 1e9);
+            out.printf(Locale.ROOT, "bp: SGD lr %s, batch %d, %d epochs, seed %d, %d threads, %s kernels%n",
+                    learningRate, batch, epochs, seed, threadCount, Kernels.get().description());
+        }
+        settings.listener(new Progress(out, quiet, epochs));
+        long start = System.nanoTime();
+        List<EpochStats> history = settings.build().fit(net, train, test);
+        double seconds = (System.nanoTime() - start) / 1e9;
+        EpochStats last = history.get(history.size() - 1);
+        out.printf(Locale.ROOT, "test accuracy %.2f%% (loss %.4f) after %d epochs in %.1f s, %.0f samples/s%n",
+                100 * last.testAccuracy(), last.testLoss(), history.size(), seconds,
+                (double) train.size() * history.size() / seconds);
+        if (save != null) {
+            ModelFile.save(net, save, trainingSettings(threadCount));
+            out.println("saved " + save);
+        }
+        out.flush();
+        return 0;
+    }
+
+    /** Fails before training, not after it, when the model could not be written. */
+    private void checkSaveTarget() {
+        if (save == null) {
+            return;
+        }
+        Path dir = save.toAbsolutePath().getParent();
+        if (dir == null || !Files.isDirectory(dir)) {
+            throw new Main.UsageError("--save " + save + ": directory " + dir + " does not exist");
+        }
+        if (Files.isDirectory(save)) {
+            throw new Main.UsageError("--save " + save + ": is a directory, expected a file name");
+        }
+    }
+
+    private int[] sizes(Dataset train) {
+        if (layers == null) {
+            return new int[] {train.featureCount(), 512, 256, train.targetWidth()};
+        }
+        String[] parts = layers.split(",");
+        if (parts.length < 2) {
+            throw new Main.UsageError("--layers " + layers + ": expected at least two widths, e.g. 784,128,10");
+        }
+        int[] sizes = new int[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            try {
+                sizes[i] = Integer.parseInt(parts[i].trim());
+            } catch (NumberFormatException e) {
+                throw new Main.UsageError("--layers " + layers + ": '" + parts[i] + "' is not a whole number");
+            }
+            if (sizes[i] <= 0) {
+                throw new Main.UsageError("--layers " + layers + ": widths must be positive");
+            }
+        }
+        if (sizes[0] != train.featureCount()) {
+            throw new Main.UsageError("--layers " + layers + ": the input width must be " + train.featureCount()
+                    + ", the number of features in " + train.name());
+        }
+        if (sizes[sizes.length - 1] != train.targetWidth()) {
+            throw new Main.UsageError("--layers " + layers + ": the output width must be " + train.targetWidth()
+                    + ", the number of classes in " + train.name());
+        }
+        return sizes;
+    }
+
+    private Map<String, Object> trainingSettings(int threadCount) {
+        Map<String, Object> t = new LinkedHashMap<>();
+        t.put("data", dataOptions.describe(DEFAULT_DATA));
+        t.put("optimizer", "sgd");
+        t.put("learning_rate", learningRate);
+        t.put("batch", batch);
+        t.put("epochs", epochs);
+        t.put("shard", shard);
+        t.put("seed", seed);
+        t.put("init", init);
+        t.put("threads", threadCount);
+        return t;
+    }
+
+    /** Prints one line per epoch, and a live batch counter when stdout is a terminal. */
+    private static final class Progress implements TrainingListener {
+        private final PrintWriter out;
+        private final boolean quiet;
+        private final boolean live = System.console() != null;
+        private final int epochs;
+        private long lastDraw;
+
+        Progress(PrintWriter out, boolean quiet, int epochs) {
+            this.out = out;
+            this.quiet = quiet;
+            this.epochs = epochs;
+        }
+
+        @Override
+        public void onBatchEnd(int epoch, int batch, int batches, double meanLoss) {
+            long now = System.nanoTime();
+            if (!quiet && live && now - lastDraw > 200_000_000L) {
+                lastDraw = now;
+                out.printf(Locale.ROOT, "\repoch %d/%d  batch %d/%d  loss %.4f ", epoch, epochs, batch, batches, meanLoss);
+                out.flush();
+            }
+        }
+
+        @Override
+        public void onEpochEnd(EpochStats s) {
+            if (quiet) {
+                return;
+            }
+            out.printf(Locale.ROOT, "%sepoch %d/%d  train loss %.4f acc %.2f%%  test loss %.4f acc %.2f%%  %.1f s  %.0f samples/s%n",
+                    live ? "\r" : "", s.epoch(), epochs, s.trainLoss(), 100 * s.trainAccuracy(), s.testLoss(),
+                    100 * s.testAccuracy(), s.seconds(), s.samplesPerSecond());
+            out.flush();
+        }
+    }
+}

@@ -1,0 +1,122 @@
+package bp.data;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.SplittableRandom;
+
+/**
+ * Resolves what a user names with {@code --data}: a bundled set ({@code fashion-mnist},
+ * {@code digits}), a directory of MNIST-style IDX files, or a CSV file; and explicit
+ * {@code --train/--test} files.
+ */
+public final class DataSources {
+
+    /** Seed of the fixed 80:20 split of sets that ship without a test part. */
+    private static final long SPLIT_SEED = 20_240_601L;
+
+    /** A training set and the test set it is judged on. */
+    public record TrainTest(Dataset train, Dataset test) {
+    }
+
+    private DataSources() {
+    }
+
+    /**
+     * The directory of the bundled data: the system property {@code bp.data.dir}, else the
+     * environment variable {@code BP_DATA}, else {@code ./data}.
+     */
+    public static Path dataDir() {
+        String dir = System.getProperty("bp.data.dir");
+        if (dir == null || dir.isBlank()) {
+            dir = System.getenv("BP_DATA");
+        }
+        return Path.of(dir == null || dir.isBlank() ? "data" : dir);
+    }
+
+    /** Loads a named or located data set; see the class comment. */
+    public static TrainTest load(String data) {
+        return switch (data) {
+            case "fashion-mnist" -> idxDirectory(dataDir().resolve("fashion-mnist"));
+            case "digits" -> digits();
+            default -> {
+                Path p = Path.of(data);
+                if (Files.isDirectory(p)) {
+                    yield idxDirectory(p);
+                }
+                if (!Files.exists(p)) {
+                    throw new DataException(data + ": no such file or directory, and not a bundled data set "
+                            + "(fashion-mnist, digits)");
+                }
+                yield split(Csv.readClassification(p, -1));
+            }
+        };
+    }
+
+    /** The 8×8 digits (1797 samples, 64 features scaled to [0, 1], 10 classes), split 80:20 with a fixed seed. */
+    public static TrainTest digits() {
+        Path file = dataDir().resolve("digits").resolve("digits.csv.gz");
+        return split(Csv.readClassification(file, -1).scaleFeatures(1f / 16f));
+    }
+
+    /** Explicit training and test files: IDX image files (with labels beside them) or CSV files. */
+    public static TrainTest files(Path train, Path test) {
+        if (isCsv(train)) {
+            return new TrainTest(Csv.readClassification(train, -1), Csv.readClassification(test, -1));
+        }
+        Path trainLabels = labelsFor(train);
+        Path testLabels = labelsFor(test);
+        int classes = Math.max(Idx.classCount(trainLabels), Idx.classCount(testLabels));
+        return new TrainTest(Idx.read(train, trainLabels, classes), Idx.read(test, testLabels, classes));
+    }
+
+    /**
+     * One labelled file: IDX images (labels beside them) or CSV, read as {@code classes} classes
+     * (e.g. a model's output count).
+     */
+    public static Dataset file(Path file, int classes) {
+        if (isCsv(file)) {
+            Dataset d = Csv.readClassification(file, -1);
+            if (d.classCount() > classes) {
+                throw new DataException(file + ": labels go up to " + (d.classCount() - 1) + ", but there are only "
+                        + classes + " classes (0.." + (classes - 1) + ")");
+            }
+            return d.classCount() == classes ? d : d.withClassCount(classes);
+        }
+        return Idx.read(file, labelsFor(file), classes);
+    }
+
+    private static boolean isCsv(Path p) {
+        String n = p.getFileName().toString().toLowerCase(java.util.Locale.ROOT);
+        return n.endsWith(".csv") || n.endsWith(".csv.gz");
+    }
+
+    /** The label file beside an image file: {@code X-images-idx3-ubyte[.gz]} → {@code X-labels-idx1-ubyte[.gz]}. */
+    static Path labelsFor(Path images) {
+        String name = images.getFileName().toString();
+        if (!name.contains("images-idx3")) {
+            throw new DataException(images + ": expected an IDX image file named like train-images-idx3-ubyte[.gz] "
+                    + "(its labels are found beside it), or a .csv file");
+        }
+        return images.resolveSibling(name.replace("images-idx3", "labels-idx1"));
+    }
+
+    /** A directory with {@code train-images-idx3-ubyte[.gz]}, {@code t10k-images-idx3-ubyte[.gz]} and their labels. */
+    public static TrainTest idxDirectory(Path dir) {
+        return files(find(dir, "train-images-idx3-ubyte"), find(dir, "t10k-images-idx3-ubyte"));
+    }
+
+    private static Path find(Path dir, String base) {
+        for (String suffix : new String[] {".gz", ""}) {
+            Path p = dir.resolve(base + suffix);
+            if (Files.exists(p)) {
+                return p;
+            }
+        }
+        throw new DataException(dir + ": expected " + base + ".gz (or " + base + ") in this directory");
+    }
+
+    private static TrainTest split(Dataset all) {
+        Dataset[] parts = all.split(0.8, new SplittableRandom(SPLIT_SEED));
+        return new TrainTest(parts[0], parts[1]);
+    }
+}

@@ -1,0 +1,173 @@
+package bp.data;
+
+import java.util.Arrays;
+import java.util.random.RandomGenerator;
+
+/**
+ * Samples in memory: dense float features ({@code size × features}, row-major), float targets
+ * ({@code size × targetWidth}) and, for classification, the class label of each sample (the
+ * targets are then its one-hot encoding).
+ */
+public final class Dataset {
+
+    private final String name;
+    private final float[] features;
+    private final int featureCount;
+    private final float[] targets;
+    private final int targetWidth;
+    private final int[] labels;
+    private final int size;
+
+    private Dataset(String name, float[] features, int featureCount, float[] targets, int targetWidth, int[] labels) {
+        if (featureCount <= 0 || targetWidth <= 0) {
+            throw new IllegalArgumentException(name + ": features and targets need a positive width");
+        }
+        if (features.length % featureCount != 0 || targets.length / targetWidth != features.length / featureCount
+                || targets.length % targetWidth != 0) {
+            throw new IllegalArgumentException(name + ": " + features.length + " feature values and "
+                    + targets.length + " target values do not make whole rows of " + featureCount + " and "
+                    + targetWidth);
+        }
+        this.name = name;
+        this.features = features;
+        this.featureCount = featureCount;
+        this.targets = targets;
+        this.targetWidth = targetWidth;
+        this.labels = labels;
+        this.size = features.length / featureCount;
+    }
+
+    /** A classification set: {@code labels[i]} in {@code [0, classes)} is the class of row i. */
+    public static Dataset classification(String name, float[] features, int featureCount, int[] labels, int classes) {
+        if (labels.length * (long) featureCount != features.length) {
+            throw new IllegalArgumentException(name + ": " + labels.length + " labels for "
+                    + features.length / Math.max(1, featureCount) + " rows");
+        }
+        float[] oneHot = new float[labels.length * classes];
+        for (int i = 0; i < labels.length; i++) {
+            if (labels[i] < 0 || labels[i] >= classes) {
+                throw new IllegalArgumentException(name + ": label " + labels[i] + " of row " + i
+                        + " is outside 0.." + (classes - 1));
+            }
+            oneHot[i * classes + labels[i]] = 1f;
+        }
+        return new Dataset(name, features, featureCount, oneHot, classes, labels.clone());
+    }
+
+    /** A regression set with {@code targetWidth} real targets per row. */
+    public static Dataset regression(String name, float[] features, int featureCount, float[] targets, int targetWidth) {
+        return new Dataset(name, features, featureCount, targets, targetWidth, null);
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public int size() {
+        return size;
+    }
+
+    public int featureCount() {
+        return featureCount;
+    }
+
+    public int targetWidth() {
+        return targetWidth;
+    }
+
+    public boolean isClassification() {
+        return labels != null;
+    }
+
+    /** Number of classes (the target width) of a classification set. */
+    public int classCount() {
+        return targetWidth;
+    }
+
+    /** The live feature array, {@code size × featureCount}. */
+    public float[] features() {
+        return features;
+    }
+
+    /** The live target array, {@code size × targetWidth}. */
+    public float[] targets() {
+        return targets;
+    }
+
+    /** The class of row {@code i}; only for classification sets. */
+    public int label(int i) {
+        if (labels == null) {
+            throw new IllegalStateException(name + " is a regression set: it has no labels");
+        }
+        return labels[i];
+    }
+
+    /** The same rows with the one-hot targets widened to {@code classes} classes. */
+    public Dataset withClassCount(int classes) {
+        return classification(name, features, featureCount, labels, classes);
+    }
+
+    /** The rows at the given indices, in that order. */
+    public Dataset select(String newName, int[] rows) {
+        float[] x = new float[rows.length * featureCount];
+        float[] y = new float[rows.length * targetWidth];
+        int[] l = labels == null ? null : new int[rows.length];
+        for (int i = 0; i < rows.length; i++) {
+            System.arraycopy(features, rows[i] * featureCount, x, i * featureCount, featureCount);
+            System.arraycopy(targets, rows[i] * targetWidth, y, i * targetWidth, targetWidth);
+            if (l != null) {
+                l[i] = labels[rows[i]];
+            }
+        }
+        return new Dataset(newName, x, featureCount, y, targetWidth, l);
+    }
+
+    /**
+     * Splits the rows at random (from {@code rng}) into a first part holding {@code fraction} of
+     * them and a second part holding the rest.
+     */
+    public Dataset[] split(double fraction, RandomGenerator rng) {
+        if (!(fraction > 0 && fraction < 1)) {
+            throw new IllegalArgumentException("split fraction must be between 0 and 1, not " + fraction);
+        }
+        int[] order = permutation(size, rng);
+        int first = (int) Math.round(size * fraction);
+        return new Dataset[] {
+                select(name + " (first " + first + ")", Arrays.copyOfRange(order, 0, first)),
+                select(name + " (last " + (size - first) + ")", Arrays.copyOfRange(order, first, size))};
+    }
+
+    /** A uniformly random permutation of {@code 0..n-1} (Fisher–Yates). */
+    public static int[] permutation(int n, RandomGenerator rng) {
+        int[] p = new int[n];
+        for (int i = 0; i < n; i++) {
+            p[i] = i;
+        }
+        shuffle(p, rng);
+        return p;
+    }
+
+    /** Shuffles in place (Fisher–Yates). */
+    public static void shuffle(int[] p, RandomGenerator rng) {
+        for (int i = p.length - 1; i > 0; i--) {
+            int j = rng.nextInt(i + 1);
+            int t = p[i];
+            p[i] = p[j];
+            p[j] = t;
+        }
+    }
+
+    /** Multiplies every feature by {@code factor}, in place (e.g. 1/16 for 4-bit pixels). */
+    public Dataset scaleFeatures(float factor) {
+        for (int i = 0; i < features.length; i++) {
+            features[i] *= factor;
+        }
+        return this;
+    }
+
+    @Override
+    public String toString() {
+        return name + " (" + size + " rows, " + featureCount + " features, "
+                + (isClassification() ? targetWidth + " classes" : targetWidth + " targets") + ")";
+    }
+}

@@ -1,0 +1,287 @@
+package bp.io;
+
+import bp.nn.Activation;
+import bp.nn.Loss;
+import bp.nn.Network;
+import com.fasterxml.jackson.jr.ob.JSON;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Model files in the safetensors format: an 8-byte little-endian header length, a JSON header
+ * (padded with spaces to a multiple of 8 bytes), then the tensors as little-endian float32. Layer
+ * {@code i} is stored as {@code layers.i.weight} {@code [out, in]} and {@code layers.i.bias}
+ * {@code [out]}, as in PyTorch's {@code nn.Linear}; {@code __metadata__["bp.spec"]} is a JSON
+ * document with the architecture and the training settings.
+ */
+public final class ModelFile {
+
+    static final String SPEC_KEY = "bp.spec";
+    static final String FORMAT = "bp-mlp";
+    /** The safetensors specification caps the header at 100 MB. */
+    private static final long MAX_HEADER = 100_000_000L;
+
+    private ModelFile() {
+    }
+
+    /** Writes {@code net} atomically; {@code training} (may be empty) is stored in the spec as is. */
+    public static void save(Network net, Path file, Map<String, Object> training) {
+        byte[] header = headerJson(net, training);
+        int padded = (header.length + 7) / 8 * 8;
+        AtomicFiles.write(file, out -> {
+            ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded);
+            out.write(len.array());
+            out.write(header);
+            for (int i = header.length; i < padded; i++) {
+                out.write(' ');
+            }
+            float[] p = net.parameters();
+            ByteBuffer data = ByteBuffer.allocate(p.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+            data.asFloatBuffer().put(p);
+            out.write(data.array());
+        });
+    }
+
+    private static byte[] headerJson(Network net, Map<String, Object> training) {
+        Map<String, Object> spec = new LinkedHashMap<>();
+        spec.put("format", FORMAT);
+        spec.put("version", 1);
+        spec.put("sizes", toList(net.sizes()));
+        List<String> acts = new ArrayList<>();
+        for (int l = 0; l < net.layerCount(); l++) {
+            acts.add(net.activation(l).label());
+        }
+        spec.put("activations", acts);
+        spec.put("loss", net.loss().label());
+        spec.put("training", training == null ? Map.of() : training);
+        Map<String, Object> header = new LinkedHashMap<>();
+        try {
+            header.put("__metadata__", Map.of(SPEC_KEY, JSON.std.asString(spec)));
+            int[] sizes = net.sizes();
+            for (int l = 0; l < net.layerCount(); l++) {
+                long w = 4L * net.weightOffset(l);
+                long b = 4L * net.biasOffset(l);
+                header.put("layers." + l + ".weight", tensor(List.of(sizes[l + 1], sizes[l]), w, b));
+                header.put("layers." + l + ".bias", tensor(List.of(sizes[l + 1]), b, b + 4L * sizes[l + 1]));
+            }
+            return JSON.std.asBytes(header);
+        } catch (IOException e) {
+            throw new ModelFileException("cannot encode the model header: " + e.getMessage(), e);
+        }
+    }
+
+    private static Map<String, Object> tensor(List<Integer> shape, long begin, long end) {
+        Map<String, Object> t = new LinkedHashMap<>();
+        t.put("dtype", "F32");
+        t.put("shape", shape);
+        t.put("data_offsets", List.of(begin, end));
+        return t;
+    }
+
+    /** Reads a model written by {@link #save} (or any safetensors file with the same tensors and spec). */
+    public static Network load(Path file) {
+        byte[] bytes = readAll(file);
+        if (bytes.length < 8) {
+            throw new ModelFileException(file + ": " + bytes.length + " bytes, too short for a safetensors header");
+        }
+        long headerLen = ByteBuffer.wrap(bytes, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
+        if (headerLen < 2 || headerLen > bytes.length - 8 || headerLen > MAX_HEADER) {
+            throw new ModelFileException(file + ": header length " + Long.toUnsignedString(headerLen)
+                    + " at byte 0 does not fit a file of " + bytes.length + " bytes (not a safetensors file?)");
+        }
+        int dataStart = 8 + (int) headerLen;
+        Map<String, Object> header;
+        try {
+            header = JSON.std.mapFrom(new String(bytes, 8, (int) headerLen, StandardCharsets.UTF_8));
+        } catch (IOException | RuntimeException e) {
+            throw new ModelFileException(file + ": header (bytes 8.." + dataStart + ") is not valid JSON: "
+                    + firstLine(e.getMessage()), e);
+        }
+        Spec spec = Spec.parse(file, header.get("__metadata__"));
+        Network shape = architecture(file, spec);
+        float[] params = new float[shape.parameterCount()];
+        long dataLen = bytes.length - (long) dataStart;
+        ByteBuffer data = ByteBuffer.wrap(bytes, dataStart, (int) dataLen).slice().order(ByteOrder.LITTLE_ENDIAN);
+        int expectedTensors = 2 * shape.layerCount();
+        for (int l = 0; l < shape.layerCount(); l++) {
+            int in = spec.sizes[l];
+            int out = spec.sizes[l + 1];
+            readTensor(file, header, "layers." + l + ".weight", List.of(out, in), data, params, shape.weightOffset(l));
+            readTensor(file, header, "layers." + l + ".bias", List.of(out), data, params, shape.biasOffset(l));
+        }
+        for (String key : header.keySet()) {
+            if (!key.equals("__metadata__") && !key.matches("layers\\.\\d+\\.(weight|bias)")) {
+                throw new ModelFileException(file + ": unexpected tensor '" + key + "' for a network of "
+                        + expectedTensors / 2 + " dense layers");
+            }
+        }
+        if (header.size() - 1 != expectedTensors) {
+            throw new ModelFileException(file + ": " + (header.size() - 1) + " tensors, expected " + expectedTensors
+                    + " for the architecture in bp.spec");
+        }
+        return Network.of(spec.sizes, spec.activations, spec.loss, params);
+    }
+
+    private static Network architecture(Path file, Spec spec) {
+        try {
+            return Network.of(spec.sizes, spec.activations, spec.loss, new float[parameterCount(spec.sizes)]);
+        } catch (IllegalArgumentException e) {
+            throw new ModelFileException(file + ": bp.spec: " + e.getMessage(), e);
+        }
+    }
+
+    /** The training settings stored with a model (an empty map when there are none). */
+    @SuppressWarnings("unchecked")
+    public static Map<String, Object> trainingSettings(Path file) {
+        byte[] bytes = readAll(file);
+        try {
+            long headerLen = ByteBuffer.wrap(bytes, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
+            Map<String, Object> header = JSON.std.mapFrom(new String(bytes, 8, (int) headerLen, StandardCharsets.UTF_8));
+            Map<String, Object> meta = (Map<String, Object>) header.get("__metadata__");
+            Map<String, Object> spec = JSON.std.mapFrom((String) meta.get(SPEC_KEY));
+            Object t = spec.get("training");
+            return t instanceof Map<?, ?> m ? (Map<String, Object>) m : Map.of();
+        } catch (IOException | RuntimeException e) {
+            throw new ModelFileException(file + ": cannot read the training settings: " + firstLine(e.getMessage()), e);
+        }
+    }
+
+    private static void readTensor(Path file, Map<String, Object> header, String name, List<Integer> shape,
+                                   ByteBuffer data, float[] params, int offset) {
+        if (!(header.get(name) instanceof Map<?, ?> t)) {
+            throw new ModelFileException(file + ": tensor '" + name + "' is missing from the header");
+        }
+        if (!"F32".equals(t.get("dtype"))) {
+            throw new ModelFileException(file + ": tensor '" + name + "' has dtype " + t.get("dtype") + ", expected F32");
+        }
+        List<Long> actualShape = longs(file, name + ".shape", t.get("shape"));
+        List<Long> expected = shape.stream().map(Integer::longValue).toList();
+        if (!actualShape.equals(expected)) {
+            throw new ModelFileException(file + ": tensor '" + name + "' has shape " + actualShape + ", expected "
+                    + expected + " for the architecture in bp.spec");
+        }
+        List<Long> offsets = longs(file, name + ".data_offsets", t.get("data_offsets"));
+        long count = shape.stream().mapToLong(Integer::longValue).reduce(1, (x, y) -> x * y);
+        if (offsets.size() != 2 || offsets.get(0) < 0 || offsets.get(1) - offsets.get(0) != 4 * count
+                || offsets.get(1) > data.capacity()) {
+            throw new ModelFileException(file + ": tensor '" + name + "' has data_offsets " + offsets + ", expected "
+                    + 4 * count + " bytes inside the " + data.capacity() + "-byte data section");
+        }
+        int begin = (int) (long) offsets.get(0);
+        for (int i = 0; i < count; i++) {
+            params[offset + i] = data.getFloat(begin + 4 * i);
+        }
+    }
+
+    private static List<Long> longs(Path file, String what, Object value) {
+        if (!(value instanceof List<?> list)) {
+            throw new ModelFileException(file + ": " + what + " is not a list of integers");
+        }
+        List<Long> out = new ArrayList<>();
+        for (Object o : list) {
+            if (!(o instanceof Number n) || n.doubleValue() != n.longValue()) {
+                throw new ModelFileException(file + ": " + what + " contains " + o + ", expected integers");
+            }
+            out.add(n.longValue());
+        }
+        return out;
+    }
+
+    private static int parameterCount(int[] sizes) {
+        long n = 0;
+        for (int l = 0; l + 1 < sizes.length; l++) {
+            n += (long) sizes[l] * sizes[l + 1] + sizes[l + 1];
+        }
+        if (n > Integer.MAX_VALUE - 16) {
+            throw new IllegalArgumentException("network too large: " + n + " parameters");
+        }
+        return (int) n;
+    }
+
+    private static byte[] readAll(Path file) {
+        try {
+            long size = Files.size(file);
+            if (size > Integer.MAX_VALUE - 16) {
+                throw new ModelFileException(file + ": " + size + " bytes, larger than bp reads (2 GiB)");
+            }
+            return Files.readAllBytes(file);
+        } catch (NoSuchFileException e) {
+            throw new ModelFileException(file + ": no such file");
+        } catch (IOException e) {
+            throw new ModelFileException(file + ": cannot read (" + e.getMessage() + ")", e);
+        }
+    }
+
+    private static List<Integer> toList(int[] v) {
+        List<Integer> l = new ArrayList<>();
+        for (int x : v) {
+            l.add(x);
+        }
+        return l;
+    }
+
+    static String firstLine(String s) {
+        if (s == null) {
+            return "";
+        }
+        int nl = s.indexOf('\n');
+        return nl < 0 ? s : s.substring(0, nl);
+    }
+
+    /** The architecture part of {@code bp.spec}. */
+    private record Spec(int[] sizes, List<Activation> activations, Loss loss) {
+
+        static Spec parse(Path file, Object metadata) {
+            if (!(metadata instanceof Map<?, ?> meta) || !(meta.get(SPEC_KEY) instanceof String text)) {
+                throw new ModelFileException(file + ": the header has no __metadata__." + SPEC_KEY
+                        + " (not a bp model: bp needs the architecture stored there)");
+            }
+            Map<String, Object> spec;
+            try {
+                spec = JSON.std.mapFrom(text);
+            } catch (IOException | RuntimeException e) {
+                throw new ModelFileException(file + ": __metadata__." + SPEC_KEY + " is not valid JSON: "
+                        + firstLine(e.getMessage()), e);
+            }
+            if (!FORMAT.equals(spec.get("format"))) {
+                throw new ModelFileException(file + ": bp.spec format is " + spec.get("format") + ", expected " + FORMAT);
+            }
+            List<Long> sizeList = longs(file, "bp.spec sizes", spec.get("sizes"));
+            if (sizeList.size() < 2) {
+                throw new ModelFileException(file + ": bp.spec sizes " + sizeList + " needs at least 2 entries");
+            }
+            int[] sizes = new int[sizeList.size()];
+            for (int i = 0; i < sizes.length; i++) {
+                long s = sizeList.get(i);
+                if (s < 1 || s > 1 << 24) {
+                    throw new ModelFileException(file + ": bp.spec sizes[" + i + "] = " + s + ", expected 1.." + (1 << 24));
+                }
+                sizes[i] = (int) s;
+            }
+            if (!(spec.get("activations") instanceof List<?> actList) || actList.size() != sizes.length - 1) {
+                throw new ModelFileException(file + ": bp.spec activations must list " + (sizes.length - 1) + " names");
+            }
+            List<Activation> acts = new ArrayList<>();
+            try {
+                for (Object a : actList) {
+                    acts.add(Activation.parse(String.valueOf(a)));
+                }
+                Loss loss = Loss.parse(String.valueOf(spec.get("loss")));
+                parameterCount(sizes);
+                return new Spec(sizes, acts, loss);
+            } catch (IllegalArgumentException e) {
+                throw new ModelFileException(file + ": bp.spec: " + e.getMessage(), e);
+            }
+        }
+    }
+}

@@ -1,0 +1,80 @@
+package bp.kernel;
+
+/**
+ * Every numeric loop of the forward and backward passes. Matrices are row-major {@code float[]}
+ * slices given by an array and an offset; the caller owns every buffer, so no kernel allocates.
+ *
+ * <p>Two implementations exist: {@link ScalarKernels}, plain Java that is always available and
+ * serves as the test oracle, and {@code VectorKernels}, written with the Panama Vector API.
+ * {@link #get()} returns the one chosen at start-up.
+ */
+public interface Kernels {
+
+    /** The kernels chosen at start-up (see {@link KernelSelection}). */
+    static Kernels get() {
+        return KernelSelection.CHOSEN;
+    }
+
+    /** A short description for humans: implementation and vector shape. */
+    String description();
+
+    // ---- matrix products: the three shapes of training --------------------------------------
+
+    /**
+     * {@code C[m×n] = A[m×k] · B[n×k]ᵀ + bias[n]}, the forward pass {@code Z = A Wᵀ + b}.
+     * The bias row is added to every row of C; pass {@code bias == null} for none.
+     */
+    void gemmABtBias(float[] a, int aOff, float[] b, int bOff, float[] bias, int biasOff,
+                     float[] c, int cOff, int m, int n, int k);
+
+    /** {@code C[m×n] = A[m×k] · B[k×n]}, the backward pass {@code Δprev = Δ W}. */
+    void gemmAB(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int m, int n, int k);
+
+    /**
+     * {@code C[m×n] += A[k×m]ᵀ · B[k×n]}, the weight gradient {@code ∂W += Δᵀ A} accumulated
+     * over the k samples of a shard.
+     */
+    void gemmAtBAdd(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int m, int n, int k);
+
+    /** {@code y[n] += Σ_rows A[m×n]}, the bias gradient {@code ∂b += Σ_samples δ}. */
+    void addColumnSums(float[] a, int aOff, int m, int n, float[] y, int yOff);
+
+    // ---- activations, forward: out = f(z) ------------------------------------------------
+
+    void sigmoid(float[] z, float[] out, int off, int len);
+
+    void tanh(float[] z, float[] out, int off, int len);
+
+    void relu(float[] z, float[] out, int off, int len);
+
+    /** Row-wise softmax of {@code rows × cols}, shifted by the row maximum so it cannot overflow. */
+    void softmaxRows(float[] z, float[] out, int off, int rows, int cols);
+
+    // ---- activations, backward: delta ⊙= f'(z), written with the cheapest argument ----------
+
+    /** {@code delta ⊙= a(1 − a)} where {@code a = σ(z)}. */
+    void sigmoidBackward(float[] a, float[] delta, int off, int len);
+
+    /** {@code delta ⊙= 1 − a²} where {@code a = tanh(z)}. */
+    void tanhBackward(float[] a, float[] delta, int off, int len);
+
+    /** {@code delta ⊙= [z > 0]}. */
+    void reluBackward(float[] z, float[] delta, int off, int len);
+
+    /**
+     * Softmax Jacobian-vector product, row by row, in place: {@code g ← s ⊙ (g − ⟨g, s⟩)} where
+     * s is the softmax output and g the gradient with respect to it.
+     */
+    void softmaxBackwardRows(float[] s, float[] g, int off, int rows, int cols);
+
+    // ---- vector arithmetic ------------------------------------------------------------------
+
+    /** {@code y += alpha · x}. */
+    void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int len);
+
+    /** {@code out = a − b}. */
+    void subtract(float[] a, float[] b, float[] out, int off, int len);
+
+    /** {@code Σ a·b}. */
+    float dot(float[] a, int aOff, float[] b, int bOff, int len);
+}

@@ -1,0 +1,172 @@
+package bp.kernel;
+
+/**
+ * Plain Java kernels: the reference the vector kernels are tested against, and the fallback when
+ * the Vector API is unavailable. Loops are written in the order the JIT can auto-vectorise where
+ * that does not change results (axpy-shaped inner loops), and in the obvious order otherwise.
+ */
+public final class ScalarKernels implements Kernels {
+
+    public static final ScalarKernels INSTANCE = new ScalarKernels();
+
+    private ScalarKernels() {
+    }
+
+    @Override
+    public String description() {
+        return "scalar (plain Java)";
+    }
+
+    @Override
+    public void gemmABtBias(float[] a, int aOff, float[] b, int bOff, float[] bias, int biasOff,
+                            float[] c, int cOff, int m, int n, int k) {
+        for (int i = 0; i < m; i++) {
+            int aRow = aOff + i * k;
+            int cRow = cOff + i * n;
+            for (int j = 0; j < n; j++) {
+                float sum = bias == null ? 0f : bias[biasOff + j];
+                int bRow = bOff + j * k;
+                for (int p = 0; p < k; p++) {
+                    sum += a[aRow + p] * b[bRow + p];
+                }
+                c[cRow + j] = sum;
+            }
+        }
+    }
+
+    @Override
+    public void gemmAB(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int m, int n, int k) {
+        for (int i = 0; i < m; i++) {
+            int cRow = cOff + i * n;
+            java.util.Arrays.fill(c, cRow, cRow + n, 0f);
+            for (int p = 0; p < k; p++) {
+                float aip = a[aOff + i * k + p];
+                int bRow = bOff + p * n;
+                for (int j = 0; j < n; j++) {
+                    c[cRow + j] += aip * b[bRow + j];
+                }
+            }
+        }
+    }
+
+    @Override
+    public void gemmAtBAdd(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int m, int n, int k) {
+        for (int p = 0; p < k; p++) {
+            int bRow = bOff + p * n;
+            for (int i = 0; i < m; i++) {
+                float api = a[aOff + p * m + i];
+                int cRow = cOff + i * n;
+                for (int j = 0; j < n; j++) {
+                    c[cRow + j] += api * b[bRow + j];
+                }
+            }
+        }
+    }
+
+    @Override
+    public void addColumnSums(float[] a, int aOff, int m, int n, float[] y, int yOff) {
+        for (int i = 0; i < m; i++) {
+            int row = aOff + i * n;
+            for (int j = 0; j < n; j++) {
+                y[yOff + j] += a[row + j];
+            }
+        }
+    }
+
+    @Override
+    public void sigmoid(float[] z, float[] out, int off, int len) {
+        for (int i = off; i < off + len; i++) {
+            out[i] = (float) (1.0 / (1.0 + Math.exp(-z[i])));
+        }
+    }
+
+    @Override
+    public void tanh(float[] z, float[] out, int off, int len) {
+        for (int i = off; i < off + len; i++) {
+            out[i] = (float) Math.tanh(z[i]);
+        }
+    }
+
+    @Override
+    public void relu(float[] z, float[] out, int off, int len) {
+        for (int i = off; i < off + len; i++) {
+            out[i] = Math.max(z[i], 0f);
+        }
+    }
+
+    @Override
+    public void softmaxRows(float[] z, float[] out, int off, int rows, int cols) {
+        for (int r = 0; r < rows; r++) {
+            int row = off + r * cols;
+            float max = Float.NEGATIVE_INFINITY;
+            for (int j = 0; j < cols; j++) {
+                max = Math.max(max, z[row + j]);
+            }
+            float sum = 0f;
+            for (int j = 0; j < cols; j++) {
+                float e = (float) Math.exp(z[row + j] - max);
+                out[row + j] = e;
+                sum += e;
+            }
+            float inv = 1f / sum;
+            for (int j = 0; j < cols; j++) {
+                out[row + j] *= inv;
+            }
+        }
+    }
+
+    @Override
+    public void sigmoidBackward(float[] a, float[] delta, int off, int len) {
+        for (int i = off; i < off + len; i++) {
+            delta[i] *= a[i] * (1f - a[i]);
+        }
+    }
+
+    @Override
+    public void tanhBackward(float[] a, float[] delta, int off, int len) {
+        for (int i = off; i < off + len; i++) {
+            delta[i] *= 1f - a[i] * a[i];
+        }
+    }
+
+    @Override
+    public void reluBackward(float[] z, float[] delta, int off, int len) {
+        for (int i = off; i < off + len; i++) {
+            delta[i] = z[i] > 0f ? delta[i] : 0f;
+        }
+    }
+
+    @Override
+    public void softmaxBackwardRows(float[] s, float[] g, int off, int rows, int cols) {
+        for (int r = 0; r < rows; r++) {
+            int row = off + r * cols;
+            float gs = dot(g, row, s, row, cols);
+            for (int j = 0; j < cols; j++) {
+                g[row + j] = s[row + j] * (g[row + j] - gs);
+            }
+        }
+    }
+
+    @Override
+    public void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int len) {
+        for (int i = 0; i < len; i++) {
+            y[yOff + i] += alpha * x[xOff + i];
+        }
+    }
+
+    @Override
+    public void subtract(float[] a, float[] b, float[] out, int off, int len) {
+        for (int i = off; i < off + len; i++) {
+            out[i] = a[i] - b[i];
+        }
+    }
+
+    @Override
+    public float dot(float[] a, int aOff, float[] b, int bOff, int len) {
+        float sum = 0f;
+        for (int i = 0; i < len; i++) {
+            sum += a[aOff + i] * b[bOff + i];
+        }
+        return sum;
+    }
+}

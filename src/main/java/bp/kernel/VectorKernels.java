@@ -1,0 +1,447 @@
+package bp.kernel;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Kernels written with the Panama Vector API. The species is a compile-time constant for the JIT
+ * (a {@code static final}), which the API needs to turn vector objects into registers; it is
+ * {@code SPECIES_PREFERRED} unless {@code -Dbp.vectorBits=128|256|512} asks for another width,
+ * which is how the tests exercise every width on any machine.
+ *
+ * <p>Matrix products are register-blocked so that each loaded vector feeds several FMAs and the
+ * accumulators fit the 16 vector registers of AVX2 (12 accumulators + operands). Column tails
+ * shorter than a vector are finished in scalar code rather than with masks, which AVX2 emulates.
+ */
+public final class VectorKernels implements Kernels {
+
+    static final VectorSpecies<Float> S = speciesFromProperty();
+    static final int L = S.length();
+
+    private static final VectorKernels INSTANCE = new VectorKernels();
+
+    /** Rows of A per block in the dot-product GEMM ({@code A·Bᵀ}). */
+    private static final int DOT_ROWS = 3;
+    /** Rows of B per block in the dot-product GEMM. */
+    private static final int DOT_COLS = 4;
+    /** Rows per block in the broadcast (axpy-shaped) GEMMs; each row keeps two vector accumulators. */
+    private static final int AXPY_ROWS = 6;
+    /** Rows of B per cache block of the forward GEMM: 64 rows of 784 floats stay in L2. */
+    private static final int FORWARD_COL_BLOCK = 64;
+
+    private VectorKernels() {
+    }
+
+    /** The vector kernels, or null when the species is too narrow to pay. Called reflectively. */
+    public static Kernels preferred() {
+        return L >= 4 ? INSTANCE : null;
+    }
+
+    private static VectorSpecies<Float> speciesFromProperty() {
+        String bits = System.getProperty("bp.vectorBits");
+        if (bits == null || bits.isBlank()) {
+            return FloatVector.SPECIES_PREFERRED;
+        }
+        return switch (bits.trim()) {
+            case "64" -> FloatVector.SPECIES_64;
+            case "128" -> FloatVector.SPECIES_128;
+            case "256" -> FloatVector.SPECIES_256;
+            case "512" -> FloatVector.SPECIES_512;
+            default -> throw new IllegalArgumentException(
+                    "-Dbp.vectorBits must be 64, 128, 256 or 512, not '" + bits + "'");
+        };
+    }
+
+    @Override
+    public String description() {
+        return "vector (" + S.vectorBitSize() + "-bit, " + L + " float lanes)";
+    }
+
+    // ---- C = A·Bᵀ + bias -------------------------------------------------------------------------
+
+    @Override
+    public void gemmABtBias(float[] a, int aOff, float[] b, int bOff, float[] bias, int biasOff,
+                            float[] c, int cOff, int m, int n, int k) {
+        // Column blocks keep a slice of B in L2 while every row block of A streams past it.
+        for (int j0 = 0; j0 < n; j0 += FORWARD_COL_BLOCK) {
+            int j1 = Math.min(n, j0 + FORWARD_COL_BLOCK);
+            int i = 0;
+            for (; i + DOT_ROWS <= m; i += DOT_ROWS) {
+                int j = j0;
+                for (; j + DOT_COLS <= j1; j += DOT_COLS) {
+                    dot3x4(a, aOff + i * k, b, bOff + j * k, c, cOff + i * n + j, n, k);
+                }
+                for (; j < j1; j++) {
+                    for (int r = 0; r < DOT_ROWS; r++) {
+                        c[cOff + (i + r) * n + j] = dot(a, aOff + (i + r) * k, b, bOff + j * k, k);
+                    }
+                }
+            }
+            for (; i < m; i++) {
+                for (int j = j0; j < j1; j++) {
+                    c[cOff + i * n + j] = dot(a, aOff + i * k, b, bOff + j * k, k);
+                }
+            }
+        }
+        if (bias != null) {
+            for (int i = 0; i < m; i++) {
+                add(bias, biasOff, c, cOff + i * n, n);
+            }
+        }
+    }
+
+    /** {@code C[3×4] = A[3 rows]·B[4 rows]ᵀ} with 12 accumulators; rows are k long. */
+    private static void dot3x4(float[] a, int a0, float[] b, int b0, float[] c, int c0, int ldc, int k) {
+        int a1 = a0 + k, a2 = a1 + k;
+        int b1 = b0 + k, b2 = b1 + k, b3 = b2 + k;
+        FloatVector s00 = FloatVector.zero(S), s01 = s00, s02 = s00, s03 = s00;
+        FloatVector s10 = s00, s11 = s00, s12 = s00, s13 = s00;
+        FloatVector s20 = s00, s21 = s00, s22 = s00, s23 = s00;
+        int bound = S.loopBound(k);
+        int p = 0;
+        for (; p < bound; p += L) {
+            FloatVector x0 = FloatVector.fromArray(S, a, a0 + p);
+            FloatVector x1 = FloatVector.fromArray(S, a, a1 + p);
+            FloatVector x2 = FloatVector.fromArray(S, a, a2 + p);
+            FloatVector y = FloatVector.fromArray(S, b, b0 + p);
+            s00 = x0.fma(y, s00);
+            s10 = x1.fma(y, s10);
+            s20 = x2.fma(y, s20);
+            y = FloatVector.fromArray(S, b, b1 + p);
+            s01 = x0.fma(y, s01);
+            s11 = x1.fma(y, s11);
+            s21 = x2.fma(y, s21);
+            y = FloatVector.fromArray(S, b, b2 + p);
+            s02 = x0.fma(y, s02);
+            s12 = x1.fma(y, s12);
+            s22 = x2.fma(y, s22);
+            y = FloatVector.fromArray(S, b, b3 + p);
+            s03 = x0.fma(y, s03);
+            s13 = x1.fma(y, s13);
+            s23 = x2.fma(y, s23);
+        }
+        int c1 = c0 + ldc, c2 = c1 + ldc;
+        c[c0] = s00.reduceLanes(VectorOperators.ADD) + tailDot(a, a0, b, b0, p, k);
+        c[c0 + 1] = s01.reduceLanes(VectorOperators.ADD) + tailDot(a, a0, b, b1, p, k);
+        c[c0 + 2] = s02.reduceLanes(VectorOperators.ADD) + tailDot(a, a0, b, b2, p, k);
+        c[c0 + 3] = s03.reduceLanes(VectorOperators.ADD) + tailDot(a, a0, b, b3, p, k);
+        c[c1] = s10.reduceLanes(VectorOperators.ADD) + tailDot(a, a1, b, b0, p, k);
+        c[c1 + 1] = s11.reduceLanes(VectorOperators.ADD) + tailDot(a, a1, b, b1, p, k);
+        c[c1 + 2] = s12.reduceLanes(VectorOperators.ADD) + tailDot(a, a1, b, b2, p, k);
+        c[c1 + 3] = s13.reduceLanes(VectorOperators.ADD) + tailDot(a, a1, b, b3, p, k);
+        c[c2] = s20.reduceLanes(VectorOperators.ADD) + tailDot(a, a2, b, b0, p, k);
+        c[c2 + 1] = s21.reduceLanes(VectorOperators.ADD) + tailDot(a, a2, b, b1, p, k);
+        c[c2 + 2] = s22.reduceLanes(VectorOperators.ADD) + tailDot(a, a2, b, b2, p, k);
+        c[c2 + 3] = s23.reduceLanes(VectorOperators.ADD) + tailDot(a, a2, b, b3, p, k);
+    }
+
+    private static float tailDot(float[] a, int aRow, float[] b, int bRow, int from, int k) {
+        float sum = 0f;
+        for (int p = from; p < k; p++) {
+            sum += a[aRow + p] * b[bRow + p];
+        }
+        return sum;
+    }
+
+    // ---- C = A·B ----------------------------------------------------------------------------
+
+    @Override
+    public void gemmAB(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int m, int n, int k) {
+        broadcastGemm(a, aOff, k, 1, b, bOff, c, cOff, m, n, k, false);
+    }
+
+    // ---- C += Aᵀ·B --------------------------------------------------------------------------
+
+    @Override
+    public void gemmAtBAdd(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int m, int n, int k) {
+        broadcastGemm(a, aOff, 1, m, b, bOff, c, cOff, m, n, k, true);
+    }
+
+    /**
+     * {@code C[m×n] (+)= Σ_p A(i, p) · B[p, :]} where {@code A(i, p) = a[aOff + i·rowStride + p·pStride]}:
+     * with strides (k, 1) that is A·B, with (1, m) it is Aᵀ·B. Each step broadcasts one element of A
+     * per row and loads two vectors of B's row p, feeding a 6×2 block of accumulators.
+     */
+    private static void broadcastGemm(float[] a, int aOff, int rowStride, int pStride, float[] b, int bOff,
+                                      float[] c, int cOff, int m, int n, int k, boolean accumulate) {
+        int twoVectors = 2 * L;
+        int j = 0;
+        for (; j + twoVectors <= n; j += twoVectors) {
+            int i = 0;
+            for (; i + AXPY_ROWS <= m; i += AXPY_ROWS) {
+                block6x2(a, aOff + i * rowStride, rowStride, pStride, b, bOff + j, n, c, cOff + i * n + j, n, k, accumulate);
+            }
+            for (; i < m; i++) {
+                row1x2(a, aOff + i * rowStride, pStride, b, bOff + j, n, c, cOff + i * n + j, k, accumulate);
+            }
+        }
+        for (; j < n; j++) {
+            for (int i = 0; i < m; i++) {
+                float sum = accumulate ? c[cOff + i * n + j] : 0f;
+                int ai = aOff + i * rowStride;
+                for (int p = 0; p < k; p++) {
+                    sum += a[ai + p * pStride] * b[bOff + p * n + j];
+                }
+                c[cOff + i * n + j] = sum;
+            }
+        }
+    }
+
+    private static void block6x2(float[] a, int a0, int rs, int ps, float[] b, int b0, int ldb,
+                                 float[] c, int c0, int ldc, int k, boolean accumulate) {
+        FloatVector s00 = FloatVector.zero(S), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00;
+        FloatVector s30 = s00, s31 = s00, s40 = s00, s41 = s00, s50 = s00, s51 = s00;
+        for (int p = 0; p < k; p++) {
+            int bp = b0 + p * ldb;
+            FloatVector y0 = FloatVector.fromArray(S, b, bp);
+            FloatVector y1 = FloatVector.fromArray(S, b, bp + L);
+            int ap = a0 + p * ps;
+            FloatVector x = FloatVector.broadcast(S, a[ap]);
+            s00 = x.fma(y0, s00);
+            s01 = x.fma(y1, s01);
+            x = FloatVector.broadcast(S, a[ap + rs]);
+            s10 = x.fma(y0, s10);
+            s11 = x.fma(y1, s11);
+            x = FloatVector.broadcast(S, a[ap + 2 * rs]);
+            s20 = x.fma(y0, s20);
+            s21 = x.fma(y1, s21);
+            x = FloatVector.broadcast(S, a[ap + 3 * rs]);
+            s30 = x.fma(y0, s30);
+            s31 = x.fma(y1, s31);
+            x = FloatVector.broadcast(S, a[ap + 4 * rs]);
+            s40 = x.fma(y0, s40);
+            s41 = x.fma(y1, s41);
+            x = FloatVector.broadcast(S, a[ap + 5 * rs]);
+            s50 = x.fma(y0, s50);
+            s51 = x.fma(y1, s51);
+        }
+        store(s00, s01, c, c0, accumulate);
+        store(s10, s11, c, c0 + ldc, accumulate);
+        store(s20, s21, c, c0 + 2 * ldc, accumulate);
+        store(s30, s31, c, c0 + 3 * ldc, accumulate);
+        store(s40, s41, c, c0 + 4 * ldc, accumulate);
+        store(s50, s51, c, c0 + 5 * ldc, accumulate);
+    }
+
+    private static void row1x2(float[] a, int a0, int ps, float[] b, int b0, int ldb,
+                               float[] c, int c0, int k, boolean accumulate) {
+        FloatVector s0 = FloatVector.zero(S), s1 = s0;
+        for (int p = 0; p < k; p++) {
+            int bp = b0 + p * ldb;
+            FloatVector x = FloatVector.broadcast(S, a[a0 + p * ps]);
+            s0 = x.fma(FloatVector.fromArray(S, b, bp), s0);
+            s1 = x.fma(FloatVector.fromArray(S, b, bp + L), s1);
+        }
+        store(s0, s1, c, c0, accumulate);
+    }
+
+    private static void store(FloatVector v0, FloatVector v1, float[] c, int c0, boolean accumulate) {
+        if (accumulate) {
+            v0 = v0.add(FloatVector.fromArray(S, c, c0));
+            v1 = v1.add(FloatVector.fromArray(S, c, c0 + L));
+        }
+        v0.intoArray(c, c0);
+        v1.intoArray(c, c0 + L);
+    }
+
+    // ---- reductions and elementwise ------------------------------------------------------------
+
+    @Override
+    public void addColumnSums(float[] a, int aOff, int m, int n, float[] y, int yOff) {
+        for (int i = 0; i < m; i++) {
+            add(a, aOff + i * n, y, yOff, n);
+        }
+    }
+
+    /** {@code y += x}. */
+    private static void add(float[] x, int xOff, float[] y, int yOff, int len) {
+        int bound = S.loopBound(len);
+        int i = 0;
+        for (; i < bound; i += L) {
+            FloatVector.fromArray(S, y, yOff + i).add(FloatVector.fromArray(S, x, xOff + i)).intoArray(y, yOff + i);
+        }
+        for (; i < len; i++) {
+            y[yOff + i] += x[xOff + i];
+        }
+    }
+
+    @Override
+    public void sigmoid(float[] z, float[] out, int off, int len) {
+        int bound = off + S.loopBound(len);
+        int i = off;
+        FloatVector one = FloatVector.broadcast(S, 1f);
+        for (; i < bound; i += L) {
+            FloatVector e = FloatVector.fromArray(S, z, i).neg().lanewise(VectorOperators.EXP);
+            one.div(e.add(one)).intoArray(out, i);
+        }
+        ScalarKernels.INSTANCE.sigmoid(z, out, i, off + len - i);
+    }
+
+    @Override
+    public void tanh(float[] z, float[] out, int off, int len) {
+        int bound = off + S.loopBound(len);
+        int i = off;
+        for (; i < bound; i += L) {
+            FloatVector.fromArray(S, z, i).lanewise(VectorOperators.TANH).intoArray(out, i);
+        }
+        ScalarKernels.INSTANCE.tanh(z, out, i, off + len - i);
+    }
+
+    @Override
+    public void relu(float[] z, float[] out, int off, int len) {
+        int bound = off + S.loopBound(len);
+        int i = off;
+        for (; i < bound; i += L) {
+            FloatVector.fromArray(S, z, i).max(0f).intoArray(out, i);
+        }
+        ScalarKernels.INSTANCE.relu(z, out, i, off + len - i);
+    }
+
+    @Override
+    public void softmaxRows(float[] z, float[] out, int off, int rows, int cols) {
+        int bound = S.loopBound(cols);
+        for (int r = 0; r < rows; r++) {
+            int row = off + r * cols;
+            float max = Float.NEGATIVE_INFINITY;
+            int j = 0;
+            if (bound > 0) {
+                FloatVector vmax = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+                for (; j < bound; j += L) {
+                    vmax = vmax.max(FloatVector.fromArray(S, z, row + j));
+                }
+                max = vmax.reduceLanes(VectorOperators.MAX);
+            }
+            for (; j < cols; j++) {
+                max = Math.max(max, z[row + j]);
+            }
+            float sum = 0f;
+            j = 0;
+            if (bound > 0) {
+                FloatVector vsum = FloatVector.zero(S);
+                for (; j < bound; j += L) {
+                    FloatVector e = FloatVector.fromArray(S, z, row + j).sub(max).lanewise(VectorOperators.EXP);
+                    e.intoArray(out, row + j);
+                    vsum = vsum.add(e);
+                }
+                sum = vsum.reduceLanes(VectorOperators.ADD);
+            }
+            for (; j < cols; j++) {
+                float e = (float) Math.exp(z[row + j] - max);
+                out[row + j] = e;
+                sum += e;
+            }
+            scale(1f / sum, out, row, cols);
+        }
+    }
+
+    private static void scale(float alpha, float[] x, int off, int len) {
+        int bound = off + S.loopBound(len);
+        int i = off;
+        for (; i < bound; i += L) {
+            FloatVector.fromArray(S, x, i).mul(alpha).intoArray(x, i);
+        }
+        for (; i < off + len; i++) {
+            x[i] *= alpha;
+        }
+    }
+
+    @Override
+    public void sigmoidBackward(float[] a, float[] delta, int off, int len) {
+        int bound = off + S.loopBound(len);
+        int i = off;
+        for (; i < bound; i += L) {
+            FloatVector av = FloatVector.fromArray(S, a, i);
+            FloatVector d = FloatVector.fromArray(S, delta, i);
+            d.mul(av.mul(av.neg().add(1f))).intoArray(delta, i);
+        }
+        ScalarKernels.INSTANCE.sigmoidBackward(a, delta, i, off + len - i);
+    }
+
+    @Override
+    public void tanhBackward(float[] a, float[] delta, int off, int len) {
+        int bound = off + S.loopBound(len);
+        int i = off;
+        for (; i < bound; i += L) {
+            FloatVector av = FloatVector.fromArray(S, a, i);
+            FloatVector d = FloatVector.fromArray(S, delta, i);
+            d.mul(av.mul(av).neg().add(1f)).intoArray(delta, i);
+        }
+        ScalarKernels.INSTANCE.tanhBackward(a, delta, i, off + len - i);
+    }
+
+    @Override
+    public void reluBackward(float[] z, float[] delta, int off, int len) {
+        int bound = off + S.loopBound(len);
+        int i = off;
+        for (; i < bound; i += L) {
+            VectorMask<Float> inactive = FloatVector.fromArray(S, z, i).compare(VectorOperators.LE, 0f);
+            FloatVector.fromArray(S, delta, i).blend(0f, inactive).intoArray(delta, i);
+        }
+        ScalarKernels.INSTANCE.reluBackward(z, delta, i, off + len - i);
+    }
+
+    @Override
+    public void softmaxBackwardRows(float[] s, float[] g, int off, int rows, int cols) {
+        for (int r = 0; r < rows; r++) {
+            int row = off + r * cols;
+            float gs = dot(g, row, s, row, cols);
+            int bound = row + S.loopBound(cols);
+            int j = row;
+            for (; j < bound; j += L) {
+                FloatVector gv = FloatVector.fromArray(S, g, j).sub(gs);
+                gv.mul(FloatVector.fromArray(S, s, j)).intoArray(g, j);
+            }
+            for (; j < row + cols; j++) {
+                g[j] = s[j] * (g[j] - gs);
+            }
+        }
+    }
+
+    @Override
+    public void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int len) {
+        int bound = S.loopBound(len);
+        int i = 0;
+        FloatVector va = FloatVector.broadcast(S, alpha);
+        for (; i < bound; i += L) {
+            FloatVector.fromArray(S, x, xOff + i).fma(va, FloatVector.fromArray(S, y, yOff + i)).intoArray(y, yOff + i);
+        }
+        for (; i < len; i++) {
+            y[yOff + i] += alpha * x[xOff + i];
+        }
+    }
+
+    @Override
+    public void subtract(float[] a, float[] b, float[] out, int off, int len) {
+        int bound = off + S.loopBound(len);
+        int i = off;
+        for (; i < bound; i += L) {
+            FloatVector.fromArray(S, a, i).sub(FloatVector.fromArray(S, b, i)).intoArray(out, i);
+        }
+        ScalarKernels.INSTANCE.subtract(a, b, out, i, off + len - i);
+    }
+
+    @Override
+    public float dot(float[] a, int aOff, float[] b, int bOff, int len) {
+        int bound = S.loopBound(len);
+        int i = 0;
+        float sum = 0f;
+        if (bound > 0) {
+            FloatVector s0 = FloatVector.zero(S);
+            FloatVector s1 = s0;
+            for (; i + L < bound; i += 2 * L) {
+                s0 = FloatVector.fromArray(S, a, aOff + i).fma(FloatVector.fromArray(S, b, bOff + i), s0);
+                s1 = FloatVector.fromArray(S, a, aOff + i + L).fma(FloatVector.fromArray(S, b, bOff + i + L), s1);
+            }
+            for (; i < bound; i += L) {
+                s0 = FloatVector.fromArray(S, a, aOff + i).fma(FloatVector.fromArray(S, b, bOff + i), s0);
+            }
+            sum = s0.add(s1).reduceLanes(VectorOperators.ADD);
+        }
+        for (; i < len; i++) {
+            sum += a[aOff + i] * b[bOff + i];
+        }
+        return sum;
+    }
+}

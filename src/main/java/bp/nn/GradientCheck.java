@@ -1,0 +1,89 @@
+package bp.nn;
+
+import java.util.SplittableRandom;
+
+/**
+ * Checks a network's gradients three ways: the double-precision {@link Reference} against central
+ * finite differences, and the float32 engine against the reference.
+ *
+ * <p>The error of a component is {@code |a − b| / max(|a|, |b|, 1e-3·max_i|b_i|)}: relative, but a
+ * component a thousand times smaller than the largest one is compared at that scale, where float32
+ * rounding of the others dominates.
+ */
+public final class GradientCheck {
+
+    /** The worst component errors found. */
+    public record Result(double referenceVsFiniteDifferences, double engineVsReference, int parameters) {
+    }
+
+    private GradientCheck() {
+    }
+
+    /** Checks {@code net} on {@code rows} random inputs in [-1, 1] and random targets that suit its loss. */
+    public static Result run(Network net, int rows, long seed) {
+        SplittableRandom rng = new SplittableRandom(seed);
+        double[] x = new double[rows * net.inputs()];
+        double[] t = new double[rows * net.outputs()];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = rng.nextDouble(-1, 1);
+        }
+        for (int r = 0; r < rows; r++) {
+            if (net.loss() == Loss.CROSS_ENTROPY) {
+                t[r * net.outputs() + rng.nextInt(net.outputs())] = 1;
+            } else {
+                for (int j = 0; j < net.outputs(); j++) {
+                    t[r * net.outputs() + j] = rng.nextDouble();
+                }
+            }
+        }
+        return run(net, x, t, rows);
+    }
+
+    /** Checks {@code net} on the given inputs and targets (row by row). */
+    public static Result run(Network net, double[] x, double[] t, int rows) {
+        Reference ref = new Reference(net);
+        float[] p = net.parameters();
+        double[] params = new double[p.length];
+        for (int i = 0; i < p.length; i++) {
+            params[i] = p[i];
+        }
+        double[] analytic = ref.gradient(params, x, t, rows);
+        double[] numeric = ref.finiteDifferences(params, x, t, rows, 1e-6);
+        double[] engine = engineGradient(net, x, t, rows);
+        return new Result(maxError(analytic, numeric), maxError(engine, analytic), p.length);
+    }
+
+    /** The float32 engine's mean gradient over the rows, widened to double. */
+    public static double[] engineGradient(Network net, double[] x, double[] t, int rows) {
+        Workspace ws = new Workspace(net, rows);
+        for (int i = 0; i < x.length; i++) {
+            ws.input()[i] = (float) x[i];
+        }
+        for (int i = 0; i < t.length; i++) {
+            ws.target()[i] = (float) t[i];
+        }
+        float[] grad = new float[net.parameterCount()];
+        ws.forward(net, rows);
+        ws.backward(net, rows, grad);
+        double[] out = new double[grad.length];
+        for (int i = 0; i < grad.length; i++) {
+            out[i] = grad[i] / (double) rows;
+        }
+        return out;
+    }
+
+    /** The largest component error of {@code a} against {@code b}, as defined in the class comment. */
+    public static double maxError(double[] a, double[] b) {
+        double scale = 0;
+        for (double v : b) {
+            scale = Math.max(scale, Math.abs(v));
+        }
+        double floor = Math.max(1e-3 * scale, 1e-12);
+        double worst = 0;
+        for (int i = 0; i < a.length; i++) {
+            double denom = Math.max(Math.max(Math.abs(a[i]), Math.abs(b[i])), floor);
+            worst = Math.max(worst, Math.abs(a[i] - b[i]) / denom);
+        }
+        return worst;
+    }
+}

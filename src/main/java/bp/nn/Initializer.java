@@ -1,0 +1,73 @@
+package bp.nn;
+
+import java.util.random.RandomGenerator;
+
+/** How a network's weights and biases get their first values. */
+public sealed interface Initializer {
+
+    /**
+     * PyTorch's default for {@code nn.Linear} (kaiming_uniform with a = √5): weights and biases
+     * uniform in {@code ±1/√fan_in}.
+     */
+    Initializer PYTORCH_DEFAULT = new Uniform();
+
+    /** Weights from {@code N(0, σ²)}, biases zero. */
+    static Initializer normal(double sigma) {
+        if (!(sigma > 0) || Double.isInfinite(sigma)) {
+            throw new IllegalArgumentException("normal initialiser: sigma must be a positive number, not " + sigma);
+        }
+        return new Normal(sigma);
+    }
+
+    /** Parses {@code uniform} or {@code normal:SIGMA}. */
+    static Initializer parse(String text) {
+        String t = text.trim().toLowerCase(java.util.Locale.ROOT);
+        if (t.equals("uniform") || t.equals("default")) {
+            return PYTORCH_DEFAULT;
+        }
+        if (t.startsWith("normal:")) {
+            try {
+                return normal(Double.parseDouble(t.substring("normal:".length())));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("initialiser '" + text + "': expected normal:SIGMA with a number");
+            }
+        }
+        throw new IllegalArgumentException("unknown initialiser '" + text + "' (expected uniform or normal:SIGMA)");
+    }
+
+    /** Fills one layer's weights {@code [out × in]} and biases {@code [out]}. */
+    void fill(float[] params, int weightOffset, int biasOffset, int in, int out, RandomGenerator rng);
+
+    record Uniform() implements Initializer {
+        @Override
+        public void fill(float[] params, int weightOffset, int biasOffset, int in, int out, RandomGenerator rng) {
+            double bound = 1.0 / Math.sqrt(in);
+            for (int i = 0; i < in * out; i++) {
+                params[weightOffset + i] = (float) rng.nextDouble(-bound, bound);
+            }
+            for (int i = 0; i < out; i++) {
+                params[biasOffset + i] = (float) rng.nextDouble(-bound, bound);
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "uniform";
+        }
+    }
+
+    record Normal(double sigma) implements Initializer {
+        @Override
+        public void fill(float[] params, int weightOffset, int biasOffset, int in, int out, RandomGenerator rng) {
+            for (int i = 0; i < in * out; i++) {
+                params[weightOffset + i] = (float) (sigma * rng.nextGaussian());
+            }
+            java.util.Arrays.fill(params, biasOffset, biasOffset + out, 0f);
+        }
+
+        @Override
+        public String toString() {
+            return "normal:" + sigma;
+        }
+    }
+}

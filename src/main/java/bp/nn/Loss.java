@@ -1,0 +1,100 @@
+package bp.nn;
+
+import bp.kernel.Kernels;
+
+/**
+ * Loss functions. The value of a batch is the mean over its samples of the per-sample loss below;
+ * gradients follow the same convention.
+ */
+public enum Loss {
+    /** {@code ½ Σ_j (t_j − a_j)²} per sample: the worked example's E. */
+    SSE("sse"),
+    /** {@code (1/n) Σ_j (t_j − a_j)²} per sample, so the batch value is PyTorch's {@code MSELoss()}. */
+    MSE("mse"),
+    /** {@code −Σ_j t_j log softmax(z)_j}: needs a softmax output layer; its delta is {@code a − t}. */
+    CROSS_ENTROPY("ce");
+
+    private final String label;
+
+    Loss(String label) {
+        this.label = label;
+    }
+
+    public String label() {
+        return label;
+    }
+
+    public static Loss parse(String name) {
+        String n = name.trim().toLowerCase(java.util.Locale.ROOT);
+        for (Loss l : values()) {
+            if (l.label.equals(n)) {
+                return l;
+            }
+        }
+        if (n.equals("cross-entropy") || n.equals("crossentropy")) {
+            return CROSS_ENTROPY;
+        }
+        throw new IllegalArgumentException("unknown loss '" + name + "' (expected one of "
+                + java.util.Arrays.stream(values()).map(Loss::label).toList() + ")");
+    }
+
+    /** Throws when this loss cannot follow the given output activation. */
+    void checkOutput(Activation output) {
+        if (this == CROSS_ENTROPY && output != Activation.SOFTMAX) {
+            throw new IllegalArgumentException("loss 'ce' (softmax cross-entropy) needs a softmax output layer, not "
+                    + output.label());
+        }
+    }
+
+    /**
+     * Writes {@code ∂L/∂z} of the output layer, per sample (not yet divided by the batch size), into
+     * {@code delta} and returns the summed loss of the {@code rows} samples.
+     */
+    double outputDelta(Kernels k, Activation output, float[] z, float[] a, float[] target, float[] delta,
+                       int rows, int cols) {
+        int len = rows * cols;
+        k.subtract(a, target, delta, 0, len);
+        double sum = 0;
+        switch (this) {
+            case SSE -> {
+                for (int i = 0; i < len; i++) {
+                    sum += 0.5 * (double) delta[i] * delta[i];
+                }
+                output.backward(k, z, a, delta, rows, cols);
+            }
+            case MSE -> {
+                for (int i = 0; i < len; i++) {
+                    sum += (double) delta[i] * delta[i];
+                }
+                sum /= cols;
+                float twoOverN = 2f / cols;
+                for (int i = 0; i < len; i++) {
+                    delta[i] *= twoOverN;
+                }
+                output.backward(k, z, a, delta, rows, cols);
+            }
+            case CROSS_ENTROPY -> {
+                // log softmax from z directly: exact where a has underflowed to 0
+                for (int r = 0; r < rows; r++) {
+                    int row = r * cols;
+                    double max = Double.NEGATIVE_INFINITY;
+                    for (int j = 0; j < cols; j++) {
+                        max = Math.max(max, z[row + j]);
+                    }
+                    double s = 0;
+                    for (int j = 0; j < cols; j++) {
+                        s += Math.exp(z[row + j] - max);
+                    }
+                    double logSum = max + Math.log(s);
+                    for (int j = 0; j < cols; j++) {
+                        float t = target[row + j];
+                        if (t != 0f) {
+                            sum -= t * (z[row + j] - logSum);
+                        }
+                    }
+                }
+            }
+        }
+        return sum;
+    }
+}

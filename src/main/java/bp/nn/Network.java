@@ -1,0 +1,243 @@
+package bp.nn;
+
+import bp.kernel.Kernels;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * A feedforward network of dense layers: an immutable architecture (layer sizes, activations,
+ * loss) and one flat {@code float[]} of parameters. Layer {@code l} stores its weights
+ * {@code [out × in]} row-major (PyTorch's {@code nn.Linear} layout) followed by its biases.
+ *
+ * <pre>{@code
+ * Network net = Network.builder(784)
+ *         .dense(128, Activation.RELU)
+ *         .dense(10, Activation.SOFTMAX)
+ *         .loss(Loss.CROSS_ENTROPY)
+ *         .seed(42)
+ *         .build();
+ * float[] probabilities = net.predict(image);
+ * }</pre>
+ */
+public final class Network {
+
+    private final int[] sizes;
+    private final Activation[] activations;
+    private final Loss loss;
+    private final float[] params;
+    private final int[] weightOffsets;
+    private final int[] biasOffsets;
+
+    private Network(int[] sizes, Activation[] activations, Loss loss, float[] params) {
+        if (sizes.length < 2) {
+            throw new IllegalArgumentException("a network needs at least one layer");
+        }
+        for (int s : sizes) {
+            if (s <= 0) {
+                throw new IllegalArgumentException("layer sizes must be positive, got " + Arrays.toString(sizes));
+            }
+        }
+        loss.checkOutput(activations[activations.length - 1]);
+        this.sizes = sizes.clone();
+        this.activations = activations.clone();
+        this.loss = loss;
+        this.weightOffsets = new int[activations.length];
+        this.biasOffsets = new int[activations.length];
+        long offset = 0;
+        for (int l = 0; l < activations.length; l++) {
+            weightOffsets[l] = (int) offset;
+            offset += (long) sizes[l] * sizes[l + 1];
+            biasOffsets[l] = (int) offset;
+            offset += sizes[l + 1];
+            if (offset > Integer.MAX_VALUE - 16) {
+                throw new IllegalArgumentException("network too large: more than 2^31 parameters");
+            }
+        }
+        if (params == null) {
+            params = new float[(int) offset];
+        } else if (params.length != offset) {
+            throw new IllegalArgumentException("expected " + offset + " parameters, got " + params.length);
+        }
+        this.params = params;
+    }
+
+    /** Starts a network whose input has {@code inputs} features. */
+    public static Builder builder(int inputs) {
+        return new Builder(inputs);
+    }
+
+    /** A network with the given architecture and parameters (copied), e.g. read from a file. */
+    public static Network of(int[] sizes, List<Activation> activations, Loss loss, float[] params) {
+        if (activations.size() != sizes.length - 1) {
+            throw new IllegalArgumentException(sizes.length - 1 + " layers need as many activations, got "
+                    + activations.size());
+        }
+        return new Network(sizes, activations.toArray(new Activation[0]), loss, params.clone());
+    }
+
+    /** An independent copy: same architecture, parameters copied. */
+    public Network copy() {
+        return new Network(sizes, activations, loss, params.clone());
+    }
+
+    public int inputs() {
+        return sizes[0];
+    }
+
+    public int outputs() {
+        return sizes[sizes.length - 1];
+    }
+
+    /** Number of dense layers (not counting the input). */
+    public int layerCount() {
+        return activations.length;
+    }
+
+    /** All widths, input first: e.g. {@code [784, 512, 256, 10]}. */
+    public int[] sizes() {
+        return sizes.clone();
+    }
+
+    public Activation activation(int layer) {
+        return activations[layer];
+    }
+
+    public Loss loss() {
+        return loss;
+    }
+
+    public int parameterCount() {
+        return params.length;
+    }
+
+    /**
+     * The live parameter array (all layers' weights and biases, see the class comment). Writing it
+     * changes the network; the trainer updates it in place.
+     */
+    public float[] parameters() {
+        return params;
+    }
+
+    public int weightOffset(int layer) {
+        return weightOffsets[layer];
+    }
+
+    public int biasOffset(int layer) {
+        return biasOffsets[layer];
+    }
+
+    /** The weight from input {@code in} to unit {@code out} of layer {@code layer}. */
+    public float weight(int layer, int out, int in) {
+        return params[weightOffsets[layer] + out * sizes[layer] + in];
+    }
+
+    public float bias(int layer, int out) {
+        return params[biasOffsets[layer] + out];
+    }
+
+    /** The outputs for one input vector. */
+    public float[] predict(float[] input) {
+        return predict(input, 1);
+    }
+
+    /** The outputs for {@code rows} input vectors stored row by row; the result is {@code rows × outputs}. */
+    public float[] predict(float[] inputs, int rows) {
+        if (inputs.length != rows * inputs()) {
+            throw new IllegalArgumentException("expected " + rows + " × " + inputs() + " inputs, got "
+                    + inputs.length + " values");
+        }
+        float[] out = new float[rows * outputs()];
+        Workspace ws = new Workspace(this, Math.min(rows, 256));
+        for (int r = 0; r < rows; r += ws.capacity()) {
+            int n = Math.min(ws.capacity(), rows - r);
+            System.arraycopy(inputs, r * inputs(), ws.input(), 0, n * inputs());
+            ws.forward(this, n);
+            System.arraycopy(ws.output(), 0, out, r * outputs(), n * outputs());
+        }
+        return out;
+    }
+
+    /** The index of the largest output for one input vector. */
+    public int classify(float[] input) {
+        return argmax(predict(input), 0, outputs());
+    }
+
+    static int argmax(float[] v, int off, int len) {
+        int best = 0;
+        for (int j = 1; j < len; j++) {
+            if (v[off + j] > v[off + best]) {
+                best = j;
+            }
+        }
+        return best;
+    }
+
+    /** A one-line description such as {@code 784-512:relu-10:softmax, loss ce, 535818 parameters}. */
+    public String describe() {
+        StringBuilder sb = new StringBuilder().append(sizes[0]);
+        for (int l = 0; l < activations.length; l++) {
+            sb.append('-').append(sizes[l + 1]).append(':').append(activations[l].label());
+        }
+        return sb.append(", loss ").append(loss.label()).append(", ").append(params.length).append(" parameters")
+                .toString();
+    }
+
+    Kernels kernels() {
+        return Kernels.get();
+    }
+
+    /** Builds a network layer by layer. */
+    public static final class Builder {
+        private final List<Integer> sizes = new ArrayList<>();
+        private final List<Activation> activations = new ArrayList<>();
+        private Loss loss;
+        private Initializer initializer = Initializer.PYTORCH_DEFAULT;
+        private long seed = 42;
+
+        private Builder(int inputs) {
+            sizes.add(inputs);
+        }
+
+        /** Adds a dense layer of {@code units} units. */
+        public Builder dense(int units, Activation activation) {
+            sizes.add(units);
+            activations.add(activation);
+            return this;
+        }
+
+        public Builder loss(Loss loss) {
+            this.loss = loss;
+            return this;
+        }
+
+        public Builder initializer(Initializer initializer) {
+            this.initializer = initializer;
+            return this;
+        }
+
+        /** Seed of the initial weights. */
+        public Builder seed(long seed) {
+            this.seed = seed;
+            return this;
+        }
+
+        public Network build() {
+            if (activations.isEmpty()) {
+                throw new IllegalArgumentException("a network needs at least one dense layer");
+            }
+            Activation out = activations.get(activations.size() - 1);
+            Loss l = loss != null ? loss : out == Activation.SOFTMAX ? Loss.CROSS_ENTROPY : Loss.MSE;
+            Network net = new Network(sizes.stream().mapToInt(Integer::intValue).toArray(),
+                    activations.toArray(new Activation[0]), l, null);
+            SplittableRandom rng = new SplittableRandom(seed);
+            for (int layer = 0; layer < net.layerCount(); layer++) {
+                initializer.fill(net.params, net.weightOffsets[layer], net.biasOffsets[layer],
+                        net.sizes[layer], net.sizes[layer + 1], rng.split());
+            }
+            return net;
+        }
+    }
+}

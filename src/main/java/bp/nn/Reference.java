@@ -1,0 +1,196 @@
+package bp.nn;
+
+/**
+ * Forward and backward passes in double precision, written as plainly as the equations: the oracle
+ * the float32 engine and the finite differences are compared with. Slow on purpose; never used for
+ * training.
+ */
+public final class Reference {
+
+    private final int[] sizes;
+    private final Activation[] activations;
+    private final Loss loss;
+    private final int[] weightOffsets;
+    private final int[] biasOffsets;
+
+    public Reference(Network net) {
+        this.sizes = net.sizes();
+        this.activations = new Activation[net.layerCount()];
+        this.weightOffsets = new int[net.layerCount()];
+        this.biasOffsets = new int[net.layerCount()];
+        for (int l = 0; l < net.layerCount(); l++) {
+            activations[l] = net.activation(l);
+            weightOffsets[l] = net.weightOffset(l);
+            biasOffsets[l] = net.biasOffset(l);
+        }
+        this.loss = net.loss();
+    }
+
+    /** The activations of every layer for one sample; {@code [0]} is the input. */
+    public double[][] forward(double[] params, double[] x) {
+        double[][] acts = new double[sizes.length][];
+        acts[0] = x.clone();
+        for (int l = 0; l < activations.length; l++) {
+            acts[l + 1] = activate(activations[l], preActivation(params, l, acts[l]));
+        }
+        return acts;
+    }
+
+    private double[] preActivation(double[] params, int l, double[] in) {
+        double[] z = new double[sizes[l + 1]];
+        for (int o = 0; o < z.length; o++) {
+            double s = params[biasOffsets[l] + o];
+            for (int i = 0; i < in.length; i++) {
+                s += params[weightOffsets[l] + o * in.length + i] * in[i];
+            }
+            z[o] = s;
+        }
+        return z;
+    }
+
+    private static double[] activate(Activation f, double[] z) {
+        double[] a = new double[z.length];
+        if (f == Activation.SOFTMAX) {
+            double max = Double.NEGATIVE_INFINITY;
+            for (double v : z) {
+                max = Math.max(max, v);
+            }
+            double sum = 0;
+            for (int j = 0; j < z.length; j++) {
+                a[j] = Math.exp(z[j] - max);
+                sum += a[j];
+            }
+            for (int j = 0; j < z.length; j++) {
+                a[j] /= sum;
+            }
+            return a;
+        }
+        for (int j = 0; j < z.length; j++) {
+            a[j] = switch (f) {
+                case SIGMOID -> 1 / (1 + Math.exp(-z[j]));
+                case TANH -> Math.tanh(z[j]);
+                case RELU -> Math.max(0, z[j]);
+                case IDENTITY -> z[j];
+                case SOFTMAX -> throw new AssertionError();
+            };
+        }
+        return a;
+    }
+
+    /** The loss of one sample. */
+    public double loss(double[] params, double[] x, double[] t) {
+        double[] a = forward(params, x)[sizes.length - 1];
+        double s = 0;
+        for (int j = 0; j < a.length; j++) {
+            double e = t[j] - a[j];
+            s += switch (loss) {
+                case SSE -> 0.5 * e * e;
+                case MSE -> e * e / a.length;
+                case CROSS_ENTROPY -> t[j] == 0 ? 0 : -t[j] * Math.log(a[j]);
+            };
+        }
+        return s;
+    }
+
+    /** The mean loss over {@code rows} samples stored row by row. */
+    public double meanLoss(double[] params, double[] x, double[] t, int rows) {
+        double s = 0;
+        for (int r = 0; r < rows; r++) {
+            s += loss(params, row(x, r, sizes[0]), row(t, r, sizes[sizes.length - 1]));
+        }
+        return s / rows;
+    }
+
+    /** The gradient of {@link #meanLoss} by the four backpropagation equations. */
+    public double[] gradient(double[] params, double[] x, double[] t, int rows) {
+        double[] grad = new double[params.length];
+        int last = activations.length - 1;
+        for (int r = 0; r < rows; r++) {
+            double[][] acts = forward(params, row(x, r, sizes[0]));
+            double[] target = row(t, r, sizes[sizes.length - 1]);
+            double[] out = acts[last + 1];
+            double[] delta = new double[out.length];
+            // δ^L = ∇_a L ⊙ f'(z^L); softmax with cross-entropy collapses to a − t
+            if (loss == Loss.CROSS_ENTROPY) {
+                for (int j = 0; j < out.length; j++) {
+                    delta[j] = out[j] - target[j];
+                }
+            } else {
+                double scale = loss == Loss.MSE ? 2.0 / out.length : 1.0;
+                for (int j = 0; j < out.length; j++) {
+                    delta[j] = scale * (out[j] - target[j]);
+                }
+                delta = applyDerivative(activations[last], acts[last + 1], delta);
+            }
+            for (int l = last; l >= 0; l--) {
+                double[] in = acts[l];
+                for (int o = 0; o < delta.length; o++) {
+                    grad[biasOffsets[l] + o] += delta[o] / rows;
+                    for (int i = 0; i < in.length; i++) {
+                        grad[weightOffsets[l] + o * in.length + i] += delta[o] * in[i] / rows;
+                    }
+                }
+                if (l > 0) {
+                    // δ^l = (W^{l+1})ᵀ δ^{l+1} ⊙ f'(z^l)
+                    double[] prev = new double[in.length];
+                    for (int i = 0; i < in.length; i++) {
+                        double s = 0;
+                        for (int o = 0; o < delta.length; o++) {
+                            s += params[weightOffsets[l] + o * in.length + i] * delta[o];
+                        }
+                        prev[i] = s;
+                    }
+                    delta = applyDerivative(activations[l - 1], acts[l], prev);
+                }
+            }
+        }
+        return grad;
+    }
+
+    /** {@code g ⊙ f'(z)} written with the activation value {@code a = f(z)}; softmax uses its Jacobian. */
+    private static double[] applyDerivative(Activation f, double[] a, double[] g) {
+        double[] d = new double[g.length];
+        if (f == Activation.SOFTMAX) {
+            double gs = 0;
+            for (int j = 0; j < g.length; j++) {
+                gs += g[j] * a[j];
+            }
+            for (int j = 0; j < g.length; j++) {
+                d[j] = a[j] * (g[j] - gs);
+            }
+            return d;
+        }
+        for (int j = 0; j < g.length; j++) {
+            d[j] = g[j] * switch (f) {
+                case SIGMOID -> a[j] * (1 - a[j]);
+                case TANH -> 1 - a[j] * a[j];
+                case RELU -> a[j] > 0 ? 1 : 0;
+                case IDENTITY -> 1;
+                case SOFTMAX -> throw new AssertionError();
+            };
+        }
+        return d;
+    }
+
+    /** Central differences {@code (L(θ+h) − L(θ−h)) / 2h} of {@link #meanLoss} for every parameter. */
+    public double[] finiteDifferences(double[] params, double[] x, double[] t, int rows, double h) {
+        double[] grad = new double[params.length];
+        double[] p = params.clone();
+        for (int i = 0; i < p.length; i++) {
+            double keep = p[i];
+            p[i] = keep + h;
+            double up = meanLoss(p, x, t, rows);
+            p[i] = keep - h;
+            double down = meanLoss(p, x, t, rows);
+            p[i] = keep;
+            grad[i] = (up - down) / (2 * h);
+        }
+        return grad;
+    }
+
+    private static double[] row(double[] m, int r, int width) {
+        double[] out = new double[width];
+        System.arraycopy(m, r * width, out, 0, width);
+        return out;
+    }
+}

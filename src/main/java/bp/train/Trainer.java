@@ -1,0 +1,342 @@
+package bp.train;
+
+import bp.data.Dataset;
+import bp.kernel.Kernels;
+import bp.nn.Network;
+import bp.nn.Workspace;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * Mini-batch gradient descent by backpropagation.
+ *
+ * <p>Each epoch shuffles the training set (from the seed) and cuts it into batches of
+ * {@code batchSize} samples. A batch is cut into shards of {@code shardSize} samples; consecutive
+ * shards form at most {@value #MAX_GROUPS} groups, each computed as a task on the ForkJoin pool with
+ * its own workspace and gradient buffer; the group gradients are then summed in a fixed binary-tree
+ * order and one update is applied. None of this depends on the number of threads, so a run's result
+ * is bit-for-bit the same for 1 or 64 threads. Batch size 1 is online learning, batch size ≥ the
+ * training set size is full-batch learning.
+ *
+ * <pre>{@code
+ * Trainer trainer = Trainer.builder().epochs(10).batchSize(64).learningRate(0.1).build();
+ * List<EpochStats> history = trainer.fit(net, train, test);
+ * }</pre>
+ */
+public final class Trainer {
+
+    /** Upper bound on gradient buffers per batch: bounds memory for full-batch training. */
+    static final int MAX_GROUPS = 16;
+    /** Floats per reduction task: big enough to amortise a task, small enough to spread over cores. */
+    private static final int REDUCE_CHUNK = 1 << 15;
+
+    private final int epochs;
+    private final int batchSize;
+    private final int shardSize;
+    private final float learningRate;
+    private final long seed;
+    private final int threads;
+    private final boolean updateBiases;
+    private final List<TrainingListener> listeners;
+
+    private Trainer(Builder b) {
+        this.epochs = b.epochs;
+        this.batchSize = b.batchSize;
+        this.shardSize = b.shardSize;
+        this.learningRate = b.learningRate;
+        this.seed = b.seed;
+        this.threads = b.threads;
+        this.updateBiases = b.updateBiases;
+        this.listeners = List.copyOf(b.listeners);
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Trains {@code net} in place on {@code train}, reporting test figures on {@code test} (may be
+     * null) after each epoch, and returns the per-epoch statistics.
+     *
+     * @throws TrainingDivergedException when a batch's loss is NaN or infinite; the network's parameters
+     *                                   are then unusable (they produced that loss)
+     */
+    public List<EpochStats> fit(Network net, Dataset train, Dataset test) {
+        checkShapes(net, train);
+        if (test != null) {
+            checkShapes(net, test);
+        }
+        int n = train.size();
+        int batch = Math.min(batchSize, n);
+        int maxShards = ceilDiv(batch, shardSize);
+        int groups = Math.min(maxShards, MAX_GROUPS);
+        Workspace[] workspaces = new Workspace[groups];
+        float[][] grads = new float[groups][];
+        for (int g = 0; g < groups; g++) {
+            workspaces[g] = new Workspace(net, Math.min(shardSize, batch));
+            grads[g] = new float[net.parameterCount()];
+        }
+        double[] groupLoss = new double[groups];
+        int[] groupCorrect = new int[groups];
+        SplittableRandom shuffleRng = new SplittableRandom(seed).split();
+        int[] order = new int[n];
+        Arrays.setAll(order, i -> i);
+        int batches = ceilDiv(n, batch);
+        List<EpochStats> history = new ArrayList<>();
+        try (Parallel parallel = new Parallel(threads)) {
+            for (int epoch = 1; epoch <= epochs; epoch++) {
+                for (TrainingListener l : listeners) {
+                    l.onEpochStart(epoch, batches);
+                }
+                long start = System.nanoTime();
+                Dataset.shuffle(order, shuffleRng);
+                double lossSum = 0;
+                long correct = 0;
+                for (int b = 0; b < batches; b++) {
+                    int from = b * batch;
+                    int size = Math.min(batch, n - from);
+                    int shards = ceilDiv(size, shardSize);
+                    int used = Math.min(shards, groups);
+                    parallel.forEach(used, g -> {
+                        Arrays.fill(grads[g], 0f);
+                        groupLoss[g] = 0;
+                        groupCorrect[g] = 0;
+                        for (int s = g * shards / used; s < (g + 1) * shards / used; s++) {
+                            int rowFrom = from + s * shardSize;
+                            int rows = Math.min(shardSize, from + size - rowFrom);
+                            Workspace ws = workspaces[g];
+                            gather(train, order, rowFrom, rows, ws);
+                            ws.forward(net, rows);
+                            if (train.isClassification()) {
+                                groupCorrect[g] += ws.countCorrect(rows, net.outputs());
+                            }
+                            groupLoss[g] += ws.backward(net, rows, grads[g]);
+                        }
+                    });
+                    double batchLoss = 0;
+                    for (int g = 0; g < used; g++) {
+                        batchLoss += groupLoss[g];
+                        correct += groupCorrect[g];
+                    }
+                    if (!Double.isFinite(batchLoss)) {
+                        throw new TrainingDivergedException("training diverged at epoch " + epoch + ", batch "
+                                + (b + 1) + " of " + batches + ": the loss is " + batchLoss
+                                + "; try a smaller learning rate (now " + learningRate + ")");
+                    }
+                    sumTree(parallel, grads, used);
+                    update(net, grads[0], size);
+                    lossSum += batchLoss;
+                    for (TrainingListener l : listeners) {
+                        l.onBatchEnd(epoch, b + 1, batches, batchLoss / size);
+                    }
+                }
+                double seconds = (System.nanoTime() - start) / 1e9;
+                Evaluation eval = test == null ? null : evaluate(net, test, parallel);
+                EpochStats stats = new EpochStats(epoch, lossSum / n,
+                        train.isClassification() ? (double) correct / n : Double.NaN,
+                        eval == null ? Double.NaN : eval.loss(), eval == null ? Double.NaN : eval.accuracy(),
+                        seconds, n / seconds);
+                history.add(stats);
+                for (TrainingListener l : listeners) {
+                    l.onEpochEnd(stats);
+                }
+            }
+        }
+        return history;
+    }
+
+    /** Copies the rows {@code order[from .. from+rows)} into the workspace's contiguous input and target buffers. */
+    private static void gather(Dataset data, int[] order, int from, int rows, Workspace ws) {
+        int fin = data.featureCount();
+        int fout = data.targetWidth();
+        float[] x = data.features();
+        float[] y = data.targets();
+        for (int r = 0; r < rows; r++) {
+            int i = order[from + r];
+            System.arraycopy(x, i * fin, ws.input(), r * fin, fin);
+            System.arraycopy(y, i * fout, ws.target(), r * fout, fout);
+            if (data.isClassification()) {
+                ws.labels()[r] = data.label(i);
+            }
+        }
+    }
+
+    /** {@code grads[0] = Σ grads[0..count)} pairwise: (0+1)+(2+3), then those sums, etc. A fixed order. */
+    private static void sumTree(Parallel parallel, float[][] grads, int count) {
+        Kernels k = Kernels.get();
+        int len = grads[0].length;
+        int chunks = ceilDiv(len, REDUCE_CHUNK);
+        for (int stride = 1; stride < count; stride *= 2) {
+            int step = stride;
+            int pairs = ceilDiv(count - step, 2 * step);
+            parallel.forEach(pairs * chunks, t -> {
+                int dst = (t / chunks) * 2 * step;
+                int from = (t % chunks) * REDUCE_CHUNK;
+                k.axpy(1f, grads[dst + step], from, grads[dst], from, Math.min(REDUCE_CHUNK, len - from));
+            });
+        }
+    }
+
+    /** Plain SGD: {@code θ −= η · (Σ gradient) / batch}. */
+    private void update(Network net, float[] gradSum, int size) {
+        Kernels k = Kernels.get();
+        float step = -learningRate / size;
+        float[] p = net.parameters();
+        for (int l = 0; l < net.layerCount(); l++) {
+            int w = net.weightOffset(l);
+            int end = updateBiases ? (l + 1 < net.layerCount() ? net.weightOffset(l + 1) : p.length)
+                    : net.biasOffset(l);
+            k.axpy(step, gradSum, w, p, w, end - w);
+        }
+    }
+
+    /** Mean loss, accuracy and confusion matrix of {@code net} on {@code data}, using all cores. */
+    public static Evaluation evaluate(Network net, Dataset data) {
+        checkShapes(net, data);
+        try (Parallel parallel = new Parallel(Runtime.getRuntime().availableProcessors())) {
+            return evaluate(net, data, parallel);
+        }
+    }
+
+    private static Evaluation evaluate(Network net, Dataset data, Parallel parallel) {
+        int n = data.size();
+        int chunk = 256;
+        int parts = Math.min(ceilDiv(n, chunk), 4 * parallel.threads());
+        double[] loss = new double[parts];
+        int classes = net.outputs();
+        long[][][] confusion = new long[parts][classes][classes];
+        int[] identity = new int[n];
+        Arrays.setAll(identity, i -> i);
+        parallel.forEach(parts, part -> {
+            Workspace ws = new Workspace(net, Math.min(chunk, n));
+            int end = (int) ((long) n * (part + 1) / parts);
+            for (int from = (int) ((long) n * part / parts); from < end; from += chunk) {
+                int rows = Math.min(chunk, end - from);
+                gather(data, identity, from, rows, ws);
+                ws.forward(net, rows);
+                loss[part] += ws.loss(net, rows);
+                if (data.isClassification()) {
+                    float[] out = ws.output();
+                    for (int r = 0; r < rows; r++) {
+                        int best = 0;
+                        for (int j = 1; j < classes; j++) {
+                            if (out[r * classes + j] > out[r * classes + best]) {
+                                best = j;
+                            }
+                        }
+                        confusion[part][ws.labels()[r]][best]++;
+                    }
+                }
+            }
+        });
+        double total = 0;
+        long[][] matrix = new long[classes][classes];
+        long correct = 0;
+        for (int part = 0; part < parts; part++) {
+            total += loss[part];
+            for (int a = 0; a < classes; a++) {
+                for (int p = 0; p < classes; p++) {
+                    matrix[a][p] += confusion[part][a][p];
+                }
+            }
+        }
+        for (int a = 0; a < classes; a++) {
+            correct += matrix[a][a];
+        }
+        return new Evaluation(n, total / n, data.isClassification() ? (double) correct / n : Double.NaN,
+                data.isClassification() ? matrix : null);
+    }
+
+    private static void checkShapes(Network net, Dataset data) {
+        if (data.featureCount() != net.inputs()) {
+            throw new IllegalArgumentException(data.name() + " has " + data.featureCount()
+                    + " features per row but the network takes " + net.inputs() + " inputs");
+        }
+        if (data.targetWidth() != net.outputs()) {
+            throw new IllegalArgumentException(data.name() + " has " + data.targetWidth()
+                    + (data.isClassification() ? " classes" : " targets") + " but the network has "
+                    + net.outputs() + " outputs");
+        }
+        if (data.size() == 0) {
+            throw new IllegalArgumentException(data.name() + " has no rows");
+        }
+    }
+
+    private static int ceilDiv(int a, int b) {
+        return (a + b - 1) / b;
+    }
+
+    /** Settings of a {@link Trainer}; each setter checks its value. */
+    public static final class Builder {
+        private int epochs = 10;
+        private int batchSize = 64;
+        private int shardSize = 32;
+        private float learningRate = 0.1f;
+        private long seed = 1;
+        private int threads = Runtime.getRuntime().availableProcessors();
+        private boolean updateBiases = true;
+        private final List<TrainingListener> listeners = new ArrayList<>();
+
+        public Builder epochs(int epochs) {
+            this.epochs = positive("epochs", epochs);
+            return this;
+        }
+
+        /** Samples per update: 1 is online learning, the training-set size (or more) full-batch. */
+        public Builder batchSize(int batchSize) {
+            this.batchSize = positive("batch size", batchSize);
+            return this;
+        }
+
+        /** Samples per parallel task; part of the result's definition (unlike the thread count). */
+        public Builder shardSize(int shardSize) {
+            this.shardSize = positive("shard size", shardSize);
+            return this;
+        }
+
+        public Builder learningRate(double learningRate) {
+            if (!(learningRate > 0) || Double.isInfinite(learningRate)) {
+                throw new IllegalArgumentException("learning rate must be a positive number, not " + learningRate);
+            }
+            this.learningRate = (float) learningRate;
+            return this;
+        }
+
+        /** Seed of the per-epoch shuffling. */
+        public Builder seed(long seed) {
+            this.seed = seed;
+            return this;
+        }
+
+        /** Worker threads; changes speed, never results. */
+        public Builder threads(int threads) {
+            this.threads = positive("threads", threads);
+            return this;
+        }
+
+        /** False keeps biases at their initial values, as the lecture notes' worked example does. */
+        public Builder updateBiases(boolean updateBiases) {
+            this.updateBiases = updateBiases;
+            return this;
+        }
+
+        public Builder listener(TrainingListener listener) {
+            listeners.add(listener);
+            return this;
+        }
+
+        public Trainer build() {
+            return new Trainer(this);
+        }
+
+        private static int positive(String what, int v) {
+            if (v <= 0) {
+                throw new IllegalArgumentException(what + " must be at least 1, not " + v);
+            }
+            return v;
+        }
+    }
+}

@@ -1,0 +1,14 @@
+/** bp: feedforward neural networks trained by backpropagation. */
+module bp {
+    requires static jdk.incubator.vector;
+    requires info.picocli;
+    requires it.unimi.dsi.fastutil;
+    requires com.fasterxml.jackson.jr.ob;
+
+    exports bp.nn;
+    exports bp.train;
+    exports bp.data;
+    exports bp.io;
+
+    opens bp.cli to info.picocli;
+}

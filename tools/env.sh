@@ -1,0 +1,75 @@
+# Sourced by the tools/ scripts: finds a JDK with the Vector API (21 or newer) and Maven.
+# Sets BP_ROOT, JAVA_HOME, BP_JAVA and BP_MVN, or explains what to install and exits 1.
+
+BP_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BP_MIN_JAVA=21
+
+# Prints the feature version (17, 21, 25, ...) of the JDK in directory $1, or nothing.
+bp_java_version() {
+    local home="$1" v=""
+    [ -x "$home/bin/java" ] && [ -x "$home/bin/javac" ] || return 0
+    if [ -f "$home/release" ]; then
+        v=$(sed -n 's/^JAVA_VERSION="\([0-9][0-9]*\).*/\1/p' "$home/release")
+    fi
+    if [ -z "$v" ]; then
+        v=$("$home/bin/java" -XshowSettings:properties -version 2>&1 \
+            | sed -n 's/^ *java.specification.version = \([0-9][0-9]*\).*/\1/p')
+    fi
+    echo "$v"
+}
+
+bp_find_jdk() {
+    local v candidate best="" best_v=0
+    if [ -n "${JAVA_HOME:-}" ]; then
+        v=$(bp_java_version "$JAVA_HOME")
+        if [ -n "$v" ] && [ "$v" -ge "$BP_MIN_JAVA" ]; then
+            echo "$JAVA_HOME"
+            return
+        fi
+    fi
+    for candidate in /usr/lib/jvm/* /opt/java/* /opt/jdk* "$HOME"/.sdkman/candidates/java/*; do
+        [ -d "$candidate" ] || continue
+        v=$(bp_java_version "$candidate")
+        if [ -n "$v" ] && [ "$v" -ge "$BP_MIN_JAVA" ] && [ "$v" -gt "$best_v" ]; then
+            best="$candidate"
+            best_v="$v"
+        fi
+    done
+    if [ -z "$best" ] && command -v javac >/dev/null 2>&1; then
+        candidate=$(dirname "$(dirname "$(readlink -f "$(command -v javac)")")")
+        v=$(bp_java_version "$candidate")
+        if [ -n "$v" ] && [ "$v" -ge "$BP_MIN_JAVA" ]; then
+            best="$candidate"
+        fi
+    fi
+    echo "$best"
+}
+
+BP_JDK=$(bp_find_jdk)
+if [ -z "$BP_JDK" ]; then
+    {
+        echo "bp: no JDK $BP_MIN_JAVA or newer found (bp needs the Vector API, jdk.incubator.vector)."
+        echo "    Looked at JAVA_HOME (${JAVA_HOME:-unset}), /usr/lib/jvm/*, /opt/java/* and javac on the PATH."
+        echo "    Install one, e.g. 'apt-get install openjdk-21-jdk' (Debian 13, Ubuntu 24.04) or Temurin 25"
+        echo "    (https://adoptium.net), then run again or set JAVA_HOME to it."
+    } >&2
+    exit 1
+fi
+export JAVA_HOME="$BP_JDK"
+BP_JAVA="$JAVA_HOME/bin/java"
+
+if command -v mvn >/dev/null 2>&1; then
+    BP_MVN=mvn
+elif [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "bp: Maven is missing; installing it with apt-get" >&2
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq maven) >&2 || {
+        echo "bp: could not install Maven; install it ('apt-get install maven') and run again" >&2
+        exit 1
+    }
+    BP_MVN=mvn
+else
+    echo "bp: Maven (mvn) is needed to build bp; install it, e.g. 'apt-get install maven'" >&2
+    exit 1
+fi
+# Maven's own JVM warnings (Unsafe in its bundled Guava) are noise for bp users.
+export MAVEN_OPTS="${MAVEN_OPTS:-} --enable-native-access=ALL-UNNAMED"
