@@ -3,6 +3,7 @@ package bp.kernel;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -14,6 +15,12 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Matrix products are register-blocked so that each loaded vector feeds several FMAs and the
  * accumulators fit the 16 vector registers of AVX2 (12 accumulators + operands). Column tails
  * shorter than a vector are finished in scalar code rather than with masks, which AVX2 emulates.
+ *
+ * <p>Results never depend on whether the JIT has compiled a method yet, so training is reproducible
+ * bit for bit: the API leaves the order of {@code reduceLanes(ADD)} unspecified and its {@code EXP}
+ * and {@code TANH} are computed differently when interpreted (by {@code Math}) and compiled (by
+ * SVML), so this class sums lanes in a fixed tree ({@link #sum}) and evaluates exp and tanh with
+ * its own polynomials, made only of exactly rounded operations.
  */
 public final class VectorKernels implements Kernels {
 
@@ -21,6 +28,12 @@ public final class VectorKernels implements Kernels {
     static final int L = S.length();
 
     private static final VectorKernels INSTANCE = new VectorKernels();
+
+    /** Lane permutations {@code i → i xor d} for the fixed-order lane sum; null where d ≥ L. */
+    private static final VectorShuffle<Float> SWAP8 = L > 8 ? VectorShuffle.fromOp(S, i -> i ^ 8) : null;
+    private static final VectorShuffle<Float> SWAP4 = L > 4 ? VectorShuffle.fromOp(S, i -> i ^ 4) : null;
+    private static final VectorShuffle<Float> SWAP2 = VectorShuffle.fromOp(S, i -> i ^ 2);
+    private static final VectorShuffle<Float> SWAP1 = VectorShuffle.fromOp(S, i -> i ^ 1);
 
     /** Rows of A per block in the dot-product GEMM ({@code A·Bᵀ}). */
     private static final int DOT_ROWS = 3;
@@ -36,7 +49,7 @@ public final class VectorKernels implements Kernels {
 
     /** The vector kernels, or null when the species is too narrow to pay. Called reflectively. */
     public static Kernels preferred() {
-        return L >= 4 ? INSTANCE : null;
+        return L >= 4 && L <= 16 ? INSTANCE : null;
     }
 
     private static VectorSpecies<Float> speciesFromProperty() {
@@ -123,18 +136,18 @@ public final class VectorKernels implements Kernels {
             s23 = x2.fma(y, s23);
         }
         int c1 = c0 + ldc, c2 = c1 + ldc;
-        c[c0] = s00.reduceLanes(VectorOperators.ADD) + tailDot(a, a0, b, b0, p, k);
-        c[c0 + 1] = s01.reduceLanes(VectorOperators.ADD) + tailDot(a, a0, b, b1, p, k);
-        c[c0 + 2] = s02.reduceLanes(VectorOperators.ADD) + tailDot(a, a0, b, b2, p, k);
-        c[c0 + 3] = s03.reduceLanes(VectorOperators.ADD) + tailDot(a, a0, b, b3, p, k);
-        c[c1] = s10.reduceLanes(VectorOperators.ADD) + tailDot(a, a1, b, b0, p, k);
-        c[c1 + 1] = s11.reduceLanes(VectorOperators.ADD) + tailDot(a, a1, b, b1, p, k);
-        c[c1 + 2] = s12.reduceLanes(VectorOperators.ADD) + tailDot(a, a1, b, b2, p, k);
-        c[c1 + 3] = s13.reduceLanes(VectorOperators.ADD) + tailDot(a, a1, b, b3, p, k);
-        c[c2] = s20.reduceLanes(VectorOperators.ADD) + tailDot(a, a2, b, b0, p, k);
-        c[c2 + 1] = s21.reduceLanes(VectorOperators.ADD) + tailDot(a, a2, b, b1, p, k);
-        c[c2 + 2] = s22.reduceLanes(VectorOperators.ADD) + tailDot(a, a2, b, b2, p, k);
-        c[c2 + 3] = s23.reduceLanes(VectorOperators.ADD) + tailDot(a, a2, b, b3, p, k);
+        c[c0] = sum(s00) + tailDot(a, a0, b, b0, p, k);
+        c[c0 + 1] = sum(s01) + tailDot(a, a0, b, b1, p, k);
+        c[c0 + 2] = sum(s02) + tailDot(a, a0, b, b2, p, k);
+        c[c0 + 3] = sum(s03) + tailDot(a, a0, b, b3, p, k);
+        c[c1] = sum(s10) + tailDot(a, a1, b, b0, p, k);
+        c[c1 + 1] = sum(s11) + tailDot(a, a1, b, b1, p, k);
+        c[c1 + 2] = sum(s12) + tailDot(a, a1, b, b2, p, k);
+        c[c1 + 3] = sum(s13) + tailDot(a, a1, b, b3, p, k);
+        c[c2] = sum(s20) + tailDot(a, a2, b, b0, p, k);
+        c[c2 + 1] = sum(s21) + tailDot(a, a2, b, b1, p, k);
+        c[c2 + 2] = sum(s22) + tailDot(a, a2, b, b2, p, k);
+        c[c2 + 3] = sum(s23) + tailDot(a, a2, b, b3, p, k);
     }
 
     private static float tailDot(float[] a, int aRow, float[] b, int bRow, int from, int k) {
@@ -246,6 +259,64 @@ public final class VectorKernels implements Kernels {
         v1.intoArray(c, c0 + L);
     }
 
+    // ---- deterministic building blocks -------------------------------------------------------------
+
+    /** The sum of the lanes, always added in the same tree order (see the class comment). */
+    static float sum(FloatVector v) {
+        if (SWAP8 != null) {
+            v = v.add(v.rearrange(SWAP8));
+        }
+        if (SWAP4 != null) {
+            v = v.add(v.rearrange(SWAP4));
+        }
+        v = v.add(v.rearrange(SWAP2));
+        v = v.add(v.rearrange(SWAP1));
+        return v.lane(0);
+    }
+
+    /**
+     * e^x, Cephes' expf: x = n·ln2 + r with |r| ≤ ln2/2, a degree-6 polynomial for e^r, then 2^n
+     * built in the exponent bits. About 2 ulp for normal results; below e^-87.3 (the smallest normal
+     * float) it returns 0, above 88 it returns e^88 ≈ 1.7e38, so 2^n always has a normal exponent.
+     */
+    static FloatVector exp(FloatVector input) {
+        FloatVector x = input.max(-87f).min(88f);
+        FloatVector y = x.fma(1.44269504088896341f, 0.5f);
+        FloatVector n = y.convert(VectorOperators.F2I, 0).convert(VectorOperators.I2F, 0).reinterpretAsFloats();
+        n = n.blend(n.sub(1f), n.compare(VectorOperators.GT, y)); // truncation → floor
+        FloatVector r = n.fma(FloatVector.broadcast(S, -0.693359375f), x);
+        r = n.fma(FloatVector.broadcast(S, 2.12194440e-4f), r);
+        FloatVector p = FloatVector.broadcast(S, 1.9875691500E-4f);
+        p = p.fma(r, FloatVector.broadcast(S, 1.3981999507E-3f));
+        p = p.fma(r, FloatVector.broadcast(S, 8.3334519073E-3f));
+        p = p.fma(r, FloatVector.broadcast(S, 4.1665795894E-2f));
+        p = p.fma(r, FloatVector.broadcast(S, 1.6666665459E-1f));
+        p = p.fma(r, FloatVector.broadcast(S, 5.0000001201E-1f));
+        FloatVector e = p.fma(r.mul(r), r).add(1f);
+        FloatVector twoToN = n.add(127f).convert(VectorOperators.F2I, 0).reinterpretAsInts()
+                .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        return e.mul(twoToN).blend(0f, input.compare(VectorOperators.LT, -87.33654f));
+    }
+
+    /**
+     * tanh x, Cephes' tanhf: an odd polynomial below |x| = 0.625, where 1 − 2/(e^{2|x|} + 1) would
+     * lose digits to cancellation, and that formula (with x's sign) above.
+     */
+    static FloatVector tanh(FloatVector x) {
+        FloatVector ax = x.abs();
+        FloatVector s = x.mul(x);
+        FloatVector p = FloatVector.broadcast(S, -5.70498872745E-3f);
+        p = p.fma(s, FloatVector.broadcast(S, 2.06390887954E-2f));
+        p = p.fma(s, FloatVector.broadcast(S, -5.37397155531E-2f));
+        p = p.fma(s, FloatVector.broadcast(S, 1.33314422036E-1f));
+        p = p.fma(s, FloatVector.broadcast(S, -3.33332819422E-1f));
+        FloatVector small = p.mul(s).fma(x, x);
+        FloatVector one = FloatVector.broadcast(S, 1f);
+        FloatVector large = one.sub(FloatVector.broadcast(S, 2f).div(exp(ax.add(ax)).add(one)));
+        large = large.blend(large.neg(), x.compare(VectorOperators.LT, 0f));
+        return small.blend(large, ax.compare(VectorOperators.GE, 0.625f));
+    }
+
     // ---- reductions and elementwise ------------------------------------------------------------
 
     @Override
@@ -273,7 +344,7 @@ public final class VectorKernels implements Kernels {
         int i = off;
         FloatVector one = FloatVector.broadcast(S, 1f);
         for (; i < bound; i += L) {
-            FloatVector e = FloatVector.fromArray(S, z, i).neg().lanewise(VectorOperators.EXP);
+            FloatVector e = exp(FloatVector.fromArray(S, z, i).neg());
             one.div(e.add(one)).intoArray(out, i);
         }
         ScalarKernels.INSTANCE.sigmoid(z, out, i, off + len - i);
@@ -284,7 +355,7 @@ public final class VectorKernels implements Kernels {
         int bound = off + S.loopBound(len);
         int i = off;
         for (; i < bound; i += L) {
-            FloatVector.fromArray(S, z, i).lanewise(VectorOperators.TANH).intoArray(out, i);
+            tanh(FloatVector.fromArray(S, z, i)).intoArray(out, i);
         }
         ScalarKernels.INSTANCE.tanh(z, out, i, off + len - i);
     }
@@ -321,11 +392,11 @@ public final class VectorKernels implements Kernels {
             if (bound > 0) {
                 FloatVector vsum = FloatVector.zero(S);
                 for (; j < bound; j += L) {
-                    FloatVector e = FloatVector.fromArray(S, z, row + j).sub(max).lanewise(VectorOperators.EXP);
+                    FloatVector e = exp(FloatVector.fromArray(S, z, row + j).sub(max));
                     e.intoArray(out, row + j);
                     vsum = vsum.add(e);
                 }
-                sum = vsum.reduceLanes(VectorOperators.ADD);
+                sum = sum(vsum);
             }
             for (; j < cols; j++) {
                 float e = (float) Math.exp(z[row + j] - max);
@@ -437,7 +508,7 @@ public final class VectorKernels implements Kernels {
             for (; i < bound; i += L) {
                 s0 = FloatVector.fromArray(S, a, aOff + i).fma(FloatVector.fromArray(S, b, bOff + i), s0);
             }
-            sum = s0.add(s1).reduceLanes(VectorOperators.ADD);
+            sum = sum(s0.add(s1));
         }
         for (; i < len; i++) {
             sum += a[aOff + i] * b[bOff + i];

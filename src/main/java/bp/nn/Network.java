@@ -30,8 +30,21 @@ public final class Network {
     private final float[] params;
     private final int[] weightOffsets;
     private final int[] biasOffsets;
+    private final Kernels kernels;
+
+    /** The same network (sharing its parameters) computed with other kernels: for comparing implementations. */
+    Network(Network net, Kernels kernels) {
+        this.sizes = net.sizes;
+        this.activations = net.activations;
+        this.loss = net.loss;
+        this.params = net.params;
+        this.weightOffsets = net.weightOffsets;
+        this.biasOffsets = net.biasOffsets;
+        this.kernels = kernels;
+    }
 
     private Network(int[] sizes, Activation[] activations, Loss loss, float[] params) {
+        this.kernels = Kernels.get();
         if (sizes.length < 2) {
             throw new IllegalArgumentException("a network needs at least one layer");
         }
@@ -186,7 +199,7 @@ public final class Network {
     }
 
     Kernels kernels() {
-        return Kernels.get();
+        return kernels;
     }
 
     /** Builds a network layer by layer. */

@@ -1,0 +1,310 @@
+package bp.kernel;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.util.SplittableRandom;
+import java.util.stream.IntStream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * Every vector kernel against its scalar twin, at every length up to 3 vectors + 1 (so every tail
+ * length), at 0 and 1, and at the shapes of a 784-512-256-10 network. The build runs this class
+ * once per vector width (-Dbp.vectorBits=128, 256, 512) besides the default run.
+ *
+ * <p>Tolerances, with u = 2⁻²⁴ the float32 unit roundoff:
+ * <ul>
+ * <li>sums of k products (GEMMs, dot, column sums) in a different order: |v − s| ≤ 2·k·u·Σ|a·b|,
+ *     twice the classic bound γ_k·Σ|a·b| on each side's error;</li>
+ * <li>sigmoid, tanh (vector exp/tanh ≈ 1 ulp, plus up to two roundings): 4 ulp of the exact value,
+ *     or 4·u absolute near 0;</li>
+ * <li>softmax: (cols + 8)·u absolute on values in [0, 1];</li>
+ * <li>axpy (one fused rounding against two): 1 ulp + the rounding of α·x;</li>
+ * <li>relu, their backward passes, subtract: bit-exact (the same operations in the same order).</li>
+ * </ul>
+ */
+class KernelsTest {
+
+    static final double U = Math.scalb(1.0, -24);
+    static Kernels vector;
+    static final Kernels scalar = ScalarKernels.INSTANCE;
+    static int lanes;
+
+    @BeforeAll
+    static void load() {
+        vector = VectorKernels.preferred();
+        assertNotNull(vector, "vector kernels must be available when the tests run with the incubator module");
+        lanes = VectorKernels.L;
+        System.out.println("KernelsTest: " + vector.description());
+    }
+
+    static int[] lengths() {
+        return IntStream.rangeClosed(0, 3 * lanes + 1).toArray();
+    }
+
+    static float[] random(SplittableRandom rng, int n, float range) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) rng.nextDouble(-range, range);
+        }
+        return v;
+    }
+
+    // ---- GEMMs -----------------------------------------------------------------------------------
+
+    @Test
+    void gemmsMatchScalarOnSmallAndTailShapes() {
+        int[] dims = {0, 1, 2, 3, 5, 7, lanes - 1, lanes, lanes + 1, 2 * lanes + 1, 3 * lanes + 1};
+        SplittableRandom rng = new SplittableRandom(7);
+        for (int m : dims) {
+            for (int n : dims) {
+                for (int k : dims) {
+                    checkGemms(rng, m, n, k);
+                }
+            }
+        }
+    }
+
+    @Test
+    void gemmsMatchScalarOnMlpShapes() {
+        SplittableRandom rng = new SplittableRandom(11);
+        int[][] layers = {{784, 512}, {512, 256}, {256, 10}};
+        for (int shard : new int[] {1, 32, 37}) {
+            for (int[] layer : layers) {
+                checkGemms(rng, shard, layer[1], layer[0]);
+            }
+        }
+    }
+
+    /** The three products of one dense layer: rows=m samples, n units, k inputs. */
+    private static void checkGemms(SplittableRandom rng, int m, int n, int k) {
+        String shape = "m=" + m + " n=" + n + " k=" + k;
+        // forward: Z[m×n] = A[m×k]·W[n×k]ᵀ + b, with offsets to catch indexing that ignores them
+        float[] a = random(rng, 3 + m * k, 1);
+        float[] w = random(rng, 5 + n * k, 1);
+        float[] bias = random(rng, 2 + n, 1);
+        float[] zs = new float[1 + m * n];
+        float[] zv = new float[1 + m * n];
+        scalar.gemmABtBias(a, 3, w, 5, bias, 2, zs, 1, m, n, k);
+        vector.gemmABtBias(a, 3, w, 5, bias, 2, zv, 1, m, n, k);
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+                double mag = Math.abs(bias[2 + j]);
+                for (int p = 0; p < k; p++) {
+                    mag += Math.abs(a[3 + i * k + p] * w[5 + j * k + p]);
+                }
+                assertClose(zs[1 + i * n + j], zv[1 + i * n + j], 2 * (k + 1) * U * mag, "A·Wᵀ+b " + shape);
+            }
+        }
+        // backward: Δprev[m×k] = Δ[m×n]·W[n×k]
+        float[] d = random(rng, 4 + m * n, 1);
+        float[] ps = new float[m * k];
+        float[] pv = new float[m * k];
+        scalar.gemmAB(d, 4, w, 5, ps, 0, m, k, n);
+        vector.gemmAB(d, 4, w, 5, pv, 0, m, k, n);
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < k; j++) {
+                double mag = 0;
+                for (int p = 0; p < n; p++) {
+                    mag += Math.abs(d[4 + i * n + p] * w[5 + p * k + j]);
+                }
+                assertClose(ps[i * k + j], pv[i * k + j], 2 * n * U * mag, "Δ·W " + shape);
+            }
+        }
+        // weight gradient: ∂W[n×k] += Δ[m×n]ᵀ·A[m×k], onto a non-zero start
+        float[] gs = random(rng, 6 + n * k, 1);
+        float[] gv = gs.clone();
+        float[] g0 = gs.clone();
+        scalar.gemmAtBAdd(d, 4, a, 3, gs, 6, n, k, m);
+        vector.gemmAtBAdd(d, 4, a, 3, gv, 6, n, k, m);
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < k; j++) {
+                double mag = Math.abs(g0[6 + i * k + j]);
+                for (int p = 0; p < m; p++) {
+                    mag += Math.abs(d[4 + p * n + i] * a[3 + p * k + j]);
+                }
+                assertClose(gs[6 + i * k + j], gv[6 + i * k + j], 2 * (m + 1) * U * mag, "Δᵀ·A " + shape);
+            }
+        }
+        for (int i = 0; i < 6; i++) {
+            assertEquals(g0[i], gv[i], "Δᵀ·A wrote before its offset, " + shape);
+        }
+    }
+
+    @Test
+    void gemmWithoutBiasIsPlainProduct() {
+        SplittableRandom rng = new SplittableRandom(3);
+        int m = 4, n = 2 * lanes + 3, k = 9;
+        float[] a = random(rng, m * k, 1);
+        float[] w = random(rng, n * k, 1);
+        float[] zs = new float[m * n];
+        float[] zv = new float[m * n];
+        scalar.gemmABtBias(a, 0, w, 0, null, 0, zs, 0, m, n, k);
+        vector.gemmABtBias(a, 0, w, 0, null, 0, zv, 0, m, n, k);
+        for (int i = 0; i < m * n; i++) {
+            assertClose(zs[i], zv[i], 2 * k * U * k, "no bias, element " + i);
+        }
+    }
+
+    @Test
+    void columnSumsMatchScalar() {
+        SplittableRandom rng = new SplittableRandom(5);
+        for (int n : lengths()) {
+            for (int m : new int[] {0, 1, 3, 33}) {
+                float[] a = random(rng, m * n, 1);
+                float[] ys = random(rng, n + 2, 1);
+                float[] yv = ys.clone();
+                scalar.addColumnSums(a, 0, m, n, ys, 1);
+                vector.addColumnSums(a, 0, m, n, yv, 1);
+                for (int j = 0; j < ys.length; j++) {
+                    assertClose(ys[j], yv[j], 2 * (m + 1) * U * (m + 2), "column sums m=" + m + " n=" + n);
+                }
+            }
+        }
+    }
+
+    // ---- elementwise -----------------------------------------------------------------------------
+
+    @Test
+    void activationsMatchScalar() {
+        SplittableRandom rng = new SplittableRandom(13);
+        for (int len : lengths()) {
+            float[] z = random(rng, len + 2, 12);
+            z[0] = 0f;
+            float[] s = new float[len + 2];
+            float[] v = new float[len + 2];
+            scalar.sigmoid(z, s, 1, len);
+            vector.sigmoid(z, v, 1, len);
+            assertUlps(s, v, 4, "sigmoid len=" + len);
+            scalar.tanh(z, s, 1, len);
+            vector.tanh(z, v, 1, len);
+            assertUlps(s, v, 4, "tanh len=" + len);
+            scalar.relu(z, s, 1, len);
+            vector.relu(z, v, 1, len);
+            assertExact(s, v, "relu len=" + len);
+        }
+    }
+
+    @Test
+    void backwardElementwiseIsBitExact() {
+        SplittableRandom rng = new SplittableRandom(17);
+        for (int len : lengths()) {
+            float[] a = random(rng, len + 1, 1);
+            float[] z = random(rng, len + 1, 1);
+            if (len > 2) {
+                z[2] = 0f; // relu'(0) = 0 in both
+            }
+            float[] d = random(rng, len + 1, 3);
+            float[] ds = d.clone();
+            float[] dv = d.clone();
+            scalar.sigmoidBackward(a, ds, 1, len);
+            vector.sigmoidBackward(a, dv, 1, len);
+            assertExact(ds, dv, "sigmoid' len=" + len);
+            ds = d.clone();
+            dv = d.clone();
+            scalar.tanhBackward(a, ds, 1, len);
+            vector.tanhBackward(a, dv, 1, len);
+            assertExact(ds, dv, "tanh' len=" + len);
+            ds = d.clone();
+            dv = d.clone();
+            scalar.reluBackward(z, ds, 1, len);
+            vector.reluBackward(z, dv, 1, len);
+            assertExact(ds, dv, "relu' len=" + len);
+            scalar.subtract(a, z, ds, 1, len);
+            vector.subtract(a, z, dv, 1, len);
+            assertExact(ds, dv, "subtract len=" + len);
+        }
+    }
+
+    @Test
+    void softmaxMatchesScalarAndSumsToOne() {
+        SplittableRandom rng = new SplittableRandom(19);
+        for (int cols : lengths()) {
+            if (cols == 0) {
+                continue;
+            }
+            int rows = 3;
+            float[] z = random(rng, 1 + rows * cols, 30);
+            float[] s = new float[1 + rows * cols];
+            float[] v = new float[1 + rows * cols];
+            scalar.softmaxRows(z, s, 1, rows, cols);
+            vector.softmaxRows(z, v, 1, rows, cols);
+            for (int i = 1; i < s.length; i++) {
+                assertClose(s[i], v[i], (cols + 8) * U, "softmax cols=" + cols);
+            }
+            for (int r = 0; r < rows; r++) {
+                double sum = 0;
+                for (int j = 0; j < cols; j++) {
+                    sum += v[1 + r * cols + j];
+                }
+                assertEquals(1.0, sum, (cols + 8) * U, "softmax row sum cols=" + cols);
+            }
+            float[] gs = random(rng, 1 + rows * cols, 1);
+            float[] gv = gs.clone();
+            scalar.softmaxBackwardRows(s, gs, 1, rows, cols);
+            vector.softmaxBackwardRows(s, gv, 1, rows, cols);
+            for (int i = 1; i < gs.length; i++) {
+                assertClose(gs[i], gv[i], 4 * (cols + 2) * U, "softmax' cols=" + cols);
+            }
+        }
+    }
+
+    @Test
+    void softmaxDoesNotOverflow() {
+        float[] z = {1000f, 1001f, -1000f, 999f, 1000f, 1000f, 1000f, 1000f, 1000f, 1000f, 1000f, 1000f, 1000f,
+                1000f, 1000f, 1000f, 1000f, 1000f};
+        float[] v = new float[z.length];
+        vector.softmaxRows(z, v, 0, 1, z.length);
+        for (float x : v) {
+            if (!Float.isFinite(x)) {
+                fail("softmax overflowed: " + java.util.Arrays.toString(v));
+            }
+        }
+        assertEquals(0f, v[2]);
+    }
+
+    @Test
+    void axpyAndDotMatchScalar() {
+        SplittableRandom rng = new SplittableRandom(23);
+        for (int len : lengths()) {
+            float[] x = random(rng, len + 3, 1);
+            float[] ys = random(rng, len + 1, 1);
+            float[] yv = ys.clone();
+            scalar.axpy(-0.37f, x, 3, ys, 1, len);
+            vector.axpy(-0.37f, x, 3, yv, 1, len);
+            for (int i = 0; i < ys.length; i++) {
+                assertClose(ys[i], yv[i], Math.ulp(ys[i]) + Math.ulp(0.37f), "axpy len=" + len);
+            }
+            float ds = scalar.dot(x, 3, ys, 1, len);
+            float dv = vector.dot(x, 3, ys, 1, len);
+            assertClose(ds, dv, 2 * len * U * len + 0.0, "dot len=" + len);
+        }
+    }
+
+    // ---- helpers -------------------------------------------------------------------------------
+
+    static void assertClose(double expected, double actual, double tolerance, String what) {
+        if (!(Math.abs(expected - actual) <= tolerance)) {
+            fail(what + ": scalar " + expected + " vs vector " + actual + " differ by " + Math.abs(expected - actual)
+                    + " > " + tolerance);
+        }
+    }
+
+    static void assertUlps(float[] expected, float[] actual, int ulps, String what) {
+        for (int i = 0; i < expected.length; i++) {
+            double tol = ulps * Math.max(Math.ulp(expected[i]), U);
+            assertClose(expected[i], actual[i], tol, what + " at " + i);
+        }
+    }
+
+    static void assertExact(float[] expected, float[] actual, String what) {
+        for (int i = 0; i < expected.length; i++) {
+            if (Float.floatToIntBits(expected[i]) != Float.floatToIntBits(actual[i])) {
+                fail(what + " at " + i + ": scalar " + expected[i] + " vs vector " + actual[i]);
+            }
+        }
+    }
+}
