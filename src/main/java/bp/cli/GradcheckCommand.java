@@ -70,14 +70,19 @@ final class GradcheckCommand implements Callable<Integer> {
             throw new Main.UsageError("--layers " + layers + ": " + params
                     + " parameters; finite differences cost one pass per parameter, keep it under 20000");
         }
-        Network.Builder b = Network.builder(sizes[0]).initializer(Initializer.PYTORCH_DEFAULT).seed(seed);
-        for (int l = 1; l < sizes.length; l++) {
-            b.dense(sizes[l], Activation.parse(l == sizes.length - 1 ? output : activation));
+        Network net;
+        try {
+            Network.Builder b = Network.builder(sizes[0]).initializer(Initializer.PYTORCH_DEFAULT).seed(seed);
+            for (int l = 1; l < sizes.length; l++) {
+                b.dense(sizes[l], Activation.parse(l == sizes.length - 1 ? output : activation));
+            }
+            if (loss != null) {
+                b.loss(Loss.parse(loss));
+            }
+            net = b.build();
+        } catch (IllegalArgumentException e) {
+            throw new Main.UsageError(e.getMessage());
         }
-        if (loss != null) {
-            b.loss(Loss.parse(loss));
-        }
-        Network net = b.build();
         GradientCheck.Result r = GradientCheck.run(net, samples, seed);
         boolean ok = r.referenceVsFiniteDifferences() < REFERENCE_TOLERANCE && r.engineVsReference() < ENGINE_TOLERANCE;
         out.printf(Locale.ROOT, "%s, %d samples%n", net.describe(), samples);

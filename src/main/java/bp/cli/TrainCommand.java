@@ -91,16 +91,25 @@ final class TrainCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         checkSaveTarget();
-        Trainer.Builder settings = Trainer.builder().epochs(epochs).batchSize(batch).learningRate(learningRate)
-                .shardSize(shard).seed(seed);
-        if (threads != null) {
-            settings.threads(threads);
+        Trainer.Builder settings;
+        Initializer initializer;
+        Activation hidden;
+        Activation outAct;
+        Loss lossFn;
+        try {
+            settings = Trainer.builder().epochs(epochs).batchSize(batch).learningRate(learningRate)
+                    .shardSize(shard).seed(seed);
+            if (threads != null) {
+                settings.threads(threads);
+            }
+            initializer = Initializer.parse(init);
+            hidden = Activation.parse(activation);
+            outAct = Activation.parse(output);
+            lossFn = loss == null ? null : Loss.parse(loss);
+        } catch (IllegalArgumentException e) {
+            throw new Main.UsageError(e.getMessage());
         }
         int threadCount = threads != null ? threads : Runtime.getRuntime().availableProcessors();
-        Initializer initializer = Initializer.parse(init);
-        Activation hidden = Activation.parse(activation);
-        Activation outAct = Activation.parse(output);
-        Loss lossFn = loss == null ? null : Loss.parse(loss);
 
         long loadStart = System.nanoTime();
         DataSources.TrainTest data = dataOptions.load(DEFAULT_DATA);
@@ -114,7 +123,12 @@ final class TrainCommand implements Callable<Integer> {
         if (lossFn != null) {
             b.loss(lossFn);
         }
-        Network net = b.build();
+        Network net;
+        try {
+            net = b.build();
+        } catch (IllegalArgumentException e) {
+            throw new Main.UsageError(e.getMessage());
+        }
         if (!quiet) {
             out.printf(Locale.ROOT, "bp: %s on %s (%d train, %d test; loaded in %.1f s)%n", net.describe(),
                     dataOptions.describe(DEFAULT_DATA), train.size(), test.size(), (System.nanoTime() - loadStart) / 1e9);

@@ -1,0 +1,182 @@
+package bp.cli;
+
+import bp.io.ModelFile;
+import bp.nn.Network;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The command line end to end, in process: outputs, exit statuses, one-line errors, untouched files. */
+class CliTest {
+
+    @TempDir
+    static Path dir;
+    static Path model;
+    static String trainOutput;
+
+    record Run(int status, String out, String err) {
+        List<String> errLines() {
+            return err.lines().filter(l -> !l.isBlank()).toList();
+        }
+    }
+
+    static Run bp(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int status = Main.run(args, new PrintWriter(out), new PrintWriter(err));
+        return new Run(status, out.toString(), err.toString());
+    }
+
+    @BeforeAll
+    static void trainDigits() {
+        model = dir.resolve("digits.safetensors");
+        Run r = bp("train", "--data", "digits", "--layers", "64,64,10", "--epochs", "8", "--batch", "32",
+                "--save", model.toString());
+        assertEquals(0, r.status(), r.err());
+        trainOutput = r.out();
+    }
+
+    @Test
+    void trainPrintsEpochsAccuracyAndSaves() {
+        assertTrue(trainOutput.contains("epoch 8/8"), trainOutput);
+        assertTrue(trainOutput.matches("(?s).*test accuracy (9\\d\\.\\d\\d)% .*"), trainOutput);
+        assertTrue(Files.exists(model));
+    }
+
+    @Test
+    void evalReproducesTheTrainingRunsTestAccuracy() {
+        String trained = trainOutput.replaceAll("(?s).*test accuracy (\\d+\\.\\d\\d)%.*", "$1");
+        Run r = bp("eval", "--model", model.toString(), "--data", "digits");
+        assertEquals(0, r.status(), r.err());
+        assertTrue(r.out().contains("accuracy " + trained + "%"), r.out() + " vs " + trained);
+        assertTrue(r.out().contains("confusion matrix"), r.out());
+    }
+
+    @Test
+    void predictWritesTheNetworksOutputsExactly() throws IOException {
+        Path input = dir.resolve("rows.csv");
+        Files.writeString(input, "0,0,5,13,9,1,0,0,0,0,13,15,10,15,5,0,0,3,15,2,0,11,8,0,0,4,12,0,0,8,8,0,0,5,8,0,"
+                + "0,9,8,0,0,4,11,0,1,12,7,0,0,2,14,5,10,12,0,0,0,0,6,13,10,0,0,0\n" + "1,".repeat(63) + "1\n");
+        Path output = dir.resolve("pred.csv");
+        Run r = bp("predict", "--model", model.toString(), "--input", input.toString(), "--output", output.toString());
+        assertEquals(0, r.status(), r.err());
+        List<String> lines = Files.readAllLines(output);
+        assertEquals("class,p0,p1,p2,p3,p4,p5,p6,p7,p8,p9", lines.get(0));
+        assertEquals(3, lines.size());
+        Network net = ModelFile.load(model);
+        float[] x = bp.data.Csv.readFeatures(input, 64);
+        float[] y = net.predict(x, 2);
+        String[] cells = lines.get(1).split(",");
+        for (int j = 0; j < 10; j++) {
+            assertEquals(Float.floatToIntBits(y[j]), Float.floatToIntBits(Float.parseFloat(cells[1 + j])));
+        }
+        assertEquals(net.classify(java.util.Arrays.copyOf(x, 64)), Integer.parseInt(cells[0]));
+    }
+
+    @Test
+    void infoDescribesMachineAndModel() {
+        Run r = bp("info");
+        assertEquals(0, r.status());
+        assertTrue(r.out().contains("kernels") && r.out().contains("cores"), r.out());
+        Run m = bp("info", "--model", model.toString());
+        assertTrue(m.out().contains("64-64:relu-10:softmax, loss ce, 4810 parameters"), m.out());
+        assertTrue(m.out().contains("learning_rate"), m.out());
+    }
+
+    @Test
+    void gradcheckPasses() {
+        Run r = bp("gradcheck", "--layers", "3,5,4,2", "--activation", "sigmoid", "--output", "sigmoid", "--loss", "sse");
+        assertEquals(0, r.status(), r.out() + r.err());
+        assertTrue(r.out().contains("gradients OK"));
+    }
+
+    @Test
+    void everyCommandHasHelpWithAnExample() {
+        for (String cmd : new String[] {"train", "eval", "predict", "info", "gradcheck"}) {
+            Run r = bp(cmd, "--help");
+            assertEquals(0, r.status());
+            assertTrue(r.out().contains("Example"), cmd + " help lacks an example");
+        }
+    }
+
+    // ---- bad input: one line on stderr, the right status, no output written --------------------------
+
+    static void assertUsageError(Run r, String fragment) {
+        assertEquals(2, r.status(), r.err());
+        assertEquals(1, r.errLines().size(), r.err());
+        assertTrue(r.err().contains(fragment), r.err());
+    }
+
+    static void assertFailure(Run r, String fragment) {
+        assertEquals(1, r.status(), r.err());
+        assertEquals(1, r.errLines().size(), r.err());
+        assertTrue(r.err().contains(fragment), r.err());
+    }
+
+    @Test
+    void badHyperparametersAreUsageErrors() {
+        Path out = dir.resolve("never.safetensors");
+        assertUsageError(bp("train", "--data", "digits", "--lr", "-1", "--save", out.toString()),
+                "learning rate must be a positive number");
+        assertUsageError(bp("train", "--data", "digits", "--batch", "0"), "batch size must be at least 1");
+        assertUsageError(bp("train", "--data", "digits", "--epochs", "0"), "epochs must be at least 1");
+        assertUsageError(bp("train", "--data", "digits", "--activation", "swish"), "unknown activation 'swish'");
+        assertUsageError(bp("train", "--data", "digits", "--loss", "ce", "--output", "sigmoid"), "needs a softmax output");
+        assertUsageError(bp("train", "--data", "digits", "--layers", "60,10"), "the input width must be 64");
+        assertUsageError(bp("train", "--data", "digits", "--epochs", "many"), "Invalid value for option '--epochs'");
+        assertUsageError(bp("train", "--bogus"), "Unknown option: '--bogus'");
+        assertFalse(Files.exists(out));
+    }
+
+    @Test
+    void saveIntoMissingDirectoryFailsBeforeTraining() {
+        Path out = dir.resolve("missing/dir/m.safetensors");
+        assertUsageError(bp("train", "--data", "digits", "--save", out.toString()), "does not exist");
+        assertFalse(Files.exists(out));
+    }
+
+    @Test
+    void badDataFilesFailWithTheirName() throws IOException {
+        Path csv = dir.resolve("ragged.csv");
+        Files.writeString(csv, "1,2,0\n3,1\n");
+        assertFailure(bp("train", "--data", csv.toString()), "ragged.csv: line 2: expected 3 columns");
+        Path empty = dir.resolve("empty-images-idx3-ubyte");
+        Files.write(empty, new byte[0]);
+        Files.write(dir.resolve("empty-labels-idx1-ubyte"), new byte[0]);
+        assertFailure(bp("train", "--train", empty.toString(), "--test", empty.toString()), "empty file");
+        assertFailure(bp("train", "--data", dir.resolve("nothing-here").toString()), "no such file or directory");
+    }
+
+    @Test
+    void corruptModelFailsAndPredictLeavesOutputAlone() throws IOException {
+        Path bad = dir.resolve("bad.safetensors");
+        Files.write(bad, new byte[] {1, 2, 3});
+        assertFailure(bp("eval", "--model", bad.toString(), "--data", "digits"), "bad.safetensors: 3 bytes, too short");
+        Path output = dir.resolve("keep.csv");
+        Files.writeString(output, "precious\n");
+        Path input = dir.resolve("wide.csv");
+        Files.writeString(input, "1,2,3\n");
+        assertFailure(bp("predict", "--model", model.toString(), "--input", input.toString(), "--output",
+                output.toString()), "expected 64 columns (the model's inputs), found 3");
+        assertArrayEquals("precious\n".getBytes(), Files.readAllBytes(output));
+    }
+
+    @Test
+    void verboseAddsTheStackTrace() {
+        Run r = bp("eval", "--verbose", "--model", dir.resolve("absent.safetensors").toString());
+        assertEquals(1, r.status());
+        assertTrue(r.err().contains("no such file") && r.err().contains("at bp."), r.err());
+    }
+}
