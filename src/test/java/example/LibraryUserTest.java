@@ -8,6 +8,7 @@ import bp.nn.Loss;
 import bp.nn.Network;
 import bp.train.EpochStats;
 import bp.train.Evaluation;
+import bp.train.Optimizer;
 import bp.train.Trainer;
 import bp.train.TrainingListener;
 import org.junit.jupiter.api.Test;
@@ -42,7 +43,7 @@ class LibraryUserTest {
         Trainer trainer = Trainer.builder()
                 .epochs(5)
                 .batchSize(16)
-                .learningRate(0.1)
+                .optimizer(Optimizer.sgd(0.1))
                 .listener(new TrainingListener() {
                     @Override
                     public void onEpochEnd(EpochStats stats) {

@@ -9,6 +9,8 @@ import bp.nn.Initializer;
 import bp.nn.Loss;
 import bp.nn.Network;
 import bp.train.EpochStats;
+import bp.train.Optimizer;
+import bp.train.Schedule;
 import bp.train.Trainer;
 import bp.train.TrainingListener;
 import picocli.CommandLine.Command;
@@ -58,15 +60,29 @@ final class TrainCommand implements Callable<Integer> {
                     + "(default: ${DEFAULT-VALUE}).")
     String init;
 
-    @Option(names = "--epochs", defaultValue = "10", description = "Passes over the training set (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--epochs", defaultValue = "15", description = "Passes over the training set (default: ${DEFAULT-VALUE}).")
     int epochs;
 
-    @Option(names = "--batch", defaultValue = "64",
+    @Option(names = "--batch", defaultValue = "128",
             description = "Samples per update; 1 = online learning (default: ${DEFAULT-VALUE}).")
     int batch;
 
-    @Option(names = "--lr", defaultValue = "0.1", description = "Learning rate (default: ${DEFAULT-VALUE}).")
-    double learningRate;
+    @Option(names = "--optimizer", defaultValue = "adam",
+            description = "sgd, momentum (0.9), nesterov (0.9), adam, adamw (decay 0.01) or rmsprop, with PyTorch's "
+                    + "formulas and defaults (default: ${DEFAULT-VALUE}).")
+    String optimizerName;
+
+    @Option(names = "--lr", description = "Learning rate (default: 0.001 for adam, adamw and rmsprop, 0.1 for sgd, "
+            + "0.05 for momentum and nesterov).")
+    Double learningRate;
+
+    @Option(names = "--schedule", defaultValue = "cosine", description = "Learning-rate schedule over the epochs: "
+            + "constant, cosine (½(1+cos(π·e/E))), step:EVERY:GAMMA or exp:GAMMA (default: ${DEFAULT-VALUE}).")
+    String scheduleName;
+
+    @Option(names = "--l2", defaultValue = "0", description = "L2 coefficient λ: adds λ·W to the weights' gradient, "
+            + "the penalty (λ/2)·‖W‖²; biases are not penalised (default: ${DEFAULT-VALUE}).")
+    double l2;
 
     @Option(names = "--threads", description = "Worker threads (default: all cores). Results do not depend on it.")
     Integer threads;
@@ -92,12 +108,17 @@ final class TrainCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         checkSaveTarget();
         Trainer.Builder settings;
+        Optimizer optimizer;
+        Schedule schedule;
         Initializer initializer;
         Activation hidden;
         Activation outAct;
         Loss lossFn;
         try {
-            settings = Trainer.builder().epochs(epochs).batchSize(batch).learningRate(learningRate)
+            optimizer = Optimizer.parse(optimizerName, learningRate != null ? learningRate
+                    : defaultLearningRate(optimizerName)).withL2(l2);
+            schedule = Schedule.parse(scheduleName);
+            settings = Trainer.builder().epochs(epochs).batchSize(batch).optimizer(optimizer).schedule(schedule)
                     .shardSize(shard).seed(seed);
             if (threads != null) {
                 settings.threads(threads);
@@ -132,8 +153,8 @@ final class TrainCommand implements Callable<Integer> {
         if (!quiet) {
             out.printf(Locale.ROOT, "bp: %s on %s (%d train, %d test; loaded in %.1f s)%n", net.describe(),
                     dataOptions.describe(DEFAULT_DATA), train.size(), test.size(), (System.nanoTime() - loadStart) / 1e9);
-            out.printf(Locale.ROOT, "bp: SGD lr %s, batch %d, %d epochs, seed %d, %d threads, %s kernels%n",
-                    learningRate, batch, epochs, seed, threadCount, Kernels.get().description());
+            out.printf(Locale.ROOT, "bp: %s, %s schedule, batch %d, %d epochs, seed %d, %d threads, %s kernels%n",
+                    optimizer.describe(), schedule.describe(), batch, epochs, seed, threadCount, Kernels.get().description());
         }
         settings.listener(new Progress(out, quiet, epochs));
         long start = System.nanoTime();
@@ -144,7 +165,7 @@ final class TrainCommand implements Callable<Integer> {
                 100 * last.testAccuracy(), last.testLoss(), history.size(), seconds,
                 (double) train.size() * history.size() / seconds);
         if (save != null) {
-            ModelFile.save(net, save, trainingSettings(threadCount));
+            ModelFile.save(net, save, trainingSettings(optimizer, schedule, threadCount));
             out.println("saved " + save);
         }
         out.flush();
@@ -195,11 +216,21 @@ final class TrainCommand implements Callable<Integer> {
         return sizes;
     }
 
-    private Map<String, Object> trainingSettings(int threadCount) {
+    private static double defaultLearningRate(String optimizer) {
+        return switch (optimizer.trim().toLowerCase(Locale.ROOT)) {
+            case "sgd" -> 0.1;
+            case "momentum", "nesterov" -> 0.05;
+            default -> 0.001;
+        };
+    }
+
+    private Map<String, Object> trainingSettings(Optimizer optimizer, Schedule schedule, int threadCount) {
         Map<String, Object> t = new LinkedHashMap<>();
         t.put("data", dataOptions.describe(DEFAULT_DATA));
-        t.put("optimizer", "sgd");
-        t.put("learning_rate", learningRate);
+        t.put("optimizer", optimizer.describe());
+        t.put("learning_rate", optimizer.learningRate());
+        t.put("l2", optimizer.l2());
+        t.put("schedule", schedule.describe());
         t.put("batch", batch);
         t.put("epochs", epochs);
         t.put("shard", shard);

@@ -67,6 +67,28 @@ public interface Kernels {
      */
     void softmaxBackwardRows(float[] s, float[] g, int off, int rows, int cols);
 
+    // ---- optimizer updates (PyTorch's formulas); g is a gradient sum, s scales it to a mean --------
+
+    /** Plain SGD: {@code p ← p − η·(s·g + λ·p)}. */
+    void sgdStep(float[] p, float[] g, int off, int len, float lr, float s, float l2);
+
+    /**
+     * SGD with momentum μ: {@code d = s·g + λ·p; v ← μ·v + d; p ← p − η·(nesterov ? d + μ·v : v)}.
+     */
+    void momentumStep(float[] p, float[] g, float[] v, int off, int len, float lr, float s, float l2, float mu,
+                      boolean nesterov);
+
+    /**
+     * Adam / AdamW: {@code p ← p·(1 − η·wd); d = s·g + λ·p; m ← β1·m + (1−β1)·d; v ← β2·v + (1−β2)·d²;
+     * p ← p − η·(c1·m) / (√(c2·v) + ε)} where c1, c2 are the bias corrections 1/(1 − βᵗ).
+     */
+    void adamStep(float[] p, float[] g, float[] m, float[] v, int off, int len, float lr, float s, float l2,
+                  float decoupledDecay, float beta1, float beta2, float eps, float c1, float c2);
+
+    /** RMSprop: {@code d = s·g + λ·p; r ← α·r + (1−α)·d²; p ← p − η·d / (√r + ε)}. */
+    void rmspropStep(float[] p, float[] g, float[] r, int off, int len, float lr, float s, float l2, float alpha,
+                     float eps);
+
     // ---- vector arithmetic ------------------------------------------------------------------
 
     /** {@code y += alpha · x}. */

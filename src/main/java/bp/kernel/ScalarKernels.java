@@ -148,6 +148,50 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public void sgdStep(float[] p, float[] g, int off, int len, float lr, float s, float l2) {
+        for (int i = off; i < off + len; i++) {
+            p[i] = p[i] - lr * (s * g[i] + l2 * p[i]);
+        }
+    }
+
+    @Override
+    public void momentumStep(float[] p, float[] g, float[] v, int off, int len, float lr, float s, float l2,
+                             float mu, boolean nesterov) {
+        for (int i = off; i < off + len; i++) {
+            float d = s * g[i] + l2 * p[i];
+            float vi = mu * v[i] + d;
+            v[i] = vi;
+            p[i] = p[i] - lr * (nesterov ? d + mu * vi : vi);
+        }
+    }
+
+    @Override
+    public void adamStep(float[] p, float[] g, float[] m, float[] v, int off, int len, float lr, float s, float l2,
+                         float decoupledDecay, float beta1, float beta2, float eps, float c1, float c2) {
+        float keep = 1f - lr * decoupledDecay;
+        for (int i = off; i < off + len; i++) {
+            float pi = p[i] * keep;
+            float d = s * g[i] + l2 * pi;
+            float mi = beta1 * m[i] + (1f - beta1) * d;
+            float vi = beta2 * v[i] + (1f - beta2) * (d * d);
+            m[i] = mi;
+            v[i] = vi;
+            p[i] = pi - lr * (c1 * mi) / ((float) Math.sqrt(c2 * vi) + eps);
+        }
+    }
+
+    @Override
+    public void rmspropStep(float[] p, float[] g, float[] r, int off, int len, float lr, float s, float l2,
+                            float alpha, float eps) {
+        for (int i = off; i < off + len; i++) {
+            float d = s * g[i] + l2 * p[i];
+            float ri = alpha * r[i] + (1f - alpha) * (d * d);
+            r[i] = ri;
+            p[i] = p[i] - lr * d / ((float) Math.sqrt(ri) + eps);
+        }
+    }
+
+    @Override
     public void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int len) {
         for (int i = 0; i < len; i++) {
             y[yOff + i] += alpha * x[xOff + i];

@@ -470,6 +470,75 @@ public final class VectorKernels implements Kernels {
         }
     }
 
+    // Optimizer steps use the scalar twins' exact operation order (no fused multiply-add), so both
+    // give bit-identical parameters.
+
+    @Override
+    public void sgdStep(float[] p, float[] g, int off, int len, float lr, float s, float l2) {
+        int bound = off + S.loopBound(len);
+        int i = off;
+        for (; i < bound; i += L) {
+            FloatVector pv = FloatVector.fromArray(S, p, i);
+            FloatVector d = FloatVector.fromArray(S, g, i).mul(s).add(pv.mul(l2));
+            pv.sub(d.mul(lr)).intoArray(p, i);
+        }
+        ScalarKernels.INSTANCE.sgdStep(p, g, i, off + len - i, lr, s, l2);
+    }
+
+    @Override
+    public void momentumStep(float[] p, float[] g, float[] v, int off, int len, float lr, float s, float l2,
+                             float mu, boolean nesterov) {
+        int bound = off + S.loopBound(len);
+        int i = off;
+        for (; i < bound; i += L) {
+            FloatVector pv = FloatVector.fromArray(S, p, i);
+            FloatVector d = FloatVector.fromArray(S, g, i).mul(s).add(pv.mul(l2));
+            FloatVector vi = FloatVector.fromArray(S, v, i).mul(mu).add(d);
+            vi.intoArray(v, i);
+            FloatVector step = nesterov ? d.add(vi.mul(mu)) : vi;
+            pv.sub(step.mul(lr)).intoArray(p, i);
+        }
+        ScalarKernels.INSTANCE.momentumStep(p, g, v, i, off + len - i, lr, s, l2, mu, nesterov);
+    }
+
+    @Override
+    public void adamStep(float[] p, float[] g, float[] m, float[] v, int off, int len, float lr, float s, float l2,
+                         float decoupledDecay, float beta1, float beta2, float eps, float c1, float c2) {
+        float keep = 1f - lr * decoupledDecay;
+        float oneMinusBeta1 = 1f - beta1;
+        float oneMinusBeta2 = 1f - beta2;
+        int bound = off + S.loopBound(len);
+        int i = off;
+        for (; i < bound; i += L) {
+            FloatVector pv = FloatVector.fromArray(S, p, i).mul(keep);
+            FloatVector d = FloatVector.fromArray(S, g, i).mul(s).add(pv.mul(l2));
+            FloatVector mi = FloatVector.fromArray(S, m, i).mul(beta1).add(d.mul(oneMinusBeta1));
+            FloatVector vi = FloatVector.fromArray(S, v, i).mul(beta2).add(d.mul(d).mul(oneMinusBeta2));
+            mi.intoArray(m, i);
+            vi.intoArray(v, i);
+            FloatVector denom = vi.mul(c2).lanewise(VectorOperators.SQRT).add(eps);
+            pv.sub(mi.mul(c1).mul(lr).div(denom)).intoArray(p, i);
+        }
+        ScalarKernels.INSTANCE.adamStep(p, g, m, v, i, off + len - i, lr, s, l2, decoupledDecay, beta1, beta2, eps,
+                c1, c2);
+    }
+
+    @Override
+    public void rmspropStep(float[] p, float[] g, float[] r, int off, int len, float lr, float s, float l2,
+                            float alpha, float eps) {
+        float oneMinusAlpha = 1f - alpha;
+        int bound = off + S.loopBound(len);
+        int i = off;
+        for (; i < bound; i += L) {
+            FloatVector pv = FloatVector.fromArray(S, p, i);
+            FloatVector d = FloatVector.fromArray(S, g, i).mul(s).add(pv.mul(l2));
+            FloatVector ri = FloatVector.fromArray(S, r, i).mul(alpha).add(d.mul(d).mul(oneMinusAlpha));
+            ri.intoArray(r, i);
+            pv.sub(d.mul(lr).div(ri.lanewise(VectorOperators.SQRT).add(eps))).intoArray(p, i);
+        }
+        ScalarKernels.INSTANCE.rmspropStep(p, g, r, i, off + len - i, lr, s, l2, alpha, eps);
+    }
+
     @Override
     public void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int len) {
         int bound = S.loopBound(len);

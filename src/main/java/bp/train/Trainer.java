@@ -22,7 +22,7 @@ import java.util.SplittableRandom;
  * training set size is full-batch learning.
  *
  * <pre>{@code
- * Trainer trainer = Trainer.builder().epochs(10).batchSize(64).learningRate(0.1).build();
+ * Trainer trainer = Trainer.builder().epochs(10).batchSize(128).optimizer(Optimizer.adam(1e-3)).build();
  * List<EpochStats> history = trainer.fit(net, train, test);
  * }</pre>
  */
@@ -36,7 +36,8 @@ public final class Trainer {
     private final int epochs;
     private final int batchSize;
     private final int shardSize;
-    private final float learningRate;
+    private final Optimizer optimizer;
+    private final Schedule schedule;
     private final long seed;
     private final int threads;
     private final boolean updateBiases;
@@ -46,7 +47,8 @@ public final class Trainer {
         this.epochs = b.epochs;
         this.batchSize = b.batchSize;
         this.shardSize = b.shardSize;
-        this.learningRate = b.learningRate;
+        this.optimizer = b.optimizer;
+        this.schedule = b.schedule;
         this.seed = b.seed;
         this.threads = b.threads;
         this.updateBiases = b.updateBiases;
@@ -85,6 +87,7 @@ public final class Trainer {
         int[] order = new int[n];
         Arrays.setAll(order, i -> i);
         int batches = ceilDiv(n, batch);
+        Optimizer.State state = optimizer.newState(net.parameterCount());
         List<EpochStats> history = new ArrayList<>();
         try (Parallel parallel = new Parallel(threads)) {
             for (int epoch = 1; epoch <= epochs; epoch++) {
@@ -92,6 +95,7 @@ public final class Trainer {
                     l.onEpochStart(epoch, batches);
                 }
                 long start = System.nanoTime();
+                double lr = optimizer.learningRate() * schedule.factor(epoch - 1, epochs);
                 Dataset.shuffle(order, shuffleRng);
                 double lossSum = 0;
                 long correct = 0;
@@ -124,10 +128,10 @@ public final class Trainer {
                     if (!Double.isFinite(batchLoss)) {
                         throw new TrainingDivergedException("training diverged at epoch " + epoch + ", batch "
                                 + (b + 1) + " of " + batches + ": the loss is " + batchLoss
-                                + "; try a smaller learning rate (now " + learningRate + ")");
+                                + "; try a smaller learning rate (now " + lr + ")");
                     }
                     sumTree(parallel, grads, used);
-                    update(net, grads[0], size);
+                    state.step(net, grads[0], size, lr, updateBiases);
                     lossSum += batchLoss;
                     for (TrainingListener l : listeners) {
                         l.onBatchEnd(epoch, b + 1, batches, batchLoss / size);
@@ -177,19 +181,6 @@ public final class Trainer {
                 int from = (t % chunks) * REDUCE_CHUNK;
                 k.axpy(1f, grads[dst + step], from, grads[dst], from, Math.min(REDUCE_CHUNK, len - from));
             });
-        }
-    }
-
-    /** Plain SGD: {@code θ −= η · (Σ gradient) / batch}. */
-    private void update(Network net, float[] gradSum, int size) {
-        Kernels k = Kernels.get();
-        float step = -learningRate / size;
-        float[] p = net.parameters();
-        for (int l = 0; l < net.layerCount(); l++) {
-            int w = net.weightOffset(l);
-            int end = updateBiases ? (l + 1 < net.layerCount() ? net.weightOffset(l + 1) : p.length)
-                    : net.biasOffset(l);
-            k.axpy(step, gradSum, w, p, w, end - w);
         }
     }
 
@@ -274,7 +265,8 @@ public final class Trainer {
         private int epochs = 10;
         private int batchSize = 64;
         private int shardSize = 32;
-        private float learningRate = 0.1f;
+        private Optimizer optimizer = Optimizer.sgd(0.1);
+        private Schedule schedule = Schedule.CONSTANT;
         private long seed = 1;
         private int threads = Runtime.getRuntime().availableProcessors();
         private boolean updateBiases = true;
@@ -291,17 +283,21 @@ public final class Trainer {
             return this;
         }
 
+        /** How the learning rate changes from epoch to epoch (default: constant). */
+        public Builder schedule(Schedule schedule) {
+            this.schedule = java.util.Objects.requireNonNull(schedule, "schedule");
+            return this;
+        }
+
         /** Samples per parallel task; part of the result's definition (unlike the thread count). */
         public Builder shardSize(int shardSize) {
             this.shardSize = positive("shard size", shardSize);
             return this;
         }
 
-        public Builder learningRate(double learningRate) {
-            if (!(learningRate > 0) || Double.isInfinite(learningRate)) {
-                throw new IllegalArgumentException("learning rate must be a positive number, not " + learningRate);
-            }
-            this.learningRate = (float) learningRate;
+        /** How gradients update the parameters (default: plain SGD with learning rate 0.1). */
+        public Builder optimizer(Optimizer optimizer) {
+            this.optimizer = java.util.Objects.requireNonNull(optimizer, "optimizer");
             return this;
         }
 

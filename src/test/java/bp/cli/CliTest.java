@@ -42,7 +42,7 @@ class CliTest {
     @BeforeAll
     static void trainDigits() {
         model = dir.resolve("digits.safetensors");
-        Run r = bp("train", "--data", "digits", "--layers", "64,64,10", "--epochs", "8", "--batch", "32",
+        Run r = bp("train", "--data", "digits", "--layers", "64,64,10", "--epochs", "8", "--batch", "32", "--lr", "0.01",
                 "--save", model.toString());
         assertEquals(0, r.status(), r.err());
         trainOutput = r.out();

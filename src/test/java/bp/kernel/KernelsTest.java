@@ -284,6 +284,40 @@ class KernelsTest {
         }
     }
 
+    @Test
+    void optimizerStepsAreBitExact() {
+        SplittableRandom rng = new SplittableRandom(29);
+        for (int len : lengths()) {
+            float[] g = random(rng, len + 1, 5);
+            float[] p0 = random(rng, len + 1, 1);
+            float[] m0 = random(rng, len + 1, 0.1f);
+            float[] v0 = random(rng, len + 1, 0.1f);
+            for (int i = 0; i < v0.length; i++) {
+                v0[i] = Math.abs(v0[i]);
+            }
+            float[][] s = {p0.clone(), m0.clone(), v0.clone()};
+            float[][] v = {p0.clone(), m0.clone(), v0.clone()};
+            scalar.sgdStep(s[0], g, 1, len, 0.1f, 0.25f, 0.01f);
+            vector.sgdStep(v[0], g, 1, len, 0.1f, 0.25f, 0.01f);
+            assertExact(s[0], v[0], "sgd len=" + len);
+            for (boolean nesterov : new boolean[] {false, true}) {
+                scalar.momentumStep(s[0], g, s[1], 1, len, 0.1f, 0.25f, 0.01f, 0.9f, nesterov);
+                vector.momentumStep(v[0], g, v[1], 1, len, 0.1f, 0.25f, 0.01f, 0.9f, nesterov);
+                assertExact(s[0], v[0], "momentum p len=" + len);
+                assertExact(s[1], v[1], "momentum v len=" + len);
+            }
+            scalar.adamStep(s[0], g, s[1], s[2], 1, len, 1e-3f, 0.25f, 0.01f, 0.02f, 0.9f, 0.999f, 1e-8f, 10f, 1000f);
+            vector.adamStep(v[0], g, v[1], v[2], 1, len, 1e-3f, 0.25f, 0.01f, 0.02f, 0.9f, 0.999f, 1e-8f, 10f, 1000f);
+            assertExact(s[0], v[0], "adam p len=" + len);
+            assertExact(s[1], v[1], "adam m len=" + len);
+            assertExact(s[2], v[2], "adam v len=" + len);
+            scalar.rmspropStep(s[0], g, s[2], 1, len, 1e-3f, 0.25f, 0.01f, 0.99f, 1e-8f);
+            vector.rmspropStep(v[0], g, v[2], 1, len, 1e-3f, 0.25f, 0.01f, 0.99f, 1e-8f);
+            assertExact(s[0], v[0], "rmsprop p len=" + len);
+            assertExact(s[2], v[2], "rmsprop r len=" + len);
+        }
+    }
+
     // ---- helpers -------------------------------------------------------------------------------
 
     static void assertClose(double expected, double actual, double tolerance, String what) {

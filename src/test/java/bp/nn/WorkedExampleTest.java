@@ -1,6 +1,7 @@
 package bp.nn;
 
 import bp.data.Dataset;
+import bp.train.Optimizer;
 import bp.train.Trainer;
 import org.junit.jupiter.api.Test;
 
@@ -92,7 +93,7 @@ class WorkedExampleTest {
     void oneStandardStepWithFrozenBiases() {
         Network net = workedExample();
         Dataset one = Dataset.regression("worked example", new float[] {5, 10}, 2, new float[] {0.01f, 0.99f}, 2);
-        Trainer.builder().epochs(1).batchSize(1).learningRate(0.5).updateBiases(false).threads(1).build()
+        Trainer.builder().epochs(1).batchSize(1).optimizer(Optimizer.sgd(0.5)).updateBiases(false).threads(1).build()
                 .fit(net, one, null);
         double[] expected = {0.093866, 0.137732, 0.198027, 0.246054, 0.299453, 0.348907};
         double[] w = notesWeights(net);

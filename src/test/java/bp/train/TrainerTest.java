@@ -32,7 +32,7 @@ class TrainerTest {
                 truthTable("NAND", 1, 1, 1, 0), truthTable("XOR", 0, 1, 1, 0));
         for (Dataset f : functions) {
             Network net = Network.builder(2).dense(4, Activation.TANH).dense(2, Activation.SOFTMAX).seed(3).build();
-            Trainer.builder().epochs(500).batchSize(1).learningRate(0.1).seed(4).threads(1).build().fit(net, f, null);
+            Trainer.builder().epochs(500).batchSize(1).optimizer(Optimizer.sgd(0.1)).seed(4).threads(1).build().fit(net, f, null);
             Evaluation e = Trainer.evaluate(net, f);
             assertEquals(1.0, e.accuracy(), f.name() + " not learned: " + e);
             assertTrue(e.loss() < 0.05, f.name() + " loss " + e.loss());
@@ -47,7 +47,7 @@ class TrainerTest {
     void learnsDigits() {
         DataSources.TrainTest d = DataSources.digits();
         Network net = Network.builder(64).dense(128, Activation.RELU).dense(10, Activation.SOFTMAX).seed(1).build();
-        List<EpochStats> h = Trainer.builder().epochs(10).batchSize(32).learningRate(0.1).seed(2).build()
+        List<EpochStats> h = Trainer.builder().epochs(10).batchSize(32).optimizer(Optimizer.sgd(0.1)).seed(2).build()
                 .fit(net, d.train(), d.test());
         EpochStats last = h.get(h.size() - 1);
         assertTrue(last.testAccuracy() >= 0.95, "digits test accuracy " + last.testAccuracy());
@@ -62,7 +62,7 @@ class TrainerTest {
         byte[] first = null;
         for (int threads = 1; threads <= 4; threads++) {
             Network net = Network.builder(64).dense(32, Activation.RELU).dense(10, Activation.SOFTMAX).seed(9).build();
-            Trainer.builder().epochs(2).batchSize(100).shardSize(16).learningRate(0.1).seed(9).threads(threads).build()
+            Trainer.builder().epochs(2).batchSize(100).shardSize(16).optimizer(Optimizer.sgd(0.1)).seed(9).threads(threads).build()
                     .fit(net, d.train(), null);
             Path file = dir.resolve("t" + threads + ".safetensors");
             ModelFile.save(net, file, java.util.Map.of());
@@ -89,7 +89,7 @@ class TrainerTest {
         int[][] settings = {{1, 30}, {8, 200}, {n, 1500}, {10 * n, 1500}};
         for (int[] s : settings) {
             Network net = Network.builder(1).dense(1, Activation.IDENTITY).loss(Loss.MSE).seed(1).build();
-            Trainer.builder().batchSize(s[0]).epochs(s[1]).learningRate(0.1).build().fit(net, line, null);
+            Trainer.builder().batchSize(s[0]).epochs(s[1]).optimizer(Optimizer.sgd(0.1)).build().fit(net, line, null);
             assertEquals(2.0, net.weight(0, 0, 0), 1e-3, "slope with batch " + s[0]);
             assertEquals(1.0, net.bias(0, 0), 1e-3, "intercept with batch " + s[0]);
         }
@@ -100,15 +100,15 @@ class TrainerTest {
         Dataset big = Dataset.regression("big", new float[] {1e3f, -2e3f, 3e3f, 5e3f}, 1, new float[] {1, 2, 3, 4}, 1);
         Network net = Network.builder(1).dense(8, Activation.IDENTITY).dense(1, Activation.IDENTITY).loss(Loss.MSE).build();
         TrainingDivergedException e = assertThrows(TrainingDivergedException.class, () ->
-                Trainer.builder().epochs(50).batchSize(1).learningRate(5).build().fit(net, big, null));
+                Trainer.builder().epochs(50).batchSize(1).optimizer(Optimizer.sgd(5)).build().fit(net, big, null));
         assertTrue(e.getMessage().matches("training diverged at epoch \\d+, batch \\d of 4: .*smaller learning rate.*"),
                 e.getMessage());
     }
 
     @Test
     void badSettingsAreRejected() {
-        assertThrows(IllegalArgumentException.class, () -> Trainer.builder().learningRate(-0.1));
-        assertThrows(IllegalArgumentException.class, () -> Trainer.builder().learningRate(Double.NaN));
+        assertThrows(IllegalArgumentException.class, () -> Optimizer.sgd(-0.1));
+        assertThrows(IllegalArgumentException.class, () -> Optimizer.adam(Double.NaN));
         assertThrows(IllegalArgumentException.class, () -> Trainer.builder().batchSize(0));
         assertThrows(IllegalArgumentException.class, () -> Trainer.builder().epochs(0));
         Network net = Network.builder(3).dense(2, Activation.SOFTMAX).build();

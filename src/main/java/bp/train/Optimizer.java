@@ -1,0 +1,227 @@
+package bp.train;
+
+import bp.kernel.Kernels;
+import bp.nn.Network;
+
+import java.util.Locale;
+
+/**
+ * How gradients become parameter updates, with PyTorch's formulas and defaults. {@code l2} adds
+ * {@code λ·W} to the gradient of the weights (the gradient of the penalty {@code (λ/2)·‖W‖²});
+ * biases are never penalised.
+ *
+ * <pre>{@code
+ * Optimizer.sgd(0.1)   Optimizer.momentum(0.05, 0.9)   Optimizer.adam(1e-3)   Optimizer.adamW(1e-3, 0.01)
+ * }</pre>
+ */
+public sealed interface Optimizer {
+
+    /** The base learning rate. */
+    double learningRate();
+
+    /** L2 coefficient λ on the weights. */
+    double l2();
+
+    /** This optimizer with another L2 coefficient. */
+    Optimizer withL2(double l2);
+
+    /** A readable description, e.g. {@code adam(lr=0.001)}. */
+    String describe();
+
+    static Optimizer sgd(double lr) {
+        return new Sgd(check(lr), 0, 0, false);
+    }
+
+    static Optimizer momentum(double lr, double momentum) {
+        return new Sgd(check(lr), 0, fraction("momentum", momentum), false);
+    }
+
+    static Optimizer nesterov(double lr, double momentum) {
+        return new Sgd(check(lr), 0, fraction("momentum", momentum), true);
+    }
+
+    /** Adam with β1 = 0.9, β2 = 0.999, ε = 1e-8. */
+    static Optimizer adam(double lr) {
+        return new Adam(check(lr), 0, 0, 0.9, 0.999, 1e-8);
+    }
+
+    /** AdamW: Adam with decoupled weight decay {@code wd} (PyTorch's default is 0.01). */
+    static Optimizer adamW(double lr, double weightDecay) {
+        if (!(weightDecay >= 0) || Double.isInfinite(weightDecay)) {
+            throw new IllegalArgumentException("weight decay must be ≥ 0, not " + weightDecay);
+        }
+        return new Adam(check(lr), 0, weightDecay, 0.9, 0.999, 1e-8);
+    }
+
+    /** RMSprop with α = 0.99, ε = 1e-8 (PyTorch's defaults). */
+    static Optimizer rmsprop(double lr) {
+        return new RmsProp(check(lr), 0, 0.99, 1e-8);
+    }
+
+    /** By name: sgd, momentum, nesterov, adam, adamw, rmsprop (momentum 0.9, AdamW decay 0.01). */
+    static Optimizer parse(String name, double lr) {
+        return switch (name.trim().toLowerCase(Locale.ROOT)) {
+            case "sgd" -> sgd(lr);
+            case "momentum" -> momentum(lr, 0.9);
+            case "nesterov" -> nesterov(lr, 0.9);
+            case "adam" -> adam(lr);
+            case "adamw" -> adamW(lr, 0.01);
+            case "rmsprop" -> rmsprop(lr);
+            default -> throw new IllegalArgumentException("unknown optimizer '" + name
+                    + "' (expected sgd, momentum, nesterov, adam, adamw or rmsprop)");
+        };
+    }
+
+    /** The mutable part: buffers and step count, one per training run. */
+    State newState(int parameterCount);
+
+    private static double check(double lr) {
+        if (!(lr > 0) || Double.isInfinite(lr)) {
+            throw new IllegalArgumentException("learning rate must be a positive number, not " + lr);
+        }
+        return lr;
+    }
+
+    private static double fraction(String what, double v) {
+        if (!(v >= 0 && v < 1)) {
+            throw new IllegalArgumentException(what + " must be in [0, 1), not " + v);
+        }
+        return v;
+    }
+
+    private static double checkL2(double l2) {
+        if (!(l2 >= 0) || Double.isInfinite(l2)) {
+            throw new IllegalArgumentException("L2 coefficient must be ≥ 0, not " + l2);
+        }
+        return l2;
+    }
+
+    /** Buffers of one run; {@link #step} applies one update to a network. */
+    abstract class State {
+        long steps;
+
+        /**
+         * Updates {@code net} from {@code gradSum}, the gradient summed over {@code batch} samples;
+         * {@code lr} is the learning rate for this step (a schedule may change it); biases are
+         * updated only if {@code updateBiases}.
+         */
+        final void step(Network net, float[] gradSum, int batch, double lr, boolean updateBiases) {
+            steps++;
+            float[] p = net.parameters();
+            float scale = 1f / batch;
+            for (int l = 0; l < net.layerCount(); l++) {
+                int w = net.weightOffset(l);
+                int b = net.biasOffset(l);
+                int out = net.sizes()[l + 1];
+                apply(p, gradSum, w, b - w, (float) lr, scale, true);
+                if (updateBiases) {
+                    apply(p, gradSum, b, out, (float) lr, scale, false);
+                }
+            }
+        }
+
+        /** Updates {@code p[off, off+len)}; {@code weights} says whether L2 applies. */
+        abstract void apply(float[] p, float[] g, int off, int len, float lr, float scale, boolean weights);
+
+        /** The buffers, for checkpoints. */
+        abstract float[][] buffers();
+    }
+
+    record Sgd(double learningRate, double l2, double momentum, boolean nesterov) implements Optimizer {
+        @Override
+        public Optimizer withL2(double l2) {
+            return new Sgd(learningRate, checkL2(l2), momentum, nesterov);
+        }
+
+        @Override
+        public String describe() {
+            String name = momentum == 0 ? "sgd" : nesterov ? "nesterov" : "momentum";
+            return name + "(lr=" + learningRate + (momentum == 0 ? "" : ", momentum=" + momentum)
+                    + (l2 == 0 ? "" : ", l2=" + l2) + ")";
+        }
+
+        @Override
+        public State newState(int n) {
+            float[] velocity = momentum == 0 ? null : new float[n];
+            return new State() {
+                @Override
+                void apply(float[] p, float[] g, int off, int len, float lr, float scale, boolean weights) {
+                    float lambda = weights ? (float) l2 : 0f;
+                    if (velocity == null) {
+                        Kernels.get().sgdStep(p, g, off, len, lr, scale, lambda);
+                    } else {
+                        Kernels.get().momentumStep(p, g, velocity, off, len, lr, scale, lambda, (float) momentum, nesterov);
+                    }
+                }
+
+                @Override
+                float[][] buffers() {
+                    return velocity == null ? new float[0][] : new float[][] {velocity};
+                }
+            };
+        }
+    }
+
+    record Adam(double learningRate, double l2, double weightDecay, double beta1, double beta2, double eps)
+            implements Optimizer {
+        @Override
+        public Optimizer withL2(double l2) {
+            return new Adam(learningRate, checkL2(l2), weightDecay, beta1, beta2, eps);
+        }
+
+        @Override
+        public String describe() {
+            return (weightDecay == 0 ? "adam" : "adamw") + "(lr=" + learningRate
+                    + (weightDecay == 0 ? "" : ", weight_decay=" + weightDecay) + (l2 == 0 ? "" : ", l2=" + l2) + ")";
+        }
+
+        @Override
+        public State newState(int n) {
+            float[] m = new float[n];
+            float[] v = new float[n];
+            return new State() {
+                @Override
+                void apply(float[] p, float[] g, int off, int len, float lr, float scale, boolean weights) {
+                    float c1 = (float) (1 / (1 - Math.pow(beta1, steps)));
+                    float c2 = (float) (1 / (1 - Math.pow(beta2, steps)));
+                    Kernels.get().adamStep(p, g, m, v, off, len, lr, scale, weights ? (float) l2 : 0f,
+                            weights ? (float) weightDecay : 0f, (float) beta1, (float) beta2, (float) eps, c1, c2);
+                }
+
+                @Override
+                float[][] buffers() {
+                    return new float[][] {m, v};
+                }
+            };
+        }
+    }
+
+    record RmsProp(double learningRate, double l2, double alpha, double eps) implements Optimizer {
+        @Override
+        public Optimizer withL2(double l2) {
+            return new RmsProp(learningRate, checkL2(l2), alpha, eps);
+        }
+
+        @Override
+        public String describe() {
+            return "rmsprop(lr=" + learningRate + (l2 == 0 ? "" : ", l2=" + l2) + ")";
+        }
+
+        @Override
+        public State newState(int n) {
+            float[] r = new float[n];
+            return new State() {
+                @Override
+                void apply(float[] p, float[] g, int off, int len, float lr, float scale, boolean weights) {
+                    Kernels.get().rmspropStep(p, g, r, off, len, lr, scale, weights ? (float) l2 : 0f, (float) alpha,
+                            (float) eps);
+                }
+
+                @Override
+                float[][] buffers() {
+                    return new float[][] {r};
+                }
+            };
+        }
+    }
+}
