@@ -31,7 +31,7 @@ import java.util.concurrent.Callable;
                 "Losses are means over the batch of the per-sample loss: sse = ½Σ(t−a)², mse = mean of (t−a)², "
                         + "ce = softmax cross-entropy."},
         footer = {"", "Examples:",
-                "  bp train                                  # Fashion-MNIST, 784-512-256-10, defaults below",
+                "  bp train                  # Fashion-MNIST, 784-512-256-10, Adam, 15 epochs",
                 "  bp train --data digits --epochs 30 --save digits.safetensors",
                 "  bp train --train my-train.csv --test my-test.csv --layers 20,64,3 --lr 0.05"})
 final class TrainCommand implements Callable<Integer> {
