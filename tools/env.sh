@@ -73,3 +73,6 @@ else
 fi
 # Maven's own JVM warnings (Unsafe in its bundled Guava) are noise for bp users.
 export MAVEN_OPTS="${MAVEN_OPTS:-} --enable-native-access=ALL-UNNAMED"
+if [ "$(bp_java_version "$JAVA_HOME")" -ge 23 ]; then
+    export MAVEN_OPTS="$MAVEN_OPTS --sun-misc-unsafe-memory-access=allow"
+fi

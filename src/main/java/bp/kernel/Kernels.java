@@ -27,6 +27,17 @@ public interface Kernels {
     void gemmABtBias(float[] a, int aOff, float[] b, int bOff, float[] bias, int biasOff,
                      float[] c, int cOff, int m, int n, int k);
 
+    /**
+     * {@code C[m×n] = A[m×k] · B[k×n] + bias[n]}: the forward pass {@code Z = A Wᵀ + b} when the
+     * weights have been transposed ({@link #transpose}) into B, which lets every row of A stream
+     * through contiguous vectors of B instead of ending each dot product in a lane sum.
+     */
+    void gemmABBias(float[] a, int aOff, float[] b, int bOff, float[] bias, int biasOff,
+                    float[] c, int cOff, int m, int n, int k);
+
+    /** {@code T[j][i] = A[i][j]} for A of {@code rows × cols}, T with rows {@code ldt} apart (≥ rows). */
+    void transpose(float[] a, int aOff, int rows, int cols, float[] t, int tOff, int ldt);
+
     /** {@code C[m×n] = A[m×k] · B[k×n]}, the backward pass {@code Δprev = Δ W}. */
     void gemmAB(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int m, int n, int k);
 

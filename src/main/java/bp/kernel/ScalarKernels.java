@@ -35,6 +35,36 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public void gemmABBias(float[] a, int aOff, float[] b, int bOff, float[] bias, int biasOff,
+                           float[] c, int cOff, int m, int n, int k) {
+        gemmAB(a, aOff, b, bOff, c, cOff, m, n, k);
+        if (bias != null) {
+            for (int i = 0; i < m; i++) {
+                for (int j = 0; j < n; j++) {
+                    c[cOff + i * n + j] += bias[biasOff + j];
+                }
+            }
+        }
+    }
+
+    /** Blocked so that both the rows read and the rows written stay in cache. */
+    @Override
+    public void transpose(float[] a, int aOff, int rows, int cols, float[] t, int tOff, int ldt) {
+        final int block = 16;
+        for (int i0 = 0; i0 < rows; i0 += block) {
+            int i1 = Math.min(rows, i0 + block);
+            for (int j0 = 0; j0 < cols; j0 += block) {
+                int j1 = Math.min(cols, j0 + block);
+                for (int i = i0; i < i1; i++) {
+                    for (int j = j0; j < j1; j++) {
+                        t[tOff + j * ldt + i] = a[aOff + i * cols + j];
+                    }
+                }
+            }
+        }
+    }
+
+    @Override
     public void gemmAB(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int m, int n, int k) {
         for (int i = 0; i < m; i++) {
             int cRow = cOff + i * n;

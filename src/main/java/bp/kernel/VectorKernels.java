@@ -158,6 +158,26 @@ public final class VectorKernels implements Kernels {
         return sum;
     }
 
+    // ---- C = A·B + bias ---------------------------------------------------------------------
+
+    @Override
+    public void gemmABBias(float[] a, int aOff, float[] b, int bOff, float[] bias, int biasOff,
+                           float[] c, int cOff, int m, int n, int k) {
+        for (int i = 0; i < m; i++) {
+            if (bias == null) {
+                java.util.Arrays.fill(c, cOff + i * n, cOff + (i + 1) * n, 0f);
+            } else {
+                System.arraycopy(bias, biasOff, c, cOff + i * n, n);
+            }
+        }
+        broadcastGemm(a, aOff, k, 1, b, bOff, c, cOff, m, n, k, true);
+    }
+
+    @Override
+    public void transpose(float[] a, int aOff, int rows, int cols, float[] t, int tOff, int ldt) {
+        ScalarKernels.INSTANCE.transpose(a, aOff, rows, cols, t, tOff, ldt);
+    }
+
     // ---- C = A·B ----------------------------------------------------------------------------
 
     @Override
@@ -190,16 +210,58 @@ public final class VectorKernels implements Kernels {
                 row1x2(a, aOff + i * rowStride, pStride, b, bOff + j, n, c, cOff + i * n + j, k, accumulate);
             }
         }
-        for (; j < n; j++) {
-            for (int i = 0; i < m; i++) {
-                float sum = accumulate ? c[cOff + i * n + j] : 0f;
-                int ai = aOff + i * rowStride;
-                for (int p = 0; p < k; p++) {
-                    sum += a[ai + p * pStride] * b[bOff + p * n + j];
-                }
-                c[cOff + i * n + j] = sum;
+        // At most two more column strips, one vector wide, the last one masked.
+        for (; j < n; j += L) {
+            int columns = Math.min(L, n - j);
+            int i = 0;
+            for (; i + AXPY_ROWS <= m; i += AXPY_ROWS) {
+                block6x1(a, aOff + i * rowStride, rowStride, pStride, b, bOff + j, n, c, cOff + i * n + j, n, k,
+                        accumulate, columns);
+            }
+            for (; i < m; i++) {
+                row1x1(a, aOff + i * rowStride, pStride, b, bOff + j, n, c, cOff + i * n + j, k, accumulate, columns);
             }
         }
+    }
+
+    private static void block6x1(float[] a, int a0, int rs, int ps, float[] b, int b0, int ldb,
+                                 float[] c, int c0, int ldc, int k, boolean accumulate, int width) {
+        // Built here, not passed in: a mask crossing a call boundary that is not inlined gets boxed.
+        VectorMask<Float> columns = S.indexInRange(0, width);
+        FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0;
+        for (int p = 0; p < k; p++) {
+            FloatVector y = FloatVector.fromArray(S, b, b0 + p * ldb, columns);
+            int ap = a0 + p * ps;
+            s0 = FloatVector.broadcast(S, a[ap]).fma(y, s0);
+            s1 = FloatVector.broadcast(S, a[ap + rs]).fma(y, s1);
+            s2 = FloatVector.broadcast(S, a[ap + 2 * rs]).fma(y, s2);
+            s3 = FloatVector.broadcast(S, a[ap + 3 * rs]).fma(y, s3);
+            s4 = FloatVector.broadcast(S, a[ap + 4 * rs]).fma(y, s4);
+            s5 = FloatVector.broadcast(S, a[ap + 5 * rs]).fma(y, s5);
+        }
+        store(s0, c, c0, accumulate, columns);
+        store(s1, c, c0 + ldc, accumulate, columns);
+        store(s2, c, c0 + 2 * ldc, accumulate, columns);
+        store(s3, c, c0 + 3 * ldc, accumulate, columns);
+        store(s4, c, c0 + 4 * ldc, accumulate, columns);
+        store(s5, c, c0 + 5 * ldc, accumulate, columns);
+    }
+
+    private static void row1x1(float[] a, int a0, int ps, float[] b, int b0, int ldb,
+                               float[] c, int c0, int k, boolean accumulate, int width) {
+        VectorMask<Float> columns = S.indexInRange(0, width);
+        FloatVector s = FloatVector.zero(S);
+        for (int p = 0; p < k; p++) {
+            s = FloatVector.broadcast(S, a[a0 + p * ps]).fma(FloatVector.fromArray(S, b, b0 + p * ldb, columns), s);
+        }
+        store(s, c, c0, accumulate, columns);
+    }
+
+    private static void store(FloatVector v, float[] c, int c0, boolean accumulate, VectorMask<Float> columns) {
+        if (accumulate) {
+            v = v.add(FloatVector.fromArray(S, c, c0, columns));
+        }
+        v.intoArray(c, c0, columns);
     }
 
     private static void block6x2(float[] a, int a0, int rs, int ps, float[] b, int b0, int ldb,

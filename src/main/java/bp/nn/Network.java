@@ -31,6 +31,10 @@ public final class Network {
     private final int[] weightOffsets;
     private final int[] biasOffsets;
     private final Kernels kernels;
+    /** Bumped by {@link #parametersChanged()}; tells {@link #transposedWeights()} when to refresh. */
+    private int parameterVersion;
+    private TransposedWeights inferenceWeights;
+    private int inferenceVersion;
 
     /** The same network (sharing its parameters) computed with other kernels: for comparing implementations. */
     Network(Network net, Kernels kernels) {
@@ -134,6 +138,25 @@ public final class Network {
         return params;
     }
 
+    /**
+     * Tells the network that {@link #parameters()} was written, so that the next prediction uses the
+     * new values. The trainer calls it after every update; call it after changing parameters yourself.
+     */
+    public void parametersChanged() {
+        parameterVersion++;
+    }
+
+    /** The weights transposed for batched inference, refreshed when the parameters changed. */
+    public synchronized TransposedWeights transposedWeights() {
+        if (inferenceWeights == null) {
+            inferenceWeights = new TransposedWeights(this);
+        } else if (inferenceVersion != parameterVersion) {
+            inferenceWeights.refresh();
+        }
+        inferenceVersion = parameterVersion;
+        return inferenceWeights;
+    }
+
     public int weightOffset(int layer) {
         return weightOffsets[layer];
     }
@@ -156,18 +179,22 @@ public final class Network {
         return predict(input, 1);
     }
 
-    /** The outputs for {@code rows} input vectors stored row by row; the result is {@code rows × outputs}. */
+    /**
+     * The outputs for {@code rows} input vectors stored row by row; the result is {@code rows × outputs}.
+     * A row's outputs do not depend on the other rows or on how many there are.
+     */
     public float[] predict(float[] inputs, int rows) {
         if (inputs.length != rows * inputs()) {
             throw new IllegalArgumentException("expected " + rows + " × " + inputs() + " inputs, got "
                     + inputs.length + " values");
         }
         float[] out = new float[rows * outputs()];
-        Workspace ws = new Workspace(this, Math.min(rows, 256));
+        Workspace ws = new Workspace(this, Math.max(1, Math.min(rows, 256)));
+        TransposedWeights transposed = transposedWeights();
         for (int r = 0; r < rows; r += ws.capacity()) {
             int n = Math.min(ws.capacity(), rows - r);
             System.arraycopy(inputs, r * inputs(), ws.input(), 0, n * inputs());
-            ws.forward(this, n);
+            ws.forward(this, transposed, n);
             System.arraycopy(ws.output(), 0, out, r * outputs(), n * outputs());
         }
         return out;

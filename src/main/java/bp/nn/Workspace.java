@@ -66,16 +66,35 @@ public final class Workspace {
         return a[a.length - 1];
     }
 
-    /** Runs the first {@code rows} input rows through the network. */
+    /**
+     * Runs the first {@code rows} input rows through the network, one dot product per output (the
+     * matrix-vector form, best for a row or two: nothing to prepare).
+     */
     public void forward(Network net, int rows) {
+        forward(net, null, rows);
+    }
+
+    /**
+     * Runs the first {@code rows} input rows through the network using {@code transposed}, which
+     * must be up to date with {@code net}'s weights (null: as {@link #forward(Network, int)}).
+     */
+    public void forward(Network net, TransposedWeights transposed, int rows) {
         checkRows(rows);
+        if (transposed != null && transposed.network() != net) {
+            throw new IllegalArgumentException("the transposed weights belong to another network");
+        }
         Kernels k = net.kernels();
         float[] p = net.parameters();
         float[] in = input;
         for (int l = 0; l < net.layerCount(); l++) {
             int fanIn = net.sizes()[l];
             int units = net.sizes()[l + 1];
-            k.gemmABtBias(in, 0, p, net.weightOffset(l), p, net.biasOffset(l), z[l], 0, rows, units, fanIn);
+            if (transposed == null) {
+                k.gemmABtBias(in, 0, p, net.weightOffset(l), p, net.biasOffset(l), z[l], 0, rows, units, fanIn);
+            } else {
+                k.gemmABBias(in, 0, transposed.array(), net.weightOffset(l), p, net.biasOffset(l), z[l], 0,
+                        rows, units, fanIn);
+            }
             net.activation(l).forward(k, z[l], a[l], rows, units);
             in = a[l];
         }

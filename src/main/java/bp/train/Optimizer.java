@@ -118,6 +118,7 @@ public sealed interface Optimizer {
                     apply(p, gradSum, b, out, (float) lr, scale, false);
                 }
             }
+            net.parametersChanged();
         }
 
         /** Updates {@code p[off, off+len)}; {@code weights} says whether L2 applies. */

@@ -3,11 +3,13 @@ package bp.train;
 import bp.data.Dataset;
 import bp.kernel.Kernels;
 import bp.nn.Network;
+import bp.nn.TransposedWeights;
 import bp.nn.Workspace;
 
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.IntConsumer;
 import java.util.SplittableRandom;
 
 /**
@@ -32,6 +34,8 @@ public final class Trainer {
     static final int MAX_GROUPS = 16;
     /** Floats per reduction task: big enough to amortise a task, small enough to spread over cores. */
     private static final int REDUCE_CHUNK = 1 << 15;
+    /** Smallest batch trained through {@link TransposedWeights}; measured with bench/run train. */
+    static final int TRANSPOSED_MIN_BATCH = 8;
 
     private final int epochs;
     private final int batchSize;
@@ -88,6 +92,10 @@ public final class Trainer {
         Arrays.setAll(order, i -> i);
         int batches = ceilDiv(n, batch);
         Optimizer.State state = optimizer.newState(net.parameterCount());
+        // Shards of a few rows go faster as dot products than through a transposed copy of the weights
+        // that would have to be refreshed after every update.
+        TransposedWeights transposed = batch >= TRANSPOSED_MIN_BATCH ? new TransposedWeights(net) : null;
+        IntConsumer refreshTransposed = transposed == null ? null : transposed::refresh;
         List<EpochStats> history = new ArrayList<>();
         try (Parallel parallel = new Parallel(threads)) {
             for (int epoch = 1; epoch <= epochs; epoch++) {
@@ -113,7 +121,7 @@ public final class Trainer {
                             int rows = Math.min(shardSize, from + size - rowFrom);
                             Workspace ws = workspaces[g];
                             gather(train, order, rowFrom, rows, ws);
-                            ws.forward(net, rows);
+                            ws.forward(net, transposed, rows);
                             if (train.isClassification()) {
                                 groupCorrect[g] += ws.countCorrect(rows, net.outputs());
                             }
@@ -132,6 +140,9 @@ public final class Trainer {
                     }
                     sumTree(parallel, grads, used);
                     state.step(net, grads[0], size, lr, updateBiases);
+                    if (transposed != null) {
+                        parallel.forEach(transposed.tasks(), refreshTransposed);
+                    }
                     lossSum += batchLoss;
                     for (TrainingListener l : listeners) {
                         l.onBatchEnd(epoch, b + 1, batches, batchLoss / size);
@@ -193,6 +204,7 @@ public final class Trainer {
     }
 
     private static Evaluation evaluate(Network net, Dataset data, Parallel parallel) {
+        TransposedWeights transposed = net.transposedWeights();
         int n = data.size();
         int chunk = 256;
         int parts = Math.min(ceilDiv(n, chunk), 4 * parallel.threads());
@@ -207,7 +219,7 @@ public final class Trainer {
             for (int from = (int) ((long) n * part / parts); from < end; from += chunk) {
                 int rows = Math.min(chunk, end - from);
                 gather(data, identity, from, rows, ws);
-                ws.forward(net, rows);
+                ws.forward(net, transposed, rows);
                 loss[part] += ws.loss(net, rows);
                 if (data.isClassification()) {
                     float[] out = ws.output();

@@ -99,6 +99,35 @@ class KernelsTest {
                 assertClose(zs[1 + i * n + j], zv[1 + i * n + j], 2 * (k + 1) * U * mag, "A·Wᵀ+b " + shape);
             }
         }
+        // the same forward pass through the transposed weights: Wᵀ[k×n] (rows 7 apart past n) at offset 4
+        int ldt = n + 7;
+        float[] wt = new float[4 + k * ldt];
+        vector.transpose(w, 5, n, k, wt, 4, ldt);
+        float[] wts = new float[4 + k * ldt];
+        scalar.transpose(w, 5, n, k, wts, 4, ldt);
+        assertExact(wts, wt, "transpose " + shape);
+        for (int j = 0; j < n; j++) {
+            for (int p = 0; p < k; p++) {
+                assertEquals(w[5 + j * k + p], wt[4 + p * ldt + j], "transpose " + shape);
+            }
+        }
+        float[] packed = new float[2 + k * n];
+        scalar.transpose(w, 5, n, k, packed, 2, n);
+        float[] ts = new float[1 + m * n];
+        float[] tv = new float[1 + m * n];
+        scalar.gemmABBias(a, 3, packed, 2, bias, 2, ts, 1, m, n, k);
+        vector.gemmABBias(a, 3, packed, 2, bias, 2, tv, 1, m, n, k);
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+                double mag = Math.abs(bias[2 + j]);
+                for (int p = 0; p < k; p++) {
+                    mag += Math.abs(a[3 + i * k + p] * w[5 + j * k + p]);
+                }
+                assertClose(zs[1 + i * n + j], ts[1 + i * n + j], 2 * (k + 1) * U * mag, "A·(Wᵀ)+b scalar " + shape);
+                assertClose(zs[1 + i * n + j], tv[1 + i * n + j], 2 * (k + 1) * U * mag, "A·(Wᵀ)+b " + shape);
+            }
+        }
+        assertEquals(0f, tv[0], "A·(Wᵀ)+b wrote before its offset, " + shape);
         // backward: Δprev[m×k] = Δ[m×n]·W[n×k]
         float[] d = random(rng, 4 + m * n, 1);
         float[] ps = new float[m * k];

@@ -1,0 +1,75 @@
+package bp.nn;
+
+/**
+ * A copy of a network's weight matrices transposed to {@code [in, out]}, the layout in which the
+ * forward pass {@code Z = A·Wᵀ + b} is a plain {@code A·B} that streams contiguous vectors of B
+ * (see {@code Kernels.gemmABBias}). The trainer refreshes it after every update; the refresh is
+ * split into independent row blocks so that it runs in parallel. Layer l's transposed weights sit
+ * at {@link Network#weightOffset(int)}, like the weights themselves.
+ */
+public final class TransposedWeights {
+
+    /** Rows of W per refresh task: enough work per task, enough tasks for every core. */
+    private static final int ROWS_PER_TASK = 64;
+
+    private final Network net;
+    private final float[] t;
+    private final int[] taskLayer;
+    private final int[] taskRow;
+
+    /** Allocates the copy and fills it from {@code net}'s current weights. */
+    public TransposedWeights(Network net) {
+        this.net = net;
+        this.t = new float[net.parameterCount()];
+        int tasks = 0;
+        for (int l = 0; l < net.layerCount(); l++) {
+            tasks += ceilDiv(net.sizes()[l + 1], ROWS_PER_TASK);
+        }
+        taskLayer = new int[tasks];
+        taskRow = new int[tasks];
+        int task = 0;
+        for (int l = 0; l < net.layerCount(); l++) {
+            for (int r = 0; r < net.sizes()[l + 1]; r += ROWS_PER_TASK) {
+                taskLayer[task] = l;
+                taskRow[task] = r;
+                task++;
+            }
+        }
+        refresh();
+    }
+
+    /** Independent pieces of {@link #refresh(int)}. */
+    public int tasks() {
+        return taskLayer.length;
+    }
+
+    /** Re-copies one piece of the weights (a block of rows of one layer). */
+    public void refresh(int task) {
+        int l = taskLayer[task];
+        int fanIn = net.sizes()[l];
+        int units = net.sizes()[l + 1];
+        int r0 = taskRow[task];
+        int rows = Math.min(ROWS_PER_TASK, units - r0);
+        int w = net.weightOffset(l);
+        net.kernels().transpose(net.parameters(), w + r0 * fanIn, rows, fanIn, t, w + r0, units);
+    }
+
+    /** Re-copies all the weights. */
+    public void refresh() {
+        for (int task = 0; task < tasks(); task++) {
+            refresh(task);
+        }
+    }
+
+    Network network() {
+        return net;
+    }
+
+    float[] array() {
+        return t;
+    }
+
+    private static int ceilDiv(int a, int b) {
+        return (a + b - 1) / b;
+    }
+}
