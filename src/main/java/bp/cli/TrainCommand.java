@@ -190,6 +190,11 @@ final class TrainCommand implements Callable<Integer> {
         if (layers == null) {
             return new int[] {train.featureCount(), 512, 256, train.targetWidth()};
         }
+        return parseLayers(layers, train);
+    }
+
+    /** Parses {@code --layers}, checking the ends against the data's features and classes. */
+    static int[] parseLayers(String layers, Dataset train) {
         String[] parts = layers.split(",");
         if (parts.length < 2) {
             throw new Main.UsageError("--layers " + layers + ": expected at least two widths, e.g. 784,128,10");

@@ -206,7 +206,10 @@ public final class VectorKernels implements Kernels {
             for (; i + AXPY_ROWS <= m; i += AXPY_ROWS) {
                 block6x2(a, aOff + i * rowStride, rowStride, pStride, b, bOff + j, n, c, cOff + i * n + j, n, k, accumulate);
             }
-            for (; i < m; i++) {
+            for (; i + 2 <= m; i += 2) {
+                block2x2(a, aOff + i * rowStride, rowStride, pStride, b, bOff + j, n, c, cOff + i * n + j, n, k, accumulate);
+            }
+            if (i < m) {
                 row1x2(a, aOff + i * rowStride, pStride, b, bOff + j, n, c, cOff + i * n + j, k, accumulate);
             }
         }
@@ -298,6 +301,26 @@ public final class VectorKernels implements Kernels {
         store(s30, s31, c, c0 + 3 * ldc, accumulate);
         store(s40, s41, c, c0 + 4 * ldc, accumulate);
         store(s50, s51, c, c0 + 5 * ldc, accumulate);
+    }
+
+    /** The rows left over by {@link #block6x2} in pairs: twice the FMAs per load of {@link #row1x2}. */
+    private static void block2x2(float[] a, int a0, int rs, int ps, float[] b, int b0, int ldb,
+                                 float[] c, int c0, int ldc, int k, boolean accumulate) {
+        FloatVector s00 = FloatVector.zero(S), s01 = s00, s10 = s00, s11 = s00;
+        for (int p = 0; p < k; p++) {
+            int bp = b0 + p * ldb;
+            FloatVector y0 = FloatVector.fromArray(S, b, bp);
+            FloatVector y1 = FloatVector.fromArray(S, b, bp + L);
+            int ap = a0 + p * ps;
+            FloatVector x = FloatVector.broadcast(S, a[ap]);
+            s00 = x.fma(y0, s00);
+            s01 = x.fma(y1, s01);
+            x = FloatVector.broadcast(S, a[ap + rs]);
+            s10 = x.fma(y0, s10);
+            s11 = x.fma(y1, s11);
+        }
+        store(s00, s01, c, c0, accumulate);
+        store(s10, s11, c, c0 + ldc, accumulate);
     }
 
     private static void row1x2(float[] a, int a0, int ps, float[] b, int b0, int ldb,
