@@ -42,13 +42,14 @@ public interface Kernels {
     void gemmAB(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int m, int n, int k);
 
     /**
-     * {@code C[m×n] += A[k×m]ᵀ · B[k×n]}, the weight gradient {@code ∂W += Δᵀ A} accumulated
-     * over the k samples of a shard.
+     * {@code C[m×n] = A[k×m]ᵀ · B[k×n]}, or {@code +=} when {@code accumulate}: the weight gradient
+     * {@code ∂W = Δᵀ A} summed over the k samples of a shard. Overwriting spares the caller a pass
+     * that zeroes C, and gives the same values as zeroing and accumulating.
      */
-    void gemmAtBAdd(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int m, int n, int k);
+    void gemmAtB(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int m, int n, int k, boolean accumulate);
 
-    /** {@code y[n] += Σ_rows A[m×n]}, the bias gradient {@code ∂b += Σ_samples δ}. */
-    void addColumnSums(float[] a, int aOff, int m, int n, float[] y, int yOff);
+    /** {@code y[n] = Σ_rows A[m×n]} (or {@code +=} when {@code accumulate}), the bias gradient {@code ∂b = Σ_samples δ}. */
+    void columnSums(float[] a, int aOff, int m, int n, float[] y, int yOff, boolean accumulate);
 
     // ---- activations, forward: out = f(z) ------------------------------------------------
 

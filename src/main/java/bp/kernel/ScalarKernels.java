@@ -80,7 +80,11 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
-    public void gemmAtBAdd(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int m, int n, int k) {
+    public void gemmAtB(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int m, int n, int k,
+                        boolean accumulate) {
+        if (!accumulate) {
+            java.util.Arrays.fill(c, cOff, cOff + m * n, 0f);
+        }
         for (int p = 0; p < k; p++) {
             int bRow = bOff + p * n;
             for (int i = 0; i < m; i++) {
@@ -94,7 +98,10 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
-    public void addColumnSums(float[] a, int aOff, int m, int n, float[] y, int yOff) {
+    public void columnSums(float[] a, int aOff, int m, int n, float[] y, int yOff, boolean accumulate) {
+        if (!accumulate) {
+            java.util.Arrays.fill(y, yOff, yOff + n, 0f);
+        }
         for (int i = 0; i < m; i++) {
             int row = aOff + i * n;
             for (int j = 0; j < n; j++) {

@@ -188,8 +188,9 @@ public final class VectorKernels implements Kernels {
     // ---- C += Aᵀ·B --------------------------------------------------------------------------
 
     @Override
-    public void gemmAtBAdd(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int m, int n, int k) {
-        broadcastGemm(a, aOff, 1, m, b, bOff, c, cOff, m, n, k, true);
+    public void gemmAtB(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int m, int n, int k,
+                        boolean accumulate) {
+        broadcastGemm(a, aOff, 1, m, b, bOff, c, cOff, m, n, k, accumulate);
     }
 
     /**
@@ -405,7 +406,10 @@ public final class VectorKernels implements Kernels {
     // ---- reductions and elementwise ------------------------------------------------------------
 
     @Override
-    public void addColumnSums(float[] a, int aOff, int m, int n, float[] y, int yOff) {
+    public void columnSums(float[] a, int aOff, int m, int n, float[] y, int yOff, boolean accumulate) {
+        if (!accumulate) {
+            java.util.Arrays.fill(y, yOff, yOff + n, 0f);
+        }
         for (int i = 0; i < m; i++) {
             add(a, aOff + i * n, y, yOff, n);
         }

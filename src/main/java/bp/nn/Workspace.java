@@ -105,6 +105,14 @@ public final class Workspace {
      * {@code grad} (laid out like {@link Network#parameters()}) and returns the summed loss.
      */
     public double backward(Network net, int rows, float[] grad) {
+        return backward(net, rows, grad, true);
+    }
+
+    /**
+     * As {@link #backward(Network, int, float[])}, but when {@code accumulate} is false the gradient
+     * overwrites {@code grad} (no need to zero it first).
+     */
+    public double backward(Network net, int rows, float[] grad, boolean accumulate) {
         checkRows(rows);
         Kernels k = net.kernels();
         float[] p = net.parameters();
@@ -115,8 +123,8 @@ public final class Workspace {
             int fanIn = sizes[l];
             int units = sizes[l + 1];
             float[] in = l == 0 ? input : a[l - 1];
-            k.gemmAtBAdd(delta, 0, in, 0, grad, net.weightOffset(l), units, fanIn, rows);
-            k.addColumnSums(delta, 0, rows, units, grad, net.biasOffset(l));
+            k.gemmAtB(delta, 0, in, 0, grad, net.weightOffset(l), units, fanIn, rows, accumulate);
+            k.columnSums(delta, 0, rows, units, grad, net.biasOffset(l), accumulate);
             if (l > 0) {
                 k.gemmAB(delta, 0, p, net.weightOffset(l), deltaPrev, 0, rows, fanIn, units);
                 net.activation(l - 1).backward(k, z[l - 1], a[l - 1], deltaPrev, rows, fanIn);

@@ -113,10 +113,10 @@ public final class Trainer {
                     int shards = ceilDiv(size, shardSize);
                     int used = Math.min(shards, groups);
                     parallel.forEach(used, g -> {
-                        Arrays.fill(grads[g], 0f);
                         groupLoss[g] = 0;
                         groupCorrect[g] = 0;
-                        for (int s = g * shards / used; s < (g + 1) * shards / used; s++) {
+                        int first = g * shards / used;
+                        for (int s = first; s < (g + 1) * shards / used; s++) {
                             int rowFrom = from + s * shardSize;
                             int rows = Math.min(shardSize, from + size - rowFrom);
                             Workspace ws = workspaces[g];
@@ -125,7 +125,7 @@ public final class Trainer {
                             if (train.isClassification()) {
                                 groupCorrect[g] += ws.countCorrect(rows, net.outputs());
                             }
-                            groupLoss[g] += ws.backward(net, rows, grads[g]);
+                            groupLoss[g] += ws.backward(net, rows, grads[g], s != first);
                         }
                     });
                     double batchLoss = 0;

@@ -147,8 +147,8 @@ class KernelsTest {
         float[] gs = random(rng, 6 + n * k, 1);
         float[] gv = gs.clone();
         float[] g0 = gs.clone();
-        scalar.gemmAtBAdd(d, 4, a, 3, gs, 6, n, k, m);
-        vector.gemmAtBAdd(d, 4, a, 3, gv, 6, n, k, m);
+        scalar.gemmAtB(d, 4, a, 3, gs, 6, n, k, m, true);
+        vector.gemmAtB(d, 4, a, 3, gv, 6, n, k, m, true);
         for (int i = 0; i < n; i++) {
             for (int j = 0; j < k; j++) {
                 double mag = Math.abs(g0[6 + i * k + j]);
@@ -160,6 +160,18 @@ class KernelsTest {
         }
         for (int i = 0; i < 6; i++) {
             assertEquals(g0[i], gv[i], "Δᵀ·A wrote before its offset, " + shape);
+        }
+        // overwriting garbage gives exactly what accumulating onto zeros gives
+        for (Kernels kern : new Kernels[] {scalar, vector}) {
+            float[] zeroed = new float[6 + n * k];
+            kern.gemmAtB(d, 4, a, 3, zeroed, 6, n, k, m, true);
+            float[] overwritten = random(rng, 6 + n * k, 1);
+            float[] before = overwritten.clone();
+            kern.gemmAtB(d, 4, a, 3, overwritten, 6, n, k, m, false);
+            for (int i = 0; i < n * k; i++) {
+                assertEquals(zeroed[6 + i] + 0f, overwritten[6 + i] + 0f, "Δᵀ·A overwrite " + shape);
+            }
+            assertEquals(before[5], overwritten[5], "Δᵀ·A overwrite wrote before its offset, " + shape);
         }
     }
 
@@ -186,8 +198,14 @@ class KernelsTest {
                 float[] a = random(rng, m * n, 1);
                 float[] ys = random(rng, n + 2, 1);
                 float[] yv = ys.clone();
-                scalar.addColumnSums(a, 0, m, n, ys, 1);
-                vector.addColumnSums(a, 0, m, n, yv, 1);
+                scalar.columnSums(a, 0, m, n, ys, 1, true);
+                vector.columnSums(a, 0, m, n, yv, 1, true);
+                float[] fresh = random(rng, n + 1, 1);
+                fresh[0] = 0f;
+                float[] zeros = new float[n + 1];
+                vector.columnSums(a, 0, m, n, fresh, 1, false);
+                vector.columnSums(a, 0, m, n, zeros, 1, true);
+                assertExact(zeros, fresh, "column sums overwrite");
                 for (int j = 0; j < ys.length; j++) {
                     assertClose(ys[j], yv[j], 2 * (m + 1) * U * (m + 2), "column sums m=" + m + " n=" + n);
                 }

@@ -85,7 +85,7 @@ public class GemmBench {
         switch (pass) {
             case 'w' -> kernels.gemmABBias(a, 0, b, 0, bias, 0, c, 0, m, n, k);
             case 'x' -> kernels.gemmAB(a, 0, b, 0, c, 0, m, n, k);
-            default -> kernels.gemmAtBAdd(a, 0, b, 0, c, 0, m, n, k);
+            default -> kernels.gemmAtB(a, 0, b, 0, c, 0, m, n, k, true);
         }
         return c;
     }
