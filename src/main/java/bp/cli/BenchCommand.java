@@ -39,8 +39,8 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--threads", description = "Worker threads (default: all cores).")
     Integer threads;
 
-    @Option(names = "--shard", defaultValue = "32", description = "Samples per parallel task (default: ${DEFAULT-VALUE}).")
-    int shard;
+    @Option(names = "--shard", description = "Samples per parallel task (default: half the batch, at most 64).")
+    Integer shard;
 
     @Option(names = "--layers", defaultValue = "784,512,256,10", description = "Layer widths (default: ${DEFAULT-VALUE}).")
     String layers;
@@ -77,15 +77,19 @@ final class BenchCommand implements Callable<Integer> {
         }
         Network net = b.loss(Loss.CROSS_ENTROPY).seed(1).build();
         int workers = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
-        Trainer trainer = Trainer.builder().epochs(warmup + epochs).batchSize(batch).shardSize(shard)
-                .threads(workers).optimizer(Optimizer.sgd(0.01)).build();
+        Trainer.Builder settings = Trainer.builder().epochs(warmup + epochs).batchSize(batch).threads(workers)
+                .optimizer(Optimizer.sgd(0.01));
+        if (shard != null) {
+            settings.shardSize(shard);
+        }
+        Trainer trainer = settings.build();
         List<EpochStats> history = trainer.fit(net, data, null);
         double[] rates = history.subList(warmup, history.size()).stream()
                 .mapToDouble(EpochStats::samplesPerSecond).sorted().toArray();
         double median = rates[rates.length / 2];
         PrintWriter out = spec.commandLine().getOut();
         out.printf("bp train %s batch=%d threads=%d shard=%d: %.0f samples/s (median of %d epochs of %d; all: %s) %s%n",
-                layers, batch, workers, shard, median, epochs, samples,
+                layers, batch, workers, trainer.shardSize(batch), median, epochs, samples,
                 Arrays.toString(Arrays.stream(rates).mapToLong(Math::round).toArray()), Kernels.get().description());
         out.flush();
         return 0;

@@ -87,9 +87,10 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--threads", description = "Worker threads (default: all cores). Results do not depend on it.")
     Integer threads;
 
-    @Option(names = "--shard", defaultValue = "32",
-            description = "Samples per parallel task; part of the result, unlike --threads (default: ${DEFAULT-VALUE}).")
-    int shard;
+    @Option(names = "--shard",
+            description = "Samples per parallel task; part of the result, unlike --threads (default: half the "
+                    + "batch, at most 64).")
+    Integer shard;
 
     @Option(names = "--seed", defaultValue = "1", description = "Seed of initial weights and shuffling (default: ${DEFAULT-VALUE}).")
     long seed;
@@ -119,7 +120,10 @@ final class TrainCommand implements Callable<Integer> {
                     : defaultLearningRate(optimizerName)).withL2(l2);
             schedule = Schedule.parse(scheduleName);
             settings = Trainer.builder().epochs(epochs).batchSize(batch).optimizer(optimizer).schedule(schedule)
-                    .shardSize(shard).seed(seed);
+                    .seed(seed);
+            if (shard != null) {
+                settings.shardSize(shard);
+            }
             if (threads != null) {
                 settings.threads(threads);
             }
@@ -238,7 +242,7 @@ final class TrainCommand implements Callable<Integer> {
         t.put("schedule", schedule.describe());
         t.put("batch", batch);
         t.put("epochs", epochs);
-        t.put("shard", shard);
+        t.put("shard", shard != null ? shard : Trainer.builder().build().shardSize(batch));
         t.put("seed", seed);
         t.put("init", init);
         t.put("threads", threadCount);

@@ -35,6 +35,12 @@ public interface Kernels {
     void gemmABBias(float[] a, int aOff, float[] b, int bOff, float[] bias, int biasOff,
                     float[] c, int cOff, int m, int n, int k);
 
+    /**
+     * Whether {@link #gemmABBias} on transposed weights beats {@link #gemmABtBias} for a layer of
+     * {@code n} units; layers narrower than a vector are faster as dot products.
+     */
+    boolean transposedForwardPays(int n);
+
     /** {@code T[j][i] = A[i][j]} for A of {@code rows × cols}, T with rows {@code ldt} apart (≥ rows). */
     void transpose(float[] a, int aOff, int rows, int cols, float[] t, int tOff, int ldt);
 

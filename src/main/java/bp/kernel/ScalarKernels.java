@@ -47,6 +47,11 @@ public final class ScalarKernels implements Kernels {
         }
     }
 
+    @Override
+    public boolean transposedForwardPays(int n) {
+        return true;
+    }
+
     /** Blocked so that both the rows read and the rows written stay in cache. */
     @Override
     public void transpose(float[] a, int aOff, int rows, int cols, float[] t, int tOff, int ldt) {

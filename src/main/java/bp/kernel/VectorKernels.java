@@ -12,14 +12,22 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code SPECIES_PREFERRED} unless {@code -Dbp.vectorBits=128|256|512} asks for another width,
  * which is how the tests exercise every width on any machine.
  *
- * <p>Matrix products are register-blocked so that each loaded vector feeds several FMAs and the
- * accumulators fit the 16 vector registers of AVX2 (12 accumulators + operands). Column tails
- * shorter than a vector are finished in scalar code rather than with masks, which AVX2 emulates.
+ * <p>Matrix products are all in broadcast form: each step broadcasts one element of A per row
+ * of a block and multiplies it into two vectors of a row of B, so a block of 6×2 vector accumulators
+ * (12, which leaves room for operands in the 16 registers of AVX2) needs no lane sums. The forward
+ * pass gets that form from weights transposed once per update ({@link #gemmABBias}). Column tails
+ * shorter than a vector are finished in scalar code: masked accesses near an array's end fall back
+ * to lane-by-lane Java code in the API.
+ *
+ * <p>No method here takes or returns a vector: the JIT keeps vectors in registers only inside one
+ * compiled method, and a vector passed to a call it does not inline (a cold call site, or one past
+ * the inlining budget) is boxed on the heap. Stores and lane sums are therefore written out where
+ * they are needed, and e^x works in place on an array ({@link #expInPlace}).
  *
  * <p>Results never depend on whether the JIT has compiled a method yet, so training is reproducible
  * bit for bit: the API leaves the order of {@code reduceLanes(ADD)} unspecified and its {@code EXP}
  * and {@code TANH} are computed differently when interpreted (by {@code Math}) and compiled (by
- * SVML), so this class sums lanes in a fixed tree ({@link #sum}) and evaluates exp and tanh with
+ * SVML), so this class sums lanes in a fixed tree (with xor shuffles) and evaluates exp and tanh with
  * its own polynomials, made only of exactly rounded operations.
  */
 public final class VectorKernels implements Kernels {
@@ -35,10 +43,6 @@ public final class VectorKernels implements Kernels {
     private static final VectorShuffle<Float> SWAP2 = VectorShuffle.fromOp(S, i -> i ^ 2);
     private static final VectorShuffle<Float> SWAP1 = VectorShuffle.fromOp(S, i -> i ^ 1);
 
-    /** Rows of A per block in the dot-product GEMM ({@code A·Bᵀ}). */
-    private static final int DOT_ROWS = 3;
-    /** Rows of B per block in the dot-product GEMM. */
-    private static final int DOT_COLS = 4;
     /** Rows per block in the broadcast (axpy-shaped) GEMMs; each row keeps two vector accumulators. */
     private static final int AXPY_ROWS = 6;
     /** Rows of B per cache block of the forward GEMM: 64 rows of 784 floats stay in L2. */
@@ -77,85 +81,17 @@ public final class VectorKernels implements Kernels {
     @Override
     public void gemmABtBias(float[] a, int aOff, float[] b, int bOff, float[] bias, int biasOff,
                             float[] c, int cOff, int m, int n, int k) {
-        // Column blocks keep a slice of B in L2 while every row block of A streams past it.
+        // One dot product per output: the form for a row or two (online learning, single predictions)
+        // and for layers narrower than a vector. Column blocks keep a slice of B in L2 for every row.
         for (int j0 = 0; j0 < n; j0 += FORWARD_COL_BLOCK) {
             int j1 = Math.min(n, j0 + FORWARD_COL_BLOCK);
-            int i = 0;
-            for (; i + DOT_ROWS <= m; i += DOT_ROWS) {
-                int j = j0;
-                for (; j + DOT_COLS <= j1; j += DOT_COLS) {
-                    dot3x4(a, aOff + i * k, b, bOff + j * k, c, cOff + i * n + j, n, k);
-                }
-                for (; j < j1; j++) {
-                    for (int r = 0; r < DOT_ROWS; r++) {
-                        c[cOff + (i + r) * n + j] = dot(a, aOff + (i + r) * k, b, bOff + j * k, k);
-                    }
-                }
-            }
-            for (; i < m; i++) {
-                for (int j = j0; j < j1; j++) {
-                    c[cOff + i * n + j] = dot(a, aOff + i * k, b, bOff + j * k, k);
-                }
-            }
-        }
-        if (bias != null) {
             for (int i = 0; i < m; i++) {
-                add(bias, biasOff, c, cOff + i * n, n);
+                for (int j = j0; j < j1; j++) {
+                    float z = dot(a, aOff + i * k, b, bOff + j * k, k);
+                    c[cOff + i * n + j] = bias == null ? z : z + bias[biasOff + j];
+                }
             }
         }
-    }
-
-    /** {@code C[3×4] = A[3 rows]·B[4 rows]ᵀ} with 12 accumulators; rows are k long. */
-    private static void dot3x4(float[] a, int a0, float[] b, int b0, float[] c, int c0, int ldc, int k) {
-        int a1 = a0 + k, a2 = a1 + k;
-        int b1 = b0 + k, b2 = b1 + k, b3 = b2 + k;
-        FloatVector s00 = FloatVector.zero(S), s01 = s00, s02 = s00, s03 = s00;
-        FloatVector s10 = s00, s11 = s00, s12 = s00, s13 = s00;
-        FloatVector s20 = s00, s21 = s00, s22 = s00, s23 = s00;
-        int bound = S.loopBound(k);
-        int p = 0;
-        for (; p < bound; p += L) {
-            FloatVector x0 = FloatVector.fromArray(S, a, a0 + p);
-            FloatVector x1 = FloatVector.fromArray(S, a, a1 + p);
-            FloatVector x2 = FloatVector.fromArray(S, a, a2 + p);
-            FloatVector y = FloatVector.fromArray(S, b, b0 + p);
-            s00 = x0.fma(y, s00);
-            s10 = x1.fma(y, s10);
-            s20 = x2.fma(y, s20);
-            y = FloatVector.fromArray(S, b, b1 + p);
-            s01 = x0.fma(y, s01);
-            s11 = x1.fma(y, s11);
-            s21 = x2.fma(y, s21);
-            y = FloatVector.fromArray(S, b, b2 + p);
-            s02 = x0.fma(y, s02);
-            s12 = x1.fma(y, s12);
-            s22 = x2.fma(y, s22);
-            y = FloatVector.fromArray(S, b, b3 + p);
-            s03 = x0.fma(y, s03);
-            s13 = x1.fma(y, s13);
-            s23 = x2.fma(y, s23);
-        }
-        int c1 = c0 + ldc, c2 = c1 + ldc;
-        c[c0] = sum(s00) + tailDot(a, a0, b, b0, p, k);
-        c[c0 + 1] = sum(s01) + tailDot(a, a0, b, b1, p, k);
-        c[c0 + 2] = sum(s02) + tailDot(a, a0, b, b2, p, k);
-        c[c0 + 3] = sum(s03) + tailDot(a, a0, b, b3, p, k);
-        c[c1] = sum(s10) + tailDot(a, a1, b, b0, p, k);
-        c[c1 + 1] = sum(s11) + tailDot(a, a1, b, b1, p, k);
-        c[c1 + 2] = sum(s12) + tailDot(a, a1, b, b2, p, k);
-        c[c1 + 3] = sum(s13) + tailDot(a, a1, b, b3, p, k);
-        c[c2] = sum(s20) + tailDot(a, a2, b, b0, p, k);
-        c[c2 + 1] = sum(s21) + tailDot(a, a2, b, b1, p, k);
-        c[c2 + 2] = sum(s22) + tailDot(a, a2, b, b2, p, k);
-        c[c2 + 3] = sum(s23) + tailDot(a, a2, b, b3, p, k);
-    }
-
-    private static float tailDot(float[] a, int aRow, float[] b, int bRow, int from, int k) {
-        float sum = 0f;
-        for (int p = from; p < k; p++) {
-            sum += a[aRow + p] * b[bRow + p];
-        }
-        return sum;
     }
 
     // ---- C = A·B + bias ---------------------------------------------------------------------
@@ -171,6 +107,11 @@ public final class VectorKernels implements Kernels {
             }
         }
         broadcastGemm(a, aOff, k, 1, b, bOff, c, cOff, m, n, k, true);
+    }
+
+    @Override
+    public boolean transposedForwardPays(int n) {
+        return n >= L;
     }
 
     @Override
@@ -214,27 +155,36 @@ public final class VectorKernels implements Kernels {
                 row1x2(a, aOff + i * rowStride, pStride, b, bOff + j, n, c, cOff + i * n + j, k, accumulate);
             }
         }
-        // At most two more column strips, one vector wide, the last one masked.
-        for (; j < n; j += L) {
-            int columns = Math.min(L, n - j);
+        if (j + L <= n) {
             int i = 0;
             for (; i + AXPY_ROWS <= m; i += AXPY_ROWS) {
-                block6x1(a, aOff + i * rowStride, rowStride, pStride, b, bOff + j, n, c, cOff + i * n + j, n, k,
-                        accumulate, columns);
+                block6x1(a, aOff + i * rowStride, rowStride, pStride, b, bOff + j, n, c, cOff + i * n + j, n, k, accumulate);
             }
             for (; i < m; i++) {
-                row1x1(a, aOff + i * rowStride, pStride, b, bOff + j, n, c, cOff + i * n + j, k, accumulate, columns);
+                row1x1(a, aOff + i * rowStride, pStride, b, bOff + j, n, c, cOff + i * n + j, k, accumulate);
+            }
+            j += L;
+        }
+        // Fewer columns than a vector: scalar. (Masked vectors would be slower: near the end of an
+        // array the API checks masked accesses lane by lane in Java, allocating as it goes.)
+        for (; j < n; j++) {
+            for (int i = 0; i < m; i++) {
+                float sum = 0f;
+                int ai = aOff + i * rowStride;
+                for (int p = 0; p < k; p++) {
+                    sum += a[ai + p * pStride] * b[bOff + p * n + j];
+                }
+                int ci = cOff + i * n + j;
+                c[ci] = accumulate ? c[ci] + sum : sum;
             }
         }
     }
 
     private static void block6x1(float[] a, int a0, int rs, int ps, float[] b, int b0, int ldb,
-                                 float[] c, int c0, int ldc, int k, boolean accumulate, int width) {
-        // Built here, not passed in: a mask crossing a call boundary that is not inlined gets boxed.
-        VectorMask<Float> columns = S.indexInRange(0, width);
+                                 float[] c, int c0, int ldc, int k, boolean accumulate) {
         FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0;
         for (int p = 0; p < k; p++) {
-            FloatVector y = FloatVector.fromArray(S, b, b0 + p * ldb, columns);
+            FloatVector y = FloatVector.fromArray(S, b, b0 + p * ldb);
             int ap = a0 + p * ps;
             s0 = FloatVector.broadcast(S, a[ap]).fma(y, s0);
             s1 = FloatVector.broadcast(S, a[ap + rs]).fma(y, s1);
@@ -243,29 +193,32 @@ public final class VectorKernels implements Kernels {
             s4 = FloatVector.broadcast(S, a[ap + 4 * rs]).fma(y, s4);
             s5 = FloatVector.broadcast(S, a[ap + 5 * rs]).fma(y, s5);
         }
-        store(s0, c, c0, accumulate, columns);
-        store(s1, c, c0 + ldc, accumulate, columns);
-        store(s2, c, c0 + 2 * ldc, accumulate, columns);
-        store(s3, c, c0 + 3 * ldc, accumulate, columns);
-        store(s4, c, c0 + 4 * ldc, accumulate, columns);
-        store(s5, c, c0 + 5 * ldc, accumulate, columns);
+        if (accumulate) {
+            s0 = s0.add(FloatVector.fromArray(S, c, c0));
+            s1 = s1.add(FloatVector.fromArray(S, c, c0 + ldc));
+            s2 = s2.add(FloatVector.fromArray(S, c, c0 + 2 * ldc));
+            s3 = s3.add(FloatVector.fromArray(S, c, c0 + 3 * ldc));
+            s4 = s4.add(FloatVector.fromArray(S, c, c0 + 4 * ldc));
+            s5 = s5.add(FloatVector.fromArray(S, c, c0 + 5 * ldc));
+        }
+        s0.intoArray(c, c0);
+        s1.intoArray(c, c0 + ldc);
+        s2.intoArray(c, c0 + 2 * ldc);
+        s3.intoArray(c, c0 + 3 * ldc);
+        s4.intoArray(c, c0 + 4 * ldc);
+        s5.intoArray(c, c0 + 5 * ldc);
     }
 
     private static void row1x1(float[] a, int a0, int ps, float[] b, int b0, int ldb,
-                               float[] c, int c0, int k, boolean accumulate, int width) {
-        VectorMask<Float> columns = S.indexInRange(0, width);
+                               float[] c, int c0, int k, boolean accumulate) {
         FloatVector s = FloatVector.zero(S);
         for (int p = 0; p < k; p++) {
-            s = FloatVector.broadcast(S, a[a0 + p * ps]).fma(FloatVector.fromArray(S, b, b0 + p * ldb, columns), s);
+            s = FloatVector.broadcast(S, a[a0 + p * ps]).fma(FloatVector.fromArray(S, b, b0 + p * ldb), s);
         }
-        store(s, c, c0, accumulate, columns);
-    }
-
-    private static void store(FloatVector v, float[] c, int c0, boolean accumulate, VectorMask<Float> columns) {
         if (accumulate) {
-            v = v.add(FloatVector.fromArray(S, c, c0, columns));
+            s = s.add(FloatVector.fromArray(S, c, c0));
         }
-        v.intoArray(c, c0, columns);
+        s.intoArray(c, c0);
     }
 
     private static void block6x2(float[] a, int a0, int rs, int ps, float[] b, int b0, int ldb,
@@ -296,12 +249,32 @@ public final class VectorKernels implements Kernels {
             s50 = x.fma(y0, s50);
             s51 = x.fma(y1, s51);
         }
-        store(s00, s01, c, c0, accumulate);
-        store(s10, s11, c, c0 + ldc, accumulate);
-        store(s20, s21, c, c0 + 2 * ldc, accumulate);
-        store(s30, s31, c, c0 + 3 * ldc, accumulate);
-        store(s40, s41, c, c0 + 4 * ldc, accumulate);
-        store(s50, s51, c, c0 + 5 * ldc, accumulate);
+        if (accumulate) {
+            s00 = s00.add(FloatVector.fromArray(S, c, c0));
+            s01 = s01.add(FloatVector.fromArray(S, c, c0 + L));
+            s10 = s10.add(FloatVector.fromArray(S, c, c0 + ldc));
+            s11 = s11.add(FloatVector.fromArray(S, c, c0 + ldc + L));
+            s20 = s20.add(FloatVector.fromArray(S, c, c0 + 2 * ldc));
+            s21 = s21.add(FloatVector.fromArray(S, c, c0 + 2 * ldc + L));
+            s30 = s30.add(FloatVector.fromArray(S, c, c0 + 3 * ldc));
+            s31 = s31.add(FloatVector.fromArray(S, c, c0 + 3 * ldc + L));
+            s40 = s40.add(FloatVector.fromArray(S, c, c0 + 4 * ldc));
+            s41 = s41.add(FloatVector.fromArray(S, c, c0 + 4 * ldc + L));
+            s50 = s50.add(FloatVector.fromArray(S, c, c0 + 5 * ldc));
+            s51 = s51.add(FloatVector.fromArray(S, c, c0 + 5 * ldc + L));
+        }
+        s00.intoArray(c, c0);
+        s01.intoArray(c, c0 + L);
+        s10.intoArray(c, c0 + ldc);
+        s11.intoArray(c, c0 + ldc + L);
+        s20.intoArray(c, c0 + 2 * ldc);
+        s21.intoArray(c, c0 + 2 * ldc + L);
+        s30.intoArray(c, c0 + 3 * ldc);
+        s31.intoArray(c, c0 + 3 * ldc + L);
+        s40.intoArray(c, c0 + 4 * ldc);
+        s41.intoArray(c, c0 + 4 * ldc + L);
+        s50.intoArray(c, c0 + 5 * ldc);
+        s51.intoArray(c, c0 + 5 * ldc + L);
     }
 
     /** The rows left over by {@link #block6x2} in pairs: twice the FMAs per load of {@link #row1x2}. */
@@ -320,8 +293,16 @@ public final class VectorKernels implements Kernels {
             s10 = x.fma(y0, s10);
             s11 = x.fma(y1, s11);
         }
-        store(s00, s01, c, c0, accumulate);
-        store(s10, s11, c, c0 + ldc, accumulate);
+        if (accumulate) {
+            s00 = s00.add(FloatVector.fromArray(S, c, c0));
+            s01 = s01.add(FloatVector.fromArray(S, c, c0 + L));
+            s10 = s10.add(FloatVector.fromArray(S, c, c0 + ldc));
+            s11 = s11.add(FloatVector.fromArray(S, c, c0 + ldc + L));
+        }
+        s00.intoArray(c, c0);
+        s01.intoArray(c, c0 + L);
+        s10.intoArray(c, c0 + ldc);
+        s11.intoArray(c, c0 + ldc + L);
     }
 
     private static void row1x2(float[] a, int a0, int ps, float[] b, int b0, int ldb,
@@ -333,74 +314,43 @@ public final class VectorKernels implements Kernels {
             s0 = x.fma(FloatVector.fromArray(S, b, bp), s0);
             s1 = x.fma(FloatVector.fromArray(S, b, bp + L), s1);
         }
-        store(s0, s1, c, c0, accumulate);
-    }
-
-    private static void store(FloatVector v0, FloatVector v1, float[] c, int c0, boolean accumulate) {
         if (accumulate) {
-            v0 = v0.add(FloatVector.fromArray(S, c, c0));
-            v1 = v1.add(FloatVector.fromArray(S, c, c0 + L));
+            s0 = s0.add(FloatVector.fromArray(S, c, c0));
+            s1 = s1.add(FloatVector.fromArray(S, c, c0 + L));
         }
-        v0.intoArray(c, c0);
-        v1.intoArray(c, c0 + L);
+        s0.intoArray(c, c0);
+        s1.intoArray(c, c0 + L);
     }
 
     // ---- deterministic building blocks -------------------------------------------------------------
 
-    /** The sum of the lanes, always added in the same tree order (see the class comment). */
-    static float sum(FloatVector v) {
-        if (SWAP8 != null) {
-            v = v.add(v.rearrange(SWAP8));
-        }
-        if (SWAP4 != null) {
-            v = v.add(v.rearrange(SWAP4));
-        }
-        v = v.add(v.rearrange(SWAP2));
-        v = v.add(v.rearrange(SWAP1));
-        return v.lane(0);
-    }
-
     /**
-     * e^x, Cephes' expf: x = n·ln2 + r with |r| ≤ ln2/2, a degree-6 polynomial for e^r, then 2^n
-     * built in the exponent bits. About 2 ulp for normal results; below e^-87.3 (the smallest normal
-     * float) it returns 0, above 88 it returns e^88 ≈ 1.7e38, so 2^n always has a normal exponent.
+     * {@code x[i] = e^x[i]} for {@code i in [off, off+len)}, len a multiple of the vector length.
+     * Cephes' expf: x = n·ln2 + r with |r| ≤ ln2/2, a degree-6 polynomial for e^r, then 2^n built
+     * in the exponent bits. About 2 ulp for normal results; below e^-87.3 (the smallest normal float)
+     * it gives 0, above 88 it gives e^88 ≈ 1.7e38, so 2^n always has a normal exponent. It works on
+     * an array, not on a vector argument, so that no vector ever crosses a call (see the class comment).
      */
-    static FloatVector exp(FloatVector input) {
-        FloatVector x = input.max(-87f).min(88f);
-        FloatVector y = x.fma(1.44269504088896341f, 0.5f);
-        FloatVector n = y.convert(VectorOperators.F2I, 0).convert(VectorOperators.I2F, 0).reinterpretAsFloats();
-        n = n.blend(n.sub(1f), n.compare(VectorOperators.GT, y)); // truncation → floor
-        FloatVector r = n.fma(FloatVector.broadcast(S, -0.693359375f), x);
-        r = n.fma(FloatVector.broadcast(S, 2.12194440e-4f), r);
-        FloatVector p = FloatVector.broadcast(S, 1.9875691500E-4f);
-        p = p.fma(r, FloatVector.broadcast(S, 1.3981999507E-3f));
-        p = p.fma(r, FloatVector.broadcast(S, 8.3334519073E-3f));
-        p = p.fma(r, FloatVector.broadcast(S, 4.1665795894E-2f));
-        p = p.fma(r, FloatVector.broadcast(S, 1.6666665459E-1f));
-        p = p.fma(r, FloatVector.broadcast(S, 5.0000001201E-1f));
-        FloatVector e = p.fma(r.mul(r), r).add(1f);
-        FloatVector twoToN = n.add(127f).convert(VectorOperators.F2I, 0).reinterpretAsInts()
-                .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-        return e.mul(twoToN).blend(0f, input.compare(VectorOperators.LT, -87.33654f));
-    }
-
-    /**
-     * tanh x, Cephes' tanhf: an odd polynomial below |x| = 0.625, where 1 − 2/(e^{2|x|} + 1) would
-     * lose digits to cancellation, and that formula (with x's sign) above.
-     */
-    static FloatVector tanh(FloatVector x) {
-        FloatVector ax = x.abs();
-        FloatVector s = x.mul(x);
-        FloatVector p = FloatVector.broadcast(S, -5.70498872745E-3f);
-        p = p.fma(s, FloatVector.broadcast(S, 2.06390887954E-2f));
-        p = p.fma(s, FloatVector.broadcast(S, -5.37397155531E-2f));
-        p = p.fma(s, FloatVector.broadcast(S, 1.33314422036E-1f));
-        p = p.fma(s, FloatVector.broadcast(S, -3.33332819422E-1f));
-        FloatVector small = p.mul(s).fma(x, x);
-        FloatVector one = FloatVector.broadcast(S, 1f);
-        FloatVector large = one.sub(FloatVector.broadcast(S, 2f).div(exp(ax.add(ax)).add(one)));
-        large = large.blend(large.neg(), x.compare(VectorOperators.LT, 0f));
-        return small.blend(large, ax.compare(VectorOperators.GE, 0.625f));
+    private static void expInPlace(float[] v, int off, int len) {
+        for (int i = off; i < off + len; i += L) {
+            FloatVector input = FloatVector.fromArray(S, v, i);
+            FloatVector x = input.max(-87f).min(88f);
+            FloatVector y = x.fma(1.44269504088896341f, 0.5f);
+            FloatVector n = y.convert(VectorOperators.F2I, 0).convert(VectorOperators.I2F, 0).reinterpretAsFloats();
+            n = n.blend(n.sub(1f), n.compare(VectorOperators.GT, y)); // truncation → floor
+            FloatVector r = n.fma(FloatVector.broadcast(S, -0.693359375f), x);
+            r = n.fma(FloatVector.broadcast(S, 2.12194440e-4f), r);
+            FloatVector p = FloatVector.broadcast(S, 1.9875691500E-4f);
+            p = p.fma(r, FloatVector.broadcast(S, 1.3981999507E-3f));
+            p = p.fma(r, FloatVector.broadcast(S, 8.3334519073E-3f));
+            p = p.fma(r, FloatVector.broadcast(S, 4.1665795894E-2f));
+            p = p.fma(r, FloatVector.broadcast(S, 1.6666665459E-1f));
+            p = p.fma(r, FloatVector.broadcast(S, 5.0000001201E-1f));
+            FloatVector e = p.fma(r.mul(r), r).add(1f);
+            FloatVector twoToN = n.add(127f).convert(VectorOperators.F2I, 0).reinterpretAsInts()
+                    .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+            e.mul(twoToN).blend(0f, input.compare(VectorOperators.LT, -87.33654f)).intoArray(v, i);
+        }
     }
 
     // ---- reductions and elementwise ------------------------------------------------------------
@@ -429,24 +379,45 @@ public final class VectorKernels implements Kernels {
 
     @Override
     public void sigmoid(float[] z, float[] out, int off, int len) {
-        int bound = off + S.loopBound(len);
-        int i = off;
-        FloatVector one = FloatVector.broadcast(S, 1f);
-        for (; i < bound; i += L) {
-            FloatVector e = exp(FloatVector.fromArray(S, z, i).neg());
-            one.div(e.add(one)).intoArray(out, i);
+        int vectorLen = S.loopBound(len);
+        for (int i = off; i < off + vectorLen; i += L) {
+            FloatVector.fromArray(S, z, i).neg().intoArray(out, i);
         }
-        ScalarKernels.INSTANCE.sigmoid(z, out, i, off + len - i);
+        expInPlace(out, off, vectorLen);
+        FloatVector one = FloatVector.broadcast(S, 1f);
+        for (int i = off; i < off + vectorLen; i += L) {
+            one.div(FloatVector.fromArray(S, out, i).add(one)).intoArray(out, i);
+        }
+        ScalarKernels.INSTANCE.sigmoid(z, out, off + vectorLen, len - vectorLen);
     }
 
+    /**
+     * Cephes' tanhf: an odd polynomial below |x| = 0.625, where 1 − 2/(e^{2|x|} + 1) would lose
+     * digits to cancellation, and that formula (with x's sign) above.
+     */
     @Override
     public void tanh(float[] z, float[] out, int off, int len) {
-        int bound = off + S.loopBound(len);
-        int i = off;
-        for (; i < bound; i += L) {
-            tanh(FloatVector.fromArray(S, z, i)).intoArray(out, i);
+        int vectorLen = S.loopBound(len);
+        for (int i = off; i < off + vectorLen; i += L) {
+            FloatVector ax = FloatVector.fromArray(S, z, i).abs();
+            ax.add(ax).intoArray(out, i);
         }
-        ScalarKernels.INSTANCE.tanh(z, out, i, off + len - i);
+        expInPlace(out, off, vectorLen);
+        FloatVector one = FloatVector.broadcast(S, 1f);
+        for (int i = off; i < off + vectorLen; i += L) {
+            FloatVector x = FloatVector.fromArray(S, z, i);
+            FloatVector s = x.mul(x);
+            FloatVector p = FloatVector.broadcast(S, -5.70498872745E-3f);
+            p = p.fma(s, FloatVector.broadcast(S, 2.06390887954E-2f));
+            p = p.fma(s, FloatVector.broadcast(S, -5.37397155531E-2f));
+            p = p.fma(s, FloatVector.broadcast(S, 1.33314422036E-1f));
+            p = p.fma(s, FloatVector.broadcast(S, -3.33332819422E-1f));
+            FloatVector small = p.mul(s).fma(x, x);
+            FloatVector large = one.sub(FloatVector.broadcast(S, 2f).div(FloatVector.fromArray(S, out, i).add(one)));
+            large = large.blend(large.neg(), x.compare(VectorOperators.LT, 0f));
+            small.blend(large, x.abs().compare(VectorOperators.GE, 0.625f)).intoArray(out, i);
+        }
+        ScalarKernels.INSTANCE.tanh(z, out, off + vectorLen, len - vectorLen);
     }
 
     @Override
@@ -479,13 +450,25 @@ public final class VectorKernels implements Kernels {
             float sum = 0f;
             j = 0;
             if (bound > 0) {
-                FloatVector vsum = FloatVector.zero(S);
                 for (; j < bound; j += L) {
-                    FloatVector e = exp(FloatVector.fromArray(S, z, row + j).sub(max));
-                    e.intoArray(out, row + j);
-                    vsum = vsum.add(e);
+                    FloatVector.fromArray(S, z, row + j).sub(max).intoArray(out, row + j);
                 }
-                sum = sum(vsum);
+                expInPlace(out, row, bound);
+                FloatVector vsum = FloatVector.zero(S);
+                for (j = 0; j < bound; j += L) {
+                    vsum = vsum.add(FloatVector.fromArray(S, out, row + j));
+                }
+                // The lanes' sum in a fixed tree order (see the class comment), written out here rather than
+                // called: a helper taking a vector that the JIT does not inline gets the vector boxed.
+                if (SWAP8 != null) {
+                    vsum = vsum.add(vsum.rearrange(SWAP8));
+                }
+                if (SWAP4 != null) {
+                    vsum = vsum.add(vsum.rearrange(SWAP4));
+                }
+                vsum = vsum.add(vsum.rearrange(SWAP2));
+                vsum = vsum.add(vsum.rearrange(SWAP1));
+                sum = vsum.lane(0);
             }
             for (; j < cols; j++) {
                 float e = (float) Math.exp(z[row + j] - max);
@@ -666,7 +649,18 @@ public final class VectorKernels implements Kernels {
             for (; i < bound; i += L) {
                 s0 = FloatVector.fromArray(S, a, aOff + i).fma(FloatVector.fromArray(S, b, bOff + i), s0);
             }
-            sum = sum(s0.add(s1));
+            FloatVector v = s0.add(s1);
+            // The lanes' sum in a fixed tree order (see the class comment), written out here rather than
+            // called: a helper taking a vector that the JIT does not inline gets the vector boxed.
+            if (SWAP8 != null) {
+                v = v.add(v.rearrange(SWAP8));
+            }
+            if (SWAP4 != null) {
+                v = v.add(v.rearrange(SWAP4));
+            }
+            v = v.add(v.rearrange(SWAP2));
+            v = v.add(v.rearrange(SWAP1));
+            sum = v.lane(0);
         }
         for (; i < len; i++) {
             sum += a[aOff + i] * b[bOff + i];

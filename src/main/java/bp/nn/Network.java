@@ -118,6 +118,11 @@ public final class Network {
         return sizes.clone();
     }
 
+    /** The width of layer {@code i} of {@link #sizes()} (0 is the input), without copying the array. */
+    public int size(int i) {
+        return sizes[i];
+    }
+
     public Activation activation(int layer) {
         return activations[layer];
     }

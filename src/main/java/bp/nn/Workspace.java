@@ -87,9 +87,9 @@ public final class Workspace {
         float[] p = net.parameters();
         float[] in = input;
         for (int l = 0; l < net.layerCount(); l++) {
-            int fanIn = net.sizes()[l];
-            int units = net.sizes()[l + 1];
-            if (transposed == null) {
+            int fanIn = net.size(l);
+            int units = net.size(l + 1);
+            if (transposed == null || !k.transposedForwardPays(units)) {
                 k.gemmABtBias(in, 0, p, net.weightOffset(l), p, net.biasOffset(l), z[l], 0, rows, units, fanIn);
             } else {
                 k.gemmABBias(in, 0, transposed.array(), net.weightOffset(l), p, net.biasOffset(l), z[l], 0,
@@ -116,12 +116,11 @@ public final class Workspace {
         checkRows(rows);
         Kernels k = net.kernels();
         float[] p = net.parameters();
-        int[] sizes = net.sizes();
         int last = net.layerCount() - 1;
         double loss = loss(net, rows);
         for (int l = last; l >= 0; l--) {
-            int fanIn = sizes[l];
-            int units = sizes[l + 1];
+            int fanIn = net.size(l);
+            int units = net.size(l + 1);
             float[] in = l == 0 ? input : a[l - 1];
             k.gemmAtB(delta, 0, in, 0, grad, net.weightOffset(l), units, fanIn, rows, accumulate);
             k.columnSums(delta, 0, rows, units, grad, net.biasOffset(l), accumulate);

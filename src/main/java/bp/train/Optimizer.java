@@ -106,19 +106,32 @@ public sealed interface Optimizer {
          * updated only if {@code updateBiases}.
          */
         final void step(Network net, float[] gradSum, int batch, double lr, boolean updateBiases) {
-            steps++;
-            float[] p = net.parameters();
-            float scale = 1f / batch;
+            begin();
             for (int l = 0; l < net.layerCount(); l++) {
-                int w = net.weightOffset(l);
-                int b = net.biasOffset(l);
-                int out = net.sizes()[l + 1];
-                apply(p, gradSum, w, b - w, (float) lr, scale, true);
-                if (updateBiases) {
-                    apply(p, gradSum, b, out, (float) lr, scale, false);
-                }
+                applyRows(net, gradSum, batch, lr, updateBiases, l, 0, net.size(l + 1));
             }
             net.parametersChanged();
+        }
+
+        /**
+         * Starts an update made of {@link #applyRows} calls on disjoint rows, which may run in any
+         * order and in parallel: every kernel here is elementwise, so the result is the same bits as
+         * {@link #step}. The caller then calls {@link Network#parametersChanged()}.
+         */
+        final void begin() {
+            steps++;
+        }
+
+        /** Updates the weights of rows (units) {@code [r0, r1)} of layer {@code l}, and their biases. */
+        final void applyRows(Network net, float[] gradSum, int batch, double lr, boolean updateBiases,
+                             int l, int r0, int r1) {
+            float[] p = net.parameters();
+            float scale = 1f / batch;
+            int fanIn = net.size(l);
+            apply(p, gradSum, net.weightOffset(l) + r0 * fanIn, (r1 - r0) * fanIn, (float) lr, scale, true);
+            if (updateBiases) {
+                apply(p, gradSum, net.biasOffset(l) + r0, r1 - r0, (float) lr, scale, false);
+            }
         }
 
         /** Updates {@code p[off, off+len)}; {@code weights} says whether L2 applies. */

@@ -9,7 +9,6 @@ import bp.nn.Workspace;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.function.IntConsumer;
 import java.util.SplittableRandom;
 
 /**
@@ -33,7 +32,8 @@ public final class Trainer {
     /** Upper bound on gradient buffers per batch: bounds memory for full-batch training. */
     static final int MAX_GROUPS = 16;
     /** Floats per reduction task: big enough to amortise a task, small enough to spread over cores. */
-    private static final int REDUCE_CHUNK = 1 << 15;
+    /** Rows (units) of a layer per update task: a block's weights, gradients and state stay in L2. */
+    private static final int ROWS_PER_BLOCK = 64;
     /** Smallest batch trained through {@link TransposedWeights}; measured with bench/run train. */
     static final int TRANSPOSED_MIN_BATCH = 8;
 
@@ -77,90 +77,211 @@ public final class Trainer {
         }
         int n = train.size();
         int batch = Math.min(batchSize, n);
-        int maxShards = ceilDiv(batch, shardSize);
-        int groups = Math.min(maxShards, MAX_GROUPS);
-        Workspace[] workspaces = new Workspace[groups];
-        float[][] grads = new float[groups][];
-        for (int g = 0; g < groups; g++) {
-            workspaces[g] = new Workspace(net, Math.min(shardSize, batch));
-            grads[g] = new float[net.parameterCount()];
-        }
-        double[] groupLoss = new double[groups];
-        int[] groupCorrect = new int[groups];
-        SplittableRandom shuffleRng = new SplittableRandom(seed).split();
+        int shard = shardSize(batch);
         int[] order = new int[n];
         Arrays.setAll(order, i -> i);
-        int batches = ceilDiv(n, batch);
-        Optimizer.State state = optimizer.newState(net.parameterCount());
-        // Shards of a few rows go faster as dot products than through a transposed copy of the weights
-        // that would have to be refreshed after every update.
-        TransposedWeights transposed = batch >= TRANSPOSED_MIN_BATCH ? new TransposedWeights(net) : null;
-        IntConsumer refreshTransposed = transposed == null ? null : transposed::refresh;
-        List<EpochStats> history = new ArrayList<>();
         try (Parallel parallel = new Parallel(threads)) {
-            for (int epoch = 1; epoch <= epochs; epoch++) {
-                for (TrainingListener l : listeners) {
-                    l.onEpochStart(epoch, batches);
+            return parallel.call(() -> epochs(net, train, test, order, batch, shard, parallel));
+        }
+    }
+
+    private List<EpochStats> epochs(Network net, Dataset train, Dataset test, int[] order, int batch, int shard,
+                                    Parallel parallel) {
+        int n = train.size();
+        int batches = ceilDiv(n, batch);
+        SplittableRandom shuffleRng = new SplittableRandom(seed).split();
+        Optimizer.State state = optimizer.newState(net.parameterCount());
+        List<EpochStats> history = new ArrayList<>();
+        Step step = new Step(net, train, order, batch, shard, parallel);
+        for (int epoch = 1; epoch <= epochs; epoch++) {
+            for (int i = 0; i < listeners.size(); i++) {
+                listeners.get(i).onEpochStart(epoch, batches);
+            }
+            long start = System.nanoTime();
+            double lr = optimizer.learningRate() * schedule.factor(epoch - 1, epochs);
+            Dataset.shuffle(order, shuffleRng);
+            double lossSum = 0;
+            long correct = 0;
+            for (int b = 0; b < batches; b++) {
+                int from = b * batch;
+                int size = Math.min(batch, n - from);
+                double batchLoss = step.gradient(from, size);
+                if (!Double.isFinite(batchLoss)) {
+                    throw new TrainingDivergedException("training diverged at epoch " + epoch + ", batch "
+                            + (b + 1) + " of " + batches + ": the loss is " + batchLoss
+                            + "; try a smaller learning rate (now " + lr + ")");
                 }
-                long start = System.nanoTime();
-                double lr = optimizer.learningRate() * schedule.factor(epoch - 1, epochs);
-                Dataset.shuffle(order, shuffleRng);
-                double lossSum = 0;
-                long correct = 0;
-                for (int b = 0; b < batches; b++) {
-                    int from = b * batch;
-                    int size = Math.min(batch, n - from);
-                    int shards = ceilDiv(size, shardSize);
-                    int used = Math.min(shards, groups);
-                    parallel.forEach(used, g -> {
-                        groupLoss[g] = 0;
-                        groupCorrect[g] = 0;
-                        int first = g * shards / used;
-                        for (int s = first; s < (g + 1) * shards / used; s++) {
-                            int rowFrom = from + s * shardSize;
-                            int rows = Math.min(shardSize, from + size - rowFrom);
-                            Workspace ws = workspaces[g];
-                            gather(train, order, rowFrom, rows, ws);
-                            ws.forward(net, transposed, rows);
-                            if (train.isClassification()) {
-                                groupCorrect[g] += ws.countCorrect(rows, net.outputs());
-                            }
-                            groupLoss[g] += ws.backward(net, rows, grads[g], s != first);
-                        }
-                    });
-                    double batchLoss = 0;
-                    for (int g = 0; g < used; g++) {
-                        batchLoss += groupLoss[g];
-                        correct += groupCorrect[g];
-                    }
-                    if (!Double.isFinite(batchLoss)) {
-                        throw new TrainingDivergedException("training diverged at epoch " + epoch + ", batch "
-                                + (b + 1) + " of " + batches + ": the loss is " + batchLoss
-                                + "; try a smaller learning rate (now " + lr + ")");
-                    }
-                    sumTree(parallel, grads, used);
-                    state.step(net, grads[0], size, lr, updateBiases);
-                    if (transposed != null) {
-                        parallel.forEach(transposed.tasks(), refreshTransposed);
-                    }
-                    lossSum += batchLoss;
-                    for (TrainingListener l : listeners) {
-                        l.onBatchEnd(epoch, b + 1, batches, batchLoss / size);
-                    }
+                correct += step.correct;
+                step.update(state, size, lr, updateBiases);
+                lossSum += batchLoss;
+                for (int i = 0; i < listeners.size(); i++) {
+                    listeners.get(i).onBatchEnd(epoch, b + 1, batches, batchLoss / size);
                 }
-                double seconds = (System.nanoTime() - start) / 1e9;
-                Evaluation eval = test == null ? null : evaluate(net, test, parallel);
-                EpochStats stats = new EpochStats(epoch, lossSum / n,
-                        train.isClassification() ? (double) correct / n : Double.NaN,
-                        eval == null ? Double.NaN : eval.loss(), eval == null ? Double.NaN : eval.accuracy(),
-                        seconds, n / seconds);
-                history.add(stats);
-                for (TrainingListener l : listeners) {
-                    l.onEpochEnd(stats);
-                }
+            }
+            double seconds = (System.nanoTime() - start) / 1e9;
+            Evaluation eval = test == null ? null : evaluate(net, test, parallel);
+            EpochStats stats = new EpochStats(epoch, lossSum / n,
+                    train.isClassification() ? (double) correct / n : Double.NaN,
+                    eval == null ? Double.NaN : eval.loss(), eval == null ? Double.NaN : eval.accuracy(),
+                    seconds, n / seconds);
+            history.add(stats);
+            for (TrainingListener l : listeners) {
+                l.onEpochEnd(stats);
             }
         }
         return history;
+    }
+
+    /** The shard size this trainer uses for batches of {@code batch} samples. */
+    public int shardSize(int batch) {
+        return shardSize > 0 ? shardSize : defaultShardSize(batch);
+    }
+
+    /**
+     * The shard size when none is set: half the batch, so that two cores share even small batches,
+     * and at most 64 rows, past which bigger shards stop paying (measured with bp bench train). It
+     * depends on the batch only, never on the thread count, so results do not change with threads.
+     */
+    static int defaultShardSize(int batch) {
+        return Math.max(1, Math.min(64, ceilDiv(batch, 2)));
+    }
+
+    /**
+     * The gradient of one mini-batch: the batch is cut into shards of a fixed size, consecutive shards
+     * form at most {@link #MAX_GROUPS} groups, each group runs as one ForkJoin task with its own
+     * workspace and gradient buffer, and the group gradients are summed in a fixed binary tree. All
+     * buffers and tasks are made once, so a step allocates nothing.
+     */
+    private static final class Step {
+        final Network net;
+        final Dataset data;
+        final int[] order;
+        final int shard;
+        final int groups;
+        final Workspace[] workspaces;
+        final float[][] grads;
+        final double[] groupLoss;
+        final int[] groupCorrect;
+        final Parallel parallel;
+        final Parallel.Job shardJob;
+        final Parallel.Job updateJob;
+        /** The update's tasks: blocks of {@link #ROWS_PER_BLOCK} rows (units) of one layer. */
+        final int[] blockLayer;
+        final int[] blockRow;
+        /** Shards of a few rows go faster as dot products than through transposed weights refreshed every step. */
+        final TransposedWeights transposed;
+        // inputs of the current run of a job
+        int from;
+        int size;
+        int shards;
+        int used;
+        Optimizer.State state;
+        int batch;
+        double lr;
+        boolean updateBiases;
+        // output of gradient(): correctly classified samples of the batch
+        long correct;
+
+        Step(Network net, Dataset data, int[] order, int batch, int shard, Parallel parallel) {
+            this.net = net;
+            this.data = data;
+            this.order = order;
+            this.shard = shard;
+            this.groups = Math.min(ceilDiv(batch, shard), MAX_GROUPS);
+            this.workspaces = new Workspace[groups];
+            this.grads = new float[groups][];
+            for (int g = 0; g < groups; g++) {
+                workspaces[g] = new Workspace(net, Math.min(shard, batch));
+                grads[g] = new float[net.parameterCount()];
+            }
+            this.groupLoss = new double[groups];
+            this.groupCorrect = new int[groups];
+            this.parallel = parallel;
+            this.transposed = batch >= TRANSPOSED_MIN_BATCH ? new TransposedWeights(net) : null;
+            this.shardJob = parallel.job(this::runGroup);
+            int blocks = 0;
+            for (int l = 0; l < net.layerCount(); l++) {
+                blocks += ceilDiv(net.size(l + 1), ROWS_PER_BLOCK);
+            }
+            this.blockLayer = new int[blocks];
+            this.blockRow = new int[blocks];
+            for (int l = 0, t = 0; l < net.layerCount(); l++) {
+                for (int r = 0; r < net.size(l + 1); r += ROWS_PER_BLOCK, t++) {
+                    blockLayer[t] = l;
+                    blockRow[t] = r;
+                }
+            }
+            this.updateJob = parallel.job(this::updateBlock);
+        }
+
+        /** Computes the gradient of rows {@code order[from, from+size)} into {@link #gradientSum()}; returns the summed loss. */
+        double gradient(int from, int size) {
+            this.from = from;
+            this.size = size;
+            this.shards = ceilDiv(size, shard);
+            this.used = Math.min(shards, groups);
+            parallel.run(shardJob, used);
+            double loss = 0;
+            correct = 0;
+            for (int g = 0; g < used; g++) {
+                loss += groupLoss[g];
+                correct += groupCorrect[g];
+            }
+            return loss;
+        }
+
+        /**
+         * Applies the optimizer to the gradient of the last {@link #gradient} call, in one parallel
+         * pass over blocks of rows: each task sums the groups' gradients for its rows, updates them
+         * and refreshes their transposed copy while they are in cache.
+         */
+        void update(Optimizer.State state, int batch, double lr, boolean updateBiases) {
+            this.state = state;
+            this.batch = batch;
+            this.lr = lr;
+            this.updateBiases = updateBiases;
+            state.begin();
+            parallel.run(updateJob, blockLayer.length);
+            net.parametersChanged();
+        }
+
+        private void updateBlock(int t) {
+            int l = blockLayer[t];
+            int r0 = blockRow[t];
+            int r1 = Math.min(net.size(l + 1), r0 + ROWS_PER_BLOCK);
+            int fanIn = net.size(l);
+            int w = net.weightOffset(l) + r0 * fanIn;
+            int b = net.biasOffset(l) + r0;
+            // grads[0] = Σ grads[0..used) pairwise: (0+1)+(2+3), then those sums, etc. A fixed order.
+            Kernels k = Kernels.get();
+            for (int stride = 1; stride < used; stride *= 2) {
+                for (int dst = 0; dst + stride < used; dst += 2 * stride) {
+                    k.axpy(1f, grads[dst + stride], w, grads[dst], w, (r1 - r0) * fanIn);
+                    k.axpy(1f, grads[dst + stride], b, grads[dst], b, r1 - r0);
+                }
+            }
+            state.applyRows(net, grads[0], batch, lr, updateBiases, l, r0, r1);
+            if (transposed != null) {
+                transposed.refreshRows(l, r0, r1);
+            }
+        }
+
+        private void runGroup(int g) {
+            groupLoss[g] = 0;
+            groupCorrect[g] = 0;
+            Workspace ws = workspaces[g];
+            int first = g * shards / used;
+            for (int s = first; s < (g + 1) * shards / used; s++) {
+                int rowFrom = from + s * shard;
+                int rows = Math.min(shard, from + size - rowFrom);
+                gather(data, order, rowFrom, rows, ws);
+                ws.forward(net, transposed, rows);
+                if (data.isClassification()) {
+                    groupCorrect[g] += ws.countCorrect(rows, net.outputs());
+                }
+                groupLoss[g] += ws.backward(net, rows, grads[g], s != first);
+            }
+        }
     }
 
     /** Copies the rows {@code order[from .. from+rows)} into the workspace's contiguous input and target buffers. */
@@ -176,22 +297,6 @@ public final class Trainer {
             if (data.isClassification()) {
                 ws.labels()[r] = data.label(i);
             }
-        }
-    }
-
-    /** {@code grads[0] = Σ grads[0..count)} pairwise: (0+1)+(2+3), then those sums, etc. A fixed order. */
-    private static void sumTree(Parallel parallel, float[][] grads, int count) {
-        Kernels k = Kernels.get();
-        int len = grads[0].length;
-        int chunks = ceilDiv(len, REDUCE_CHUNK);
-        for (int stride = 1; stride < count; stride *= 2) {
-            int step = stride;
-            int pairs = ceilDiv(count - step, 2 * step);
-            parallel.forEach(pairs * chunks, t -> {
-                int dst = (t / chunks) * 2 * step;
-                int from = (t % chunks) * REDUCE_CHUNK;
-                k.axpy(1f, grads[dst + step], from, grads[dst], from, Math.min(REDUCE_CHUNK, len - from));
-            });
         }
     }
 
@@ -276,7 +381,7 @@ public final class Trainer {
     public static final class Builder {
         private int epochs = 10;
         private int batchSize = 64;
-        private int shardSize = 32;
+        private int shardSize = 0;
         private Optimizer optimizer = Optimizer.sgd(0.1);
         private Schedule schedule = Schedule.CONSTANT;
         private long seed = 1;
@@ -301,7 +406,10 @@ public final class Trainer {
             return this;
         }
 
-        /** Samples per parallel task; part of the result's definition (unlike the thread count). */
+        /**
+         * Samples per parallel task; part of the result's definition (unlike the thread count).
+         * Default: half the batch, at most 64 (see {@link Trainer#shardSize(int)}).
+         */
         public Builder shardSize(int shardSize) {
             this.shardSize = positive("shard size", shardSize);
             return this;

@@ -1,0 +1,103 @@
+package bp.bench;
+
+import bp.kernel.Kernels;
+import bp.kernel.ScalarKernels;
+import bp.kernel.VectorKernels;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The elementwise kernels at the size of the widest hidden layer of a 128-row shard (128 × 512
+ * floats), and the optimizer steps over the 784-512-256-10 network's 535 818 parameters.
+ * bench/run turns the time into GB/s from the bytes each kernel must read and write.
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-XX:+UseParallelGC"})
+public class ElementwiseBench {
+
+    /** Floats in one activation matrix: 128 rows × 512 units. */
+    static final int ACTIVATIONS = 128 * 512;
+    /** Parameters of 784-512-256-10. */
+    static final int PARAMETERS = 784 * 512 + 512 + 512 * 256 + 256 + 256 * 10 + 10;
+
+    @Param({"vector", "scalar"})
+    public String impl;
+
+    private Kernels kernels;
+    private float[] z, out, delta, p, g, m, v;
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        kernels = impl.equals("vector") ? VectorKernels.preferred() : ScalarKernels.INSTANCE;
+        if (kernels == null) {
+            throw new IllegalStateException("no vector kernels: run with --add-modules jdk.incubator.vector");
+        }
+        SplittableRandom rng = new SplittableRandom(2);
+        z = GemmBench.random(rng, ACTIVATIONS);
+        out = new float[ACTIVATIONS];
+        delta = GemmBench.random(rng, ACTIVATIONS);
+        p = GemmBench.random(rng, PARAMETERS);
+        g = GemmBench.random(rng, PARAMETERS);
+        m = new float[PARAMETERS];
+        v = new float[PARAMETERS];
+    }
+
+    @Benchmark
+    public float[] relu() {
+        kernels.relu(z, out, 0, ACTIVATIONS);
+        return out;
+    }
+
+    @Benchmark
+    public float[] reluBackward() {
+        kernels.reluBackward(z, delta, 0, ACTIVATIONS);
+        return delta;
+    }
+
+    @Benchmark
+    public float[] sigmoid() {
+        kernels.sigmoid(z, out, 0, ACTIVATIONS);
+        return out;
+    }
+
+    @Benchmark
+    public float[] tanh() {
+        kernels.tanh(z, out, 0, ACTIVATIONS);
+        return out;
+    }
+
+    @Benchmark
+    public float[] softmax() {
+        kernels.softmaxRows(z, out, 0, ACTIVATIONS / 16, 16);
+        return out;
+    }
+
+    @Benchmark
+    public float[] sgdStep() {
+        kernels.sgdStep(p, g, 0, PARAMETERS, 1e-9f, 1f / 128, 0f);
+        return p;
+    }
+
+    @Benchmark
+    public float[] adamStep() {
+        kernels.adamStep(p, g, m, v, 0, PARAMETERS, 1e-9f, 1f / 128, 0f, 0f, 0.9f, 0.999f, 1e-8f, 0.1f, 0.001f);
+        return p;
+    }
+}

@@ -1,0 +1,75 @@
+package bp.train;
+
+import bp.data.Dataset;
+import bp.nn.Activation;
+import bp.nn.Loss;
+import bp.nn.Network;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Steady-state training allocates nothing per batch, on the calling thread or on the pool's workers. */
+class AllocationTest {
+
+    static final com.sun.management.ThreadMXBean THREADS =
+            (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+
+    /** Bytes allocated so far by all live threads (the training thread and the ForkJoin workers). */
+    static long allocatedBytes() {
+        long[] ids = THREADS.getAllThreadIds();
+        long total = 0;
+        for (long bytes : THREADS.getThreadAllocatedBytes(ids)) {
+            total += Math.max(0, bytes);
+        }
+        return total;
+    }
+
+    static Dataset synthetic(int rows) {
+        SplittableRandom rng = new SplittableRandom(5);
+        float[] x = new float[rows * 20];
+        int[] labels = new int[rows];
+        for (int r = 0; r < rows; r++) {
+            for (int j = 0; j < 20; j++) {
+                x[r * 20 + j] = (float) rng.nextDouble(-1, 1);
+            }
+            labels[r] = x[r * 20] + x[r * 20 + 1] > 0 ? 1 : (x[r * 20 + 2] > 0 ? 2 : 0);
+        }
+        return Dataset.classification("synthetic", x, 20, labels, 3);
+    }
+
+    /**
+     * 1000 batches per epoch; the quietest of the epochs after warm-up must allocate < 16 bytes per
+     * batch. Warm-up is long because until C2 has compiled a kernel, the Vector API boxes every vector.
+     */
+    @ParameterizedTest(name = "batch {0}, {1} threads")
+    @CsvSource({"1, 1", "4, 2", "16, 1", "16, 2", "64, 2"})
+    void stepsAllocateNothing(int batch, int threads) {
+        THREADS.setThreadAllocatedMemoryEnabled(true);
+        Network net = Network.builder(20).dense(32, Activation.TANH).dense(16, Activation.RELU)
+                .dense(3, Activation.SOFTMAX).loss(Loss.CROSS_ENTROPY).seed(2).build();
+        int batches = 1000;
+        List<Long> perEpoch = new ArrayList<>();
+        long[] last = {0};
+        Trainer trainer = Trainer.builder().epochs(30).batchSize(batch).threads(threads)
+                .optimizer(Optimizer.adam(1e-3)).listener(new TrainingListener() {
+                    @Override
+                    public void onEpochStart(int epoch, int count) {
+                        last[0] = allocatedBytes();
+                    }
+
+                    @Override
+                    public void onEpochEnd(EpochStats stats) {
+                        perEpoch.add(allocatedBytes() - last[0]);
+                    }
+                }).build();
+        trainer.fit(net, synthetic(batch * batches), null);
+        long quietest = perEpoch.subList(10, perEpoch.size()).stream().mapToLong(Long::longValue).min().orElseThrow();
+        assertTrue(quietest < 16L * batches, "bytes allocated per epoch of " + batches + " batches: " + perEpoch);
+    }
+}
