@@ -76,3 +76,9 @@ export MAVEN_OPTS="${MAVEN_OPTS:-} --enable-native-access=ALL-UNNAMED"
 if [ "$(bp_java_version "$JAVA_HOME")" -ge 23 ]; then
     export MAVEN_OPTS="$MAVEN_OPTS --sun-misc-unsafe-memory-access=allow"
 fi
+
+# JVM flags for running bp. The dontinline keeps each Vector API kernel its own compilation unit:
+# inlined deep into the trainer's ForkJoin tasks, the JIT can run out of inlining budget inside
+# the Vector API and fall back to boxing every vector (slow, and garbage on every batch).
+BP_JVM_FLAGS=(--add-modules jdk.incubator.vector -XX:CompileCommand=quiet
+    "-XX:CompileCommand=dontinline,bp.kernel.VectorKernels::*")

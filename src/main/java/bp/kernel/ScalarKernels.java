@@ -52,18 +52,32 @@ public final class ScalarKernels implements Kernels {
         return true;
     }
 
-    /** Blocked so that both the rows read and the rows written stay in cache. */
+    /**
+     * Blocked so that both the rows read and the rows written stay in L1, four rows at a time so
+     * that each column becomes four consecutive stores.
+     */
     @Override
     public void transpose(float[] a, int aOff, int rows, int cols, float[] t, int tOff, int ldt) {
-        final int block = 16;
-        for (int i0 = 0; i0 < rows; i0 += block) {
-            int i1 = Math.min(rows, i0 + block);
-            for (int j0 = 0; j0 < cols; j0 += block) {
-                int j1 = Math.min(cols, j0 + block);
-                for (int i = i0; i < i1; i++) {
-                    for (int j = j0; j < j1; j++) {
-                        t[tOff + j * ldt + i] = a[aOff + i * cols + j];
-                    }
+        final int block = 64;
+        for (int j0 = 0; j0 < cols; j0 += block) {
+            int j1 = Math.min(cols, j0 + block);
+            int i = 0;
+            for (; i + 4 <= rows; i += 4) {
+                int a0 = aOff + i * cols;
+                int a1 = a0 + cols;
+                int a2 = a1 + cols;
+                int a3 = a2 + cols;
+                for (int j = j0; j < j1; j++) {
+                    int o = tOff + j * ldt + i;
+                    t[o] = a[a0 + j];
+                    t[o + 1] = a[a1 + j];
+                    t[o + 2] = a[a2 + j];
+                    t[o + 3] = a[a3 + j];
+                }
+            }
+            for (; i < rows; i++) {
+                for (int j = j0; j < j1; j++) {
+                    t[tOff + j * ldt + i] = a[aOff + i * cols + j];
                 }
             }
         }

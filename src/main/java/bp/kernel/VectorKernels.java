@@ -114,9 +114,52 @@ public final class VectorKernels implements Kernels {
         return n >= L;
     }
 
+    /**
+     * Gathers each column of a block of L rows into one vector (lane l from row l) and stores it as
+     * a contiguous piece of a row of T; the rows left over are copied by the scalar twin.
+     */
     @Override
     public void transpose(float[] a, int aOff, int rows, int cols, float[] t, int tOff, int ldt) {
-        ScalarKernels.INSTANCE.transpose(a, aOff, rows, cols, t, tOff, ldt);
+        if (cols == 0 || rows < L) {
+            ScalarKernels.INSTANCE.transpose(a, aOff, rows, cols, t, tOff, ldt);
+            return;
+        }
+        int[] rowStarts = strideMap(cols);
+        int i = 0;
+        for (; i + L <= rows; i += L) {
+            int block = aOff + i * cols;
+            for (int j = 0; j < cols; j++) {
+                FloatVector.fromArray(S, a, block + j, rowStarts, 0).intoArray(t, tOff + j * ldt + i);
+            }
+        }
+        ScalarKernels.INSTANCE.transpose(a, aOff + i * cols, rows - i, cols, t, tOff + i, ldt);
+    }
+
+    /** Gather maps {0, cols, 2·cols, …} by row length, made once per length (a network has a few). */
+    private static volatile int[][] strideMaps = new int[0][];
+
+    private static int[] strideMap(int cols) {
+        for (int[] map : strideMaps) {
+            if (map[1] == cols) {
+                return map;
+            }
+        }
+        synchronized (VectorKernels.class) {
+            int[][] maps = strideMaps;
+            for (int[] map : maps) {
+                if (map[1] == cols) {
+                    return map;
+                }
+            }
+            int[] map = new int[L];
+            for (int l = 0; l < L; l++) {
+                map[l] = l * cols;
+            }
+            int[][] grown = java.util.Arrays.copyOf(maps, maps.length + 1);
+            grown[maps.length] = map;
+            strideMaps = grown;
+            return map;
+        }
     }
 
     // ---- C = A·B ----------------------------------------------------------------------------
