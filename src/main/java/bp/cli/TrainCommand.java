@@ -89,7 +89,7 @@ final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--shard",
             description = "Samples per parallel task; part of the result, unlike --threads (default: half the "
-                    + "batch, at most 64).")
+                    + "batch, at least 32 and at most 64).")
     Integer shard;
 
     @Option(names = "--seed", defaultValue = "1", description = "Seed of initial weights and shuffling (default: ${DEFAULT-VALUE}).")

@@ -138,12 +138,14 @@ public final class Trainer {
     }
 
     /**
-     * The shard size when none is set: half the batch, so that two cores share even small batches,
-     * and at most 64 rows, past which bigger shards stop paying (measured with bp bench train). It
-     * depends on the batch only, never on the thread count, so results do not change with threads.
+     * The shard size when none is set: half the batch, so that two cores share it, but at least 32
+     * rows (smaller shards spend more time writing their own gradient buffer than computing, so a
+     * batch of 32 is one shard) and at most 64 (bigger ones stop paying); measured with
+     * bp bench train. It depends on the batch only, never on the thread count, so results do not
+     * change with threads.
      */
     static int defaultShardSize(int batch) {
-        return Math.max(1, Math.min(64, ceilDiv(batch, 2)));
+        return Math.min(batch, Math.min(64, Math.max(32, ceilDiv(batch, 2))));
     }
 
     /**
@@ -241,7 +243,15 @@ public final class Trainer {
             this.lr = lr;
             this.updateBiases = updateBiases;
             state.begin();
-            parallel.run(updateJob, blockLayer.length);
+            if (transposed == null) {
+                // Small batches (online learning): waking the pool's threads for each update costs
+                // more than the update, measured with bp bench train --batch 1.
+                for (int t = 0; t < blockLayer.length; t++) {
+                    updateBlock(t);
+                }
+            } else {
+                parallel.run(updateJob, blockLayer.length);
+            }
             net.parametersChanged();
         }
 
@@ -408,7 +418,7 @@ public final class Trainer {
 
         /**
          * Samples per parallel task; part of the result's definition (unlike the thread count).
-         * Default: half the batch, at most 64 (see {@link Trainer#shardSize(int)}).
+         * Default: half the batch, within [32, 64] (see {@link Trainer#shardSize(int)}).
          */
         public Builder shardSize(int shardSize) {
             this.shardSize = positive("shard size", shardSize);

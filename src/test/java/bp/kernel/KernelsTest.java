@@ -79,6 +79,15 @@ class KernelsTest {
         }
     }
 
+    /** Σ|terms| of output (i, j) of the forward pass (inputs at offset 3, weights at 5, bias at 2): the error scale. */
+    private static double forwardMagnitude(float[] a, float[] w, float[] bias, int i, int j, int k) {
+        double mag = Math.abs(bias[2 + j]);
+        for (int p = 0; p < k; p++) {
+            mag += Math.abs(a[3 + i * k + p] * w[5 + j * k + p]);
+        }
+        return mag;
+    }
+
     /** The three products of one dense layer: rows=m samples, n units, k inputs. */
     private static void checkGemms(SplittableRandom rng, int m, int n, int k) {
         String shape = "m=" + m + " n=" + n + " k=" + k;
@@ -92,11 +101,8 @@ class KernelsTest {
         vector.gemmABtBias(a, 3, w, 5, bias, 2, zv, 1, m, n, k);
         for (int i = 0; i < m; i++) {
             for (int j = 0; j < n; j++) {
-                double mag = Math.abs(bias[2 + j]);
-                for (int p = 0; p < k; p++) {
-                    mag += Math.abs(a[3 + i * k + p] * w[5 + j * k + p]);
-                }
-                assertClose(zs[1 + i * n + j], zv[1 + i * n + j], 2 * (k + 1) * U * mag, "A·Wᵀ+b " + shape);
+                double tolerance = 2 * (k + 1) * U * forwardMagnitude(a, w, bias, i, j, k);
+                assertClose(zs[1 + i * n + j], zv[1 + i * n + j], tolerance, "A·Wᵀ+b " + shape);
             }
         }
         // the same forward pass through the transposed weights: Wᵀ[k×n] (rows 7 apart past n) at offset 4
@@ -119,12 +125,9 @@ class KernelsTest {
         vector.gemmABBias(a, 3, packed, 2, bias, 2, tv, 1, m, n, k);
         for (int i = 0; i < m; i++) {
             for (int j = 0; j < n; j++) {
-                double mag = Math.abs(bias[2 + j]);
-                for (int p = 0; p < k; p++) {
-                    mag += Math.abs(a[3 + i * k + p] * w[5 + j * k + p]);
-                }
-                assertClose(zs[1 + i * n + j], ts[1 + i * n + j], 2 * (k + 1) * U * mag, "A·(Wᵀ)+b scalar " + shape);
-                assertClose(zs[1 + i * n + j], tv[1 + i * n + j], 2 * (k + 1) * U * mag, "A·(Wᵀ)+b " + shape);
+                double tolerance = 2 * (k + 1) * U * forwardMagnitude(a, w, bias, i, j, k);
+                assertClose(zs[1 + i * n + j], ts[1 + i * n + j], tolerance, "A·(Wᵀ)+b scalar " + shape);
+                assertClose(zs[1 + i * n + j], tv[1 + i * n + j], tolerance, "A·(Wᵀ)+b " + shape);
             }
         }
         assertEquals(0f, tv[0], "A·(Wᵀ)+b wrote before its offset, " + shape);
