@@ -71,11 +71,14 @@ ELEMENTWISE_BYTES = {  # bytes read + written per call
 def main():
     results = json.load(open(sys.argv[1]))
     lib, path = load_openblas()
-    gemm, elementwise = {}, {}
+    gemm, elementwise, allocation = {}, {}, {}
     for r in results:
         name = r["benchmark"].rsplit(".", 2)
         params = r.get("params", {})
         us = r["primaryMetric"]["score"]
+        gc = r.get("secondaryMetrics", {}).get("gc.alloc.rate.norm")
+        if gc is not None and params.get("impl") == "vector":
+            allocation[name[-1] + " " + " ".join(f"{k}={v}" for k, v in sorted(params.items()))] = gc["score"]
         if name[-2] == "GemmBench":
             gemm[(params["shape"], int(params["rows"]), params["impl"])] = us
         else:
@@ -103,6 +106,9 @@ def main():
                 v = nbytes / elementwise[(kernel, "vector")] / 1e3
                 s = nbytes / elementwise[(kernel, "scalar")] / 1e3
                 print(f"{kernel:14} {s:8.1f} {v:8.1f} {v / s:9.1f}")
+    if allocation:
+        worst = max(allocation, key=allocation.get)
+        print(f"\nallocation per call (JMH -prof gc), vector kernels: at most {allocation[worst]:.1f} B/op ({worst})")
     print(f"\ngemm ratio bp/openblas min={min(ratios):.2f}")
 
 

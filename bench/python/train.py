@@ -65,8 +65,10 @@ def main():
             bp[(int(m.group(1)), int(m.group(2)))] = float(m.group(3))
     data_dir = sys.argv[2]
     import torch
-    print(f"\nPyTorch {torch.__version__}, BLAS: "
-          f"{'OpenBLAS' if 'openblas' in torch.__config__.show().lower() else 'see torch.__config__.show()'}")
+    # Debian's torch is built with BLAS_INFO=generic and links libblas.so.3, which the alternatives
+    # system points at OpenBLAS when libopenblas0-pthread is installed.
+    blas = os.path.realpath("/usr/lib/x86_64-linux-gnu/libblas.so.3")
+    print(f"\nPyTorch {torch.__version__}, BLAS: {blas}")
     print(f"{'batch':>5} {'threads':>7} {'bp':>10} {'PyTorch 1t':>11} {'PyTorch 2t':>11} {'bp/best':>8}   (samples/s)")
     summary = None
     for batch in (128, 32, 1):
