@@ -98,6 +98,16 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--save", paramLabel = "FILE", description = "Write the trained model (safetensors) here.")
     Path save;
 
+    @Option(names = "--val-split", paramLabel = "F",
+            description = "Hold out this fraction of the training set (chosen with --seed) for validation, "
+                    + "reported after each epoch, e.g. 0.2 for the notes' 80:20.")
+    Double valSplit;
+
+    @Option(names = "--patience", paramLabel = "N",
+            description = "Early stopping: stop when the validation loss has not improved for N epochs and keep "
+                    + "the best epoch's weights (needs --val-split).")
+    Integer patience;
+
     @Option(names = "--quiet", description = "Print only the final result.")
     boolean quiet;
 
@@ -127,6 +137,15 @@ final class TrainCommand implements Callable<Integer> {
             if (threads != null) {
                 settings.threads(threads);
             }
+            if (patience != null) {
+                if (valSplit == null) {
+                    throw new Main.UsageError("--patience needs a validation set: add --val-split, e.g. --val-split 0.2");
+                }
+                settings.patience(patience);
+            }
+            if (valSplit != null && !(valSplit > 0 && valSplit < 1)) {
+                throw new Main.UsageError("--val-split must be a fraction between 0 and 1 (exclusive), not " + valSplit);
+            }
             initializer = Initializer.parse(init);
             hidden = Activation.parse(activation);
             outAct = Activation.parse(output);
@@ -140,6 +159,15 @@ final class TrainCommand implements Callable<Integer> {
         DataSources.TrainTest data = dataOptions.load(DEFAULT_DATA);
         Dataset train = data.train();
         Dataset test = data.test();
+        Dataset validation = null;
+        if (valSplit != null) {
+            Dataset[] parts = train.split(1 - valSplit, new java.util.SplittableRandom(seed ^ 0x5EEDL));
+            if (parts[0].size() == 0 || parts[1].size() == 0) {
+                throw new Main.UsageError("--val-split " + valSplit + " leaves no rows for training or for validation");
+            }
+            train = parts[0];
+            validation = parts[1];
+        }
         int[] sizes = sizes(train);
         Network.Builder b = Network.builder(sizes[0]).initializer(initializer).seed(seed);
         for (int l = 1; l < sizes.length; l++) {
@@ -155,18 +183,30 @@ final class TrainCommand implements Callable<Integer> {
             throw new Main.UsageError(e.getMessage());
         }
         if (!quiet) {
-            out.printf(Locale.ROOT, "bp: %s on %s (%d train, %d test; loaded in %.1f s)%n", net.describe(),
-                    dataOptions.describe(DEFAULT_DATA), train.size(), test.size(), (System.nanoTime() - loadStart) / 1e9);
+            out.printf(Locale.ROOT, "bp: %s on %s (%d train, %s%d test; loaded in %.1f s)%n", net.describe(),
+                    dataOptions.describe(DEFAULT_DATA), train.size(),
+                    validation == null ? "" : validation.size() + " validation, ", test.size(),
+                    (System.nanoTime() - loadStart) / 1e9);
             out.printf(Locale.ROOT, "bp: %s, %s schedule, batch %d, %d epochs, seed %d, %d threads, %s kernels%n",
                     optimizer.describe(), schedule.describe(), batch, epochs, seed, threadCount, Kernels.get().description());
         }
         settings.listener(new Progress(out, quiet, epochs));
         long start = System.nanoTime();
-        List<EpochStats> history = settings.build().fit(net, train, test);
+        List<EpochStats> history = settings.build().fit(net, train, validation, test);
         double seconds = (System.nanoTime() - start) / 1e9;
-        EpochStats last = history.get(history.size() - 1);
+        double testAccuracy = history.get(history.size() - 1).testAccuracy();
+        double testLoss = history.get(history.size() - 1).testLoss();
+        if (patience != null) {
+            int kept = Trainer.bestEpoch(history);
+            EpochStats best = history.get(Math.max(0, kept - 1));
+            testAccuracy = best.testAccuracy();
+            testLoss = best.testLoss();
+            out.printf(Locale.ROOT, "%s; kept epoch %d (validation loss %.4f)%n",
+                    history.size() < epochs ? "early stop after epoch " + history.size()
+                            : "no early stop in " + epochs + " epochs", kept, best.validationLoss());
+        }
         out.printf(Locale.ROOT, "test accuracy %.2f%% (loss %.4f) after %d epochs in %.1f s, %.0f samples/s%n",
-                100 * last.testAccuracy(), last.testLoss(), history.size(), seconds,
+                100 * testAccuracy, testLoss, history.size(), seconds,
                 (double) train.size() * history.size() / seconds);
         if (save != null) {
             ModelFile.save(net, save, trainingSettings(optimizer, schedule, threadCount));
@@ -244,6 +284,12 @@ final class TrainCommand implements Callable<Integer> {
         t.put("epochs", epochs);
         t.put("shard", shard != null ? shard : Trainer.builder().build().shardSize(batch));
         t.put("seed", seed);
+        if (valSplit != null) {
+            t.put("val_split", valSplit);
+        }
+        if (patience != null) {
+            t.put("patience", patience);
+        }
         t.put("init", init);
         t.put("threads", threadCount);
         return t;
@@ -278,8 +324,10 @@ final class TrainCommand implements Callable<Integer> {
             if (quiet) {
                 return;
             }
-            out.printf(Locale.ROOT, "%sepoch %d/%d  train loss %.4f acc %.2f%%  test loss %.4f acc %.2f%%  %.1f s  %.0f samples/s%n",
-                    live ? "\r" : "", s.epoch(), epochs, s.trainLoss(), 100 * s.trainAccuracy(), s.testLoss(),
+            String val = s.hasValidation() ? String.format(Locale.ROOT, "val loss %.4f acc %.2f%%  ",
+                    s.validationLoss(), 100 * s.validationAccuracy()) : "";
+            out.printf(Locale.ROOT, "%sepoch %d/%d  train loss %.4f acc %.2f%%  %stest loss %.4f acc %.2f%%  %.1f s  %.0f samples/s%n",
+                    live ? "\r" : "", s.epoch(), epochs, s.trainLoss(), 100 * s.trainAccuracy(), val, s.testLoss(),
                     100 * s.testAccuracy(), s.seconds(), s.samplesPerSecond());
             out.flush();
         }

@@ -45,12 +45,14 @@ public final class Trainer {
     private final long seed;
     private final int threads;
     private final boolean updateBiases;
+    private final int patience;
     private final List<TrainingListener> listeners;
 
     private Trainer(Builder b) {
         this.epochs = b.epochs;
         this.batchSize = b.batchSize;
         this.shardSize = b.shardSize;
+        this.patience = b.patience;
         this.optimizer = b.optimizer;
         this.schedule = b.schedule;
         this.seed = b.seed;
@@ -71,9 +73,25 @@ public final class Trainer {
      *                                   are then unusable (they produced that loss)
      */
     public List<EpochStats> fit(Network net, Dataset train, Dataset test) {
+        return fit(net, train, null, test);
+    }
+
+    /**
+     * As {@link #fit(Network, Dataset, Dataset)}, also evaluating {@code validation} (may be null)
+     * after each epoch. With a {@link Builder#patience patience} of N, training stops when the
+     * validation loss has not improved for N epochs, and the network is left with the weights of
+     * its best epoch ({@link #bestEpoch}).
+     */
+    public List<EpochStats> fit(Network net, Dataset train, Dataset validation, Dataset test) {
         checkShapes(net, train);
+        if (validation != null) {
+            checkShapes(net, validation);
+        }
         if (test != null) {
             checkShapes(net, test);
+        }
+        if (patience > 0 && validation == null) {
+            throw new IllegalArgumentException("early stopping (patience " + patience + ") needs a validation set");
         }
         int n = train.size();
         int batch = Math.min(batchSize, n);
@@ -81,12 +99,15 @@ public final class Trainer {
         int[] order = new int[n];
         Arrays.setAll(order, i -> i);
         try (Parallel parallel = new Parallel(threads)) {
-            return parallel.call(() -> epochs(net, train, test, order, batch, shard, parallel));
+            return parallel.call(() -> epochs(net, train, validation, test, order, batch, shard, parallel));
         }
     }
 
-    private List<EpochStats> epochs(Network net, Dataset train, Dataset test, int[] order, int batch, int shard,
-                                    Parallel parallel) {
+    private List<EpochStats> epochs(Network net, Dataset train, Dataset validation, Dataset test, int[] order,
+                                    int batch, int shard, Parallel parallel) {
+        float[] best = patience > 0 ? net.parameters().clone() : null;
+        int bestEpoch = 0;
+        double bestLoss = Double.POSITIVE_INFINITY;
         int n = train.size();
         int batches = ceilDiv(n, batch);
         SplittableRandom shuffleRng = new SplittableRandom(seed).split();
@@ -119,17 +140,48 @@ public final class Trainer {
                 }
             }
             double seconds = (System.nanoTime() - start) / 1e9;
+            Evaluation val = validation == null ? null : evaluate(net, validation, parallel);
             Evaluation eval = test == null ? null : evaluate(net, test, parallel);
             EpochStats stats = new EpochStats(epoch, lossSum / n,
                     train.isClassification() ? (double) correct / n : Double.NaN,
+                    val == null ? Double.NaN : val.loss(), val == null ? Double.NaN : val.accuracy(),
                     eval == null ? Double.NaN : eval.loss(), eval == null ? Double.NaN : eval.accuracy(),
                     seconds, n / seconds);
             history.add(stats);
             for (TrainingListener l : listeners) {
                 l.onEpochEnd(stats);
             }
+            if (best != null) {
+                if (val.loss() < bestLoss) {
+                    bestLoss = val.loss();
+                    bestEpoch = epoch;
+                    System.arraycopy(net.parameters(), 0, best, 0, best.length);
+                } else if (epoch - bestEpoch >= patience) {
+                    break;
+                }
+            }
+        }
+        if (best != null) {
+            System.arraycopy(best, 0, net.parameters(), 0, best.length);
+            net.parametersChanged();
         }
         return history;
+    }
+
+    /**
+     * The epoch early stopping keeps: the first with the lowest validation loss (0 when the history
+     * has no validation figures).
+     */
+    public static int bestEpoch(List<EpochStats> history) {
+        int best = 0;
+        double bestLoss = Double.POSITIVE_INFINITY;
+        for (EpochStats s : history) {
+            if (s.validationLoss() < bestLoss) {
+                bestLoss = s.validationLoss();
+                best = s.epoch();
+            }
+        }
+        return best;
     }
 
     /** The shard size this trainer uses for batches of {@code batch} samples. */
@@ -397,6 +449,7 @@ public final class Trainer {
         private long seed = 1;
         private int threads = Runtime.getRuntime().availableProcessors();
         private boolean updateBiases = true;
+        private int patience = 0;
         private final List<TrainingListener> listeners = new ArrayList<>();
 
         public Builder epochs(int epochs) {
@@ -446,6 +499,18 @@ public final class Trainer {
         /** False keeps biases at their initial values, as the lecture notes' worked example does. */
         public Builder updateBiases(boolean updateBiases) {
             this.updateBiases = updateBiases;
+            return this;
+        }
+
+        /**
+         * Early stopping: stop when the validation loss has not improved for {@code epochs} epochs
+         * and restore the weights of the best epoch; 0 (the default) trains all epochs.
+         */
+        public Builder patience(int epochs) {
+            if (epochs < 0) {
+                throw new IllegalArgumentException("patience must be 0 (off) or more, not " + epochs);
+            }
+            this.patience = epochs;
             return this;
         }
 

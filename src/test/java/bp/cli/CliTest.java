@@ -49,6 +49,24 @@ class CliTest {
     }
 
     @Test
+    void earlyStoppingReportsTheKeptEpoch() {
+        Run r = bp("train", "--data", "digits", "--layers", "64,32,10", "--epochs", "40", "--batch", "16",
+                "--lr", "0.01", "--val-split", "0.2", "--patience", "2");
+        assertEquals(0, r.status(), r.err());
+        assertTrue(r.out().contains("val loss"), r.out());
+        assertTrue(r.out().matches("(?s).*(early stop after epoch \\d+|no early stop in 40 epochs); kept epoch \\d+ .*"),
+                r.out());
+        assertTrue(r.out().contains("(1150 train, 288 validation, 359 test"), r.out());
+    }
+
+    @Test
+    void patienceWithoutValidationIsAUsageError() {
+        Run r = bp("train", "--data", "digits", "--patience", "2");
+        assertEquals(2, r.status());
+        assertTrue(r.err().contains("--val-split"), r.err());
+    }
+
+    @Test
     void trainPrintsEpochsAccuracyAndSaves() {
         assertTrue(trainOutput.contains("epoch 8/8"), trainOutput);
         assertTrue(trainOutput.matches("(?s).*test accuracy (9\\d\\.\\d\\d)% .*"), trainOutput);
