@@ -32,7 +32,8 @@ final class GradcheckCommand implements Callable<Integer> {
     @Option(names = "--output", defaultValue = "softmax", description = "Output activation (default: ${DEFAULT-VALUE}).")
     String output;
 
-    @Option(names = "--loss", description = "ce, sse or mse (default: ce after softmax, else mse).")
+    @Option(names = "--loss", description = "sse, mse, mae, ce (after softmax) or bce (after sigmoid) (default: ce after softmax, "
+            + "else mse).")
     String loss;
 
     @Option(names = "--samples", defaultValue = "5", description = "Random samples in the batch (default: ${DEFAULT-VALUE}).")

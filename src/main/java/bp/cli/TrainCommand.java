@@ -29,7 +29,8 @@ import java.util.concurrent.Callable;
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Trains a network by mini-batch backpropagation and reports test accuracy after each epoch.",
                 "Losses are means over the batch of the per-sample loss: sse = ½Σ(t−a)², mse = mean of (t−a)², "
-                        + "ce = softmax cross-entropy."},
+                        + "mae = mean of |t−a|, ce = softmax cross-entropy −Σ t·log a, bce = mean of the sigmoid binary "
+                        + "cross-entropies (PyTorch's MSELoss, L1Loss, CrossEntropyLoss and BCEWithLogitsLoss)."},
         footer = {"", "Examples:",
                 "  bp train                  # Fashion-MNIST, 784-512-256-10, Adam, 15 epochs",
                 "  bp train --data digits --epochs 30 --save digits.safetensors",
@@ -52,12 +53,14 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--output", defaultValue = "softmax", description = "Output activation (default: ${DEFAULT-VALUE}).")
     String output;
 
-    @Option(names = "--loss", description = "ce, sse or mse (default: ce after softmax, else mse).")
+    @Option(names = "--loss", description = "sse, mse, mae, ce (after softmax) or bce (after sigmoid) (default: ce after softmax, "
+            + "else mse).")
     String loss;
 
     @Option(names = "--init", defaultValue = "uniform",
-            description = "Weight initialiser: uniform (PyTorch's nn.Linear default, ±1/√fan_in) or normal:SIGMA "
-                    + "(default: ${DEFAULT-VALUE}).")
+            description = "Weight initialiser: uniform (PyTorch's nn.Linear default, ±1/√fan_in), xavier "
+                    + "(±√(6/(fan_in+fan_out))), xavier_normal (σ² = 2/(fan_in+fan_out)), he (σ² = 2/fan_in) or "
+                    + "normal:SIGMA; all but uniform start biases at 0 (default: ${DEFAULT-VALUE}).")
     String init;
 
     @Option(names = "--epochs", defaultValue = "15", description = "Passes over the training set (default: ${DEFAULT-VALUE}).")

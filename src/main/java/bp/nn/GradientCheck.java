@@ -48,7 +48,7 @@ public final class GradientCheck {
             params[i] = p[i];
         }
         double[] analytic = ref.gradient(params, x, t, rows);
-        double[] numeric = ref.finiteDifferences(params, x, t, rows, 1e-6);
+        double[] numeric = ref.finiteDifferences(params, x, t, rows, 1e-4);
         double[] engine = engineGradient(net, x, t, rows);
         return new Result(maxError(analytic, numeric), maxError(engine, analytic), p.length);
     }

@@ -11,6 +11,15 @@ public sealed interface Initializer {
      */
     Initializer PYTORCH_DEFAULT = new Uniform();
 
+    /** Glorot and Bengio: weights uniform in {@code ±√(6/(fan_in + fan_out))}, biases zero. */
+    Initializer XAVIER_UNIFORM = new Xavier(false);
+
+    /** Glorot and Bengio: weights from {@code N(0, 2/(fan_in + fan_out))}, biases zero. */
+    Initializer XAVIER_NORMAL = new Xavier(true);
+
+    /** He et al. (for ReLU): weights from {@code N(0, 2/fan_in)}, biases zero. */
+    Initializer HE_NORMAL = new He();
+
     /** Weights from {@code N(0, σ²)}, biases zero. */
     static Initializer normal(double sigma) {
         if (!(sigma > 0) || Double.isInfinite(sigma)) {
@@ -19,11 +28,23 @@ public sealed interface Initializer {
         return new Normal(sigma);
     }
 
-    /** Parses {@code uniform} or {@code normal:SIGMA}. */
+    /** Parses {@code uniform}, {@code xavier}, {@code xavier_normal}, {@code he} or {@code normal:SIGMA}. */
     static Initializer parse(String text) {
         String t = text.trim().toLowerCase(java.util.Locale.ROOT);
-        if (t.equals("uniform") || t.equals("default")) {
-            return PYTORCH_DEFAULT;
+        switch (t) {
+            case "uniform", "default" -> {
+                return PYTORCH_DEFAULT;
+            }
+            case "xavier", "xavier_uniform", "glorot" -> {
+                return XAVIER_UNIFORM;
+            }
+            case "xavier_normal", "glorot_normal" -> {
+                return XAVIER_NORMAL;
+            }
+            case "he", "he_normal", "kaiming" -> {
+                return HE_NORMAL;
+            }
+            default -> { }
         }
         if (t.startsWith("normal:")) {
             try {
@@ -32,7 +53,8 @@ public sealed interface Initializer {
                 throw new IllegalArgumentException("initialiser '" + text + "': expected normal:SIGMA with a number");
             }
         }
-        throw new IllegalArgumentException("unknown initialiser '" + text + "' (expected uniform or normal:SIGMA)");
+        throw new IllegalArgumentException("unknown initialiser '" + text
+                + "' (expected uniform, xavier, xavier_normal, he or normal:SIGMA)");
     }
 
     /** Fills one layer's weights {@code [out × in]} and biases {@code [out]}. */
@@ -68,6 +90,39 @@ public sealed interface Initializer {
         @Override
         public String toString() {
             return "normal:" + sigma;
+        }
+    }
+
+    record Xavier(boolean normal) implements Initializer {
+        @Override
+        public void fill(float[] params, int weightOffset, int biasOffset, int in, int out, RandomGenerator rng) {
+            double bound = Math.sqrt(6.0 / (in + out));
+            double sigma = Math.sqrt(2.0 / (in + out));
+            for (int i = 0; i < in * out; i++) {
+                params[weightOffset + i] = (float) (normal ? sigma * rng.nextGaussian() : rng.nextDouble(-bound, bound));
+            }
+            java.util.Arrays.fill(params, biasOffset, biasOffset + out, 0f);
+        }
+
+        @Override
+        public String toString() {
+            return normal ? "xavier_normal" : "xavier";
+        }
+    }
+
+    record He() implements Initializer {
+        @Override
+        public void fill(float[] params, int weightOffset, int biasOffset, int in, int out, RandomGenerator rng) {
+            double sigma = Math.sqrt(2.0 / in);
+            for (int i = 0; i < in * out; i++) {
+                params[weightOffset + i] = (float) (sigma * rng.nextGaussian());
+            }
+            java.util.Arrays.fill(params, biasOffset, biasOffset + out, 0f);
+        }
+
+        @Override
+        public String toString() {
+            return "he";
         }
     }
 }

@@ -11,8 +11,16 @@ public enum Loss {
     SSE("sse"),
     /** {@code (1/n) Σ_j (t_j − a_j)²} per sample, so the batch value is PyTorch's {@code MSELoss()}. */
     MSE("mse"),
+    /** {@code (1/n) Σ_j |t_j − a_j|} per sample: PyTorch's {@code L1Loss()}; its gradient is the sign (0 at a tie). */
+    MAE("mae"),
     /** {@code −Σ_j t_j log softmax(z)_j}: needs a softmax output layer; its delta is {@code a − t}. */
-    CROSS_ENTROPY("ce");
+    CROSS_ENTROPY("ce"),
+    /**
+     * {@code (1/n) Σ_j −[t_j log σ(z_j) + (1 − t_j) log(1 − σ(z_j))]} per sample, computed from z so
+     * that it never takes the log of 0: PyTorch's {@code BCEWithLogitsLoss()}. Needs a sigmoid output
+     * layer; its delta is {@code (a − t)/n}.
+     */
+    BINARY_CROSS_ENTROPY("bce");
 
     private final String label;
 
@@ -44,6 +52,10 @@ public enum Loss {
             throw new IllegalArgumentException("loss 'ce' (softmax cross-entropy) needs a softmax output layer, not "
                     + output.label());
         }
+        if (this == BINARY_CROSS_ENTROPY && output != Activation.SIGMOID) {
+            throw new IllegalArgumentException("loss 'bce' (sigmoid binary cross-entropy) needs a sigmoid output layer, "
+                    + "not " + output.label());
+        }
     }
 
     /**
@@ -72,6 +84,25 @@ public enum Loss {
                     delta[i] *= twoOverN;
                 }
                 output.backward(k, z, a, delta, rows, cols);
+            }
+            case MAE -> {
+                float oneOverN = 1f / cols;
+                for (int i = 0; i < len; i++) {
+                    float e = delta[i];
+                    sum += Math.abs((double) e);
+                    delta[i] = e > 0 ? oneOverN : e < 0 ? -oneOverN : 0f;
+                }
+                sum /= cols;
+                output.backward(k, z, a, delta, rows, cols);
+            }
+            case BINARY_CROSS_ENTROPY -> {
+                float oneOverN = 1f / cols;
+                for (int i = 0; i < len; i++) {
+                    double x = z[i];
+                    sum += Math.max(x, 0) - x * target[i] + Math.log1p(Math.exp(-Math.abs(x)));
+                    delta[i] *= oneOverN;
+                }
+                sum /= cols;
             }
             case CROSS_ENTROPY -> {
                 // log softmax from z directly: exact where a has underflowed to 0
