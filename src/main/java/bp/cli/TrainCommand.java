@@ -43,7 +43,9 @@ final class TrainCommand implements Callable<Integer> {
     DataOptions dataOptions;
 
     @Option(names = "--layers", paramLabel = "IN,H1,...,OUT",
-            description = "Layer widths, input and output included (default: INPUTS,512,256,CLASSES from the data).")
+            description = "Layer widths, input and output included (default: INPUTS,512,256,CLASSES from the data). "
+                    + "A layer may name its activation, e.g. 2,8:tanh,1:identity; the others take --activation "
+                    + "(hidden) or --output.")
     String layers;
 
     @Option(names = "--activation", defaultValue = "relu", description = "Hidden activation: sigmoid, tanh, relu, "
@@ -172,9 +174,15 @@ final class TrainCommand implements Callable<Integer> {
             validation = parts[1];
         }
         int[] sizes = sizes(train);
+        Activation[] layerActivations = layers == null ? null : parseLayerActivations(layers, hidden, outAct);
+        if (layerActivations == null) {
+            layerActivations = new Activation[sizes.length - 1];
+            java.util.Arrays.fill(layerActivations, hidden);
+            layerActivations[sizes.length - 2] = outAct;
+        }
         Network.Builder b = Network.builder(sizes[0]).initializer(initializer).seed(seed);
         for (int l = 1; l < sizes.length; l++) {
-            b.dense(sizes[l], l == sizes.length - 1 ? outAct : hidden);
+            b.dense(sizes[l], layerActivations[l - 1]);
         }
         if (lossFn != null) {
             b.loss(lossFn);
@@ -248,8 +256,12 @@ final class TrainCommand implements Callable<Integer> {
         }
         int[] sizes = new int[parts.length];
         for (int i = 0; i < parts.length; i++) {
+            String width = parts[i].split(":", 2)[0];
+            if (i == 0 && !width.equals(parts[i])) {
+                throw new Main.UsageError("--layers " + layers + ": the input layer has no activation");
+            }
             try {
-                sizes[i] = Integer.parseInt(parts[i].trim());
+                sizes[i] = Integer.parseInt(width.trim());
             } catch (NumberFormatException e) {
                 throw new Main.UsageError("--layers " + layers + ": '" + parts[i] + "' is not a whole number");
             }
@@ -266,6 +278,22 @@ final class TrainCommand implements Callable<Integer> {
                     + ", the number of classes in " + train.name());
         }
         return sizes;
+    }
+
+    /** Each layer's activation: the one named after its width ({@code 8:tanh}), else hidden or output. */
+    static Activation[] parseLayerActivations(String layers, Activation hidden, Activation output) {
+        String[] parts = layers.split(",");
+        Activation[] result = new Activation[parts.length - 1];
+        for (int i = 1; i < parts.length; i++) {
+            String[] widthAndName = parts[i].split(":", 2);
+            try {
+                result[i - 1] = widthAndName.length == 2 ? Activation.parse(widthAndName[1])
+                        : i == parts.length - 1 ? output : hidden;
+            } catch (IllegalArgumentException e) {
+                throw new Main.UsageError("--layers " + layers + ": " + e.getMessage());
+            }
+        }
+        return result;
     }
 
     private static double defaultLearningRate(String optimizer) {

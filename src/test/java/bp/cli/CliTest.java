@@ -60,6 +60,28 @@ class CliTest {
     }
 
     @Test
+    void layersMayNameTheirActivations() {
+        Run r = bp("train", "--data", "digits", "--layers", "64,32:tanh,16:sigmoid,10", "--epochs", "1", "--quiet");
+        assertEquals(0, r.status(), r.err());
+        Run bad = bp("train", "--data", "digits", "--layers", "64,32:swish,10", "--epochs", "1");
+        assertEquals(2, bad.status());
+        assertTrue(bad.err().contains("--layers 64,32:swish,10: unknown activation 'swish'"), bad.err());
+        Run input = bp("train", "--data", "digits", "--layers", "64:relu,10", "--epochs", "1");
+        assertEquals(2, input.status());
+        assertTrue(input.err().contains("the input layer has no activation"), input.err());
+    }
+
+    @Test
+    void layerActivationsReachTheModel() throws IOException {
+        Path file = dir.resolve("mixed.safetensors");
+        Run r = bp("train", "--data", "digits", "--layers", "64,32:tanh,16,10:softmax", "--activation", "relu",
+                "--epochs", "1", "--quiet", "--save", file.toString());
+        assertEquals(0, r.status(), r.err());
+        Run info = bp("info", "--model", file.toString());
+        assertTrue(info.out().contains("64-32:tanh-16:relu-10:softmax"), info.out());
+    }
+
+    @Test
     void patienceWithoutValidationIsAUsageError() {
         Run r = bp("train", "--data", "digits", "--patience", "2");
         assertEquals(2, r.status());
