@@ -103,6 +103,11 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--save", paramLabel = "FILE", description = "Write the trained model (safetensors) here.")
     Path save;
 
+    @Option(names = "--clip-norm", paramLabel = "X",
+            description = "Clip gradients: scale each batch's mean gradient down to L2 norm X when it is longer "
+                    + "(all parameters together, as PyTorch's clip_grad_norm_; default: no clipping).")
+    Double clipNorm;
+
     @Option(names = "--val-split", paramLabel = "F",
             description = "Hold out this fraction of the training set (chosen with --seed) for validation, "
                     + "reported after each epoch, e.g. 0.2 for the notes' 80:20.")
@@ -141,6 +146,12 @@ final class TrainCommand implements Callable<Integer> {
             }
             if (threads != null) {
                 settings.threads(threads);
+            }
+            if (clipNorm != null) {
+                if (!(clipNorm > 0)) {
+                    throw new Main.UsageError("--clip-norm must be a positive number, not " + clipNorm);
+                }
+                settings.clipNorm(clipNorm);
             }
             if (patience != null) {
                 if (valSplit == null) {
@@ -320,6 +331,9 @@ final class TrainCommand implements Callable<Integer> {
         }
         if (patience != null) {
             t.put("patience", patience);
+        }
+        if (clipNorm != null) {
+            t.put("clip_norm", clipNorm);
         }
         t.put("init", init);
         t.put("threads", threadCount);

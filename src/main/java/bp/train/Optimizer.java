@@ -108,7 +108,7 @@ public sealed interface Optimizer {
         final void step(Network net, float[] gradSum, int batch, double lr, boolean updateBiases) {
             begin();
             for (int l = 0; l < net.layerCount(); l++) {
-                applyRows(net, gradSum, batch, lr, updateBiases, l, 0, net.size(l + 1));
+                applyRows(net, gradSum, 1f / batch, lr, updateBiases, l, 0, net.size(l + 1));
             }
             net.parametersChanged();
         }
@@ -122,11 +122,13 @@ public sealed interface Optimizer {
             steps++;
         }
 
-        /** Updates the weights of rows (units) {@code [r0, r1)} of layer {@code l}, and their biases. */
-        final void applyRows(Network net, float[] gradSum, int batch, double lr, boolean updateBiases,
+        /**
+         * Updates the weights of rows (units) {@code [r0, r1)} of layer {@code l}, and their biases,
+         * with the gradient {@code scale · gradSum} (scale is 1/batch, times a clipping factor).
+         */
+        final void applyRows(Network net, float[] gradSum, float scale, double lr, boolean updateBiases,
                              int l, int r0, int r1) {
             float[] p = net.parameters();
-            float scale = 1f / batch;
             int fanIn = net.size(l);
             apply(p, gradSum, net.weightOffset(l) + r0 * fanIn, (r1 - r0) * fanIn, (float) lr, scale, true);
             if (updateBiases) {

@@ -105,6 +105,10 @@ final class Parallel implements AutoCloseable {
             this.body = body;
         }
 
+        IntConsumer body() {
+            return body;
+        }
+
         private Range tree(int n) {
             if (n >= trees.length) {
                 trees = java.util.Arrays.copyOf(trees, Math.max(n + 1, 2 * trees.length));

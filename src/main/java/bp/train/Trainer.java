@@ -46,6 +46,7 @@ public final class Trainer {
     private final int threads;
     private final boolean updateBiases;
     private final int patience;
+    private final double clipNorm;
     private final List<TrainingListener> listeners;
 
     private Trainer(Builder b) {
@@ -53,6 +54,7 @@ public final class Trainer {
         this.batchSize = b.batchSize;
         this.shardSize = b.shardSize;
         this.patience = b.patience;
+        this.clipNorm = b.clipNorm;
         this.optimizer = b.optimizer;
         this.schedule = b.schedule;
         this.seed = b.seed;
@@ -113,7 +115,7 @@ public final class Trainer {
         SplittableRandom shuffleRng = new SplittableRandom(seed).split();
         Optimizer.State state = optimizer.newState(net.parameterCount());
         List<EpochStats> history = new ArrayList<>();
-        Step step = new Step(net, train, order, batch, shard, parallel);
+        Step step = new Step(net, train, order, batch, shard, clipNorm, parallel);
         for (int epoch = 1; epoch <= epochs; epoch++) {
             for (int i = 0; i < listeners.size(); i++) {
                 listeners.get(i).onEpochStart(epoch, batches);
@@ -219,6 +221,11 @@ public final class Trainer {
         final Parallel parallel;
         final Parallel.Job shardJob;
         final Parallel.Job updateJob;
+        final Parallel.Job sumJob;
+        final Parallel.Job applyJob;
+        /** Largest L2 norm of the mean gradient, 0 for no clipping. */
+        final double clipNorm;
+        final double[] blockSquares;
         /** The update's tasks: blocks of {@link #ROWS_PER_BLOCK} rows (units) of one layer. */
         final int[] blockLayer;
         final int[] blockRow;
@@ -230,13 +237,13 @@ public final class Trainer {
         int shards;
         int used;
         Optimizer.State state;
-        int batch;
+        float scale;
         double lr;
         boolean updateBiases;
         // output of gradient(): correctly classified samples of the batch
         long correct;
 
-        Step(Network net, Dataset data, int[] order, int batch, int shard, Parallel parallel) {
+        Step(Network net, Dataset data, int[] order, int batch, int shard, double clipNorm, Parallel parallel) {
             this.net = net;
             this.data = data;
             this.order = order;
@@ -266,6 +273,10 @@ public final class Trainer {
                 }
             }
             this.updateJob = parallel.job(this::updateBlock);
+            this.sumJob = parallel.job(this::sumBlock);
+            this.applyJob = parallel.job(this::applyBlock);
+            this.clipNorm = clipNorm;
+            this.blockSquares = new double[blocks];
         }
 
         /** Computes the gradient of rows {@code order[from, from+size)} into {@link #gradientSum()}; returns the summed loss. */
@@ -291,23 +302,49 @@ public final class Trainer {
          */
         void update(Optimizer.State state, int batch, double lr, boolean updateBiases) {
             this.state = state;
-            this.batch = batch;
             this.lr = lr;
             this.updateBiases = updateBiases;
+            this.scale = 1f / batch;
             state.begin();
-            if (transposed == null) {
-                // Small batches (online learning): waking the pool's threads for each update costs
-                // more than the update, measured with bp bench train --batch 1.
-                for (int t = 0; t < blockLayer.length; t++) {
-                    updateBlock(t);
+            if (clipNorm > 0) {
+                // the mean gradient's global L2 norm needs every block summed before any is applied
+                run(sumJob);
+                double squares = 0;
+                for (double s : blockSquares) {
+                    squares += s; // in block order: the same sum for any thread count
                 }
+                double norm = Math.sqrt(squares) / batch;
+                if (norm > clipNorm) {
+                    scale = (float) (clipNorm / (norm + 1e-6) / batch); // as PyTorch's clip_grad_norm_
+                }
+                run(applyJob);
             } else {
-                parallel.run(updateJob, blockLayer.length);
+                run(updateJob);
             }
             net.parametersChanged();
         }
 
+        /**
+         * Small batches (online learning) update on this thread: waking the pool for each update
+         * costs more than the update, measured with bp bench train --batch 1.
+         */
+        private void run(Parallel.Job job) {
+            if (transposed == null) {
+                for (int t = 0; t < blockLayer.length; t++) {
+                    job.body().accept(t);
+                }
+            } else {
+                parallel.run(job, blockLayer.length);
+            }
+        }
+
         private void updateBlock(int t) {
+            sumBlock(t);
+            applyBlock(t);
+        }
+
+        /** Sums the groups' gradients for block t into grads[0], and with clipping its squares into blockSquares[t]. */
+        private void sumBlock(int t) {
             int l = blockLayer[t];
             int r0 = blockRow[t];
             int r1 = Math.min(net.size(l + 1), r0 + ROWS_PER_BLOCK);
@@ -322,7 +359,25 @@ public final class Trainer {
                     k.axpy(1f, grads[dst + stride], b, grads[dst], b, r1 - r0);
                 }
             }
-            state.applyRows(net, grads[0], batch, lr, updateBiases, l, r0, r1);
+            if (clipNorm > 0) {
+                float[] g = grads[0];
+                double squares = 0;
+                for (int i = w; i < w + (r1 - r0) * fanIn; i++) {
+                    squares += (double) g[i] * g[i];
+                }
+                for (int i = b; i < b + (r1 - r0); i++) {
+                    squares += (double) g[i] * g[i];
+                }
+                blockSquares[t] = squares;
+            }
+        }
+
+        /** Applies the optimizer to block t and refreshes its transposed copy. */
+        private void applyBlock(int t) {
+            int l = blockLayer[t];
+            int r0 = blockRow[t];
+            int r1 = Math.min(net.size(l + 1), r0 + ROWS_PER_BLOCK);
+            state.applyRows(net, grads[0], scale, lr, updateBiases, l, r0, r1);
             if (transposed != null) {
                 transposed.refreshRows(l, r0, r1);
             }
@@ -450,6 +505,7 @@ public final class Trainer {
         private int threads = Runtime.getRuntime().availableProcessors();
         private boolean updateBiases = true;
         private int patience = 0;
+        private double clipNorm = 0;
         private final List<TrainingListener> listeners = new ArrayList<>();
 
         public Builder epochs(int epochs) {
@@ -511,6 +567,19 @@ public final class Trainer {
                 throw new IllegalArgumentException("patience must be 0 (off) or more, not " + epochs);
             }
             this.patience = epochs;
+            return this;
+        }
+
+        /**
+         * Gradient clipping: when the L2 norm of a batch's mean gradient (all parameters together)
+         * exceeds {@code maxNorm}, scale it down to that norm, as PyTorch's {@code clip_grad_norm_}
+         * does; 0 (the default) never clips.
+         */
+        public Builder clipNorm(double maxNorm) {
+            if (!(maxNorm >= 0) || Double.isInfinite(maxNorm)) {
+                throw new IllegalArgumentException("clip norm must be a number >= 0 (0: off), not " + maxNorm);
+            }
+            this.clipNorm = maxNorm;
             return this;
         }
 
