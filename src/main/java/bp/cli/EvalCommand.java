@@ -37,8 +37,15 @@ final class EvalCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "%s on %s: %d samples%n", net.describe(), test.name(), e.samples());
         out.printf(Locale.ROOT, "loss %.6f%n", e.loss());
         if (e.confusion() != null) {
-            out.printf(Locale.ROOT, "accuracy %.2f%%%n", 100 * e.accuracy());
+            out.printf(Locale.ROOT, "accuracy %.2f%%   macro F1 %.4f%n", 100 * e.accuracy(), e.macroF1());
             printConfusion(out, e.confusion());
+            out.println("class  precision  recall      F1  samples");
+            for (int c = 0; c < e.confusion().length; c++) {
+                long samples = java.util.Arrays.stream(e.confusion()[c]).sum();
+                out.printf(Locale.ROOT, "%5d  %9.4f  %6.4f  %6.4f  %7d%n", c, e.precision(c), e.recall(c), e.f1(c), samples);
+            }
+        } else {
+            out.printf(Locale.ROOT, "MSE %.6f   MAE %.6f   R² %.4f%n", e.meanSquaredError(), e.meanAbsoluteError(), e.r2());
         }
         out.flush();
         return 0;

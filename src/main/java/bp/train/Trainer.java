@@ -433,6 +433,8 @@ public final class Trainer {
         double[] loss = new double[parts];
         int classes = net.outputs();
         long[][][] confusion = new long[parts][classes][classes];
+        // regression: per part and output, Σ(a−t)², Σ|a−t|, Σt, Σt²
+        double[][][] residuals = data.isClassification() ? null : new double[parts][4][classes];
         int[] identity = new int[n];
         Arrays.setAll(identity, i -> i);
         parallel.forEach(parts, part -> {
@@ -454,6 +456,18 @@ public final class Trainer {
                         }
                         confusion[part][ws.labels()[r]][best]++;
                     }
+                } else {
+                    float[] out = ws.output();
+                    float[] target = ws.target();
+                    double[][] acc = residuals[part];
+                    for (int i = 0; i < rows * classes; i++) {
+                        int j = i % classes;
+                        double e = (double) out[i] - target[i];
+                        acc[0][j] += e * e;
+                        acc[1][j] += Math.abs(e);
+                        acc[2][j] += target[i];
+                        acc[3][j] += (double) target[i] * target[i];
+                    }
                 }
             }
         });
@@ -471,8 +485,27 @@ public final class Trainer {
         for (int a = 0; a < classes; a++) {
             correct += matrix[a][a];
         }
-        return new Evaluation(n, total / n, data.isClassification() ? (double) correct / n : Double.NaN,
-                data.isClassification() ? matrix : null);
+        if (data.isClassification()) {
+            return new Evaluation(n, total / n, (double) correct / n, matrix, Double.NaN, Double.NaN, Double.NaN);
+        }
+        double squares = 0;
+        double absolute = 0;
+        double r2 = 0;
+        for (int j = 0; j < classes; j++) {
+            double res = 0, abs = 0, sum = 0, sum2 = 0;
+            for (int part = 0; part < parts; part++) {
+                res += residuals[part][0][j];
+                abs += residuals[part][1][j];
+                sum += residuals[part][2][j];
+                sum2 += residuals[part][3][j];
+            }
+            squares += res;
+            absolute += abs;
+            double totalSquares = sum2 - sum * sum / n;
+            r2 += totalSquares > 0 ? 1 - res / totalSquares : Double.NaN;
+        }
+        return new Evaluation(n, total / n, Double.NaN, null, squares / ((double) n * classes),
+                absolute / ((double) n * classes), r2 / classes);
     }
 
     private static void checkShapes(Network net, Dataset data) {
