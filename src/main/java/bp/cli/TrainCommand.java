@@ -49,7 +49,7 @@ final class TrainCommand implements Callable<Integer> {
     String layers;
 
     @Option(names = "--activation", defaultValue = "relu", description = "Hidden activation: sigmoid, tanh, relu, "
-            + "identity, softmax (default: ${DEFAULT-VALUE}).")
+            + "leaky_relu (slope 0.01), elu (α = 1), softplus, identity, softmax (default: ${DEFAULT-VALUE}).")
     String activation;
 
     @Option(names = "--output", defaultValue = "softmax", description = "Output activation (default: ${DEFAULT-VALUE}).")

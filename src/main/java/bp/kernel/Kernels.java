@@ -65,6 +65,15 @@ public interface Kernels {
 
     void relu(float[] z, float[] out, int off, int len);
 
+    /** {@code out = z > 0 ? z : α·z}. */
+    void leakyRelu(float[] z, float[] out, int off, int len, float alpha);
+
+    /** {@code out = z > 0 ? z : α·(e^z − 1)}. */
+    void elu(float[] z, float[] out, int off, int len, float alpha);
+
+    /** {@code out = log(1 + e^z)}, computed as {@code max(z, 0) + log1p(e^−|z|)} so it never overflows. */
+    void softplus(float[] z, float[] out, int off, int len);
+
     /** Row-wise softmax of {@code rows × cols}, shifted by the row maximum so it cannot overflow. */
     void softmaxRows(float[] z, float[] out, int off, int rows, int cols);
 
@@ -78,6 +87,15 @@ public interface Kernels {
 
     /** {@code delta ⊙= [z > 0]}. */
     void reluBackward(float[] z, float[] delta, int off, int len);
+
+    /** {@code δ ⊙= (z > 0 ? 1 : α)}. */
+    void leakyReluBackward(float[] z, float[] delta, int off, int len, float alpha);
+
+    /** {@code δ ⊙= (z > 0 ? 1 : a + α)}, from z and the activation a. */
+    void eluBackward(float[] z, float[] a, float[] delta, int off, int len, float alpha);
+
+    /** {@code δ ⊙= σ(z) = 1 − e^−a}, from the activation a. */
+    void softplusBackward(float[] a, float[] delta, int off, int len);
 
     /**
      * Softmax Jacobian-vector product, row by row, in place: {@code g ← s ⊙ (g − ⟨g, s⟩)} where

@@ -151,6 +151,28 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public void leakyRelu(float[] z, float[] out, int off, int len, float alpha) {
+        for (int i = off; i < off + len; i++) {
+            out[i] = z[i] > 0f ? z[i] : alpha * z[i];
+        }
+    }
+
+    @Override
+    public void elu(float[] z, float[] out, int off, int len, float alpha) {
+        for (int i = off; i < off + len; i++) {
+            out[i] = z[i] > 0f ? z[i] : (float) (alpha * Math.expm1(z[i]));
+        }
+    }
+
+    @Override
+    public void softplus(float[] z, float[] out, int off, int len) {
+        for (int i = off; i < off + len; i++) {
+            double x = z[i];
+            out[i] = (float) (Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x))));
+        }
+    }
+
+    @Override
     public void softmaxRows(float[] z, float[] out, int off, int rows, int cols) {
         for (int r = 0; r < rows; r++) {
             int row = off + r * cols;
@@ -189,6 +211,27 @@ public final class ScalarKernels implements Kernels {
     public void reluBackward(float[] z, float[] delta, int off, int len) {
         for (int i = off; i < off + len; i++) {
             delta[i] = z[i] > 0f ? delta[i] : 0f;
+        }
+    }
+
+    @Override
+    public void leakyReluBackward(float[] z, float[] delta, int off, int len, float alpha) {
+        for (int i = off; i < off + len; i++) {
+            delta[i] = z[i] > 0f ? delta[i] : alpha * delta[i];
+        }
+    }
+
+    @Override
+    public void eluBackward(float[] z, float[] a, float[] delta, int off, int len, float alpha) {
+        for (int i = off; i < off + len; i++) {
+            delta[i] = z[i] > 0f ? delta[i] : delta[i] * (a[i] + alpha);
+        }
+    }
+
+    @Override
+    public void softplusBackward(float[] a, float[] delta, int off, int len) {
+        for (int i = off; i < off + len; i++) {
+            delta[i] = (float) (delta[i] * -Math.expm1(-a[i]));
         }
     }
 

@@ -474,6 +474,39 @@ public final class VectorKernels implements Kernels {
     }
 
     @Override
+    public void leakyRelu(float[] z, float[] out, int off, int len, float alpha) {
+        int bound = off + S.loopBound(len);
+        int i = off;
+        for (; i < bound; i += L) {
+            FloatVector v = FloatVector.fromArray(S, z, i);
+            v.blend(v.mul(alpha), v.compare(VectorOperators.LE, 0f)).intoArray(out, i);
+        }
+        ScalarKernels.INSTANCE.leakyRelu(z, out, i, off + len - i, alpha);
+    }
+
+    /** The negative side is α·(e^z − 1) with e^z from {@link #expInPlace}; within a few ulps of expm1. */
+    @Override
+    public void elu(float[] z, float[] out, int off, int len, float alpha) {
+        int vectorLen = S.loopBound(len);
+        for (int i = off; i < off + vectorLen; i += L) {
+            FloatVector.fromArray(S, z, i).min(0f).intoArray(out, i);
+        }
+        expInPlace(out, off, vectorLen);
+        for (int i = off; i < off + vectorLen; i += L) {
+            FloatVector v = FloatVector.fromArray(S, z, i);
+            FloatVector negative = FloatVector.fromArray(S, out, i).sub(1f).mul(alpha);
+            v.blend(negative, v.compare(VectorOperators.LE, 0f)).intoArray(out, i);
+        }
+        ScalarKernels.INSTANCE.elu(z, out, off + vectorLen, len - vectorLen, alpha);
+    }
+
+    /** Scalar: the Vector API has no log of its own that is the same compiled and interpreted. */
+    @Override
+    public void softplus(float[] z, float[] out, int off, int len) {
+        ScalarKernels.INSTANCE.softplus(z, out, off, len);
+    }
+
+    @Override
     public void softmaxRows(float[] z, float[] out, int off, int rows, int cols) {
         int bound = S.loopBound(cols);
         for (int r = 0; r < rows; r++) {
@@ -566,6 +599,36 @@ public final class VectorKernels implements Kernels {
             FloatVector.fromArray(S, delta, i).blend(0f, inactive).intoArray(delta, i);
         }
         ScalarKernels.INSTANCE.reluBackward(z, delta, i, off + len - i);
+    }
+
+    @Override
+    public void leakyReluBackward(float[] z, float[] delta, int off, int len, float alpha) {
+        int bound = off + S.loopBound(len);
+        int i = off;
+        for (; i < bound; i += L) {
+            VectorMask<Float> negative = FloatVector.fromArray(S, z, i).compare(VectorOperators.LE, 0f);
+            FloatVector d = FloatVector.fromArray(S, delta, i);
+            d.blend(d.mul(alpha), negative).intoArray(delta, i);
+        }
+        ScalarKernels.INSTANCE.leakyReluBackward(z, delta, i, off + len - i, alpha);
+    }
+
+    @Override
+    public void eluBackward(float[] z, float[] a, float[] delta, int off, int len, float alpha) {
+        int bound = off + S.loopBound(len);
+        int i = off;
+        for (; i < bound; i += L) {
+            VectorMask<Float> negative = FloatVector.fromArray(S, z, i).compare(VectorOperators.LE, 0f);
+            FloatVector d = FloatVector.fromArray(S, delta, i);
+            d.blend(d.mul(FloatVector.fromArray(S, a, i).add(alpha)), negative).intoArray(delta, i);
+        }
+        ScalarKernels.INSTANCE.eluBackward(z, a, delta, i, off + len - i, alpha);
+    }
+
+    /** Scalar, like {@link #softplus}. */
+    @Override
+    public void softplusBackward(float[] a, float[] delta, int off, int len) {
+        ScalarKernels.INSTANCE.softplusBackward(a, delta, off, len);
     }
 
     @Override

@@ -72,15 +72,27 @@ public final class GradientCheck {
         return out;
     }
 
-    /** The largest component error of {@code a} against {@code b}, as defined in the class comment. */
+    /**
+     * The largest component error of {@code a} against {@code b}, as defined in the class comment.
+     * Components where {@code b} is NaN (finite differences across a kink) are left out; a NaN in
+     * {@code a} makes the result NaN.
+     */
     public static double maxError(double[] a, double[] b) {
         double scale = 0;
         for (double v : b) {
-            scale = Math.max(scale, Math.abs(v));
+            if (!Double.isNaN(v)) {
+                scale = Math.max(scale, Math.abs(v));
+            }
         }
         double floor = Math.max(1e-3 * scale, 1e-12);
         double worst = 0;
         for (int i = 0; i < a.length; i++) {
+            if (Double.isNaN(b[i])) {
+                continue;
+            }
+            if (Double.isNaN(a[i])) {
+                return Double.NaN;
+            }
             double denom = Math.max(Math.max(Math.abs(a[i]), Math.abs(b[i])), floor);
             worst = Math.max(worst, Math.abs(a[i] - b[i]) / denom);
         }

@@ -70,6 +70,9 @@ public final class Reference {
                 case SIGMOID -> 1 / (1 + Math.exp(-z[j]));
                 case TANH -> Math.tanh(z[j]);
                 case RELU -> Math.max(0, z[j]);
+                case LEAKY_RELU -> z[j] > 0 ? z[j] : Activation.LEAKY_SLOPE * z[j];
+                case ELU -> z[j] > 0 ? z[j] : Activation.ELU_ALPHA * Math.expm1(z[j]);
+                case SOFTPLUS -> Math.max(z[j], 0) + Math.log1p(Math.exp(-Math.abs(z[j])));
                 case IDENTITY -> z[j];
                 case SOFTMAX -> throw new AssertionError();
             };
@@ -173,6 +176,9 @@ public final class Reference {
                 case SIGMOID -> a[j] * (1 - a[j]);
                 case TANH -> 1 - a[j] * a[j];
                 case RELU -> a[j] > 0 ? 1 : 0;
+                case LEAKY_RELU -> a[j] > 0 ? 1 : Activation.LEAKY_SLOPE;
+                case ELU -> a[j] > 0 ? 1 : a[j] + Activation.ELU_ALPHA;
+                case SOFTPLUS -> -Math.expm1(-a[j]);
                 case IDENTITY -> 1;
                 case SOFTMAX -> throw new AssertionError();
             };
@@ -183,17 +189,54 @@ public final class Reference {
     /**
      * Five-point central differences {@code (8(L(θ+h) − L(θ−h)) − (L(θ+2h) − L(θ−2h))) / 12h} of
      * {@link #meanLoss} for every parameter: error O(h⁴), so h = 1e-4 leaves ~1e-12 of rounding.
+     * NaN where the stencil straddles a kink of the loss surface.
      */
     public double[] finiteDifferences(double[] params, double[] x, double[] t, int rows, double h) {
         double[] grad = new double[params.length];
         double[] p = params.clone();
         for (int i = 0; i < p.length; i++) {
             double keep = p[i];
-            grad[i] = (8 * (shifted(p, i, keep + h, x, t, rows) - shifted(p, i, keep - h, x, t, rows))
-                    - (shifted(p, i, keep + 2 * h, x, t, rows) - shifted(p, i, keep - 2 * h, x, t, rows))) / (12 * h);
+            p[i] = keep - 2 * h;
+            long below = kinkSide(p, x, t, rows);
+            p[i] = keep + 2 * h;
+            long above = kinkSide(p, x, t, rows);
+            if (below != above) {
+                // the stencil straddles a kink (ReLU at 0, |e| at 0): no derivative to compare with
+                grad[i] = Double.NaN;
+            } else {
+                grad[i] = (8 * (shifted(p, i, keep + h, x, t, rows) - shifted(p, i, keep - h, x, t, rows))
+                        - (shifted(p, i, keep + 2 * h, x, t, rows) - shifted(p, i, keep - 2 * h, x, t, rows)))
+                        / (12 * h);
+            }
             p[i] = keep;
         }
         return grad;
+    }
+
+    /**
+     * A fingerprint of which side of their kinks the piecewise units (ReLU, LeakyReLU, and ELU, whose
+     * second derivative jumps at 0) and, for MAE, the output errors are on, over all samples.
+     */
+    private long kinkSide(double[] params, double[] x, double[] t, int rows) {
+        long hash = 1;
+        int outputs = sizes[sizes.length - 1];
+        for (int r = 0; r < rows; r++) {
+            double[][] acts = forward(params, row(x, r, sizes[0]));
+            for (int l = 0; l < activations.length; l++) {
+                if (activations[l] == Activation.RELU || activations[l] == Activation.LEAKY_RELU
+                        || activations[l] == Activation.ELU) {
+                    for (double a : acts[l + 1]) {
+                        hash = 31 * hash + (a > 0 ? 1 : 0);
+                    }
+                }
+            }
+            if (loss == Loss.MAE) {
+                for (int j = 0; j < outputs; j++) {
+                    hash = 31 * hash + (acts[sizes.length - 1][j] > t[r * outputs + j] ? 1 : 0);
+                }
+            }
+        }
+        return hash;
     }
 
     private double shifted(double[] p, int i, double value, double[] x, double[] t, int rows) {

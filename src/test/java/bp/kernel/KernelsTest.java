@@ -235,6 +235,18 @@ class KernelsTest {
             scalar.relu(z, s, 1, len);
             vector.relu(z, v, 1, len);
             assertExact(s, v, "relu len=" + len);
+            scalar.leakyRelu(z, s, 1, len, 0.01f);
+            vector.leakyRelu(z, v, 1, len, 0.01f);
+            assertExact(s, v, "leaky relu len=" + len);
+            scalar.softplus(z, s, 1, len);
+            vector.softplus(z, v, 1, len);
+            assertExact(s, v, "softplus len=" + len);
+            // e^z − 1 from a float e^z: near z = 0 the error is absolute, a few ulps of 1
+            scalar.elu(z, s, 1, len, 1f);
+            vector.elu(z, v, 1, len, 1f);
+            for (int i = 1; i <= len; i++) {
+                assertClose(s[i], v[i], 4 * Math.ulp(1f) + 4 * Math.ulp(s[i]), "elu len=" + len + " at " + i);
+            }
         }
     }
 
@@ -263,6 +275,21 @@ class KernelsTest {
             scalar.reluBackward(z, ds, 1, len);
             vector.reluBackward(z, dv, 1, len);
             assertExact(ds, dv, "relu' len=" + len);
+            ds = d.clone();
+            dv = d.clone();
+            scalar.leakyReluBackward(z, ds, 1, len, 0.01f);
+            vector.leakyReluBackward(z, dv, 1, len, 0.01f);
+            assertExact(ds, dv, "leaky relu' len=" + len);
+            ds = d.clone();
+            dv = d.clone();
+            scalar.eluBackward(z, a, ds, 1, len, 1f);
+            vector.eluBackward(z, a, dv, 1, len, 1f);
+            assertExact(ds, dv, "elu' len=" + len);
+            ds = d.clone();
+            dv = d.clone();
+            scalar.softplusBackward(a, ds, 1, len);
+            vector.softplusBackward(a, dv, 1, len);
+            assertExact(ds, dv, "softplus' len=" + len);
             scalar.subtract(a, z, ds, 1, len);
             vector.subtract(a, z, dv, 1, len);
             assertExact(ds, dv, "subtract len=" + len);
