@@ -44,7 +44,8 @@ final class EvalCommand implements Callable<Integer> {
                 long samples = java.util.Arrays.stream(e.confusion()[c]).sum();
                 out.printf(Locale.ROOT, "%5d  %9.4f  %6.4f  %6.4f  %7d%n", c, e.precision(c), e.recall(c), e.f1(c), samples);
             }
-        } else {
+        }
+        if (!Double.isNaN(e.meanSquaredError())) {
             out.printf(Locale.ROOT, "MSE %.6f   MAE %.6f   R² %.4f%n", e.meanSquaredError(), e.meanAbsoluteError(), e.r2());
         }
         out.flush();

@@ -52,7 +52,7 @@ final class TrainCommand implements Callable<Integer> {
             + "leaky_relu (slope 0.01), elu (α = 1), softplus, identity, softmax (default: ${DEFAULT-VALUE}).")
     String activation;
 
-    @Option(names = "--output", defaultValue = "softmax", description = "Output activation (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--output", description = "Output activation (default: softmax; identity with --targets).")
     String output;
 
     @Option(names = "--loss", description = "sse, mse, mae, ce (after softmax) or bce (after sigmoid) (default: ce after softmax, "
@@ -164,7 +164,7 @@ final class TrainCommand implements Callable<Integer> {
             }
             initializer = Initializer.parse(init);
             hidden = Activation.parse(activation);
-            outAct = Activation.parse(output);
+            outAct = Activation.parse(output != null ? output : dataOptions.regression() ? "identity" : "softmax");
             lossFn = loss == null ? null : Loss.parse(loss);
         } catch (IllegalArgumentException e) {
             throw new Main.UsageError(e.getMessage());
@@ -227,8 +227,9 @@ final class TrainCommand implements Callable<Integer> {
                     history.size() < epochs ? "early stop after epoch " + history.size()
                             : "no early stop in " + epochs + " epochs", kept, best.validationLoss());
         }
-        out.printf(Locale.ROOT, "test accuracy %.2f%% (loss %.4f) after %d epochs in %.1f s, %.0f samples/s%n",
-                100 * testAccuracy, testLoss, history.size(), seconds,
+        String result = Double.isNaN(testAccuracy) ? String.format(Locale.ROOT, "test loss %.4f", testLoss)
+                : String.format(Locale.ROOT, "test accuracy %.2f%% (loss %.4f)", 100 * testAccuracy, testLoss);
+        out.printf(Locale.ROOT, "%s after %d epochs in %.1f s, %.0f samples/s%n", result, history.size(), seconds,
                 (double) train.size() * history.size() / seconds);
         if (save != null) {
             ModelFile.save(net, save, trainingSettings(optimizer, schedule, threadCount));
@@ -341,6 +342,12 @@ final class TrainCommand implements Callable<Integer> {
     }
 
     /** Prints one line per epoch, and a live batch counter when stdout is a terminal. */
+    /** "loss L acc A%  ", without the accuracy where it does not apply (regression). */
+    static String figures(double loss, double accuracy) {
+        return Double.isNaN(accuracy) ? String.format(Locale.ROOT, "loss %.4f  ", loss)
+                : String.format(Locale.ROOT, "loss %.4f acc %.2f%%  ", loss, 100 * accuracy);
+    }
+
     private static final class Progress implements TrainingListener {
         private final PrintWriter out;
         private final boolean quiet;
@@ -369,11 +376,10 @@ final class TrainCommand implements Callable<Integer> {
             if (quiet) {
                 return;
             }
-            String val = s.hasValidation() ? String.format(Locale.ROOT, "val loss %.4f acc %.2f%%  ",
-                    s.validationLoss(), 100 * s.validationAccuracy()) : "";
-            out.printf(Locale.ROOT, "%sepoch %d/%d  train loss %.4f acc %.2f%%  %stest loss %.4f acc %.2f%%  %.1f s  %.0f samples/s%n",
-                    live ? "\r" : "", s.epoch(), epochs, s.trainLoss(), 100 * s.trainAccuracy(), val, s.testLoss(),
-                    100 * s.testAccuracy(), s.seconds(), s.samplesPerSecond());
+            String val = s.hasValidation() ? "val " + figures(s.validationLoss(), s.validationAccuracy()) : "";
+            out.printf(Locale.ROOT, "%sepoch %d/%d  train %s%stest %s%.1f s  %.0f samples/s%n",
+                    live ? "\r" : "", s.epoch(), epochs, figures(s.trainLoss(), s.trainAccuracy()), val,
+                    figures(s.testLoss(), s.testAccuracy()), s.seconds(), s.samplesPerSecond());
             out.flush();
         }
     }

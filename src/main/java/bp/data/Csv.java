@@ -60,6 +60,30 @@ public final class Csv {
         return Dataset.classification(file.getFileName().toString(), x, featureCount, y, Math.max(classes, 2));
     }
 
+    /**
+     * Reads a regression set: the last {@code targets} columns are real-valued targets, the others
+     * features. Binary classification with one sigmoid output is this with one 0/1 target.
+     */
+    public static Dataset readRegression(Path file, int targets) {
+        Table t = readTable(file);
+        if (targets < 1 || t.width <= targets) {
+            throw new DataException(file + ": expected more than " + targets + " columns (features, then "
+                    + targets + " target" + (targets == 1 ? "" : "s") + "), found " + t.width);
+        }
+        int featureCount = t.width - targets;
+        float[] x = new float[t.rows * featureCount];
+        float[] y = new float[t.rows * targets];
+        for (int r = 0; r < t.rows; r++) {
+            for (int c = 0; c < featureCount; c++) {
+                x[r * featureCount + c] = t.values.getFloat(r * t.width + c);
+            }
+            for (int c = 0; c < targets; c++) {
+                y[r * targets + c] = t.values.getFloat(r * t.width + featureCount + c);
+            }
+        }
+        return Dataset.regression(file.getFileName().toString(), x, featureCount, y, targets);
+    }
+
     /** Reads rows of features only; each row must have {@code expectedWidth} columns. */
     public static float[] readFeatures(Path file, int expectedWidth) {
         Table t = readTable(file);

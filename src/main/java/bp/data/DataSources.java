@@ -52,6 +52,17 @@ public final class DataSources {
         };
     }
 
+    /**
+     * Regression data from CSV, the last {@code targets} columns being the targets: one file split
+     * 80:20 with the fixed seed, or explicit training and test files ({@code test} non-null).
+     */
+    public static TrainTest regression(Path train, Path test, int targets) {
+        if (test == null) {
+            return split(Csv.readRegression(train, targets));
+        }
+        return new TrainTest(Csv.readRegression(train, targets), Csv.readRegression(test, targets));
+    }
+
     /** The 8×8 digits (1797 samples, 64 features scaled to [0, 1], 10 classes), split 80:20 with a fixed seed. */
     public static TrainTest digits() {
         Path file = dataDir().resolve("digits").resolve("digits.csv.gz");

@@ -2,6 +2,7 @@ package bp.train;
 
 import bp.data.Dataset;
 import bp.kernel.Kernels;
+import bp.nn.Activation;
 import bp.nn.Network;
 import bp.nn.TransposedWeights;
 import bp.nn.Workspace;
@@ -432,9 +433,13 @@ public final class Trainer {
         int parts = Math.min(ceilDiv(n, chunk), 4 * parallel.threads());
         double[] loss = new double[parts];
         int classes = net.outputs();
-        long[][][] confusion = new long[parts][classes][classes];
+        int labels = Math.max(classes, 2);
+        long[][][] confusion = new long[parts][labels][labels];
         // regression: per part and output, Σ(a−t)², Σ|a−t|, Σt, Σt²
         double[][][] residuals = data.isClassification() ? null : new double[parts][4][classes];
+        // one sigmoid output on regression data is binary classification: threshold 0.5 on both sides
+        boolean binary = !data.isClassification() && classes == 1
+                && net.activation(net.layerCount() - 1) == Activation.SIGMOID;
         int[] identity = new int[n];
         Arrays.setAll(identity, i -> i);
         parallel.forEach(parts, part -> {
@@ -467,22 +472,25 @@ public final class Trainer {
                         acc[1][j] += Math.abs(e);
                         acc[2][j] += target[i];
                         acc[3][j] += (double) target[i] * target[i];
+                        if (binary) {
+                            confusion[part][target[i] >= 0.5f ? 1 : 0][out[i] >= 0.5f ? 1 : 0]++;
+                        }
                     }
                 }
             }
         });
         double total = 0;
-        long[][] matrix = new long[classes][classes];
+        long[][] matrix = new long[labels][labels];
         long correct = 0;
         for (int part = 0; part < parts; part++) {
             total += loss[part];
-            for (int a = 0; a < classes; a++) {
-                for (int p = 0; p < classes; p++) {
+            for (int a = 0; a < labels; a++) {
+                for (int p = 0; p < labels; p++) {
                     matrix[a][p] += confusion[part][a][p];
                 }
             }
         }
-        for (int a = 0; a < classes; a++) {
+        for (int a = 0; a < labels; a++) {
             correct += matrix[a][a];
         }
         if (data.isClassification()) {
@@ -504,8 +512,8 @@ public final class Trainer {
             double totalSquares = sum2 - sum * sum / n;
             r2 += totalSquares > 0 ? 1 - res / totalSquares : Double.NaN;
         }
-        return new Evaluation(n, total / n, Double.NaN, null, squares / ((double) n * classes),
-                absolute / ((double) n * classes), r2 / classes);
+        return new Evaluation(n, total / n, binary ? (double) correct / n : Double.NaN, binary ? matrix : null,
+                squares / ((double) n * classes), absolute / ((double) n * classes), r2 / classes);
     }
 
     private static void checkShapes(Network net, Dataset data) {

@@ -81,6 +81,51 @@ class CliTest {
         assertTrue(info.out().contains("64-32:tanh-16:relu-10:softmax"), info.out());
     }
 
+    /** Rows x1, x2, y of y = 3·x1 − 2·x2 + 0.5 + small noise, and of a 0/1 label x1 + x2 > 0. */
+    static Path writeCsv(String name, boolean binary) throws IOException {
+        java.util.SplittableRandom rng = new java.util.SplittableRandom(8);
+        StringBuilder sb = new StringBuilder("x1,x2,y\n");
+        for (int i = 0; i < 400; i++) {
+            double a = rng.nextDouble(-1, 1);
+            double b = rng.nextDouble(-1, 1);
+            double y = binary ? (a + b > 0 ? 1 : 0) : 3 * a - 2 * b + 0.5 + rng.nextDouble(-0.05, 0.05);
+            sb.append(String.format(java.util.Locale.ROOT, "%.6f,%.6f,%.6f%n", a, b, y));
+        }
+        Path file = dir.resolve(name);
+        Files.writeString(file, sb);
+        return file;
+    }
+
+    @Test
+    void regressionFromCsvTargets() throws IOException {
+        Path csv = writeCsv("plane.csv", false);
+        Path file = dir.resolve("plane.safetensors");
+        Run r = bp("train", "--data", csv.toString(), "--targets", "1", "--layers", "2,1", "--optimizer", "sgd",
+                "--lr", "0.1", "--epochs", "60", "--batch", "8", "--save", file.toString());
+        assertEquals(0, r.status(), r.err());
+        assertTrue(r.out().contains("2-1:identity, loss mse"), r.out());
+        Run e = bp("eval", "--model", file.toString(), "--data", csv.toString(), "--targets", "1");
+        assertEquals(0, e.status(), e.err());
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("R² ([0-9.]+)").matcher(e.out());
+        assertTrue(m.find(), e.out());
+        assertTrue(Double.parseDouble(m.group(1)) > 0.99, e.out());
+    }
+
+    @Test
+    void binaryClassificationWithOneSigmoidOutput() throws IOException {
+        Path csv = writeCsv("halfplane.csv", true);
+        Path file = dir.resolve("halfplane.safetensors");
+        Run r = bp("train", "--data", csv.toString(), "--targets", "1", "--layers", "2,8,1", "--activation", "tanh",
+                "--output", "sigmoid", "--loss", "bce", "--lr", "0.01", "--epochs", "60", "--batch", "8",
+                "--save", file.toString());
+        assertEquals(0, r.status(), r.err());
+        Run e = bp("eval", "--model", file.toString(), "--data", csv.toString(), "--targets", "1");
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("accuracy ([0-9.]+)%").matcher(e.out());
+        assertTrue(m.find(), e.out());
+        assertTrue(Double.parseDouble(m.group(1)) > 95, e.out());
+        assertTrue(e.out().contains("precision"), e.out());
+    }
+
     @Test
     void patienceWithoutValidationIsAUsageError() {
         Run r = bp("train", "--data", "digits", "--patience", "2");
