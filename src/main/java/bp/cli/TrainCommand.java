@@ -65,6 +65,10 @@ final class TrainCommand implements Callable<Integer> {
                     + "normal:SIGMA; all but uniform start biases at 0 (default: ${DEFAULT-VALUE}).")
     String init;
 
+    @Option(names = "--bias-init", paramLabel = "zeros|constant:C",
+            description = "Start every bias at 0 or at C instead of the initialiser's choice.")
+    String biasInit;
+
     @Option(names = "--epochs", defaultValue = "15", description = "Passes over the training set (default: ${DEFAULT-VALUE}).")
     int epochs;
 
@@ -192,6 +196,9 @@ final class TrainCommand implements Callable<Integer> {
             layerActivations[sizes.length - 2] = outAct;
         }
         Network.Builder b = Network.builder(sizes[0]).initializer(initializer).seed(seed);
+        if (biasInit != null) {
+            b.biases(parseBiasInit(biasInit));
+        }
         for (int l = 1; l < sizes.length; l++) {
             b.dense(sizes[l], layerActivations[l - 1]);
         }
@@ -290,6 +297,24 @@ final class TrainCommand implements Callable<Integer> {
                     + ", the number of classes in " + train.name());
         }
         return sizes;
+    }
+
+    static float parseBiasInit(String text) {
+        String t = text.trim().toLowerCase(Locale.ROOT);
+        if (t.equals("zeros") || t.equals("zero")) {
+            return 0f;
+        }
+        if (t.startsWith("constant:")) {
+            try {
+                float c = Float.parseFloat(t.substring("constant:".length()));
+                if (Float.isFinite(c)) {
+                    return c;
+                }
+            } catch (NumberFormatException e) {
+                // reported below
+            }
+        }
+        throw new Main.UsageError("--bias-init '" + text + "': expected zeros or constant:C with a number C");
     }
 
     /** Each layer's activation: the one named after its width ({@code 8:tanh}), else hidden or output. */

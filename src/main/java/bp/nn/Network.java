@@ -240,6 +240,7 @@ public final class Network {
         private final List<Activation> activations = new ArrayList<>();
         private Loss loss;
         private Initializer initializer = Initializer.PYTORCH_DEFAULT;
+        private Float biasValue;
         private long seed = 42;
 
         private Builder(int inputs) {
@@ -263,6 +264,15 @@ public final class Network {
             return this;
         }
 
+        /** Starts every bias at {@code value} (e.g. 0) instead of the initialiser's choice. */
+        public Builder biases(float value) {
+            if (!Float.isFinite(value)) {
+                throw new IllegalArgumentException("initial bias must be a finite number, not " + value);
+            }
+            this.biasValue = value;
+            return this;
+        }
+
         /** Seed of the initial weights. */
         public Builder seed(long seed) {
             this.seed = seed;
@@ -281,6 +291,10 @@ public final class Network {
             for (int layer = 0; layer < net.layerCount(); layer++) {
                 initializer.fill(net.params, net.weightOffsets[layer], net.biasOffsets[layer],
                         net.sizes[layer], net.sizes[layer + 1], rng.split());
+                if (biasValue != null) {
+                    java.util.Arrays.fill(net.params, net.biasOffsets[layer],
+                            net.biasOffsets[layer] + net.sizes[layer + 1], biasValue);
+                }
             }
             return net;
         }

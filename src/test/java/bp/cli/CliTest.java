@@ -127,6 +127,18 @@ class CliTest {
     }
 
     @Test
+    void biasInitialisation() throws IOException {
+        Path file = dir.resolve("biases.safetensors");
+        Run r = bp("train", "--data", "digits", "--layers", "64,16,10", "--epochs", "1", "--quiet", "--lr", "1e-9",
+                "--optimizer", "sgd", "--bias-init", "constant:0.5", "--save", file.toString());
+        assertEquals(0, r.status(), r.err());
+        assertEquals(0.5f, bp.io.ModelFile.load(file).bias(0, 3), 1e-6f);
+        Run bad = bp("train", "--data", "digits", "--bias-init", "ones");
+        assertEquals(2, bad.status());
+        assertTrue(bad.err().contains("--bias-init 'ones'"), bad.err());
+    }
+
+    @Test
     void patienceWithoutValidationIsAUsageError() {
         Run r = bp("train", "--data", "digits", "--patience", "2");
         assertEquals(2, r.status());

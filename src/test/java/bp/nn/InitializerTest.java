@@ -55,4 +55,20 @@ class InitializerTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Initializer.parse("lecun"));
         assertTrue(e.getMessage().contains("xavier"), e.getMessage());
     }
+
+    @Test
+    void biasesCanStartAtAConstantWithoutChangingTheWeights() {
+        Network plain = Network.builder(5).dense(4, Activation.TANH).dense(2, Activation.SOFTMAX).seed(9).build();
+        Network shifted = Network.builder(5).dense(4, Activation.TANH).dense(2, Activation.SOFTMAX).seed(9)
+                .biases(0.25f).build();
+        for (int l = 0; l < 2; l++) {
+            for (int o = 0; o < plain.size(l + 1); o++) {
+                assertEquals(0.25f, shifted.bias(l, o));
+                for (int i = 0; i < plain.size(l); i++) {
+                    assertEquals(plain.weight(l, o, i), shifted.weight(l, o, i));
+                }
+            }
+        }
+        assertThrows(IllegalArgumentException.class, () -> Network.builder(1).biases(Float.NaN));
+    }
 }
