@@ -122,6 +122,10 @@ final class TrainCommand implements Callable<Integer> {
                     + "the best epoch's weights (needs --val-split).")
     Integer patience;
 
+    @Option(names = "--metrics", paramLabel = "FILE.jsonl",
+            description = "Append one JSON object per epoch (losses, accuracies, time) to this file.")
+    Path metrics;
+
     @Option(names = "--quiet", description = "Print only the final result.")
     boolean quiet;
 
@@ -220,8 +224,20 @@ final class TrainCommand implements Callable<Integer> {
                     optimizer.describe(), schedule.describe(), batch, epochs, seed, threadCount, Kernels.get().description());
         }
         settings.listener(new Progress(out, quiet, epochs));
+        MetricsLog log = metrics == null ? null
+                : new MetricsLog(metrics, java.time.Instant.now().toString() + " " + net.describe());
+        if (log != null) {
+            settings.listener(log);
+        }
         long start = System.nanoTime();
-        List<EpochStats> history = settings.build().fit(net, train, validation, test);
+        List<EpochStats> history;
+        try {
+            history = settings.build().fit(net, train, validation, test);
+        } finally {
+            if (log != null) {
+                log.close();
+            }
+        }
         double seconds = (System.nanoTime() - start) / 1e9;
         double testAccuracy = history.get(history.size() - 1).testAccuracy();
         double testLoss = history.get(history.size() - 1).testLoss();
@@ -248,6 +264,15 @@ final class TrainCommand implements Callable<Integer> {
 
     /** Fails before training, not after it, when the model could not be written. */
     private void checkSaveTarget() {
+        if (metrics != null) {
+            Path dir = metrics.toAbsolutePath().getParent();
+            if (dir == null || !Files.isDirectory(dir)) {
+                throw new Main.UsageError("--metrics " + metrics + ": directory " + dir + " does not exist");
+            }
+            if (Files.isDirectory(metrics)) {
+                throw new Main.UsageError("--metrics " + metrics + ": is a directory, expected a file name");
+            }
+        }
         if (save == null) {
             return;
         }

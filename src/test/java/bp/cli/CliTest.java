@@ -12,6 +12,7 @@ import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -136,6 +137,28 @@ class CliTest {
         Run bad = bp("train", "--data", "digits", "--bias-init", "ones");
         assertEquals(2, bad.status());
         assertTrue(bad.err().contains("--bias-init 'ones'"), bad.err());
+    }
+
+    @Test
+    void metricsAreAppendedAsJsonLines() throws IOException {
+        Path log = dir.resolve("metrics.jsonl");
+        for (int run = 0; run < 2; run++) {
+            Run r = bp("train", "--data", "digits", "--layers", "64,16,10", "--epochs", "3", "--quiet",
+                    "--metrics", log.toString());
+            assertEquals(0, r.status(), r.err());
+        }
+        List<String> lines = Files.readAllLines(log);
+        assertEquals(6, lines.size(), lines.toString());
+        for (int i = 0; i < 6; i++) {
+            Map<String, Object> m = com.fasterxml.jackson.jr.ob.JSON.std.mapFrom(lines.get(i));
+            assertEquals(i % 3 + 1, ((Number) m.get("epoch")).intValue(), lines.get(i));
+            double accuracy = ((Number) m.get("test_accuracy")).doubleValue();
+            assertTrue(accuracy > 0 && accuracy <= 1, lines.get(i));
+            assertEquals(null, m.get("val_loss"), lines.get(i));
+        }
+        Run missing = bp("train", "--data", "digits", "--metrics", dir.resolve("no/such/dir/m.jsonl").toString());
+        assertEquals(2, missing.status());
+        assertTrue(missing.err().contains("does not exist"), missing.err());
     }
 
     @Test
