@@ -1,6 +1,6 @@
 package bp.cli;
 
-import bp.nn.Activation;
+import bp.nn.LayerActivation;
 import bp.nn.GradientCheck;
 import bp.nn.Initializer;
 import bp.nn.Loss;
@@ -75,7 +75,7 @@ final class GradcheckCommand implements Callable<Integer> {
         try {
             Network.Builder b = Network.builder(sizes[0]).initializer(Initializer.PYTORCH_DEFAULT).seed(seed);
             for (int l = 1; l < sizes.length; l++) {
-                b.dense(sizes[l], Activation.parse(l == sizes.length - 1 ? output : activation));
+                b.dense(sizes[l], LayerActivation.parse(l == sizes.length - 1 ? output : activation));
             }
             if (loss != null) {
                 b.loss(Loss.parse(loss));

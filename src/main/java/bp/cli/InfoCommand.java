@@ -33,7 +33,7 @@ final class InfoCommand implements Callable<Integer> {
             int[] sizes = net.sizes();
             for (int l = 0; l < net.layerCount(); l++) {
                 out.printf("  layer %d   %d -> %d  %s  (weight [%d, %d], bias [%d])%n", l, sizes[l], sizes[l + 1],
-                        net.activation(l).label(), sizes[l + 1], sizes[l], sizes[l + 1]);
+                        net.layerActivation(l).label(), sizes[l + 1], sizes[l], sizes[l + 1]);
             }
             out.println("loss        " + net.loss().label());
             for (Map.Entry<String, Object> e : ModelFile.trainingSettings(model).entrySet()) {

@@ -6,6 +6,7 @@ import bp.io.ModelFile;
 import bp.kernel.Kernels;
 import bp.nn.Activation;
 import bp.nn.Initializer;
+import bp.nn.LayerActivation;
 import bp.nn.Loss;
 import bp.nn.Network;
 import bp.train.EpochStats;
@@ -49,7 +50,8 @@ final class TrainCommand implements Callable<Integer> {
     String layers;
 
     @Option(names = "--activation", defaultValue = "relu", description = "Hidden activation: sigmoid, tanh, relu, "
-            + "leaky_relu (slope 0.01), elu (α = 1), softplus, identity, softmax (default: ${DEFAULT-VALUE}).")
+            + "leaky_relu[:α] (slope below 0, default 0.01), elu[:α] (default 1), softplus, identity, softmax "
+            + "(default: ${DEFAULT-VALUE}).")
     String activation;
 
     @Option(names = "--output", description = "Output activation (default: softmax; identity with --targets).")
@@ -140,8 +142,8 @@ final class TrainCommand implements Callable<Integer> {
         Optimizer optimizer;
         Schedule schedule;
         Initializer initializer;
-        Activation hidden;
-        Activation outAct;
+        LayerActivation hidden;
+        LayerActivation outAct;
         Loss lossFn;
         try {
             optimizer = Optimizer.parse(optimizerName, learningRate != null ? learningRate
@@ -171,8 +173,8 @@ final class TrainCommand implements Callable<Integer> {
                 throw new Main.UsageError("--val-split must be a fraction between 0 and 1 (exclusive), not " + valSplit);
             }
             initializer = Initializer.parse(init);
-            hidden = Activation.parse(activation);
-            outAct = Activation.parse(output != null ? output : dataOptions.regression() ? "identity" : "softmax");
+            hidden = LayerActivation.parse(activation);
+            outAct = LayerActivation.parse(output != null ? output : dataOptions.regression() ? "identity" : "softmax");
             lossFn = loss == null ? null : Loss.parse(loss);
         } catch (IllegalArgumentException e) {
             throw new Main.UsageError(e.getMessage());
@@ -193,9 +195,9 @@ final class TrainCommand implements Callable<Integer> {
             validation = parts[1];
         }
         int[] sizes = sizes(train);
-        Activation[] layerActivations = layers == null ? null : parseLayerActivations(layers, hidden, outAct);
+        LayerActivation[] layerActivations = layers == null ? null : parseLayerActivations(layers, hidden, outAct);
         if (layerActivations == null) {
-            layerActivations = new Activation[sizes.length - 1];
+            layerActivations = new LayerActivation[sizes.length - 1];
             java.util.Arrays.fill(layerActivations, hidden);
             layerActivations[sizes.length - 2] = outAct;
         }
@@ -343,13 +345,13 @@ final class TrainCommand implements Callable<Integer> {
     }
 
     /** Each layer's activation: the one named after its width ({@code 8:tanh}), else hidden or output. */
-    static Activation[] parseLayerActivations(String layers, Activation hidden, Activation output) {
+    static LayerActivation[] parseLayerActivations(String layers, LayerActivation hidden, LayerActivation output) {
         String[] parts = layers.split(",");
-        Activation[] result = new Activation[parts.length - 1];
+        LayerActivation[] result = new LayerActivation[parts.length - 1];
         for (int i = 1; i < parts.length; i++) {
             String[] widthAndName = parts[i].split(":", 2);
             try {
-                result[i - 1] = widthAndName.length == 2 ? Activation.parse(widthAndName[1])
+                result[i - 1] = widthAndName.length == 2 ? LayerActivation.parse(widthAndName[1])
                         : i == parts.length - 1 ? output : hidden;
             } catch (IllegalArgumentException e) {
                 throw new Main.UsageError("--layers " + layers + ": " + e.getMessage());

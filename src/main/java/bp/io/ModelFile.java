@@ -1,6 +1,6 @@
 package bp.io;
 
-import bp.nn.Activation;
+import bp.nn.LayerActivation;
 import bp.nn.Loss;
 import bp.nn.Network;
 import com.fasterxml.jackson.jr.ob.JSON;
@@ -59,7 +59,7 @@ public final class ModelFile {
         spec.put("sizes", toList(net.sizes()));
         List<String> acts = new ArrayList<>();
         for (int l = 0; l < net.layerCount(); l++) {
-            acts.add(net.activation(l).label());
+            acts.add(net.layerActivation(l).label());
         }
         spec.put("activations", acts);
         spec.put("loss", net.loss().label());
@@ -129,12 +129,12 @@ public final class ModelFile {
             throw new ModelFileException(file + ": " + (header.size() - 1) + " tensors, expected " + expectedTensors
                     + " for the architecture in bp.spec");
         }
-        return Network.of(spec.sizes, spec.activations, spec.loss, params);
+        return Network.ofLayers(spec.sizes, spec.activations, spec.loss, params);
     }
 
     private static Network architecture(Path file, Spec spec) {
         try {
-            return Network.of(spec.sizes, spec.activations, spec.loss, new float[parameterCount(spec.sizes)]);
+            return Network.ofLayers(spec.sizes, spec.activations, spec.loss, new float[parameterCount(spec.sizes)]);
         } catch (IllegalArgumentException e) {
             throw new ModelFileException(file + ": bp.spec: " + e.getMessage(), e);
         }
@@ -239,7 +239,7 @@ public final class ModelFile {
     }
 
     /** The architecture part of {@code bp.spec}. */
-    private record Spec(int[] sizes, List<Activation> activations, Loss loss) {
+    private record Spec(int[] sizes, List<LayerActivation> activations, Loss loss) {
 
         static Spec parse(Path file, Object metadata) {
             if (!(metadata instanceof Map<?, ?> meta) || !(meta.get(SPEC_KEY) instanceof String text)) {
@@ -271,10 +271,10 @@ public final class ModelFile {
             if (!(spec.get("activations") instanceof List<?> actList) || actList.size() != sizes.length - 1) {
                 throw new ModelFileException(file + ": bp.spec activations must list " + (sizes.length - 1) + " names");
             }
-            List<Activation> acts = new ArrayList<>();
+            List<LayerActivation> acts = new ArrayList<>();
             try {
                 for (Object a : actList) {
-                    acts.add(Activation.parse(String.valueOf(a)));
+                    acts.add(LayerActivation.parse(String.valueOf(a)));
                 }
                 Loss loss = Loss.parse(String.valueOf(spec.get("loss")));
                 parameterCount(sizes);

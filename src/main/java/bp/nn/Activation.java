@@ -17,9 +17,6 @@ public enum Activation {
     SOFTMAX("softmax"),
     IDENTITY("identity");
 
-    /** The slope of LeakyReLU below 0, and ELU's α. */
-    static final float LEAKY_SLOPE = 0.01f;
-    static final float ELU_ALPHA = 1f;
 
     private final String label;
 
@@ -43,15 +40,29 @@ public enum Activation {
                 + java.util.Arrays.stream(values()).map(Activation::label).toList() + ")");
     }
 
-    /** {@code a = f(z)} for a {@code rows × cols} block. */
-    void forward(Kernels k, float[] z, float[] a, int rows, int cols) {
+    /** Whether the activation has a parameter α (see {@link LayerActivation}). */
+    public boolean hasAlpha() {
+        return this == LEAKY_RELU || this == ELU;
+    }
+
+    /** PyTorch's default α: LeakyReLU's slope 0.01, ELU's scale 1; 0 for the others. */
+    public float defaultAlpha() {
+        return switch (this) {
+            case LEAKY_RELU -> 0.01f;
+            case ELU -> 1f;
+            default -> 0f;
+        };
+    }
+
+    /** {@code a = f(z)} for a {@code rows × cols} block; {@code alpha} as in {@link LayerActivation}. */
+    void forward(Kernels k, float[] z, float[] a, int rows, int cols, float alpha) {
         int len = rows * cols;
         switch (this) {
             case SIGMOID -> k.sigmoid(z, a, 0, len);
             case TANH -> k.tanh(z, a, 0, len);
             case RELU -> k.relu(z, a, 0, len);
-            case LEAKY_RELU -> k.leakyRelu(z, a, 0, len, LEAKY_SLOPE);
-            case ELU -> k.elu(z, a, 0, len, ELU_ALPHA);
+            case LEAKY_RELU -> k.leakyRelu(z, a, 0, len, alpha);
+            case ELU -> k.elu(z, a, 0, len, alpha);
             case SOFTPLUS -> k.softplus(z, a, 0, len);
             case SOFTMAX -> k.softmaxRows(z, a, 0, rows, cols);
             case IDENTITY -> System.arraycopy(z, 0, a, 0, len);
@@ -59,14 +70,14 @@ public enum Activation {
     }
 
     /** Turns {@code g = ∂L/∂a} into {@code ∂L/∂z}, in place. */
-    void backward(Kernels k, float[] z, float[] a, float[] g, int rows, int cols) {
+    void backward(Kernels k, float[] z, float[] a, float[] g, int rows, int cols, float alpha) {
         int len = rows * cols;
         switch (this) {
             case SIGMOID -> k.sigmoidBackward(a, g, 0, len);
             case TANH -> k.tanhBackward(a, g, 0, len);
             case RELU -> k.reluBackward(z, g, 0, len);
-            case LEAKY_RELU -> k.leakyReluBackward(z, g, 0, len, LEAKY_SLOPE);
-            case ELU -> k.eluBackward(z, a, g, 0, len, ELU_ALPHA);
+            case LEAKY_RELU -> k.leakyReluBackward(z, g, 0, len, alpha);
+            case ELU -> k.eluBackward(z, a, g, 0, len, alpha);
             case SOFTPLUS -> k.softplusBackward(a, g, 0, len);
             case SOFTMAX -> k.softmaxBackwardRows(a, g, 0, rows, cols);
             case IDENTITY -> { }

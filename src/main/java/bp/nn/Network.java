@@ -26,6 +26,8 @@ public final class Network {
 
     private final int[] sizes;
     private final Activation[] activations;
+    /** Each layer's activation parameter (see {@link LayerActivation}); 0 where there is none. */
+    private final float[] alphas;
     private final Loss loss;
     private final float[] params;
     private final int[] weightOffsets;
@@ -40,6 +42,7 @@ public final class Network {
     Network(Network net, Kernels kernels) {
         this.sizes = net.sizes;
         this.activations = net.activations;
+        this.alphas = net.alphas;
         this.loss = net.loss;
         this.params = net.params;
         this.weightOffsets = net.weightOffsets;
@@ -47,7 +50,7 @@ public final class Network {
         this.kernels = kernels;
     }
 
-    private Network(int[] sizes, Activation[] activations, Loss loss, float[] params) {
+    private Network(int[] sizes, Activation[] activations, float[] alphas, Loss loss, float[] params) {
         this.kernels = Kernels.get();
         if (sizes.length < 2) {
             throw new IllegalArgumentException("a network needs at least one layer");
@@ -60,6 +63,12 @@ public final class Network {
         loss.checkOutput(activations[activations.length - 1]);
         this.sizes = sizes.clone();
         this.activations = activations.clone();
+        this.alphas = new float[activations.length];
+        for (int l = 0; l < activations.length; l++) {
+            // validates α and zeroes it where the activation takes none
+            this.alphas[l] = new LayerActivation(activations[l],
+                    alphas == null ? activations[l].defaultAlpha() : alphas[l]).alpha();
+        }
         this.loss = loss;
         this.weightOffsets = new int[activations.length];
         this.biasOffsets = new int[activations.length];
@@ -92,12 +101,27 @@ public final class Network {
             throw new IllegalArgumentException(sizes.length - 1 + " layers need as many activations, got "
                     + activations.size());
         }
-        return new Network(sizes, activations.toArray(new Activation[0]), loss, params.clone());
+        return new Network(sizes, activations.toArray(new Activation[0]), null, loss, params.clone());
+    }
+
+    /** As {@link #of(int[], List, Loss, float[])}, with each layer's activation parameter. */
+    public static Network ofLayers(int[] sizes, List<LayerActivation> activations, Loss loss, float[] params) {
+        if (activations.size() != sizes.length - 1) {
+            throw new IllegalArgumentException(sizes.length - 1 + " layers need as many activations, got "
+                    + activations.size());
+        }
+        Activation[] kinds = new Activation[activations.size()];
+        float[] alphas = new float[activations.size()];
+        for (int l = 0; l < kinds.length; l++) {
+            kinds[l] = activations.get(l).kind();
+            alphas[l] = activations.get(l).alpha();
+        }
+        return new Network(sizes, kinds, alphas, loss, params.clone());
     }
 
     /** An independent copy: same architecture, parameters copied. */
     public Network copy() {
-        return new Network(sizes, activations, loss, params.clone());
+        return new Network(sizes, activations, alphas, loss, params.clone());
     }
 
     public int inputs() {
@@ -125,6 +149,16 @@ public final class Network {
 
     public Activation activation(int layer) {
         return activations[layer];
+    }
+
+    /** Layer {@code layer}'s activation parameter α (see {@link LayerActivation}); 0 where there is none. */
+    public float alpha(int layer) {
+        return alphas[layer];
+    }
+
+    /** Layer {@code layer}'s activation with its parameter. */
+    public LayerActivation layerActivation(int layer) {
+        return new LayerActivation(activations[layer], alphas[layer]);
     }
 
     public Loss loss() {
@@ -224,7 +258,7 @@ public final class Network {
     public String describe() {
         StringBuilder sb = new StringBuilder().append(sizes[0]);
         for (int l = 0; l < activations.length; l++) {
-            sb.append('-').append(sizes[l + 1]).append(':').append(activations[l].label());
+            sb.append('-').append(sizes[l + 1]).append(':').append(layerActivation(l).label());
         }
         return sb.append(", loss ").append(loss.label()).append(", ").append(params.length).append(" parameters")
                 .toString();
@@ -238,6 +272,7 @@ public final class Network {
     public static final class Builder {
         private final List<Integer> sizes = new ArrayList<>();
         private final List<Activation> activations = new ArrayList<>();
+        private final List<Float> alphas = new ArrayList<>();
         private Loss loss;
         private Initializer initializer = Initializer.PYTORCH_DEFAULT;
         private Float biasValue;
@@ -249,8 +284,14 @@ public final class Network {
 
         /** Adds a dense layer of {@code units} units. */
         public Builder dense(int units, Activation activation) {
+            return dense(units, LayerActivation.of(activation));
+        }
+
+        /** Adds a dense layer whose activation has a parameter, e.g. {@code LayerActivation.parse("leaky_relu:0.2")}. */
+        public Builder dense(int units, LayerActivation activation) {
             sizes.add(units);
-            activations.add(activation);
+            activations.add(activation.kind());
+            alphas.add(activation.alpha());
             return this;
         }
 
@@ -285,8 +326,12 @@ public final class Network {
             }
             Activation out = activations.get(activations.size() - 1);
             Loss l = loss != null ? loss : out == Activation.SOFTMAX ? Loss.CROSS_ENTROPY : Loss.MSE;
+            float[] a = new float[alphas.size()];
+            for (int i = 0; i < a.length; i++) {
+                a[i] = alphas.get(i);
+            }
             Network net = new Network(sizes.stream().mapToInt(Integer::intValue).toArray(),
-                    activations.toArray(new Activation[0]), l, null);
+                    activations.toArray(new Activation[0]), a, l, null);
             SplittableRandom rng = new SplittableRandom(seed);
             for (int layer = 0; layer < net.layerCount(); layer++) {
                 initializer.fill(net.params, net.weightOffsets[layer], net.biasOffsets[layer],

@@ -9,6 +9,7 @@ public final class Reference {
 
     private final int[] sizes;
     private final Activation[] activations;
+    private final double[] alphas;
     private final Loss loss;
     private final int[] weightOffsets;
     private final int[] biasOffsets;
@@ -16,10 +17,12 @@ public final class Reference {
     public Reference(Network net) {
         this.sizes = net.sizes();
         this.activations = new Activation[net.layerCount()];
+        this.alphas = new double[net.layerCount()];
         this.weightOffsets = new int[net.layerCount()];
         this.biasOffsets = new int[net.layerCount()];
         for (int l = 0; l < net.layerCount(); l++) {
             activations[l] = net.activation(l);
+            alphas[l] = net.alpha(l);
             weightOffsets[l] = net.weightOffset(l);
             biasOffsets[l] = net.biasOffset(l);
         }
@@ -31,7 +34,7 @@ public final class Reference {
         double[][] acts = new double[sizes.length][];
         acts[0] = x.clone();
         for (int l = 0; l < activations.length; l++) {
-            acts[l + 1] = activate(activations[l], preActivation(params, l, acts[l]));
+            acts[l + 1] = activate(activations[l], alphas[l], preActivation(params, l, acts[l]));
         }
         return acts;
     }
@@ -48,7 +51,7 @@ public final class Reference {
         return z;
     }
 
-    private static double[] activate(Activation f, double[] z) {
+    private static double[] activate(Activation f, double alpha, double[] z) {
         double[] a = new double[z.length];
         if (f == Activation.SOFTMAX) {
             double max = Double.NEGATIVE_INFINITY;
@@ -70,8 +73,8 @@ public final class Reference {
                 case SIGMOID -> 1 / (1 + Math.exp(-z[j]));
                 case TANH -> Math.tanh(z[j]);
                 case RELU -> Math.max(0, z[j]);
-                case LEAKY_RELU -> z[j] > 0 ? z[j] : Activation.LEAKY_SLOPE * z[j];
-                case ELU -> z[j] > 0 ? z[j] : Activation.ELU_ALPHA * Math.expm1(z[j]);
+                case LEAKY_RELU -> z[j] > 0 ? z[j] : alpha * z[j];
+                case ELU -> z[j] > 0 ? z[j] : alpha * Math.expm1(z[j]);
                 case SOFTPLUS -> Math.max(z[j], 0) + Math.log1p(Math.exp(-Math.abs(z[j])));
                 case IDENTITY -> z[j];
                 case SOFTMAX -> throw new AssertionError();
@@ -131,7 +134,7 @@ public final class Reference {
                         default -> e;
                     };
                 }
-                delta = applyDerivative(activations[last], acts[last + 1], delta);
+                delta = applyDerivative(activations[last], alphas[last], acts[last + 1], delta);
             }
             for (int l = last; l >= 0; l--) {
                 double[] in = acts[l];
@@ -151,7 +154,7 @@ public final class Reference {
                         }
                         prev[i] = s;
                     }
-                    delta = applyDerivative(activations[l - 1], acts[l], prev);
+                    delta = applyDerivative(activations[l - 1], alphas[l - 1], acts[l], prev);
                 }
             }
         }
@@ -159,7 +162,7 @@ public final class Reference {
     }
 
     /** {@code g ⊙ f'(z)} written with the activation value {@code a = f(z)}; softmax uses its Jacobian. */
-    private static double[] applyDerivative(Activation f, double[] a, double[] g) {
+    private static double[] applyDerivative(Activation f, double alpha, double[] a, double[] g) {
         double[] d = new double[g.length];
         if (f == Activation.SOFTMAX) {
             double gs = 0;
@@ -176,8 +179,8 @@ public final class Reference {
                 case SIGMOID -> a[j] * (1 - a[j]);
                 case TANH -> 1 - a[j] * a[j];
                 case RELU -> a[j] > 0 ? 1 : 0;
-                case LEAKY_RELU -> a[j] > 0 ? 1 : Activation.LEAKY_SLOPE;
-                case ELU -> a[j] > 0 ? 1 : a[j] + Activation.ELU_ALPHA;
+                case LEAKY_RELU -> a[j] > 0 ? 1 : alpha;
+                case ELU -> a[j] > 0 ? 1 : a[j] + alpha;
                 case SOFTPLUS -> -Math.expm1(-a[j]);
                 case IDENTITY -> 1;
                 case SOFTMAX -> throw new AssertionError();

@@ -95,7 +95,7 @@ public final class Workspace {
                 k.gemmABBias(in, 0, transposed.array(), net.weightOffset(l), p, net.biasOffset(l), z[l], 0,
                         rows, units, fanIn);
             }
-            net.activation(l).forward(k, z[l], a[l], rows, units);
+            net.activation(l).forward(k, z[l], a[l], rows, units, net.alpha(l));
             in = a[l];
         }
     }
@@ -126,7 +126,7 @@ public final class Workspace {
             k.columnSums(delta, 0, rows, units, grad, net.biasOffset(l), accumulate);
             if (l > 0) {
                 k.gemmAB(delta, 0, p, net.weightOffset(l), deltaPrev, 0, rows, fanIn, units);
-                net.activation(l - 1).backward(k, z[l - 1], a[l - 1], deltaPrev, rows, fanIn);
+                net.activation(l - 1).backward(k, z[l - 1], a[l - 1], deltaPrev, rows, fanIn, net.alpha(l - 1));
                 float[] t = delta;
                 delta = deltaPrev;
                 deltaPrev = t;
@@ -142,7 +142,7 @@ public final class Workspace {
     public double loss(Network net, int rows) {
         checkRows(rows);
         int last = net.layerCount() - 1;
-        return net.loss().outputDelta(net.kernels(), net.activation(last), z[last], a[last], target, delta,
+        return net.loss().outputDelta(net.kernels(), net.activation(last), net.alpha(last), z[last], a[last], target, delta,
                 rows, net.outputs());
     }
 

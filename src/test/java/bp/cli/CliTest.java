@@ -67,6 +67,13 @@ class CliTest {
         Run bad = bp("train", "--data", "digits", "--layers", "64,32:swish,10", "--epochs", "1");
         assertEquals(2, bad.status());
         assertTrue(bad.err().contains("--layers 64,32:swish,10: unknown activation 'swish'"), bad.err());
+        Run param = bp("train", "--data", "digits", "--layers", "64,32:elu:0.5,10", "--activation", "leaky_relu:0.2",
+                "--epochs", "1");
+        assertEquals(0, param.status(), param.err());
+        assertTrue(param.out().contains("64-32:elu:0.5-10:softmax"), param.out());
+        Run noParam = bp("train", "--data", "digits", "--activation", "relu:0.2", "--epochs", "1");
+        assertEquals(2, noParam.status());
+        assertTrue(noParam.err().contains("takes no parameter"), noParam.err());
         Run input = bp("train", "--data", "digits", "--layers", "64:relu,10", "--epochs", "1");
         assertEquals(2, input.status());
         assertTrue(input.err().contains("the input layer has no activation"), input.err());
