@@ -266,24 +266,21 @@ final class TrainCommand implements Callable<Integer> {
 
     /** Fails before training, not after it, when the model could not be written. */
     private void checkSaveTarget() {
-        if (metrics != null) {
-            Path dir = metrics.toAbsolutePath().getParent();
-            if (dir == null || !Files.isDirectory(dir)) {
-                throw new Main.UsageError("--metrics " + metrics + ": directory " + dir + " does not exist");
-            }
-            if (Files.isDirectory(metrics)) {
-                throw new Main.UsageError("--metrics " + metrics + ": is a directory, expected a file name");
-            }
-        }
-        if (save == null) {
+        checkOutputFile("--metrics", metrics);
+        checkOutputFile("--save", save);
+    }
+
+    /** A file this run will write: its directory must exist and it must not be a directory. */
+    static void checkOutputFile(String option, Path file) {
+        if (file == null) {
             return;
         }
-        Path dir = save.toAbsolutePath().getParent();
+        Path dir = file.toAbsolutePath().getParent();
         if (dir == null || !Files.isDirectory(dir)) {
-            throw new Main.UsageError("--save " + save + ": directory " + dir + " does not exist");
+            throw new Main.UsageError(option + " " + file + ": directory " + dir + " does not exist");
         }
-        if (Files.isDirectory(save)) {
-            throw new Main.UsageError("--save " + save + ": is a directory, expected a file name");
+        if (Files.isDirectory(file)) {
+            throw new Main.UsageError(option + " " + file + ": is a directory, expected a file name");
         }
     }
 
