@@ -4,6 +4,7 @@ module bp {
     requires info.picocli;
     requires it.unimi.dsi.fastutil;
     requires com.fasterxml.jackson.jr.ob;
+    requires java.desktop; // bp plot draws PNGs with Java2D
 
     exports bp.nn;
     exports bp.train;

@@ -169,6 +169,42 @@ class CliTest {
     }
 
     @Test
+    void plotDrawsTheLearningCurves() throws IOException {
+        Path log = dir.resolve("curves.jsonl");
+        Run r = bp("train", "--data", "digits", "--layers", "64,16,10", "--epochs", "6", "--quiet", "--val-split", "0.2",
+                "--metrics", log.toString());
+        assertEquals(0, r.status(), r.err());
+        Path png = dir.resolve("curves.png");
+        Run p = bp("plot", log.toString(), "--out", png.toString());
+        assertEquals(0, p.status(), p.err());
+        assertTrue(p.out().contains("6 epochs"), p.out());
+        java.awt.image.BufferedImage image = javax.imageio.ImageIO.read(png.toFile());
+        assertEquals(1000, image.getWidth());
+        assertEquals(420, image.getHeight());
+        int train = 0;
+        int validation = 0;
+        for (int y = 0; y < image.getHeight(); y++) {
+            for (int x = 0; x < image.getWidth(); x++) {
+                int rgb = image.getRGB(x, y) & 0xffffff;
+                train += rgb == 0x1f77b4 ? 1 : 0;
+                validation += rgb == 0xff7f0e ? 1 : 0;
+            }
+        }
+        assertTrue(train > 200 && validation > 200, "curves drawn: " + train + " / " + validation + " pixels");
+    }
+
+    @Test
+    void plotRejectsAMalformedFileAndWritesNothing() throws IOException {
+        Path log = dir.resolve("bad.jsonl");
+        Files.writeString(log, "{\"epoch\": 1, \"train_loss\": 0.5}\nnot json\n");
+        Path png = dir.resolve("bad.png");
+        Run p = bp("plot", log.toString(), "--out", png.toString());
+        assertEquals(1, p.status());
+        assertTrue(p.err().contains("line 2 is not a JSON object"), p.err());
+        assertFalse(Files.exists(png));
+    }
+
+    @Test
     void patienceWithoutValidationIsAUsageError() {
         Run r = bp("train", "--data", "digits", "--patience", "2");
         assertEquals(2, r.status());
