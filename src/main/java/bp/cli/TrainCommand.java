@@ -2,6 +2,7 @@ package bp.cli;
 
 import bp.data.DataSources;
 import bp.data.Dataset;
+import bp.io.CheckpointFile;
 import bp.io.ModelFile;
 import bp.kernel.Kernels;
 import bp.nn.Activation;
@@ -14,6 +15,7 @@ import bp.train.Optimizer;
 import bp.train.Schedule;
 import bp.train.Trainer;
 import bp.train.TrainingListener;
+import bp.train.TrainingState;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -128,6 +130,16 @@ final class TrainCommand implements Callable<Integer> {
             description = "Append one JSON object per epoch (losses, accuracies, time) to this file.")
     Path metrics;
 
+    @Option(names = "--checkpoint", paramLabel = "DIR",
+            description = "After every epoch, save the state to continue from (parameters, optimizer state, epoch) "
+                    + "to DIR/checkpoint.safetensors, atomically.")
+    Path checkpoint;
+
+    @Option(names = "--resume", paramLabel = "DIR",
+            description = "Continue the run checkpointed in DIR; the other options must be those of that run. "
+                    + "The result is the same bits as a run that never stopped.")
+    Path resume;
+
     @Option(names = "--quiet", description = "Print only the final result.")
     boolean quiet;
 
@@ -224,6 +236,42 @@ final class TrainCommand implements Callable<Integer> {
                     (System.nanoTime() - loadStart) / 1e9);
             out.printf(Locale.ROOT, "bp: %s, %s schedule, batch %d, %d epochs, seed %d, %d threads, %s kernels%n",
                     optimizer.describe(), schedule.describe(), batch, epochs, seed, threadCount, Kernels.get().description());
+        }
+        Map<String, Object> runSettings = new LinkedHashMap<>(trainingSettings(optimizer, schedule, threadCount));
+        runSettings.remove("threads"); // results do not depend on it
+        runSettings.put("network", net.describe());
+        if (resume != null) {
+            CheckpointFile.Loaded loaded = CheckpointFile.load(resume);
+            if (!loaded.settings().equals(jsonRoundTrip(runSettings))) {
+                throw new Main.UsageError("--resume " + resume + ": the checkpoint was written with other settings "
+                        + loaded.settings() + "; run with the same options as " + runSettings);
+            }
+            try {
+                settings.resumeFrom(loaded.state());
+            } catch (IllegalArgumentException e) {
+                throw new Main.UsageError("--resume " + resume + ": " + e.getMessage());
+            }
+            if (!quiet) {
+                out.printf(Locale.ROOT, "bp: resuming from %s after epoch %d%n", resume, loaded.state().epoch());
+            }
+        }
+        if (checkpoint != null) {
+            try {
+                Files.createDirectories(checkpoint);
+            } catch (java.io.IOException e) {
+                throw new Main.UsageError("--checkpoint " + checkpoint + ": cannot create the directory (" + e.getMessage() + ")");
+            }
+            settings.listener(new TrainingListener() {
+                @Override
+                public boolean wantsState() {
+                    return true;
+                }
+
+                @Override
+                public void onState(TrainingState state) {
+                    CheckpointFile.save(checkpoint, state, runSettings);
+                }
+            });
         }
         settings.listener(new Progress(out, quiet, epochs));
         MetricsLog log = metrics == null ? null
@@ -391,6 +439,16 @@ final class TrainCommand implements Callable<Integer> {
     }
 
     /** Prints one line per epoch, and a live batch counter when stdout is a terminal. */
+    /** The settings as they read back from a checkpoint's JSON (numbers may change type on the way). */
+    private static Map<String, Object> jsonRoundTrip(Map<String, Object> settings) {
+        try {
+            com.fasterxml.jackson.jr.ob.JSON json = com.fasterxml.jackson.jr.ob.JSON.std;
+            return json.mapFrom(json.asString(settings));
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** "loss L acc A%  ", without the accuracy where it does not apply (regression). */
     static String figures(double loss, double accuracy) {
         return Double.isNaN(accuracy) ? String.format(Locale.ROOT, "loss %.4f  ", loss)

@@ -141,6 +141,23 @@ public sealed interface Optimizer {
 
         /** The buffers, for checkpoints. */
         abstract float[][] buffers();
+
+        /** Continues from a checkpoint's step count and buffers (copied in). */
+        final void restore(long steps, float[][] saved) {
+            float[][] mine = buffers();
+            if (saved.length != mine.length) {
+                throw new IllegalArgumentException("the checkpoint has " + saved.length + " optimizer buffers, "
+                        + "this optimizer " + mine.length + " (was it trained with another optimizer?)");
+            }
+            for (int i = 0; i < mine.length; i++) {
+                if (saved[i].length != mine[i].length) {
+                    throw new IllegalArgumentException("optimizer buffer " + i + " has " + saved[i].length
+                            + " values, expected " + mine[i].length);
+                }
+                System.arraycopy(saved[i], 0, mine[i], 0, mine[i].length);
+            }
+            this.steps = steps;
+        }
     }
 
     record Sgd(double learningRate, double l2, double momentum, boolean nesterov) implements Optimizer {

@@ -48,6 +48,7 @@ public final class Trainer {
     private final boolean updateBiases;
     private final int patience;
     private final double clipNorm;
+    private final TrainingState resumeFrom;
     private final List<TrainingListener> listeners;
 
     private Trainer(Builder b) {
@@ -56,6 +57,7 @@ public final class Trainer {
         this.shardSize = b.shardSize;
         this.patience = b.patience;
         this.clipNorm = b.clipNorm;
+        this.resumeFrom = b.resumeFrom;
         this.optimizer = b.optimizer;
         this.schedule = b.schedule;
         this.seed = b.seed;
@@ -111,19 +113,41 @@ public final class Trainer {
         float[] best = patience > 0 ? net.parameters().clone() : null;
         int bestEpoch = 0;
         double bestLoss = Double.POSITIVE_INFINITY;
+        int firstEpoch = 1;
         int n = train.size();
         int batches = ceilDiv(n, batch);
-        SplittableRandom shuffleRng = new SplittableRandom(seed).split();
         Optimizer.State state = optimizer.newState(net.parameterCount());
+        if (resumeFrom != null) {
+            TrainingState r = resumeFrom;
+            if (r.parameters().length != net.parameterCount()) {
+                throw new IllegalArgumentException("the checkpoint has " + r.parameters().length
+                        + " parameters, the network " + net.parameterCount());
+            }
+            if (r.epoch() >= epochs) {
+                throw new IllegalArgumentException("the checkpoint is at epoch " + r.epoch() + " of " + epochs
+                        + ": nothing left to train");
+            }
+            System.arraycopy(r.parameters(), 0, net.parameters(), 0, r.parameters().length);
+            net.parametersChanged();
+            state.restore(r.optimizerSteps(), r.optimizerBuffers());
+            if (best != null && r.bestParameters() != null) {
+                System.arraycopy(r.bestParameters(), 0, best, 0, best.length);
+                bestEpoch = r.bestEpoch();
+                bestLoss = r.bestLoss();
+            }
+            firstEpoch = r.epoch() + 1;
+        }
         List<EpochStats> history = new ArrayList<>();
         Step step = new Step(net, train, order, batch, shard, clipNorm, parallel);
-        for (int epoch = 1; epoch <= epochs; epoch++) {
+        for (int epoch = firstEpoch; epoch <= epochs; epoch++) {
             for (int i = 0; i < listeners.size(); i++) {
                 listeners.get(i).onEpochStart(epoch, batches);
             }
             long start = System.nanoTime();
             double lr = optimizer.learningRate() * schedule.factor(epoch - 1, epochs);
-            Dataset.shuffle(order, shuffleRng);
+            // each epoch's order depends only on the seed and the epoch, so a resumed run repeats it
+            Arrays.setAll(order, i -> i);
+            Dataset.shuffle(order, new SplittableRandom(seed * 0x9E3779B97F4A7C15L + epoch));
             double lossSum = 0;
             long correct = 0;
             for (int b = 0; b < batches; b++) {
@@ -154,14 +178,30 @@ public final class Trainer {
             for (TrainingListener l : listeners) {
                 l.onEpochEnd(stats);
             }
+            boolean stop = false;
             if (best != null) {
                 if (val.loss() < bestLoss) {
                     bestLoss = val.loss();
                     bestEpoch = epoch;
                     System.arraycopy(net.parameters(), 0, best, 0, best.length);
                 } else if (epoch - bestEpoch >= patience) {
-                    break;
+                    stop = true;
                 }
+            }
+            if (!listeners.isEmpty()) {
+                TrainingState snapshot = null;
+                for (TrainingListener l : listeners) {
+                    if (l.wantsState()) {
+                        if (snapshot == null) {
+                            snapshot = new TrainingState(epoch, net.parameters().clone(), state.steps,
+                                    copy(state.buffers()), best == null ? null : best.clone(), bestEpoch, bestLoss);
+                        }
+                        l.onState(snapshot);
+                    }
+                }
+            }
+            if (stop) {
+                break;
             }
         }
         if (best != null) {
@@ -185,6 +225,14 @@ public final class Trainer {
             }
         }
         return best;
+    }
+
+    private static float[][] copy(float[][] arrays) {
+        float[][] c = new float[arrays.length][];
+        for (int i = 0; i < arrays.length; i++) {
+            c[i] = arrays[i].clone();
+        }
+        return c;
     }
 
     /** The shard size this trainer uses for batches of {@code batch} samples. */
@@ -547,6 +595,7 @@ public final class Trainer {
         private boolean updateBiases = true;
         private int patience = 0;
         private double clipNorm = 0;
+        private TrainingState resumeFrom;
         private final List<TrainingListener> listeners = new ArrayList<>();
 
         public Builder epochs(int epochs) {
@@ -621,6 +670,15 @@ public final class Trainer {
                 throw new IllegalArgumentException("clip norm must be a number >= 0 (0: off), not " + maxNorm);
             }
             this.clipNorm = maxNorm;
+            return this;
+        }
+
+        /**
+         * Continues a run from a state saved after one of its epochs (see {@link TrainingListener#onState}):
+         * with the same data, settings and seed, the result is the same bits as a run never stopped.
+         */
+        public Builder resumeFrom(TrainingState state) {
+            this.resumeFrom = java.util.Objects.requireNonNull(state, "state");
             return this;
         }
 

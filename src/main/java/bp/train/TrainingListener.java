@@ -12,4 +12,13 @@ public interface TrainingListener {
 
     default void onEpochEnd(EpochStats stats) {
     }
+
+    /** Whether this listener wants {@link #onState} (a copy of the parameters after each epoch). */
+    default boolean wantsState() {
+        return false;
+    }
+
+    /** After each epoch (and its {@link #onEpochEnd}), the state to resume from: for checkpoints. */
+    default void onState(TrainingState state) {
+    }
 }

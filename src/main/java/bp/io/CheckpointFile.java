@@ -1,0 +1,158 @@
+package bp.io;
+
+import bp.train.TrainingState;
+import com.fasterxml.jackson.jr.ob.JSON;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A training checkpoint: {@code DIR/checkpoint.safetensors}, a safetensors file with the tensors
+ * {@code parameters}, {@code optimizer.0 …} and (with early stopping) {@code best}, all F32 of one
+ * dimension, and in {@code __metadata__["bp.checkpoint"]} a JSON document with the epoch, the
+ * optimizer's step count, early stopping's best epoch and loss, and the run's settings, which a
+ * resumed run must match. Written atomically, so a run killed while writing leaves the previous one.
+ */
+public final class CheckpointFile {
+
+    public static final String FILE_NAME = "checkpoint.safetensors";
+    private static final String KEY = "bp.checkpoint";
+    private static final long MAX_HEADER = 1 << 20;
+
+    private CheckpointFile() {
+    }
+
+    /** A checkpoint read back: the state and the settings it was written with. */
+    public record Loaded(TrainingState state, Map<String, Object> settings) {
+    }
+
+    public static Path file(Path dir) {
+        return dir.resolve(FILE_NAME);
+    }
+
+    public static void save(Path dir, TrainingState s, Map<String, Object> settings) {
+        Map<String, float[]> tensors = new LinkedHashMap<>();
+        tensors.put("parameters", s.parameters());
+        for (int i = 0; i < s.optimizerBuffers().length; i++) {
+            tensors.put("optimizer." + i, s.optimizerBuffers()[i]);
+        }
+        if (s.bestParameters() != null) {
+            tensors.put("best", s.bestParameters());
+        }
+        Map<String, Object> meta = new LinkedHashMap<>();
+        meta.put("epoch", s.epoch());
+        meta.put("optimizer_steps", s.optimizerSteps());
+        meta.put("optimizer_buffers", s.optimizerBuffers().length);
+        meta.put("best_epoch", s.bestEpoch());
+        meta.put("best_loss", Double.isFinite(s.bestLoss()) ? s.bestLoss() : null);
+        meta.put("settings", settings);
+        Map<String, Object> header = new LinkedHashMap<>();
+        long offset = 0;
+        try {
+            header.put("__metadata__", Map.of(KEY, JSON.std.asString(meta)));
+            for (Map.Entry<String, float[]> t : tensors.entrySet()) {
+                long end = offset + 4L * t.getValue().length;
+                header.put(t.getKey(), Map.of("dtype", "F32", "shape", List.of(t.getValue().length),
+                        "data_offsets", List.of(offset, end)));
+                offset = end;
+            }
+            byte[] json = JSON.std.asBytes(header);
+            int padded = (json.length + 7) / 8 * 8;
+            AtomicFiles.write(file(dir), out -> {
+                out.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded).array());
+                out.write(json);
+                for (int i = json.length; i < padded; i++) {
+                    out.write(' ');
+                }
+                for (float[] v : tensors.values()) {
+                    ByteBuffer data = ByteBuffer.allocate(4 * v.length).order(ByteOrder.LITTLE_ENDIAN);
+                    data.asFloatBuffer().put(v);
+                    out.write(data.array());
+                }
+            });
+        } catch (IOException e) {
+            throw new ModelFileException(file(dir) + ": cannot encode the checkpoint header: " + e.getMessage(), e);
+        }
+    }
+
+    public static Loaded load(Path dir) {
+        Path file = file(dir);
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(file);
+        } catch (NoSuchFileException e) {
+            throw new ModelFileException(file + ": no checkpoint here (written by bp train --checkpoint DIR)");
+        } catch (IOException e) {
+            throw new ModelFileException(file + ": cannot read (" + e.getMessage() + ")", e);
+        }
+        if (bytes.length < 8) {
+            throw new ModelFileException(file + ": " + bytes.length + " bytes, too short for a checkpoint");
+        }
+        long headerLen = ByteBuffer.wrap(bytes, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
+        if (headerLen < 2 || headerLen > bytes.length - 8 || headerLen > MAX_HEADER) {
+            throw new ModelFileException(file + ": header length " + Long.toUnsignedString(headerLen)
+                    + " does not fit a file of " + bytes.length + " bytes");
+        }
+        int dataStart = 8 + (int) headerLen;
+        try {
+            Map<String, Object> header = JSON.std.mapFrom(new String(bytes, 8, (int) headerLen, StandardCharsets.UTF_8));
+            if (!(header.get("__metadata__") instanceof Map<?, ?> m) || !(m.get(KEY) instanceof String metaJson)) {
+                throw new ModelFileException(file + ": no " + KEY + " metadata (not a bp checkpoint)");
+            }
+            Map<String, Object> meta = JSON.std.mapFrom(metaJson);
+            int buffers = number(file, meta, "optimizer_buffers").intValue();
+            float[] parameters = tensor(file, header, bytes, dataStart, "parameters");
+            List<float[]> opt = new ArrayList<>();
+            for (int i = 0; i < buffers; i++) {
+                opt.add(tensor(file, header, bytes, dataStart, "optimizer." + i));
+            }
+            float[] best = header.containsKey("best") ? tensor(file, header, bytes, dataStart, "best") : null;
+            Object bestLoss = meta.get("best_loss");
+            TrainingState state = new TrainingState(number(file, meta, "epoch").intValue(), parameters,
+                    number(file, meta, "optimizer_steps").longValue(), opt.toArray(new float[0][]), best,
+                    number(file, meta, "best_epoch").intValue(),
+                    bestLoss instanceof Number n ? n.doubleValue() : Double.POSITIVE_INFINITY);
+            @SuppressWarnings("unchecked")
+            Map<String, Object> settings = meta.get("settings") instanceof Map<?, ?> s ? (Map<String, Object>) s : Map.of();
+            return new Loaded(state, settings);
+        } catch (IOException | RuntimeException e) {
+            if (e instanceof ModelFileException m) {
+                throw m;
+            }
+            throw new ModelFileException(file + ": not a readable checkpoint (" + ModelFile.firstLine(e.getMessage()) + ")", e);
+        }
+    }
+
+    private static Number number(Path file, Map<String, Object> meta, String key) {
+        if (!(meta.get(key) instanceof Number n)) {
+            throw new ModelFileException(file + ": " + KEY + "." + key + " must be a number");
+        }
+        return n;
+    }
+
+    private static float[] tensor(Path file, Map<String, Object> header, byte[] bytes, int dataStart, String name) {
+        if (!(header.get(name) instanceof Map<?, ?> t) || !"F32".equals(t.get("dtype"))
+                || !(t.get("data_offsets") instanceof List<?> off) || off.size() != 2
+                || !(off.get(0) instanceof Number begin) || !(off.get(1) instanceof Number end)) {
+            throw new ModelFileException(file + ": tensor '" + name + "' is missing or not F32 with data_offsets");
+        }
+        long b = begin.longValue();
+        long e = end.longValue();
+        if (b < 0 || e < b || (e - b) % 4 != 0 || dataStart + e > bytes.length) {
+            throw new ModelFileException(file + ": tensor '" + name + "' offsets " + b + ".." + e
+                    + " do not fit the file's " + (bytes.length - dataStart) + " data bytes");
+        }
+        float[] v = new float[(int) ((e - b) / 4)];
+        ByteBuffer.wrap(bytes, dataStart + (int) b, (int) (e - b)).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(v);
+        return v;
+    }
+}
