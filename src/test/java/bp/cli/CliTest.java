@@ -336,6 +336,83 @@ class CliTest {
         assertArrayEquals("precious\n".getBytes(), Files.readAllBytes(output));
     }
 
+    /** Writes an IDX pair: {@code count} 2×2 images and {@code labels} labels, with the given image magic. */
+    static Path idxPair(String prefix, int magic, int count, int labels) throws IOException {
+        java.nio.ByteBuffer images = java.nio.ByteBuffer.allocate(16 + (count <= 1000 ? 4 * count : 0));
+        images.putInt(magic).putInt(count).putInt(2).putInt(2);
+        java.nio.ByteBuffer labelBytes = java.nio.ByteBuffer.allocate(8 + labels).putInt(0x801).putInt(labels);
+        Path img = dir.resolve(prefix + "-images-idx3-ubyte");
+        Files.write(img, images.array());
+        Files.write(dir.resolve(prefix + "-labels-idx1-ubyte"), labelBytes.array());
+        return img;
+    }
+
+    /**
+     * DESIGN.md's bad inputs fed to the CLI: each gives exit status 1 and one line naming the file and
+     * what was wrong, and the model that --save names keeps its old bytes.
+     */
+    @Test
+    void everyBadInputFailsCleanlyAndLeavesOutputsAlone() throws IOException {
+        Path keep = dir.resolve("keep.safetensors");
+        Files.copy(model, keep, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        byte[] before = Files.readAllBytes(keep);
+        Map<String, String[]> cases = new java.util.LinkedHashMap<>();
+        Path gz = dir.resolve("truncated.csv.gz");
+        java.io.ByteArrayOutputStream zipped = new java.io.ByteArrayOutputStream();
+        try (java.util.zip.GZIPOutputStream z = new java.util.zip.GZIPOutputStream(zipped)) {
+            z.write("1,2,0\n3,4,1\n5,6,0\n7,8,1\n".repeat(50).getBytes());
+        }
+        byte[] full = zipped.toByteArray();
+        Files.write(gz, java.util.Arrays.copyOf(full, full.length / 2));
+        cases.put("truncated gzip", new String[] {"--data", gz.toString(), "truncated.csv.gz: truncated or corrupt gzip"});
+        Path magic = idxPair("magic", 0x0000080A, 2, 2);
+        cases.put("wrong IDX magic", new String[] {"--train", magic.toString(), "--test", magic.toString(), "magic-images-idx3-ubyte"});
+        Path huge = idxPair("huge", 0x803, Integer.MAX_VALUE, 2);
+        cases.put("2^31 items", new String[] {"--train", huge.toString(), "--test", huge.toString(), "huge-images-idx3-ubyte"});
+        Path mismatch = idxPair("mismatch", 0x803, 3, 2);
+        cases.put("labels ≠ images", new String[] {"--train", mismatch.toString(), "--test", mismatch.toString(), "mismatch"});
+        Path text = dir.resolve("text.csv");
+        Files.writeString(text, "1,2,0\n3,abc,1\n");
+        cases.put("non-numeric cell", new String[] {"--data", text.toString(), "text.csv: line 2, column 2: 'abc' is not a number"});
+        Path nan = dir.resolve("nan.csv");
+        Files.writeString(nan, "1,2,0\nNaN,4,1\n");
+        cases.put("NaN", new String[] {"--data", nan.toString(), "nan.csv: line 2, column 1"});
+        Path inf = dir.resolve("inf.csv");
+        Files.writeString(inf, "1,2,0\n3,1e999,1\n");
+        cases.put("Inf", new String[] {"--data", inf.toString(), "inf.csv: line 2, column 2"});
+        Path emptyCsv = dir.resolve("empty.csv");
+        Files.writeString(emptyCsv, "");
+        cases.put("empty CSV", new String[] {"--data", emptyCsv.toString(), "empty.csv: empty file"});
+        for (Map.Entry<String, String[]> c : cases.entrySet()) {
+            String[] a = c.getValue();
+            List<String> args = new java.util.ArrayList<>(List.of("train", "--epochs", "1", "--save", keep.toString()));
+            args.addAll(List.of(a).subList(0, a.length - 1));
+            Run r = bp(args.toArray(new String[0]));
+            assertEquals(1, r.status(), c.getKey() + ": " + r.err());
+            assertEquals(1, r.errLines().size(), c.getKey() + ": " + r.err());
+            assertTrue(r.err().contains(a[a.length - 1]), c.getKey() + ": " + r.err());
+            assertArrayEquals(before, Files.readAllBytes(keep), c.getKey() + " changed the saved model");
+        }
+        // damaged model files, through eval
+        byte[] good = Files.readAllBytes(model);
+        byte[] corrupt = good.clone();
+        corrupt[10] = '#';
+        byte[] longHeader = good.clone();
+        java.nio.ByteBuffer.wrap(longHeader).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(0, good.length + 100L);
+        byte[] wrongShape = new String(good, java.nio.charset.StandardCharsets.ISO_8859_1) // same length: 4 → 5
+                .replaceFirst("\"shape\":\\[64,64\\]", "\"shape\":[64,65]").getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+        Map<String, byte[]> models = Map.of("corrupted header", corrupt, "header longer than the file", longHeader,
+                "tensor shape ≠ spec", wrongShape);
+        for (Map.Entry<String, byte[]> m : models.entrySet()) {
+            Path f = dir.resolve("damaged.safetensors");
+            Files.write(f, m.getValue());
+            Run r = bp("eval", "--model", f.toString(), "--data", "digits");
+            assertEquals(1, r.status(), m.getKey() + ": " + r.err());
+            assertEquals(1, r.errLines().size(), m.getKey() + ": " + r.err());
+            assertTrue(r.err().contains("damaged.safetensors"), m.getKey() + ": " + r.err());
+        }
+    }
+
     @Test
     void verboseAddsTheStackTrace() {
         Run r = bp("eval", "--verbose", "--model", dir.resolve("absent.safetensors").toString());
