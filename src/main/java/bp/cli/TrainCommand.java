@@ -135,6 +135,10 @@ final class TrainCommand implements Callable<Integer> {
                     + "to DIR/checkpoint.safetensors, atomically.")
     Path checkpoint;
 
+    @Option(names = "--checkpoint-every", paramLabel = "N",
+            description = "With --checkpoint: also save every N batches, not only after each epoch.")
+    Integer checkpointEvery;
+
     @Option(names = "--resume", paramLabel = "DIR",
             description = "Continue the run checkpointed in DIR; the other options must be those of that run. "
                     + "The result is the same bits as a run that never stopped.")
@@ -252,8 +256,15 @@ final class TrainCommand implements Callable<Integer> {
                 throw new Main.UsageError("--resume " + resume + ": " + e.getMessage());
             }
             if (!quiet) {
-                out.printf(Locale.ROOT, "bp: resuming from %s after epoch %d%n", resume, loaded.state().epoch());
+                out.printf(Locale.ROOT, "bp: resuming from %s after epoch %d%s%n", resume, loaded.state().epoch(),
+                        loaded.state().batch() == 0 ? "" : " and " + loaded.state().batch() + " batches of the next");
             }
+        }
+        if (checkpointEvery != null) {
+            if (checkpoint == null || checkpointEvery < 1) {
+                throw new Main.UsageError("--checkpoint-every needs --checkpoint DIR and a number of batches ≥ 1");
+            }
+            settings.stateEvery(checkpointEvery);
         }
         if (checkpoint != null) {
             try {

@@ -50,6 +50,9 @@ public final class CheckpointFile {
         }
         Map<String, Object> meta = new LinkedHashMap<>();
         meta.put("epoch", s.epoch());
+        meta.put("batch", s.batch());
+        meta.put("epoch_loss", s.epochLoss());
+        meta.put("epoch_correct", s.epochCorrect());
         meta.put("optimizer_steps", s.optimizerSteps());
         meta.put("optimizer_buffers", s.optimizerBuffers().length);
         meta.put("best_epoch", s.bestEpoch());
@@ -117,7 +120,9 @@ public final class CheckpointFile {
             }
             float[] best = header.containsKey("best") ? tensor(file, header, bytes, dataStart, "best") : null;
             Object bestLoss = meta.get("best_loss");
-            TrainingState state = new TrainingState(number(file, meta, "epoch").intValue(), parameters,
+            TrainingState state = new TrainingState(number(file, meta, "epoch").intValue(),
+                    number(file, meta, "batch").intValue(), number(file, meta, "epoch_loss").doubleValue(),
+                    number(file, meta, "epoch_correct").longValue(), parameters,
                     number(file, meta, "optimizer_steps").longValue(), opt.toArray(new float[0][]), best,
                     number(file, meta, "best_epoch").intValue(),
                     bestLoss instanceof Number n ? n.doubleValue() : Double.POSITIVE_INFINITY);

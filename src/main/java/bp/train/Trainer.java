@@ -49,6 +49,7 @@ public final class Trainer {
     private final int patience;
     private final double clipNorm;
     private final TrainingState resumeFrom;
+    private final int checkpointEvery;
     private final List<TrainingListener> listeners;
 
     private Trainer(Builder b) {
@@ -58,6 +59,7 @@ public final class Trainer {
         this.patience = b.patience;
         this.clipNorm = b.clipNorm;
         this.resumeFrom = b.resumeFrom;
+        this.checkpointEvery = b.checkpointEvery;
         this.optimizer = b.optimizer;
         this.schedule = b.schedule;
         this.seed = b.seed;
@@ -114,6 +116,9 @@ public final class Trainer {
         int bestEpoch = 0;
         double bestLoss = Double.POSITIVE_INFINITY;
         int firstEpoch = 1;
+        int firstBatch = 0;
+        double resumedLoss = 0;
+        long resumedCorrect = 0;
         int n = train.size();
         int batches = ceilDiv(n, batch);
         Optimizer.State state = optimizer.newState(net.parameterCount());
@@ -123,7 +128,7 @@ public final class Trainer {
                 throw new IllegalArgumentException("the checkpoint has " + r.parameters().length
                         + " parameters, the network " + net.parameterCount());
             }
-            if (r.epoch() >= epochs) {
+            if (r.epoch() >= epochs || r.batch() < 0) {
                 throw new IllegalArgumentException("the checkpoint is at epoch " + r.epoch() + " of " + epochs
                         + ": nothing left to train");
             }
@@ -136,6 +141,9 @@ public final class Trainer {
                 bestLoss = r.bestLoss();
             }
             firstEpoch = r.epoch() + 1;
+            firstBatch = r.batch();
+            resumedLoss = r.epochLoss();
+            resumedCorrect = r.epochCorrect();
         }
         List<EpochStats> history = new ArrayList<>();
         Step step = new Step(net, train, order, batch, shard, clipNorm, parallel);
@@ -148,9 +156,9 @@ public final class Trainer {
             // each epoch's order depends only on the seed and the epoch, so a resumed run repeats it
             Arrays.setAll(order, i -> i);
             Dataset.shuffle(order, new SplittableRandom(seed * 0x9E3779B97F4A7C15L + epoch));
-            double lossSum = 0;
-            long correct = 0;
-            for (int b = 0; b < batches; b++) {
+            double lossSum = epoch == firstEpoch ? resumedLoss : 0;
+            long correct = epoch == firstEpoch ? resumedCorrect : 0;
+            for (int b = epoch == firstEpoch ? firstBatch : 0; b < batches; b++) {
                 int from = b * batch;
                 int size = Math.min(batch, n - from);
                 double batchLoss = step.gradient(from, size);
@@ -164,6 +172,9 @@ public final class Trainer {
                 lossSum += batchLoss;
                 for (int i = 0; i < listeners.size(); i++) {
                     listeners.get(i).onBatchEnd(epoch, b + 1, batches, batchLoss / size);
+                }
+                if (checkpointEvery > 0 && (b + 1) % checkpointEvery == 0 && b + 1 < batches) {
+                    publishState(net, epoch - 1, b + 1, lossSum, correct, state, best, bestEpoch, bestLoss);
                 }
             }
             double seconds = (System.nanoTime() - start) / 1e9;
@@ -188,18 +199,7 @@ public final class Trainer {
                     stop = true;
                 }
             }
-            if (!listeners.isEmpty()) {
-                TrainingState snapshot = null;
-                for (TrainingListener l : listeners) {
-                    if (l.wantsState()) {
-                        if (snapshot == null) {
-                            snapshot = new TrainingState(epoch, net.parameters().clone(), state.steps,
-                                    copy(state.buffers()), best == null ? null : best.clone(), bestEpoch, bestLoss);
-                        }
-                        l.onState(snapshot);
-                    }
-                }
-            }
+            publishState(net, epoch, 0, 0, 0, state, best, bestEpoch, bestLoss);
             if (stop) {
                 break;
             }
@@ -225,6 +225,21 @@ public final class Trainer {
             }
         }
         return best;
+    }
+
+    /** Hands a copy of the state to the listeners that want it (checkpoints). */
+    private void publishState(Network net, int epoch, int batch, double epochLoss, long epochCorrect,
+                              Optimizer.State state, float[] best, int bestEpoch, double bestLoss) {
+        TrainingState snapshot = null;
+        for (TrainingListener l : listeners) {
+            if (l.wantsState()) {
+                if (snapshot == null) {
+                    snapshot = new TrainingState(epoch, batch, epochLoss, epochCorrect, net.parameters().clone(),
+                            state.steps, copy(state.buffers()), best == null ? null : best.clone(), bestEpoch, bestLoss);
+                }
+                l.onState(snapshot);
+            }
+        }
     }
 
     private static float[][] copy(float[][] arrays) {
@@ -596,6 +611,7 @@ public final class Trainer {
         private int patience = 0;
         private double clipNorm = 0;
         private TrainingState resumeFrom;
+        private int checkpointEvery;
         private final List<TrainingListener> listeners = new ArrayList<>();
 
         public Builder epochs(int epochs) {
@@ -679,6 +695,18 @@ public final class Trainer {
          */
         public Builder resumeFrom(TrainingState state) {
             this.resumeFrom = java.util.Objects.requireNonNull(state, "state");
+            return this;
+        }
+
+        /**
+         * Besides after every epoch, hand the state to {@link TrainingListener#onState} every
+         * {@code batches} batches (0, the default: only after epochs).
+         */
+        public Builder stateEvery(int batches) {
+            if (batches < 0) {
+                throw new IllegalArgumentException("checkpoint interval must be 0 (epochs only) or more batches, not " + batches);
+            }
+            this.checkpointEvery = batches;
             return this;
         }
 

@@ -53,7 +53,8 @@ class CheckpointTest {
             }
         }
         command.add("bp.cli.Main");
-        command.addAll(with("--checkpoint", checkpoints.toString(), "--save", dir.resolve("never.safetensors").toString()));
+        command.addAll(with("--checkpoint", checkpoints.toString(), "--checkpoint-every", "7",
+                "--save", dir.resolve("never.safetensors").toString()));
         Process child = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(dir.resolve("child.log").toFile()).start();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);

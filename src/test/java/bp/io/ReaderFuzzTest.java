@@ -132,7 +132,7 @@ class ReaderFuzzTest {
         fuzz(dir, "model.safetensors", Files.readAllBytes(model), ModelFile::load, ModelFileException.class);
         Path ckDir = dir.resolve("ck");
         Files.createDirectories(ckDir);
-        CheckpointFile.save(ckDir, new bp.train.TrainingState(2, net.parameters().clone(), 7,
+        CheckpointFile.save(ckDir, new bp.train.TrainingState(2, 3, 1.5, 4, net.parameters().clone(), 7,
                 new float[][] {new float[net.parameterCount()]}, null, 0, Double.POSITIVE_INFINITY), Map.of("a", 1));
         byte[] checkpoint = Files.readAllBytes(CheckpointFile.file(ckDir));
         Path fuzzDir = dir.resolve("fuzzed");
