@@ -284,7 +284,7 @@ final class TrainCommand implements Callable<Integer> {
                 }
             });
         }
-        settings.listener(new Progress(out, quiet, epochs));
+        settings.listener(new Progress(out, quiet, epochs, batch, train.size()));
         MetricsLog log = metrics == null ? null
                 : new MetricsLog(metrics, java.time.Instant.now().toString() + " " + net.describe());
         if (log != null) {
@@ -466,27 +466,72 @@ final class TrainCommand implements Callable<Integer> {
                 : String.format(Locale.ROOT, "loss %.4f acc %.2f%%  ", loss, 100 * accuracy);
     }
 
-    private static final class Progress implements TrainingListener {
+    /**
+     * Progress for people: on a terminal, a bar per epoch redrawn at most 5 times a second (batches,
+     * samples/s, running loss, ETA), then one summary line per epoch; elsewhere (a file, a pipe, CI)
+     * only the summary lines. Hand-written: the usual library (progressbar) brings jline and its
+     * native libraries, which this jar does not want.
+     */
+    static final class Progress implements TrainingListener {
         private final PrintWriter out;
         private final boolean quiet;
         private final boolean live = System.console() != null;
         private final int epochs;
+        private final int batchSize;
+        private final int samples;
+        private long epochStart;
         private long lastDraw;
+        private double lossSum;
+        private int lossCount;
+        private int firstBatch = -1;
 
-        Progress(PrintWriter out, boolean quiet, int epochs) {
+        Progress(PrintWriter out, boolean quiet, int epochs, int batchSize, int samples) {
             this.out = out;
             this.quiet = quiet;
             this.epochs = epochs;
+            this.batchSize = batchSize;
+            this.samples = samples;
+        }
+
+        @Override
+        public void onEpochStart(int epoch, int batches) {
+            epochStart = System.nanoTime();
+            lossSum = 0;
+            lossCount = 0;
+            firstBatch = -1;
         }
 
         @Override
         public void onBatchEnd(int epoch, int batch, int batches, double meanLoss) {
+            lossSum += meanLoss;
+            lossCount++;
+            if (firstBatch < 0) {
+                firstBatch = batch - 1; // a resumed epoch starts part-way
+            }
             long now = System.nanoTime();
-            if (!quiet && live && now - lastDraw > 200_000_000L) {
+            if (!quiet && live && (now - lastDraw > 200_000_000L || batch == batches)) {
                 lastDraw = now;
-                out.printf(Locale.ROOT, "\repoch %d/%d  batch %d/%d  loss %.4f ", epoch, epochs, batch, batches, meanLoss);
+                int done = batch - firstBatch;
+                long seen = Math.min((long) done * batchSize, samples);
+                out.print("\r" + line(epoch, epochs, batch, batches, seen, (now - epochStart) / 1e9,
+                        lossSum / lossCount, done));
                 out.flush();
             }
+        }
+
+        /** The bar: {@code epoch 3/15 [######..........] 234/469  41.2k samples/s  loss 0.3121  ETA 6 s}. */
+        static String line(int epoch, int epochs, int batch, int batches, long seen, double seconds,
+                           double runningLoss, int done) {
+            int width = 24;
+            int filled = (int) ((long) width * batch / batches);
+            double rate = seconds > 0 ? seen / seconds : 0;
+            double eta = done > 0 ? seconds / done * (batches - batch) : 0;
+            String speed = rate >= 1000 ? String.format(Locale.ROOT, "%.1fk", rate / 1000)
+                    : String.format(Locale.ROOT, "%.0f", rate);
+            return String.format(Locale.ROOT, "epoch %d/%d [%s%s] %d/%d  %s samples/s  loss %.4f  ETA %s   ",
+                    epoch, epochs, "#".repeat(filled), ".".repeat(width - filled), batch, batches, speed,
+                    runningLoss, eta >= 60 ? String.format(Locale.ROOT, "%d min %02d s", (long) eta / 60, (long) eta % 60)
+                            : String.format(Locale.ROOT, "%.0f s", eta));
         }
 
         @Override
@@ -495,9 +540,11 @@ final class TrainCommand implements Callable<Integer> {
                 return;
             }
             String val = s.hasValidation() ? "val " + figures(s.validationLoss(), s.validationAccuracy()) : "";
-            out.printf(Locale.ROOT, "%sepoch %d/%d  train %s%stest %s%.1f s  %.0f samples/s%n",
-                    live ? "\r" : "", s.epoch(), epochs, figures(s.trainLoss(), s.trainAccuracy()), val,
+            String summary = String.format(Locale.ROOT, "epoch %d/%d  train %s%stest %s%.1f s  %.0f samples/s",
+                    s.epoch(), epochs, figures(s.trainLoss(), s.trainAccuracy()), val,
                     figures(s.testLoss(), s.testAccuracy()), s.seconds(), s.samplesPerSecond());
+            // on a terminal, overwrite the bar (padding covers a bar longer than the summary)
+            out.println(live ? "\r" + summary + " ".repeat(Math.max(0, 100 - summary.length())) : summary);
             out.flush();
         }
     }
