@@ -234,6 +234,15 @@ public final class Trainer {
         for (TrainingListener l : listeners) {
             if (l.wantsState()) {
                 if (snapshot == null) {
+                    // a checkpoint must be a state worth resuming: an update can overflow before a loss does
+                    for (float p : net.parameters()) {
+                        if (!Float.isFinite(p)) {
+                            throw new TrainingDivergedException("training diverged at epoch "
+                                    + (batch == 0 ? epoch : epoch + 1) + (batch == 0 ? ", at its end" : ", batch " + batch)
+                                    + ": a parameter is " + p + "; try a smaller learning rate (the last checkpoint "
+                                    + "is kept)");
+                        }
+                    }
                     snapshot = new TrainingState(epoch, batch, epochLoss, epochCorrect, net.parameters().clone(),
                             state.steps, copy(state.buffers()), best == null ? null : best.clone(), bestEpoch, bestLoss);
                 }

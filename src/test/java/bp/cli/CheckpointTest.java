@@ -89,4 +89,24 @@ class CheckpointTest {
         assertTrue(missing.err().contains("no checkpoint here"), missing.err());
         assertTrue(!Files.exists(dir.resolve("none")));
     }
+
+    /** A diverging run stops with epoch and batch named, and its last checkpoint stays loadable and finite. */
+    @Test
+    void divergenceLeavesTheLastGoodCheckpoint(@TempDir Path dir) {
+        Path checkpoints = dir.resolve("c");
+        CliTest.Run r = bp(List.of("train", "--data", "digits", "--layers", "64,32,10", "--activation", "tanh",
+                "--output", "identity", "--loss", "mse", "--optimizer", "sgd",
+                "--lr", "100", "--schedule", "constant", "--epochs", "3", "--batch", "8", "--quiet",
+                "--checkpoint", checkpoints.toString(), "--checkpoint-every", "1",
+                "--save", dir.resolve("never.safetensors").toString()));
+        assertEquals(1, r.status(), r.out() + r.err());
+        assertTrue(r.err().matches("(?s)bp: training diverged at epoch \\d+, batch \\d+.*smaller learning rate.*"),
+                r.err());
+        assertTrue(!Files.exists(dir.resolve("never.safetensors")));
+        bp.train.TrainingState last = bp.io.CheckpointFile.load(checkpoints).state();
+        assertTrue(last.batch() > 0, "checkpoints were written before the divergence");
+        for (float p : last.parameters()) {
+            assertTrue(Float.isFinite(p), "the checkpoint holds a non-finite parameter");
+        }
+    }
 }
