@@ -6,7 +6,6 @@ import com.fasterxml.jackson.jr.ob.JSON;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -26,6 +25,7 @@ public final class CheckpointFile {
 
     public static final String FILE_NAME = "checkpoint.safetensors";
     private static final String KEY = "bp.checkpoint";
+    /** A checkpoint's header holds a few numbers and the settings. */
     private static final long MAX_HEADER = 1 << 20;
 
     private CheckpointFile() {
@@ -68,20 +68,7 @@ public final class CheckpointFile {
                         "data_offsets", List.of(offset, end)));
                 offset = end;
             }
-            byte[] json = JSON.std.asBytes(header);
-            int padded = (json.length + 7) / 8 * 8;
-            AtomicFiles.write(file(dir), out -> {
-                out.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded).array());
-                out.write(json);
-                for (int i = json.length; i < padded; i++) {
-                    out.write(' ');
-                }
-                for (float[] v : tensors.values()) {
-                    ByteBuffer data = ByteBuffer.allocate(4 * v.length).order(ByteOrder.LITTLE_ENDIAN);
-                    data.asFloatBuffer().put(v);
-                    out.write(data.array());
-                }
-            });
+            SafeTensors.write(file(dir), JSON.std.asBytes(header), tensors.values());
         } catch (IOException e) {
             throw new ModelFileException(file(dir) + ": cannot encode the checkpoint header: " + e.getMessage(), e);
         }
@@ -97,17 +84,10 @@ public final class CheckpointFile {
         } catch (IOException e) {
             throw new ModelFileException(file + ": cannot read (" + e.getMessage() + ")", e);
         }
-        if (bytes.length < 8) {
-            throw new ModelFileException(file + ": " + bytes.length + " bytes, too short for a checkpoint");
-        }
-        long headerLen = ByteBuffer.wrap(bytes, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
-        if (headerLen < 2 || headerLen > bytes.length - 8 || headerLen > MAX_HEADER) {
-            throw new ModelFileException(file + ": header length " + Long.toUnsignedString(headerLen)
-                    + " does not fit a file of " + bytes.length + " bytes");
-        }
-        int dataStart = 8 + (int) headerLen;
+        SafeTensors.Parsed parsed = SafeTensors.parse(file, bytes, MAX_HEADER);
+        int dataStart = parsed.dataStart();
         try {
-            Map<String, Object> header = JSON.std.mapFrom(new String(bytes, 8, (int) headerLen, StandardCharsets.UTF_8));
+            Map<String, Object> header = parsed.header();
             if (!(header.get("__metadata__") instanceof Map<?, ?> m) || !(m.get(KEY) instanceof String metaJson)) {
                 throw new ModelFileException(file + ": no " + KEY + " metadata (not a bp checkpoint)");
             }

@@ -28,28 +28,13 @@ public final class ModelFile {
 
     static final String SPEC_KEY = "bp.spec";
     static final String FORMAT = "bp-mlp";
-    /** The safetensors specification caps the header at 100 MB. */
-    private static final long MAX_HEADER = 100_000_000L;
 
     private ModelFile() {
     }
 
     /** Writes {@code net} atomically; {@code training} (may be empty) is stored in the spec as is. */
     public static void save(Network net, Path file, Map<String, Object> training) {
-        byte[] header = headerJson(net, training);
-        int padded = (header.length + 7) / 8 * 8;
-        AtomicFiles.write(file, out -> {
-            ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded);
-            out.write(len.array());
-            out.write(header);
-            for (int i = header.length; i < padded; i++) {
-                out.write(' ');
-            }
-            float[] p = net.parameters();
-            ByteBuffer data = ByteBuffer.allocate(p.length * 4).order(ByteOrder.LITTLE_ENDIAN);
-            data.asFloatBuffer().put(p);
-            out.write(data.array());
-        });
+        SafeTensors.write(file, headerJson(net, training), List.of(net.parameters()));
     }
 
     private static byte[] headerJson(Network net, Map<String, Object> training) {
@@ -90,23 +75,10 @@ public final class ModelFile {
 
     /** Reads a model written by {@link #save} (or any safetensors file with the same tensors and spec). */
     public static Network load(Path file) {
-        byte[] bytes = readAll(file);
-        if (bytes.length < 8) {
-            throw new ModelFileException(file + ": " + bytes.length + " bytes, too short for a safetensors header");
-        }
-        long headerLen = ByteBuffer.wrap(bytes, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
-        if (headerLen < 2 || headerLen > bytes.length - 8 || headerLen > MAX_HEADER) {
-            throw new ModelFileException(file + ": header length " + Long.toUnsignedString(headerLen)
-                    + " at byte 0 does not fit a file of " + bytes.length + " bytes (not a safetensors file?)");
-        }
-        int dataStart = 8 + (int) headerLen;
-        Map<String, Object> header;
-        try {
-            header = JSON.std.mapFrom(new String(bytes, 8, (int) headerLen, StandardCharsets.UTF_8));
-        } catch (IOException | RuntimeException e) {
-            throw new ModelFileException(file + ": header (bytes 8.." + dataStart + ") is not valid JSON: "
-                    + firstLine(e.getMessage()), e);
-        }
+        SafeTensors.Parsed parsed = SafeTensors.parse(file, readAll(file), SafeTensors.MAX_HEADER);
+        byte[] bytes = parsed.bytes();
+        int dataStart = parsed.dataStart();
+        Map<String, Object> header = parsed.header();
         Spec spec = Spec.parse(file, header.get("__metadata__"));
         Network shape = architecture(file, spec);
         float[] params = new float[shape.parameterCount()];
