@@ -22,8 +22,10 @@ final class GradcheckCommand implements Callable<Integer> {
 
     static final double REFERENCE_TOLERANCE = 1e-6;
     static final double ENGINE_TOLERANCE = 1e-3;
+    static final int MAX_PARAMETERS = 20_000;
 
-    @Option(names = "--layers", defaultValue = "4,6,5,3", description = "Layer widths (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--layers", defaultValue = "4,6,5,3", description = "Layer widths; a layer may name its "
+            + "activation, e.g. 4,6:prelu,5:maxout:3,3 (default: ${DEFAULT-VALUE}).")
     String layers;
 
     @Option(names = "--activation", defaultValue = "tanh", description = "Hidden activation (default: ${DEFAULT-VALUE}).")
@@ -51,31 +53,19 @@ final class GradcheckCommand implements Callable<Integer> {
         if (samples < 1) {
             throw new Main.UsageError("--samples must be at least 1");
         }
-        String[] parts = layers.split(",");
-        if (parts.length < 2) {
-            throw new Main.UsageError("--layers " + layers + ": expected at least two widths");
-        }
-        int[] sizes = new int[parts.length];
-        for (int i = 0; i < parts.length; i++) {
-            try {
-                sizes[i] = Integer.parseInt(parts[i].trim());
-            } catch (NumberFormatException e) {
-                throw new Main.UsageError("--layers " + layers + ": '" + parts[i] + "' is not a whole number");
-            }
-        }
-        long params = 0;
-        for (int i = 0; i + 1 < sizes.length; i++) {
-            params += (long) sizes[i] * sizes[i + 1] + sizes[i + 1];
-        }
-        if (params > 20_000) {
-            throw new Main.UsageError("--layers " + layers + ": " + params
-                    + " parameters; finite differences cost one pass per parameter, keep it under 20000");
-        }
+        int[] sizes = TrainCommand.parseWidths(layers);
         Network net;
         try {
+            LayerActivation[] acts = TrainCommand.parseLayerActivations(layers, LayerActivation.parse(activation),
+                    LayerActivation.parse(output));
+            long count = Network.parameterCount(sizes, java.util.Arrays.asList(acts));
+            if (count > MAX_PARAMETERS) {
+                throw new Main.UsageError("--layers " + layers + ": " + count + " parameters; finite "
+                        + "differences cost one pass per parameter, keep it under " + MAX_PARAMETERS);
+            }
             Network.Builder b = Network.builder(sizes[0]).initializer(Initializer.PYTORCH_DEFAULT).seed(seed);
             for (int l = 1; l < sizes.length; l++) {
-                b.dense(sizes[l], LayerActivation.parse(l == sizes.length - 1 ? output : activation));
+                b.dense(sizes[l], acts[l - 1]);
             }
             if (loss != null) {
                 b.loss(Loss.parse(loss));

@@ -10,6 +10,7 @@ import picocli.CommandLine.Option;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.stream.Collectors;
 import java.util.concurrent.Callable;
 
 @Command(name = "info", mixinStandardHelpOptions = true,
@@ -32,8 +33,8 @@ final class InfoCommand implements Callable<Integer> {
             out.println("layers      " + net.describe());
             int[] sizes = net.sizes();
             for (int l = 0; l < net.layerCount(); l++) {
-                out.printf("  layer %d   %d -> %d  %s  (weight [%d, %d], bias [%d])%n", l, sizes[l], sizes[l + 1],
-                        net.layerActivation(l).label(), sizes[l + 1], sizes[l], sizes[l + 1]);
+                out.printf("  layer %d   %d -> %d  %s  (%s)%n", l, sizes[l], sizes[l + 1], net.layerActivation(l).label(),
+                        net.tensors(l).stream().map(t -> t.name() + " " + t.shape()).collect(Collectors.joining(", ")));
             }
             out.println("loss        " + net.loss().label());
             for (Map.Entry<String, Object> e : ModelFile.trainingSettings(model).entrySet()) {

@@ -52,8 +52,9 @@ final class TrainCommand implements Callable<Integer> {
     String layers;
 
     @Option(names = "--activation", defaultValue = "relu", description = "Hidden activation: sigmoid, tanh, relu, "
-            + "leaky_relu[:α] (slope below 0, default 0.01), elu[:α] (default 1), softplus, identity, softmax "
-            + "(default: ${DEFAULT-VALUE}).")
+            + "leaky_relu[:α] (slope below 0, default 0.01), prelu[:α] (a slope per unit, learned, starting at α, "
+            + "default 0.25), elu[:α] (default 1), softplus, maxout[:k] (max of k linear pieces per unit, default 2), "
+            + "identity, softmax (default: ${DEFAULT-VALUE}).")
     String activation;
 
     @Option(names = "--output", description = "Output activation (default: softmax; identity with --targets).")
@@ -352,6 +353,20 @@ final class TrainCommand implements Callable<Integer> {
 
     /** Parses {@code --layers}, checking the ends against the data's features and classes. */
     static int[] parseLayers(String layers, Dataset train) {
+        int[] sizes = parseWidths(layers);
+        if (sizes[0] != train.featureCount()) {
+            throw new Main.UsageError("--layers " + layers + ": the input width must be " + train.featureCount()
+                    + ", the number of features in " + train.name());
+        }
+        if (sizes[sizes.length - 1] != train.targetWidth()) {
+            throw new Main.UsageError("--layers " + layers + ": the output width must be " + train.targetWidth()
+                    + ", the number of classes in " + train.name());
+        }
+        return sizes;
+    }
+
+    /** The widths of {@code --layers} such as {@code 2,8:tanh,1:identity} (see {@link #parseLayerActivations}). */
+    static int[] parseWidths(String layers) {
         String[] parts = layers.split(",");
         if (parts.length < 2) {
             throw new Main.UsageError("--layers " + layers + ": expected at least two widths, e.g. 784,128,10");
@@ -370,14 +385,6 @@ final class TrainCommand implements Callable<Integer> {
             if (sizes[i] <= 0) {
                 throw new Main.UsageError("--layers " + layers + ": widths must be positive");
             }
-        }
-        if (sizes[0] != train.featureCount()) {
-            throw new Main.UsageError("--layers " + layers + ": the input width must be " + train.featureCount()
-                    + ", the number of features in " + train.name());
-        }
-        if (sizes[sizes.length - 1] != train.targetWidth()) {
-            throw new Main.UsageError("--layers " + layers + ": the output width must be " + train.targetWidth()
-                    + ", the number of classes in " + train.name());
         }
         return sizes;
     }

@@ -14,8 +14,10 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Model files in the safetensors format: an 8-byte little-endian header length, a JSON header
@@ -52,12 +54,11 @@ public final class ModelFile {
         Map<String, Object> header = new LinkedHashMap<>();
         try {
             header.put("__metadata__", Map.of(SPEC_KEY, JSON.std.asString(spec)));
-            int[] sizes = net.sizes();
             for (int l = 0; l < net.layerCount(); l++) {
-                long w = 4L * net.weightOffset(l);
-                long b = 4L * net.biasOffset(l);
-                header.put("layers." + l + ".weight", tensor(List.of(sizes[l + 1], sizes[l]), w, b));
-                header.put("layers." + l + ".bias", tensor(List.of(sizes[l + 1]), b, b + 4L * sizes[l + 1]));
+                for (Network.Tensor t : net.tensors(l)) {
+                    header.put("layers." + l + "." + t.name(),
+                            tensor(t.shape(), 4L * t.offset(), 4L * t.offset() + 4L * t.length()));
+                }
             }
             return JSON.std.asBytes(header);
         } catch (IOException e) {
@@ -80,36 +81,30 @@ public final class ModelFile {
         int dataStart = parsed.dataStart();
         Map<String, Object> header = parsed.header();
         Spec spec = Spec.parse(file, header.get("__metadata__"));
-        Network shape = architecture(file, spec);
-        float[] params = new float[shape.parameterCount()];
-        long dataLen = bytes.length - (long) dataStart;
-        ByteBuffer data = ByteBuffer.wrap(bytes, dataStart, (int) dataLen).slice().order(ByteOrder.LITTLE_ENDIAN);
-        int expectedTensors = 2 * shape.layerCount();
-        for (int l = 0; l < shape.layerCount(); l++) {
-            int in = spec.sizes[l];
-            int out = spec.sizes[l + 1];
-            readTensor(file, header, "layers." + l + ".weight", List.of(out, in), data, params, shape.weightOffset(l));
-            readTensor(file, header, "layers." + l + ".bias", List.of(out), data, params, shape.biasOffset(l));
-        }
-        for (String key : header.keySet()) {
-            if (!key.equals("__metadata__") && !key.matches("layers\\.\\d+\\.(weight|bias)")) {
-                throw new ModelFileException(file + ": unexpected tensor '" + key + "' for a network of "
-                        + expectedTensors / 2 + " dense layers");
-            }
-        }
-        if (header.size() - 1 != expectedTensors) {
-            throw new ModelFileException(file + ": " + (header.size() - 1) + " tensors, expected " + expectedTensors
-                    + " for the architecture in bp.spec");
-        }
-        return Network.ofLayers(spec.sizes, spec.activations, spec.loss, params);
-    }
-
-    private static Network architecture(Path file, Spec spec) {
+        Network net;
         try {
-            return Network.ofLayers(spec.sizes, spec.activations, spec.loss, new float[parameterCount(spec.sizes)]);
+            net = Network.architecture(spec.sizes, spec.activations, spec.loss);
         } catch (IllegalArgumentException e) {
             throw new ModelFileException(file + ": bp.spec: " + e.getMessage(), e);
         }
+        long dataLen = bytes.length - (long) dataStart;
+        ByteBuffer data = ByteBuffer.wrap(bytes, dataStart, (int) dataLen).slice().order(ByteOrder.LITTLE_ENDIAN);
+        Set<String> expected = new LinkedHashSet<>();
+        for (int l = 0; l < net.layerCount(); l++) {
+            for (Network.Tensor t : net.tensors(l)) {
+                String name = "layers." + l + "." + t.name();
+                expected.add(name);
+                readTensor(file, header, name, t.shape(), data, net.parameters(), t.offset());
+            }
+        }
+        for (String key : header.keySet()) {
+            if (!key.equals("__metadata__") && !expected.contains(key)) {
+                throw new ModelFileException(file + ": unexpected tensor '" + key + "' for the architecture in "
+                        + "bp.spec, which has " + expected);
+            }
+        }
+        net.parametersChanged();
+        return net;
     }
 
     /** The training settings stored with a model (an empty map when there are none). */
@@ -167,17 +162,6 @@ public final class ModelFile {
             out.add(n.longValue());
         }
         return out;
-    }
-
-    private static int parameterCount(int[] sizes) {
-        long n = 0;
-        for (int l = 0; l + 1 < sizes.length; l++) {
-            n += (long) sizes[l] * sizes[l + 1] + sizes[l + 1];
-        }
-        if (n > Integer.MAX_VALUE - 16) {
-            throw new IllegalArgumentException("network too large: " + n + " parameters");
-        }
-        return (int) n;
     }
 
     private static byte[] readAll(Path file) {
@@ -249,7 +233,6 @@ public final class ModelFile {
                     acts.add(LayerActivation.parse(String.valueOf(a)));
                 }
                 Loss loss = Loss.parse(String.valueOf(spec.get("loss")));
-                parameterCount(sizes);
                 return new Spec(sizes, acts, loss);
             } catch (IllegalArgumentException e) {
                 throw new ModelFileException(file + ": bp.spec: " + e.getMessage(), e);

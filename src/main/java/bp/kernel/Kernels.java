@@ -77,6 +77,18 @@ public interface Kernels {
     /** Row-wise softmax of {@code rows × cols}, shifted by the row maximum so it cannot overflow. */
     void softmaxRows(float[] z, float[] out, int off, int rows, int cols);
 
+    /**
+     * PReLU of {@code rows × cols} with a learned slope per column:
+     * {@code out[r][j] = z > 0 ? z : slope[sOff + j]·z}.
+     */
+    void prelu(float[] z, float[] out, int off, int rows, int cols, float[] slope, int sOff);
+
+    /**
+     * Maxout: {@code out[r][j] = max_p z[r][p·units + j]}, each row of z holding {@code pieces}
+     * blocks of {@code units} linear pieces (so that the max is taken between contiguous vectors).
+     */
+    void maxout(float[] z, float[] out, int rows, int units, int pieces);
+
     // ---- activations, backward: delta ⊙= f'(z), written with the cheapest argument ----------
 
     /** {@code delta ⊙= a(1 − a)} where {@code a = σ(z)}. */
@@ -96,6 +108,20 @@ public interface Kernels {
 
     /** {@code δ ⊙= σ(z) = 1 − e^−a}, from the activation a. */
     void softplusBackward(float[] a, float[] delta, int off, int len);
+
+    /**
+     * PReLU's backward pass, in place: {@code δ ⊙= (z > 0 ? 1 : slope_j)}, and the slopes' gradient
+     * {@code ∂slope_j (+)= Σ_r δ[r][j]·(z > 0 ? 0 : z)} from δ as it came in (summed row by row, in
+     * row order; overwritten unless {@code accumulate}).
+     */
+    void preluBackward(float[] z, float[] delta, int off, int rows, int cols, float[] slope, int sOff,
+                       float[] slopeGrad, int gOff, boolean accumulate);
+
+    /**
+     * Maxout's backward pass: {@code dz[r][p·units + j] = δ[r][j]} for the first piece p that
+     * attained the maximum {@code a[r][j]}, 0 for the others.
+     */
+    void maxoutBackward(float[] z, float[] a, float[] delta, float[] dz, int rows, int units, int pieces);
 
     /**
      * Softmax Jacobian-vector product, row by row, in place: {@code g ← s ⊙ (g − ⟨g, s⟩)} where

@@ -158,6 +158,33 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public void prelu(float[] z, float[] out, int off, int rows, int cols, float[] slope, int sOff) {
+        for (int r = 0; r < rows; r++) {
+            for (int j = 0, i = off + r * cols; j < cols; j++, i++) {
+                out[i] = z[i] > 0f ? z[i] : slope[sOff + j] * z[i];
+            }
+        }
+    }
+
+    @Override
+    public void maxout(float[] z, float[] out, int rows, int units, int pieces) {
+        for (int r = 0; r < rows; r++) {
+            maxoutRow(z, r * units * pieces, out, r * units, 0, units, units, pieces);
+        }
+    }
+
+    /** Maxout of units {@code [j0, j1)} of one row; z's row starts at {@code zRow}, out's at {@code outRow}. */
+    static void maxoutRow(float[] z, int zRow, float[] out, int outRow, int j0, int j1, int units, int pieces) {
+        for (int j = j0; j < j1; j++) {
+            float m = z[zRow + j];
+            for (int p = 1; p < pieces; p++) {
+                m = Math.max(m, z[zRow + p * units + j]);
+            }
+            out[outRow + j] = m;
+        }
+    }
+
+    @Override
     public void elu(float[] z, float[] out, int off, int len, float alpha) {
         for (int i = off; i < off + len; i++) {
             out[i] = z[i] > 0f ? z[i] : (float) (alpha * Math.expm1(z[i]));
@@ -218,6 +245,46 @@ public final class ScalarKernels implements Kernels {
     public void leakyReluBackward(float[] z, float[] delta, int off, int len, float alpha) {
         for (int i = off; i < off + len; i++) {
             delta[i] = z[i] > 0f ? delta[i] : alpha * delta[i];
+        }
+    }
+
+    @Override
+    public void preluBackward(float[] z, float[] delta, int off, int rows, int cols, float[] slope, int sOff,
+                              float[] slopeGrad, int gOff, boolean accumulate) {
+        if (!accumulate) {
+            java.util.Arrays.fill(slopeGrad, gOff, gOff + cols, 0f);
+        }
+        for (int r = 0; r < rows; r++) {
+            for (int j = 0, i = off + r * cols; j < cols; j++, i++) {
+                float d = delta[i];
+                boolean positive = z[i] > 0f;
+                slopeGrad[gOff + j] += positive ? 0f : d * z[i];
+                delta[i] = positive ? d : d * slope[sOff + j];
+            }
+        }
+    }
+
+    @Override
+    public void maxoutBackward(float[] z, float[] a, float[] delta, float[] dz, int rows, int units, int pieces) {
+        for (int r = 0; r < rows; r++) {
+            maxoutBackwardRow(z, a, delta, dz, r, 0, units, units, pieces);
+        }
+    }
+
+    /** {@link #maxoutBackward} for units {@code [j0, j1)} of row r. */
+    static void maxoutBackwardRow(float[] z, float[] a, float[] delta, float[] dz, int r, int j0, int j1, int units,
+                                  int pieces) {
+        int zRow = r * units * pieces;
+        for (int j = j0; j < j1; j++) {
+            float max = a[r * units + j];
+            float d = delta[r * units + j];
+            boolean routed = false;
+            for (int p = 0; p < pieces; p++) {
+                int i = zRow + p * units + j;
+                boolean winner = !routed && z[i] == max;
+                dz[i] = winner ? d : 0f;
+                routed |= winner;
+            }
         }
     }
 

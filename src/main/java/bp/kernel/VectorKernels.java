@@ -500,6 +500,36 @@ public final class VectorKernels implements Kernels {
         ScalarKernels.INSTANCE.elu(z, out, off + vectorLen, len - vectorLen, alpha);
     }
 
+    @Override
+    public void prelu(float[] z, float[] out, int off, int rows, int cols, float[] slope, int sOff) {
+        int bound = S.loopBound(cols);
+        for (int r = 0; r < rows; r++) {
+            int row = off + r * cols;
+            for (int j = 0; j < bound; j += L) {
+                FloatVector v = FloatVector.fromArray(S, z, row + j);
+                v.mul(FloatVector.fromArray(S, slope, sOff + j)).blend(v, v.compare(VectorOperators.GT, 0f))
+                        .intoArray(out, row + j);
+            }
+            ScalarKernels.INSTANCE.prelu(z, out, row + bound, 1, cols - bound, slope, sOff + bound);
+        }
+    }
+
+    @Override
+    public void maxout(float[] z, float[] out, int rows, int units, int pieces) {
+        int bound = S.loopBound(units);
+        for (int r = 0; r < rows; r++) {
+            int zRow = r * units * pieces;
+            for (int j = 0; j < bound; j += L) {
+                FloatVector m = FloatVector.fromArray(S, z, zRow + j);
+                for (int p = 1; p < pieces; p++) {
+                    m = m.max(FloatVector.fromArray(S, z, zRow + p * units + j));
+                }
+                m.intoArray(out, r * units + j);
+            }
+            ScalarKernels.maxoutRow(z, zRow, out, r * units, bound, units, units, pieces);
+        }
+    }
+
     /** Scalar: the Vector API has no log of its own that is the same compiled and interpreted. */
     @Override
     public void softplus(float[] z, float[] out, int off, int len) {
@@ -623,6 +653,49 @@ public final class VectorKernels implements Kernels {
             d.blend(d.mul(FloatVector.fromArray(S, a, i).add(alpha)), negative).intoArray(delta, i);
         }
         ScalarKernels.INSTANCE.eluBackward(z, a, delta, i, off + len - i, alpha);
+    }
+
+    @Override
+    public void preluBackward(float[] z, float[] delta, int off, int rows, int cols, float[] slope, int sOff,
+                              float[] slopeGrad, int gOff, boolean accumulate) {
+        if (!accumulate) {
+            java.util.Arrays.fill(slopeGrad, gOff, gOff + cols, 0f);
+        }
+        int bound = S.loopBound(cols);
+        for (int r = 0; r < rows; r++) {
+            int row = off + r * cols;
+            for (int j = 0; j < bound; j += L) {
+                FloatVector v = FloatVector.fromArray(S, z, row + j);
+                FloatVector d = FloatVector.fromArray(S, delta, row + j);
+                VectorMask<Float> positive = v.compare(VectorOperators.GT, 0f);
+                FloatVector.fromArray(S, slopeGrad, gOff + j).add(d.mul(v).blend(0f, positive))
+                        .intoArray(slopeGrad, gOff + j);
+                d.mul(FloatVector.fromArray(S, slope, sOff + j)).blend(d, positive).intoArray(delta, row + j);
+            }
+            ScalarKernels.INSTANCE.preluBackward(z, delta, row + bound, 1, cols - bound, slope, sOff + bound,
+                    slopeGrad, gOff + bound, true);
+        }
+    }
+
+    @Override
+    public void maxoutBackward(float[] z, float[] a, float[] delta, float[] dz, int rows, int units, int pieces) {
+        int bound = S.loopBound(units);
+        for (int r = 0; r < rows; r++) {
+            int zRow = r * units * pieces;
+            for (int j = 0; j < bound; j += L) {
+                FloatVector max = FloatVector.fromArray(S, a, r * units + j);
+                FloatVector d = FloatVector.fromArray(S, delta, r * units + j);
+                VectorMask<Float> routed = S.maskAll(false);
+                for (int p = 0; p < pieces; p++) {
+                    int i = zRow + p * units + j;
+                    VectorMask<Float> winner = FloatVector.fromArray(S, z, i).compare(VectorOperators.EQ, max)
+                            .andNot(routed);
+                    d.blend(0f, winner.not()).intoArray(dz, i);
+                    routed = routed.or(winner);
+                }
+            }
+            ScalarKernels.maxoutBackwardRow(z, a, delta, dz, r, bound, units, units, pieces);
+        }
     }
 
     /** Scalar, like {@link #softplus}. */

@@ -1,8 +1,6 @@
 package bp.nn;
 
-import bp.kernel.Kernels;
-
-/** Activation functions of a layer, applied to {@code z = W a + b}. */
+/** Activation functions of a layer, applied to {@code z = W a + b}; {@link Workspace} computes them. */
 public enum Activation {
     SIGMOID("sigmoid"),
     TANH("tanh"),
@@ -11,10 +9,21 @@ public enum Activation {
     LEAKY_RELU("leaky_relu"),
     /** {@code z > 0 ? z : e^z − 1}, PyTorch's {@code ELU()} with α = 1. */
     ELU("elu"),
+    /**
+     * {@code z > 0 ? z : a_j·z} with a slope {@code a_j} per unit learned like the weights (He et
+     * al. 2015, PyTorch's {@code PReLU(units)}); α is the slopes' initial value, 0.25 by default.
+     */
+    PRELU("prelu"),
     /** {@code log(1 + e^z)}, a smooth ReLU. */
     SOFTPLUS("softplus"),
     /** Row-wise softmax; its backward pass is the full Jacobian-vector product. */
     SOFTMAX("softmax"),
+    /**
+     * {@code max_p z_p} over k linear pieces per unit (Goodfellow et al. 2013): the layer computes
+     * k·units pre-activations, piece p of unit j in row {@code p·units + j} of the weights; α is k,
+     * 2 by default. The same as PyTorch's {@code Linear(in, k·units)} then {@code view(-1, k, units).amax(1)}.
+     */
+    MAXOUT("maxout"),
     IDENTITY("identity");
 
 
@@ -42,45 +51,20 @@ public enum Activation {
 
     /** Whether the activation has a parameter α (see {@link LayerActivation}). */
     public boolean hasAlpha() {
-        return this == LEAKY_RELU || this == ELU;
+        return this == LEAKY_RELU || this == ELU || this == PRELU || this == MAXOUT;
     }
 
-    /** PyTorch's default α: LeakyReLU's slope 0.01, ELU's scale 1; 0 for the others. */
+    /**
+     * The default α: PyTorch's LeakyReLU slope 0.01, ELU scale 1 and PReLU initial slope 0.25, and
+     * maxout's 2 pieces; 0 for the others.
+     */
     public float defaultAlpha() {
         return switch (this) {
             case LEAKY_RELU -> 0.01f;
             case ELU -> 1f;
+            case PRELU -> 0.25f;
+            case MAXOUT -> 2f;
             default -> 0f;
         };
-    }
-
-    /** {@code a = f(z)} for a {@code rows × cols} block; {@code alpha} as in {@link LayerActivation}. */
-    void forward(Kernels k, float[] z, float[] a, int rows, int cols, float alpha) {
-        int len = rows * cols;
-        switch (this) {
-            case SIGMOID -> k.sigmoid(z, a, 0, len);
-            case TANH -> k.tanh(z, a, 0, len);
-            case RELU -> k.relu(z, a, 0, len);
-            case LEAKY_RELU -> k.leakyRelu(z, a, 0, len, alpha);
-            case ELU -> k.elu(z, a, 0, len, alpha);
-            case SOFTPLUS -> k.softplus(z, a, 0, len);
-            case SOFTMAX -> k.softmaxRows(z, a, 0, rows, cols);
-            case IDENTITY -> System.arraycopy(z, 0, a, 0, len);
-        }
-    }
-
-    /** Turns {@code g = ∂L/∂a} into {@code ∂L/∂z}, in place. */
-    void backward(Kernels k, float[] z, float[] a, float[] g, int rows, int cols, float alpha) {
-        int len = rows * cols;
-        switch (this) {
-            case SIGMOID -> k.sigmoidBackward(a, g, 0, len);
-            case TANH -> k.tanhBackward(a, g, 0, len);
-            case RELU -> k.reluBackward(z, g, 0, len);
-            case LEAKY_RELU -> k.leakyReluBackward(z, g, 0, len, alpha);
-            case ELU -> k.eluBackward(z, a, g, 0, len, alpha);
-            case SOFTPLUS -> k.softplusBackward(a, g, 0, len);
-            case SOFTMAX -> k.softmaxBackwardRows(a, g, 0, rows, cols);
-            case IDENTITY -> { }
-        }
     }
 }

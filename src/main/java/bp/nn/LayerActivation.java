@@ -1,15 +1,36 @@
 package bp.nn;
 
 /**
- * A layer's activation with its parameter: α, the slope of {@code leaky_relu} below 0 or the
- * scale of {@code elu}'s negative side, written {@code leaky_relu:0.2} or {@code elu:0.5}
- * (without it, PyTorch's defaults 0.01 and 1). The other activations take no parameter.
+ * A layer's activation with its parameter α: the slope of {@code leaky_relu} below 0, the scale of
+ * {@code elu}'s negative side, the initial slope of {@code prelu}, or the number of pieces of
+ * {@code maxout}; written {@code leaky_relu:0.2}, {@code elu:0.5}, {@code prelu:0.1},
+ * {@code maxout:3} (without it, the defaults of {@link Activation#defaultAlpha()}). The other
+ * activations take no parameter.
  */
 public record LayerActivation(Activation kind, float alpha) {
 
+    /** The most pieces a maxout unit may have. */
+    public static final int MAX_PIECES = 64;
+
     public LayerActivation {
-        if (kind.hasAlpha() && (!(alpha > 0) || Float.isInfinite(alpha))) {
-            throw new IllegalArgumentException(kind.label() + ": α must be a positive number, not " + alpha);
+        switch (kind) {
+            case LEAKY_RELU, ELU -> {
+                if (!(alpha > 0) || Float.isInfinite(alpha)) {
+                    throw new IllegalArgumentException(kind.label() + ": α must be a positive number, not " + alpha);
+                }
+            }
+            case PRELU -> {
+                if (!Float.isFinite(alpha)) {
+                    throw new IllegalArgumentException("prelu: the initial slope must be a finite number, not " + alpha);
+                }
+            }
+            case MAXOUT -> {
+                if (!(alpha >= 2 && alpha <= MAX_PIECES) || alpha != Math.rint(alpha)) {
+                    throw new IllegalArgumentException("maxout: the number of pieces must be a whole number in 2.."
+                            + MAX_PIECES + ", not " + alpha);
+                }
+            }
+            default -> { }
         }
         if (!kind.hasAlpha()) {
             alpha = 0f;
@@ -21,7 +42,12 @@ public record LayerActivation(Activation kind, float alpha) {
         return new LayerActivation(kind, kind.defaultAlpha());
     }
 
-    /** Parses {@code relu}, {@code leaky_relu}, {@code leaky_relu:0.2}, {@code elu:0.5}, …. */
+    /** Pre-activations per unit: maxout's pieces, 1 for every other activation. */
+    public int pieces() {
+        return kind == Activation.MAXOUT ? (int) alpha : 1;
+    }
+
+    /** Parses {@code relu}, {@code leaky_relu}, {@code leaky_relu:0.2}, {@code elu:0.5}, {@code maxout:3}, …. */
     public static LayerActivation parse(String text) {
         String[] nameAndAlpha = text.trim().split(":", 2);
         Activation kind = Activation.parse(nameAndAlpha[0]);
@@ -40,6 +66,9 @@ public record LayerActivation(Activation kind, float alpha) {
 
     /** The name as written in model files and descriptions: the parameter only where not the default. */
     public String label() {
-        return kind.hasAlpha() && alpha != kind.defaultAlpha() ? kind.label() + ":" + alpha : kind.label();
+        if (!kind.hasAlpha() || alpha == kind.defaultAlpha()) {
+            return kind.label();
+        }
+        return kind.label() + ":" + (kind == Activation.MAXOUT ? String.valueOf(pieces()) : String.valueOf(alpha));
     }
 }

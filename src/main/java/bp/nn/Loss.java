@@ -59,11 +59,19 @@ public enum Loss {
     }
 
     /**
-     * Writes {@code ∂L/∂z} of the output layer, per sample (not yet divided by the batch size), into
-     * {@code delta} and returns the summed loss of the {@code rows} samples.
+     * Whether the loss includes its output activation, so that {@link #outputDelta} gives the
+     * gradient by z ({@code a − t}) rather than by the outputs a.
      */
-    double outputDelta(Kernels k, Activation output, float alpha, float[] z, float[] a, float[] target,
-                       float[] delta, int rows, int cols) {
+    boolean fusedWithOutput() {
+        return this == CROSS_ENTROPY || this == BINARY_CROSS_ENTROPY;
+    }
+
+    /**
+     * Writes the loss's gradient per sample (not yet divided by the batch size) into {@code delta}:
+     * by the outputs a, or by the output layer's z when {@link #fusedWithOutput()}. Returns the
+     * summed loss of the {@code rows} samples.
+     */
+    double outputDelta(Kernels k, float[] z, float[] a, float[] target, float[] delta, int rows, int cols) {
         int len = rows * cols;
         k.subtract(a, target, delta, 0, len);
         double sum = 0;
@@ -72,7 +80,6 @@ public enum Loss {
                 for (int i = 0; i < len; i++) {
                     sum += 0.5 * (double) delta[i] * delta[i];
                 }
-                output.backward(k, z, a, delta, rows, cols, alpha);
             }
             case MSE -> {
                 for (int i = 0; i < len; i++) {
@@ -83,7 +90,6 @@ public enum Loss {
                 for (int i = 0; i < len; i++) {
                     delta[i] *= twoOverN;
                 }
-                output.backward(k, z, a, delta, rows, cols, alpha);
             }
             case MAE -> {
                 float oneOverN = 1f / cols;
@@ -93,7 +99,6 @@ public enum Loss {
                     delta[i] = e > 0 ? oneOverN : e < 0 ? -oneOverN : 0f;
                 }
                 sum /= cols;
-                output.backward(k, z, a, delta, rows, cols, alpha);
             }
             case BINARY_CROSS_ENTROPY -> {
                 float oneOverN = 1f / cols;

@@ -10,7 +10,9 @@ import java.util.SplittableRandom;
 /**
  * A feedforward network of dense layers: an immutable architecture (layer sizes, activations,
  * loss) and one flat {@code float[]} of parameters. Layer {@code l} stores its weights
- * {@code [out × in]} row-major (PyTorch's {@code nn.Linear} layout) followed by its biases.
+ * {@code [rows × in]} row-major (PyTorch's {@code nn.Linear} layout), then its {@code rows}
+ * biases, then, for PReLU, one slope per unit ({@link #tensors(int)}). The rows are the units,
+ * or for maxout units × pieces ({@link #weightRows(int)}).
  *
  * <pre>{@code
  * Network net = Network.builder(784)
@@ -32,6 +34,10 @@ public final class Network {
     private final float[] params;
     private final int[] weightOffsets;
     private final int[] biasOffsets;
+    /** Where each layer's PReLU slopes start; -1 for the other activations. */
+    private final int[] slopeOffsets;
+    /** {@link #weightRows(int)}, computed once: the training loop asks for it at every step. */
+    private final int[] weightRows;
     private final Kernels kernels;
     /** Bumped by {@link #parametersChanged()}; tells {@link #transposedWeights()} when to refresh. */
     private int parameterVersion;
@@ -47,6 +53,8 @@ public final class Network {
         this.params = net.params;
         this.weightOffsets = net.weightOffsets;
         this.biasOffsets = net.biasOffsets;
+        this.slopeOffsets = net.slopeOffsets;
+        this.weightRows = net.weightRows;
         this.kernels = kernels;
     }
 
@@ -72,12 +80,18 @@ public final class Network {
         this.loss = loss;
         this.weightOffsets = new int[activations.length];
         this.biasOffsets = new int[activations.length];
+        this.slopeOffsets = new int[activations.length];
+        this.weightRows = new int[activations.length];
         long offset = 0;
         for (int l = 0; l < activations.length; l++) {
+            long rows = (long) sizes[l + 1] * layerActivation(l).pieces();
+            weightRows[l] = (int) Math.min(rows, Integer.MAX_VALUE); // too large anyway: rejected below
             weightOffsets[l] = (int) offset;
-            offset += (long) sizes[l] * sizes[l + 1];
+            offset += sizes[l] * rows;
             biasOffsets[l] = (int) offset;
-            offset += sizes[l + 1];
+            offset += rows;
+            slopeOffsets[l] = activations[l] == Activation.PRELU ? (int) offset : -1;
+            offset += activations[l] == Activation.PRELU ? sizes[l + 1] : 0;
             if (offset > Integer.MAX_VALUE - 16) {
                 throw new IllegalArgumentException("network too large: more than 2^31 parameters");
             }
@@ -106,6 +120,16 @@ public final class Network {
 
     /** As {@link #of(int[], List, Loss, float[])}, with each layer's activation parameter. */
     public static Network ofLayers(int[] sizes, List<LayerActivation> activations, Loss loss, float[] params) {
+        Network net = architecture(sizes, activations, loss);
+        if (params.length != net.params.length) {
+            throw new IllegalArgumentException("expected " + net.params.length + " parameters, got " + params.length);
+        }
+        System.arraycopy(params, 0, net.params, 0, params.length);
+        return net;
+    }
+
+    /** The architecture with every parameter 0: a shape to fill, e.g. from a file. */
+    public static Network architecture(int[] sizes, List<LayerActivation> activations, Loss loss) {
         if (activations.size() != sizes.length - 1) {
             throw new IllegalArgumentException(sizes.length - 1 + " layers need as many activations, got "
                     + activations.size());
@@ -116,7 +140,17 @@ public final class Network {
             kinds[l] = activations.get(l).kind();
             alphas[l] = activations.get(l).alpha();
         }
-        return new Network(sizes, kinds, alphas, loss, params.clone());
+        return new Network(sizes, kinds, alphas, loss, null);
+    }
+
+    /** How many parameters a network of this architecture has (without allocating them). */
+    public static long parameterCount(int[] sizes, List<LayerActivation> activations) {
+        long n = 0;
+        for (int l = 0; l < activations.size(); l++) {
+            long rows = (long) sizes[l + 1] * activations.get(l).pieces();
+            n += rows * sizes[l] + rows + (activations.get(l).kind() == Activation.PRELU ? sizes[l + 1] : 0);
+        }
+        return n;
     }
 
     /** An independent copy: same architecture, parameters copied. */
@@ -204,7 +238,46 @@ public final class Network {
         return biasOffsets[layer];
     }
 
-    /** The weight from input {@code in} to unit {@code out} of layer {@code layer}. */
+    /**
+     * The rows of layer {@code layer}'s weight matrix, which is also the number of its biases and
+     * pre-activations: its units, times the pieces of a maxout layer.
+     */
+    public int weightRows(int layer) {
+        return weightRows[layer];
+    }
+
+    /** Whether layer {@code layer} has learned PReLU slopes. */
+    public boolean hasSlopes(int layer) {
+        return slopeOffsets[layer] >= 0;
+    }
+
+    /** Where layer {@code layer}'s PReLU slopes start in {@link #parameters()}; only when {@link #hasSlopes}. */
+    public int slopeOffset(int layer) {
+        if (slopeOffsets[layer] < 0) {
+            throw new IllegalArgumentException("layer " + layer + " (" + activations[layer].label() + ") has no slopes");
+        }
+        return slopeOffsets[layer];
+    }
+
+    /** A named slice of {@link #parameters()}: {@code weight [rows, in]}, {@code bias [rows]} or {@code slope [units]}. */
+    public record Tensor(String name, List<Integer> shape, int offset) {
+        public int length() {
+            return shape.stream().reduce(1, (a, b) -> a * b);
+        }
+    }
+
+    /** Layer {@code layer}'s parameters in storage order, named as in model files (without the layer prefix). */
+    public List<Tensor> tensors(int layer) {
+        List<Tensor> out = new ArrayList<>(3);
+        out.add(new Tensor("weight", List.of(weightRows(layer), sizes[layer]), weightOffsets[layer]));
+        out.add(new Tensor("bias", List.of(weightRows(layer)), biasOffsets[layer]));
+        if (hasSlopes(layer)) {
+            out.add(new Tensor("slope", List.of(sizes[layer + 1]), slopeOffsets[layer]));
+        }
+        return out;
+    }
+
+    /** The weight from input {@code in} to row {@code out} (a unit, or a maxout piece) of layer {@code layer}. */
     public float weight(int layer, int out, int in) {
         return params[weightOffsets[layer] + out * sizes[layer] + in];
     }
@@ -335,10 +408,14 @@ public final class Network {
             SplittableRandom rng = new SplittableRandom(seed);
             for (int layer = 0; layer < net.layerCount(); layer++) {
                 initializer.fill(net.params, net.weightOffsets[layer], net.biasOffsets[layer],
-                        net.sizes[layer], net.sizes[layer + 1], rng.split());
+                        net.sizes[layer], net.weightRows(layer), rng.split());
                 if (biasValue != null) {
-                    java.util.Arrays.fill(net.params, net.biasOffsets[layer],
-                            net.biasOffsets[layer] + net.sizes[layer + 1], biasValue);
+                    Arrays.fill(net.params, net.biasOffsets[layer], net.biasOffsets[layer] + net.weightRows(layer),
+                            biasValue);
+                }
+                if (net.hasSlopes(layer)) {
+                    Arrays.fill(net.params, net.slopeOffsets[layer], net.slopeOffsets[layer] + net.sizes[layer + 1],
+                            net.alphas[layer]);
                 }
             }
             return net;

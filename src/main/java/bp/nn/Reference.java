@@ -13,34 +13,51 @@ public final class Reference {
     private final Loss loss;
     private final int[] weightOffsets;
     private final int[] biasOffsets;
+    private final int[] slopeOffsets;
+    private final int[] pieces;
 
     public Reference(Network net) {
         this.sizes = net.sizes();
-        this.activations = new Activation[net.layerCount()];
-        this.alphas = new double[net.layerCount()];
-        this.weightOffsets = new int[net.layerCount()];
-        this.biasOffsets = new int[net.layerCount()];
-        for (int l = 0; l < net.layerCount(); l++) {
+        int layers = net.layerCount();
+        this.activations = new Activation[layers];
+        this.alphas = new double[layers];
+        this.weightOffsets = new int[layers];
+        this.biasOffsets = new int[layers];
+        this.slopeOffsets = new int[layers];
+        this.pieces = new int[layers];
+        for (int l = 0; l < layers; l++) {
             activations[l] = net.activation(l);
             alphas[l] = net.alpha(l);
             weightOffsets[l] = net.weightOffset(l);
             biasOffsets[l] = net.biasOffset(l);
+            slopeOffsets[l] = net.hasSlopes(l) ? net.slopeOffset(l) : -1;
+            pieces[l] = net.layerActivation(l).pieces();
         }
         this.loss = net.loss();
     }
 
+    /** One sample's pre-activations {@code z[l]} and activations {@code a[l + 1]} ({@code a[0]} is the input). */
+    private record Pass(double[][] z, double[][] a) {
+    }
+
     /** The activations of every layer for one sample; {@code [0]} is the input. */
     public double[][] forward(double[] params, double[] x) {
+        return pass(params, x).a;
+    }
+
+    private Pass pass(double[] params, double[] x) {
+        double[][] z = new double[activations.length][];
         double[][] acts = new double[sizes.length][];
         acts[0] = x.clone();
         for (int l = 0; l < activations.length; l++) {
-            acts[l + 1] = activate(activations[l], alphas[l], preActivation(params, l, acts[l]));
+            z[l] = preActivation(params, l, acts[l]);
+            acts[l + 1] = activate(params, l, z[l]);
         }
-        return acts;
+        return new Pass(z, acts);
     }
 
     private double[] preActivation(double[] params, int l, double[] in) {
-        double[] z = new double[sizes[l + 1]];
+        double[] z = new double[sizes[l + 1] * pieces[l]];
         for (int o = 0; o < z.length; o++) {
             double s = params[biasOffsets[l] + o];
             for (int i = 0; i < in.length; i++) {
@@ -51,8 +68,17 @@ public final class Reference {
         return z;
     }
 
-    private static double[] activate(Activation f, double alpha, double[] z) {
-        double[] a = new double[z.length];
+    private double[] activate(double[] params, int l, double[] z) {
+        Activation f = activations[l];
+        double alpha = alphas[l];
+        int units = sizes[l + 1];
+        double[] a = new double[units];
+        if (f == Activation.MAXOUT) {
+            for (int j = 0; j < units; j++) {
+                a[j] = z[winningPiece(z, j, units, pieces[l]) * units + j];
+            }
+            return a;
+        }
         if (f == Activation.SOFTMAX) {
             double max = Double.NEGATIVE_INFINITY;
             for (double v : z) {
@@ -75,12 +101,24 @@ public final class Reference {
                 case RELU -> Math.max(0, z[j]);
                 case LEAKY_RELU -> z[j] > 0 ? z[j] : alpha * z[j];
                 case ELU -> z[j] > 0 ? z[j] : alpha * Math.expm1(z[j]);
+                case PRELU -> z[j] > 0 ? z[j] : params[slopeOffsets[l] + j] * z[j];
                 case SOFTPLUS -> Math.max(z[j], 0) + Math.log1p(Math.exp(-Math.abs(z[j])));
                 case IDENTITY -> z[j];
-                case SOFTMAX -> throw new AssertionError();
+                case SOFTMAX, MAXOUT -> throw new AssertionError();
             };
         }
         return a;
+    }
+
+    /** The first of unit j's pieces with the largest pre-activation (pieces are {@code units} apart). */
+    private static int winningPiece(double[] z, int j, int units, int pieces) {
+        int best = 0;
+        for (int p = 1; p < pieces; p++) {
+            if (z[p * units + j] > z[best * units + j]) {
+                best = p;
+            }
+        }
+        return best;
     }
 
     /** The loss of one sample. */
@@ -114,11 +152,11 @@ public final class Reference {
         double[] grad = new double[params.length];
         int last = activations.length - 1;
         for (int r = 0; r < rows; r++) {
-            double[][] acts = forward(params, row(x, r, sizes[0]));
+            Pass pass = pass(params, row(x, r, sizes[0]));
+            double[][] acts = pass.a;
             double[] target = row(t, r, sizes[sizes.length - 1]);
             double[] out = acts[last + 1];
             double[] delta = new double[out.length];
-            // δ^L = ∇_a L ⊙ f'(z^L); softmax with cross-entropy collapses to a − t
             if (loss == Loss.CROSS_ENTROPY || loss == Loss.BINARY_CROSS_ENTROPY) {
                 // with its output activation, the loss's derivative by z collapses to (a − t) (/n for bce)
                 double scale = loss == Loss.BINARY_CROSS_ENTROPY ? 1.0 / out.length : 1.0;
@@ -134,7 +172,8 @@ public final class Reference {
                         default -> e;
                     };
                 }
-                delta = applyDerivative(activations[last], alphas[last], acts[last + 1], delta);
+                // δ^L = ∇_a L ⊙ f'(z^L)
+                delta = applyDerivative(params, last, pass, delta, grad, rows);
             }
             for (int l = last; l >= 0; l--) {
                 double[] in = acts[l];
@@ -154,16 +193,24 @@ public final class Reference {
                         }
                         prev[i] = s;
                     }
-                    delta = applyDerivative(activations[l - 1], alphas[l - 1], acts[l], prev);
+                    delta = applyDerivative(params, l - 1, pass, prev, grad, rows);
                 }
             }
         }
         return grad;
     }
 
-    /** {@code g ⊙ f'(z)} written with the activation value {@code a = f(z)}; softmax uses its Jacobian. */
-    private static double[] applyDerivative(Activation f, double alpha, double[] a, double[] g) {
-        double[] d = new double[g.length];
+    /**
+     * {@code ∂L/∂z} of layer l from {@code g = ∂L/∂a}: {@code g ⊙ f'(z)}, softmax through its
+     * Jacobian, maxout routed to each unit's winning piece. Adds the PReLU slopes' gradient
+     * {@code g·min(z, 0)} (over {@code rows} samples) to grad.
+     */
+    private double[] applyDerivative(double[] params, int l, Pass pass, double[] g, double[] grad, int rows) {
+        Activation f = activations[l];
+        double alpha = alphas[l];
+        double[] z = pass.z[l];
+        double[] a = pass.a[l + 1];
+        double[] d = new double[z.length];
         if (f == Activation.SOFTMAX) {
             double gs = 0;
             for (int j = 0; j < g.length; j++) {
@@ -174,16 +221,26 @@ public final class Reference {
             }
             return d;
         }
+        if (f == Activation.MAXOUT) {
+            for (int j = 0; j < g.length; j++) {
+                d[winningPiece(z, j, g.length, pieces[l]) * g.length + j] = g[j];
+            }
+            return d;
+        }
         for (int j = 0; j < g.length; j++) {
+            if (f == Activation.PRELU && z[j] <= 0) {
+                grad[slopeOffsets[l] + j] += g[j] * z[j] / rows;
+            }
             d[j] = g[j] * switch (f) {
                 case SIGMOID -> a[j] * (1 - a[j]);
                 case TANH -> 1 - a[j] * a[j];
-                case RELU -> a[j] > 0 ? 1 : 0;
-                case LEAKY_RELU -> a[j] > 0 ? 1 : alpha;
-                case ELU -> a[j] > 0 ? 1 : a[j] + alpha;
+                case RELU -> z[j] > 0 ? 1 : 0;
+                case LEAKY_RELU -> z[j] > 0 ? 1 : alpha;
+                case ELU -> z[j] > 0 ? 1 : a[j] + alpha;
+                case PRELU -> z[j] > 0 ? 1 : params[slopeOffsets[l] + j];
                 case SOFTPLUS -> -Math.expm1(-a[j]);
                 case IDENTITY -> 1;
-                case SOFTMAX -> throw new AssertionError();
+                case SOFTMAX, MAXOUT -> throw new AssertionError();
             };
         }
         return d;
@@ -217,20 +274,29 @@ public final class Reference {
     }
 
     /**
-     * A fingerprint of which side of their kinks the piecewise units (ReLU, LeakyReLU, and ELU, whose
-     * second derivative jumps at 0) and, for MAE, the output errors are on, over all samples.
+     * A fingerprint of which side of their kinks the piecewise units (ReLU, LeakyReLU, PReLU, and
+     * ELU, whose second derivative jumps at 0) are on, which piece wins each maxout unit, and, for
+     * MAE, which side of the target each output is on, over all samples.
      */
     private long kinkSide(double[] params, double[] x, double[] t, int rows) {
         long hash = 1;
         int outputs = sizes[sizes.length - 1];
         for (int r = 0; r < rows; r++) {
-            double[][] acts = forward(params, row(x, r, sizes[0]));
+            Pass pass = pass(params, row(x, r, sizes[0]));
+            double[][] acts = pass.a;
             for (int l = 0; l < activations.length; l++) {
-                if (activations[l] == Activation.RELU || activations[l] == Activation.LEAKY_RELU
-                        || activations[l] == Activation.ELU) {
-                    for (double a : acts[l + 1]) {
-                        hash = 31 * hash + (a > 0 ? 1 : 0);
+                switch (activations[l]) {
+                    case RELU, LEAKY_RELU, PRELU, ELU -> {
+                        for (double z : pass.z[l]) {
+                            hash = 31 * hash + (z > 0 ? 1 : 0);
+                        }
                     }
+                    case MAXOUT -> {
+                        for (int j = 0; j < sizes[l + 1]; j++) {
+                            hash = 31 * hash + winningPiece(pass.z[l], j, sizes[l + 1], pieces[l]);
+                        }
+                    }
+                    default -> { }
                 }
             }
             if (loss == Loss.MAE) {

@@ -23,13 +23,13 @@ public final class TransposedWeights {
         this.t = new float[net.parameterCount()];
         int tasks = 0;
         for (int l = 0; l < net.layerCount(); l++) {
-            tasks += ceilDiv(net.size(l + 1), ROWS_PER_TASK);
+            tasks += ceilDiv(net.weightRows(l), ROWS_PER_TASK);
         }
         taskLayer = new int[tasks];
         taskRow = new int[tasks];
         int task = 0;
         for (int l = 0; l < net.layerCount(); l++) {
-            for (int r = 0; r < net.size(l + 1); r += ROWS_PER_TASK) {
+            for (int r = 0; r < net.weightRows(l); r += ROWS_PER_TASK) {
                 taskLayer[task] = l;
                 taskRow[task] = r;
                 task++;
@@ -47,14 +47,14 @@ public final class TransposedWeights {
     public void refresh(int task) {
         int l = taskLayer[task];
         int r0 = taskRow[task];
-        refreshRows(l, r0, Math.min(net.size(l + 1), r0 + ROWS_PER_TASK));
+        refreshRows(l, r0, Math.min(net.weightRows(l), r0 + ROWS_PER_TASK));
     }
 
-    /** Re-copies rows (units) {@code [r0, r1)} of layer {@code l}'s weights. */
+    /** Re-copies rows {@code [r0, r1)} of layer {@code l}'s weights. */
     public void refreshRows(int l, int r0, int r1) {
         int fanIn = net.size(l);
         int w = net.weightOffset(l);
-        net.kernels().transpose(net.parameters(), w + r0 * fanIn, r1 - r0, fanIn, t, w + r0, net.size(l + 1));
+        net.kernels().transpose(net.parameters(), w + r0 * fanIn, r1 - r0, fanIn, t, w + r0, net.weightRows(l));
     }
 
     /** Re-copies all the weights. */

@@ -24,19 +24,16 @@ public final class Workspace {
             throw new IllegalArgumentException("workspace capacity must be positive, got " + capacity);
         }
         this.capacity = capacity;
-        int[] sizes = net.sizes();
-        int widest = 0;
-        for (int s : sizes) {
-            widest = Math.max(widest, s);
-        }
-        input = new float[capacity * sizes[0]];
+        int widest = net.inputs();
+        input = new float[capacity * net.inputs()];
         target = new float[capacity * net.outputs()];
         labels = new int[capacity];
         z = new float[net.layerCount()][];
         a = new float[net.layerCount()][];
         for (int l = 0; l < net.layerCount(); l++) {
-            z[l] = new float[capacity * sizes[l + 1]];
-            a[l] = new float[capacity * sizes[l + 1]];
+            z[l] = new float[capacity * net.weightRows(l)];
+            a[l] = new float[capacity * net.size(l + 1)];
+            widest = Math.max(widest, net.weightRows(l));
         }
         delta = new float[capacity * widest];
         deltaPrev = new float[capacity * widest];
@@ -88,16 +85,70 @@ public final class Workspace {
         float[] in = input;
         for (int l = 0; l < net.layerCount(); l++) {
             int fanIn = net.size(l);
-            int units = net.size(l + 1);
-            if (transposed == null || !k.transposedForwardPays(units)) {
-                k.gemmABtBias(in, 0, p, net.weightOffset(l), p, net.biasOffset(l), z[l], 0, rows, units, fanIn);
+            int n = net.weightRows(l);
+            if (transposed == null || !k.transposedForwardPays(n)) {
+                k.gemmABtBias(in, 0, p, net.weightOffset(l), p, net.biasOffset(l), z[l], 0, rows, n, fanIn);
             } else {
                 k.gemmABBias(in, 0, transposed.array(), net.weightOffset(l), p, net.biasOffset(l), z[l], 0,
-                        rows, units, fanIn);
+                        rows, n, fanIn);
             }
-            net.activation(l).forward(k, z[l], a[l], rows, units, net.alpha(l));
+            activate(net, l, rows);
             in = a[l];
         }
+    }
+
+    /** {@code a[l] = f(z[l])} for the first {@code rows} rows. */
+    private void activate(Network net, int l, int rows) {
+        Kernels k = net.kernels();
+        int units = net.size(l + 1);
+        int len = rows * units;
+        float alpha = net.alpha(l);
+        float[] z = this.z[l];
+        float[] a = this.a[l];
+        switch (net.activation(l)) {
+            case SIGMOID -> k.sigmoid(z, a, 0, len);
+            case TANH -> k.tanh(z, a, 0, len);
+            case RELU -> k.relu(z, a, 0, len);
+            case LEAKY_RELU -> k.leakyRelu(z, a, 0, len, alpha);
+            case ELU -> k.elu(z, a, 0, len, alpha);
+            case PRELU -> k.prelu(z, a, 0, rows, units, net.parameters(), net.slopeOffset(l));
+            case SOFTPLUS -> k.softplus(z, a, 0, len);
+            case SOFTMAX -> k.softmaxRows(z, a, 0, rows, units);
+            case MAXOUT -> k.maxout(z, a, rows, units, net.weightRows(l) / units);
+            case IDENTITY -> System.arraycopy(z, 0, a, 0, len);
+        }
+    }
+
+    /**
+     * Turns {@code g = ∂L/∂a} of layer l into {@code ∂L/∂z} and returns the buffer holding it: g
+     * itself, changed in place, or for maxout (whose z is wider than a) {@code spare}. Writes the
+     * PReLU slopes' gradient into {@code grad}.
+     */
+    private float[] activationBackward(Network net, int l, float[] g, float[] spare, int rows, float[] grad,
+                                       boolean accumulate) {
+        Kernels k = net.kernels();
+        int units = net.size(l + 1);
+        int len = rows * units;
+        float alpha = net.alpha(l);
+        float[] z = this.z[l];
+        float[] a = this.a[l];
+        switch (net.activation(l)) {
+            case SIGMOID -> k.sigmoidBackward(a, g, 0, len);
+            case TANH -> k.tanhBackward(a, g, 0, len);
+            case RELU -> k.reluBackward(z, g, 0, len);
+            case LEAKY_RELU -> k.leakyReluBackward(z, g, 0, len, alpha);
+            case ELU -> k.eluBackward(z, a, g, 0, len, alpha);
+            case PRELU -> k.preluBackward(z, g, 0, rows, units, net.parameters(), net.slopeOffset(l), grad,
+                    net.slopeOffset(l), accumulate);
+            case SOFTPLUS -> k.softplusBackward(a, g, 0, len);
+            case SOFTMAX -> k.softmaxBackwardRows(a, g, 0, rows, units);
+            case MAXOUT -> {
+                k.maxoutBackward(z, a, g, spare, rows, units, net.weightRows(l) / units);
+                return spare;
+            }
+            case IDENTITY -> { }
+        }
+        return g;
     }
 
     /**
@@ -118,32 +169,40 @@ public final class Workspace {
         float[] p = net.parameters();
         int last = net.layerCount() - 1;
         double loss = loss(net, rows);
+        if (!net.loss().fusedWithOutput()) {
+            useAsDelta(activationBackward(net, last, delta, deltaPrev, rows, grad, accumulate));
+        }
         for (int l = last; l >= 0; l--) {
             int fanIn = net.size(l);
-            int units = net.size(l + 1);
+            int n = net.weightRows(l);
             float[] in = l == 0 ? input : a[l - 1];
-            k.gemmAtB(delta, 0, in, 0, grad, net.weightOffset(l), units, fanIn, rows, accumulate);
-            k.columnSums(delta, 0, rows, units, grad, net.biasOffset(l), accumulate);
+            k.gemmAtB(delta, 0, in, 0, grad, net.weightOffset(l), n, fanIn, rows, accumulate);
+            k.columnSums(delta, 0, rows, n, grad, net.biasOffset(l), accumulate);
             if (l > 0) {
-                k.gemmAB(delta, 0, p, net.weightOffset(l), deltaPrev, 0, rows, fanIn, units);
-                net.activation(l - 1).backward(k, z[l - 1], a[l - 1], deltaPrev, rows, fanIn, net.alpha(l - 1));
-                float[] t = delta;
-                delta = deltaPrev;
-                deltaPrev = t;
+                k.gemmAB(delta, 0, p, net.weightOffset(l), deltaPrev, 0, rows, fanIn, n);
+                useAsDelta(activationBackward(net, l - 1, deltaPrev, delta, rows, grad, accumulate));
             }
         }
         return loss;
     }
 
+    /** Makes {@code d} (one of the two delta buffers) the current delta, the other the spare. */
+    private void useAsDelta(float[] d) {
+        if (d != delta) {
+            deltaPrev = delta;
+            delta = d;
+        }
+    }
+
     /**
-     * After {@link #forward}: the loss summed over the first {@code rows} samples. Leaves the output
-     * layer's delta in the delta buffer, where {@link #backward} starts.
+     * After {@link #forward}: the loss summed over the first {@code rows} samples. Leaves the loss's
+     * gradient by the outputs (by z for the fused losses) in the delta buffer, where
+     * {@link #backward} starts.
      */
     public double loss(Network net, int rows) {
         checkRows(rows);
         int last = net.layerCount() - 1;
-        return net.loss().outputDelta(net.kernels(), net.activation(last), net.alpha(last), z[last], a[last], target, delta,
-                rows, net.outputs());
+        return net.loss().outputDelta(net.kernels(), z[last], a[last], target, delta, rows, net.outputs());
     }
 
     /** After {@link #forward}: how many of the first {@code rows} samples have their largest output at their label. */

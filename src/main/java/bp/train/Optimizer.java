@@ -108,7 +108,7 @@ public sealed interface Optimizer {
         final void step(Network net, float[] gradSum, int batch, double lr, boolean updateBiases) {
             begin();
             for (int l = 0; l < net.layerCount(); l++) {
-                applyRows(net, gradSum, 1f / batch, lr, updateBiases, l, 0, net.size(l + 1));
+                applyRows(net, gradSum, 1f / batch, lr, updateBiases, l, 0, net.weightRows(l));
             }
             net.parametersChanged();
         }
@@ -123,8 +123,10 @@ public sealed interface Optimizer {
         }
 
         /**
-         * Updates the weights of rows (units) {@code [r0, r1)} of layer {@code l}, and their biases,
-         * with the gradient {@code scale · gradSum} (scale is 1/batch, times a clipping factor).
+         * Updates the weights of rows {@code [r0, r1)} of layer {@code l} (see
+         * {@link Network#weightRows}), their biases and PReLU slopes, with the gradient
+         * {@code scale · gradSum} (scale is 1/batch, times a clipping factor). L2 applies to the
+         * weights only, as in PyTorch's advice for PReLU.
          */
         final void applyRows(Network net, float[] gradSum, float scale, double lr, boolean updateBiases,
                              int l, int r0, int r1) {
@@ -133,6 +135,9 @@ public sealed interface Optimizer {
             apply(p, gradSum, net.weightOffset(l) + r0 * fanIn, (r1 - r0) * fanIn, (float) lr, scale, true);
             if (updateBiases) {
                 apply(p, gradSum, net.biasOffset(l) + r0, r1 - r0, (float) lr, scale, false);
+            }
+            if (net.hasSlopes(l)) {
+                apply(p, gradSum, net.slopeOffset(l) + r0, r1 - r0, (float) lr, scale, false);
             }
         }
 

@@ -335,12 +335,12 @@ public final class Trainer {
             this.shardJob = parallel.job(this::runGroup);
             int blocks = 0;
             for (int l = 0; l < net.layerCount(); l++) {
-                blocks += ceilDiv(net.size(l + 1), ROWS_PER_BLOCK);
+                blocks += ceilDiv(net.weightRows(l), ROWS_PER_BLOCK);
             }
             this.blockLayer = new int[blocks];
             this.blockRow = new int[blocks];
             for (int l = 0, t = 0; l < net.layerCount(); l++) {
-                for (int r = 0; r < net.size(l + 1); r += ROWS_PER_BLOCK, t++) {
+                for (int r = 0; r < net.weightRows(l); r += ROWS_PER_BLOCK, t++) {
                     blockLayer[t] = l;
                     blockRow[t] = r;
                 }
@@ -420,36 +420,42 @@ public final class Trainer {
         private void sumBlock(int t) {
             int l = blockLayer[t];
             int r0 = blockRow[t];
-            int r1 = Math.min(net.size(l + 1), r0 + ROWS_PER_BLOCK);
+            int r1 = Math.min(net.weightRows(l), r0 + ROWS_PER_BLOCK);
             int fanIn = net.size(l);
             int w = net.weightOffset(l) + r0 * fanIn;
             int b = net.biasOffset(l) + r0;
             // grads[0] = Σ grads[0..used) pairwise: (0+1)+(2+3), then those sums, etc. A fixed order.
             Kernels k = Kernels.get();
+            int s = net.hasSlopes(l) ? net.slopeOffset(l) + r0 : -1;
             for (int stride = 1; stride < used; stride *= 2) {
                 for (int dst = 0; dst + stride < used; dst += 2 * stride) {
                     k.axpy(1f, grads[dst + stride], w, grads[dst], w, (r1 - r0) * fanIn);
                     k.axpy(1f, grads[dst + stride], b, grads[dst], b, r1 - r0);
+                    if (s >= 0) {
+                        k.axpy(1f, grads[dst + stride], s, grads[dst], s, r1 - r0);
+                    }
                 }
             }
             if (clipNorm > 0) {
                 float[] g = grads[0];
-                double squares = 0;
-                for (int i = w; i < w + (r1 - r0) * fanIn; i++) {
-                    squares += (double) g[i] * g[i];
-                }
-                for (int i = b; i < b + (r1 - r0); i++) {
-                    squares += (double) g[i] * g[i];
-                }
-                blockSquares[t] = squares;
+                double squares = sumOfSquares(g, w, (r1 - r0) * fanIn) + sumOfSquares(g, b, r1 - r0);
+                blockSquares[t] = s >= 0 ? squares + sumOfSquares(g, s, r1 - r0) : squares;
             }
+        }
+
+        private static double sumOfSquares(float[] g, int off, int len) {
+            double squares = 0;
+            for (int i = off; i < off + len; i++) {
+                squares += (double) g[i] * g[i];
+            }
+            return squares;
         }
 
         /** Applies the optimizer to block t and refreshes its transposed copy. */
         private void applyBlock(int t) {
             int l = blockLayer[t];
             int r0 = blockRow[t];
-            int r1 = Math.min(net.size(l + 1), r0 + ROWS_PER_BLOCK);
+            int r1 = Math.min(net.weightRows(l), r0 + ROWS_PER_BLOCK);
             state.applyRows(net, grads[0], scale, lr, updateBiases, l, r0, r1);
             if (transposed != null) {
                 transposed.refreshRows(l, r0, r1);

@@ -263,6 +263,27 @@ class CliTest {
         Run r = bp("gradcheck", "--layers", "3,5,4,2", "--activation", "sigmoid", "--output", "sigmoid", "--loss", "sse");
         assertEquals(0, r.status(), r.out() + r.err());
         assertTrue(r.out().contains("gradients OK"));
+        Run learned = bp("gradcheck", "--layers", "4,6:prelu:-0.2,5:maxout:3,3");
+        assertEquals(0, learned.status(), learned.out() + learned.err());
+        assertTrue(learned.out().contains("4-6:prelu:-0.2-5:maxout:3-3:softmax, loss ce, 159 parameters"), learned.out());
+        Run big = bp("gradcheck", "--layers", "100,50:maxout:8,10");
+        assertEquals(2, big.status());
+        assertTrue(big.err().contains("40910 parameters"), big.err());
+    }
+
+    /** PReLU and maxout from the command line, into a model file that eval and info read. */
+    @Test
+    void learnedActivationsTrainSaveAndLoad() {
+        Path file = dir.resolve("learned.safetensors");
+        Run r = bp("train", "--data", "digits", "--layers", "64,48:prelu,32:maxout:3,10", "--epochs", "3", "--batch", "32",
+                "--lr", "0.01", "--save", file.toString());
+        assertEquals(0, r.status(), r.err());
+        assertTrue(r.out().contains("64-48:prelu-32:maxout:3-10:softmax"), r.out());
+        Run e = bp("eval", "--model", file.toString(), "--data", "digits");
+        assertEquals(0, e.status(), e.err());
+        Run i = bp("info", "--model", file.toString());
+        assertTrue(i.out().contains("weight [48, 64], bias [48], slope [48]"), i.out());
+        assertTrue(i.out().contains("weight [96, 48], bias [96]"), i.out());
     }
 
     @Test

@@ -296,6 +296,109 @@ class KernelsTest {
         }
     }
 
+    /** PReLU forward and backward, with the slopes' gradient, over every tail width and a few row counts. */
+    @Test
+    void preluIsBitExact() {
+        SplittableRandom rng = new SplittableRandom(23);
+        for (int cols : lengths()) {
+            for (int rows : new int[] {0, 1, 3}) {
+                String shape = "rows=" + rows + " cols=" + cols;
+                float[] z = random(rng, 2 + rows * cols, 1);
+                if (z.length > 4) {
+                    z[4] = 0f; // the kink belongs to the negative side in both
+                }
+                float[] slope = random(rng, 3 + cols, 1); // learned slopes may be negative
+                float[] outS = new float[z.length];
+                float[] outV = new float[z.length];
+                scalar.prelu(z, outS, 2, rows, cols, slope, 3);
+                vector.prelu(z, outV, 2, rows, cols, slope, 3);
+                assertExact(outS, outV, "prelu " + shape);
+                for (int r = 0; r < rows; r++) {
+                    for (int j = 0; j < cols; j++) {
+                        float v = z[2 + r * cols + j];
+                        assertEquals(v > 0 ? v : slope[3 + j] * v, outS[2 + r * cols + j], "prelu " + shape);
+                    }
+                }
+                float[] d = random(rng, z.length, 3);
+                for (boolean accumulate : new boolean[] {false, true}) {
+                    float[] ds = d.clone();
+                    float[] dv = d.clone();
+                    float[] gs = random(rng, 1 + cols, 1);
+                    float[] gv = gs.clone();
+                    float[] before = gs.clone();
+                    scalar.preluBackward(z, ds, 2, rows, cols, slope, 3, gs, 1, accumulate);
+                    vector.preluBackward(z, dv, 2, rows, cols, slope, 3, gv, 1, accumulate);
+                    assertExact(ds, dv, "prelu' " + shape);
+                    assertExact(gs, gv, "prelu slope gradient " + shape + " accumulate=" + accumulate);
+                    for (int j = 0; j < cols; j++) {
+                        double expected = accumulate ? before[1 + j] : 0;
+                        for (int r = 0; r < rows; r++) {
+                            float v = z[2 + r * cols + j];
+                            expected += v > 0 ? 0 : (double) d[2 + r * cols + j] * v;
+                        }
+                        assertClose(expected, gs[1 + j], 1e-5, "prelu slope gradient " + shape);
+                    }
+                }
+            }
+        }
+    }
+
+    /** Maxout forward and backward over every tail width, pieces 2 and 3, with ties routed to the first piece. */
+    @Test
+    void maxoutIsBitExact() {
+        SplittableRandom rng = new SplittableRandom(29);
+        for (int units : lengths()) {
+            for (int pieces : new int[] {2, 3}) {
+                int rows = 3;
+                String shape = "units=" + units + " pieces=" + pieces;
+                float[] z = random(rng, rows * units * pieces, 1);
+                if (units > 1) {
+                    z[units + 1] = z[1]; // a tie in row 0, unit 1, between pieces 0 and 1
+                    z[1] = 2f;
+                    z[units + 1] = 2f;
+                }
+                float[] as = new float[rows * units];
+                float[] av = new float[rows * units];
+                scalar.maxout(z, as, rows, units, pieces);
+                vector.maxout(z, av, rows, units, pieces);
+                assertExact(as, av, "maxout " + shape);
+                for (int r = 0; r < rows; r++) {
+                    for (int j = 0; j < units; j++) {
+                        float m = Float.NEGATIVE_INFINITY;
+                        for (int p = 0; p < pieces; p++) {
+                            m = Math.max(m, z[r * units * pieces + p * units + j]);
+                        }
+                        assertEquals(m, as[r * units + j], "maxout " + shape);
+                    }
+                }
+                float[] d = random(rng, rows * units, 3);
+                float[] dzS = random(rng, z.length, 1); // garbage: every entry must be written
+                float[] dzV = random(rng, z.length, 1);
+                scalar.maxoutBackward(z, as, d, dzS, rows, units, pieces);
+                vector.maxoutBackward(z, av, d, dzV, rows, units, pieces);
+                assertExact(dzS, dzV, "maxout' " + shape);
+                for (int r = 0; r < rows; r++) {
+                    for (int j = 0; j < units; j++) {
+                        int nonZero = 0;
+                        for (int p = 0; p < pieces; p++) {
+                            float g = dzS[r * units * pieces + p * units + j];
+                            if (g != 0) {
+                                nonZero++;
+                                assertEquals(d[r * units + j], g, "maxout' " + shape);
+                                assertEquals(as[r * units + j], z[r * units * pieces + p * units + j], "maxout' " + shape);
+                            }
+                        }
+                        assertEquals(1, nonZero, "maxout' routes to exactly one piece " + shape);
+                    }
+                }
+                if (units > 1) {
+                    assertEquals(d[1], dzS[1], "a tie goes to the first piece");
+                    assertEquals(0f, dzS[units + 1], "a tie goes to the first piece");
+                }
+            }
+        }
+    }
+
     @Test
     void softmaxMatchesScalarAndSumsToOne() {
         SplittableRandom rng = new SplittableRandom(19);

@@ -30,6 +30,24 @@ class LayerActivationTest {
     }
 
     @Test
+    void preluTakesAnyFiniteInitialSlopeAndMaxoutAWholeNumberOfPieces() {
+        assertEquals(0.25f, LayerActivation.parse("prelu").alpha());
+        assertEquals(-0.5f, LayerActivation.parse("prelu:-0.5").alpha());
+        assertEquals("prelu:0.0", LayerActivation.parse("prelu:0").label());
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> LayerActivation.parse("prelu:NaN"))
+                .getMessage().contains("finite"));
+        assertEquals(2, LayerActivation.parse("maxout").pieces());
+        assertEquals(3, LayerActivation.parse("maxout:3").pieces());
+        assertEquals("maxout:3", LayerActivation.parse("maxout:3").label());
+        assertEquals("maxout", LayerActivation.parse("maxout:2.0").label());
+        assertEquals(1, LayerActivation.parse("prelu").pieces());
+        for (String bad : new String[] {"maxout:1", "maxout:2.5", "maxout:65", "maxout:-3"}) {
+            assertTrue(assertThrows(IllegalArgumentException.class, () -> LayerActivation.parse(bad))
+                    .getMessage().contains("whole number in 2..64"), bad);
+        }
+    }
+
+    @Test
     void gradientsWithNonDefaultParameters() {
         for (String hidden : new String[] {"leaky_relu:0.2", "elu:0.5", "elu:2"}) {
             Network net = Network.builder(5).dense(7, LayerActivation.parse(hidden)).dense(6, LayerActivation.parse(hidden))

@@ -2,6 +2,7 @@ package bp.train;
 
 import bp.data.Dataset;
 import bp.nn.Activation;
+import bp.nn.LayerActivation;
 import bp.nn.Loss;
 import bp.nn.Network;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -47,11 +48,12 @@ class AllocationTest {
      * 1000 batches per epoch; the quietest of the epochs after warm-up must allocate < 16 bytes per
      * batch. Warm-up is long (40 epochs) because until C2 has compiled a kernel, the Vector API boxes every vector.
      */
-    @ParameterizedTest(name = "batch {0}, {1} threads")
-    @CsvSource({"1, 1", "4, 2", "16, 1", "16, 2", "64, 2"})
-    void stepsAllocateNothing(int batch, int threads) {
+    @ParameterizedTest(name = "batch {0}, {1} threads, {2} then {3}")
+    @CsvSource({"1, 1, tanh, relu", "4, 2, tanh, relu", "16, 1, tanh, relu", "16, 2, tanh, relu", "64, 2, tanh, relu",
+            "1, 1, prelu, maxout:3", "16, 2, prelu, maxout:3"})
+    void stepsAllocateNothing(int batch, int threads, String first, String second) {
         THREADS.setThreadAllocatedMemoryEnabled(true);
-        Network net = Network.builder(20).dense(32, Activation.TANH).dense(16, Activation.RELU)
+        Network net = Network.builder(20).dense(32, LayerActivation.parse(first)).dense(16, LayerActivation.parse(second))
                 .dense(3, Activation.SOFTMAX).loss(Loss.CROSS_ENTROPY).seed(2).build();
         int batches = 1000;
         List<Long> perEpoch = new ArrayList<>();
