@@ -5,6 +5,7 @@ module bp {
     requires it.unimi.dsi.fastutil;
     requires com.fasterxml.jackson.jr.ob;
     requires java.desktop; // bp plot draws PNGs with Java2D
+    requires jdk.httpserver; // bp playground
 
     exports bp.nn;
     exports bp.train;

@@ -58,6 +58,11 @@ public final class Workspace {
         return labels;
     }
 
+    /** Layer {@code layer}'s activations after {@link #forward}: {@code rows × units}, row by row. */
+    public float[] activations(int layer) {
+        return a[layer];
+    }
+
     /** The output layer's activations after {@link #forward}. */
     public float[] output() {
         return a[a.length - 1];

@@ -105,7 +105,7 @@ public sealed interface Optimizer {
          * {@code lr} is the learning rate for this step (a schedule may change it); biases are
          * updated only if {@code updateBiases}.
          */
-        final void step(Network net, float[] gradSum, int batch, double lr, boolean updateBiases) {
+        public final void step(Network net, float[] gradSum, int batch, double lr, boolean updateBiases) {
             begin();
             for (int l = 0; l < net.layerCount(); l++) {
                 applyRows(net, gradSum, 1f / batch, lr, updateBiases, l, 0, net.weightRows(l));

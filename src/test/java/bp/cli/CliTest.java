@@ -271,6 +271,13 @@ class CliTest {
         assertTrue(big.err().contains("40910 parameters"), big.err());
     }
 
+    @Test
+    void playgroundRejectsABadPort() {
+        Run r = bp("playground", "--port", "70000");
+        assertEquals(2, r.status());
+        assertTrue(r.err().contains("--port 70000: expected 0..65535"), r.err());
+    }
+
     /** PReLU and maxout from the command line, into a model file that eval and info read. */
     @Test
     void learnedActivationsTrainSaveAndLoad() {
@@ -288,7 +295,7 @@ class CliTest {
 
     @Test
     void everyCommandHasHelpWithAnExample() {
-        for (String cmd : new String[] {"train", "eval", "predict", "info", "gradcheck"}) {
+        for (String cmd : new String[] {"train", "eval", "predict", "info", "gradcheck", "playground"}) {
             Run r = bp(cmd, "--help");
             assertEquals(0, r.status());
             assertTrue(r.out().contains("Example"), cmd + " help lacks an example");
