@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 const [url, screenshot] = process.argv.slice(2);
 const browser = await chromium.launch({
   executablePath: process.env.BP_CHROMIUM || '/usr/bin/chromium',
-  args: ['--no-sandbox'],
+  args: ['--no-sandbox', '--disable-dev-shm-usage'],
 });
 try {
   const page = await browser.newPage({ viewport: { width: 1360, height: 960 } });
