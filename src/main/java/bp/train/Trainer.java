@@ -17,7 +17,7 @@ import java.util.SplittableRandom;
  *
  * <p>Each epoch shuffles the training set (from the seed) and cuts it into batches of
  * {@code batchSize} samples. A batch is cut into shards of {@code shardSize} samples; consecutive
- * shards form at most {@value #MAX_GROUPS} groups, each computed as a task on the ForkJoin pool with
+ * shards form at most {@value BatchGradient#MAX_GROUPS} groups, each computed as a task on the ForkJoin pool with
  * its own workspace and gradient buffer; the group gradients are then summed in a fixed binary-tree
  * order and one update is applied. None of this depends on the number of threads, so a run's result
  * is bit-for-bit the same for 1 or 64 threads. Batch size 1 is online learning, batch size ≥ the
@@ -30,13 +30,9 @@ import java.util.SplittableRandom;
  */
 public final class Trainer {
 
-    /** Upper bound on gradient buffers per batch: bounds memory for full-batch training. */
-    static final int MAX_GROUPS = 16;
     /** Floats per reduction task: big enough to amortise a task, small enough to spread over cores. */
     /** Rows (units) of a layer per update task: a block's weights, gradients and state stay in L2. */
     private static final int ROWS_PER_BLOCK = 64;
-    /** Smallest batch trained through {@link TransposedWeights}; measured with bench/run train. */
-    static final int TRANSPOSED_MIN_BATCH = 8;
 
     private final int epochs;
     private final int batchSize;
@@ -51,8 +47,10 @@ public final class Trainer {
     private final TrainingState resumeFrom;
     private final int checkpointEvery;
     private final List<TrainingListener> listeners;
+    private final GradientSource gradientSource;
 
     private Trainer(Builder b) {
+        this.gradientSource = b.gradientSource;
         this.epochs = b.epochs;
         this.batchSize = b.batchSize;
         this.shardSize = b.shardSize;
@@ -105,13 +103,14 @@ public final class Trainer {
         int shard = shardSize(batch);
         int[] order = new int[n];
         Arrays.setAll(order, i -> i);
-        try (Parallel parallel = new Parallel(threads)) {
-            return parallel.call(() -> epochs(net, train, validation, test, order, batch, shard, parallel));
+        try (Parallel parallel = new Parallel(threads);
+             GradientSource.Run remote = gradientSource == null ? null : gradientSource.start(net, train, batch, shard)) {
+            return parallel.call(() -> epochs(net, train, validation, test, order, batch, shard, parallel, remote));
         }
     }
 
     private List<EpochStats> epochs(Network net, Dataset train, Dataset validation, Dataset test, int[] order,
-                                    int batch, int shard, Parallel parallel) {
+                                    int batch, int shard, Parallel parallel, GradientSource.Run remote) {
         float[] best = patience > 0 ? net.parameters().clone() : null;
         int bestEpoch = 0;
         double bestLoss = Double.POSITIVE_INFINITY;
@@ -146,7 +145,7 @@ public final class Trainer {
             resumedCorrect = r.epochCorrect();
         }
         List<EpochStats> history = new ArrayList<>();
-        Step step = new Step(net, train, order, batch, shard, clipNorm, parallel);
+        Step step = new Step(net, train, order, batch, shard, clipNorm, parallel, remote);
         for (int epoch = firstEpoch; epoch <= epochs; epoch++) {
             for (int i = 0; i < listeners.size(); i++) {
                 listeners.get(i).onEpochStart(epoch, batches);
@@ -277,7 +276,7 @@ public final class Trainer {
 
     /**
      * The gradient of one mini-batch: the batch is cut into shards of a fixed size, consecutive shards
-     * form at most {@link #MAX_GROUPS} groups, each group runs as one ForkJoin task with its own
+     * form at most {@link BatchGradient#MAX_GROUPS} groups, each group runs as one ForkJoin task with its own
      * workspace and gradient buffer, and the group gradients are summed in a fixed binary tree. All
      * buffers and tasks are made once, so a step allocates nothing.
      */
@@ -304,6 +303,10 @@ public final class Trainer {
         final int[] blockRow;
         /** Shards of a few rows go faster as dot products than through transposed weights refreshed every step. */
         final TransposedWeights transposed;
+        /** Small batches update on the calling thread (see {@link #run}). */
+        final boolean parallelUpdate;
+        /** Where the gradients come from when not from this pool; null for here. */
+        final GradientSource.Run remote;
         // inputs of the current run of a job
         int from;
         int size;
@@ -316,12 +319,14 @@ public final class Trainer {
         // output of gradient(): correctly classified samples of the batch
         long correct;
 
-        Step(Network net, Dataset data, int[] order, int batch, int shard, double clipNorm, Parallel parallel) {
+        Step(Network net, Dataset data, int[] order, int batch, int shard, double clipNorm, Parallel parallel,
+             GradientSource.Run remote) {
+            this.remote = remote;
             this.net = net;
             this.data = data;
             this.order = order;
             this.shard = shard;
-            this.groups = Math.min(ceilDiv(batch, shard), MAX_GROUPS);
+            this.groups = BatchGradient.groups(batch, shard);
             this.workspaces = new Workspace[groups];
             this.grads = new float[groups][];
             for (int g = 0; g < groups; g++) {
@@ -331,7 +336,8 @@ public final class Trainer {
             this.groupLoss = new double[groups];
             this.groupCorrect = new int[groups];
             this.parallel = parallel;
-            this.transposed = batch >= TRANSPOSED_MIN_BATCH ? new TransposedWeights(net) : null;
+            this.parallelUpdate = BatchGradient.usesTransposedWeights(batch);
+            this.transposed = parallelUpdate && remote == null ? new TransposedWeights(net) : null;
             this.shardJob = parallel.job(this::runGroup);
             int blocks = 0;
             for (int l = 0; l < net.layerCount(); l++) {
@@ -354,6 +360,16 @@ public final class Trainer {
 
         /** Computes the gradient of rows {@code order[from, from+size)} into {@link #gradientSum()}; returns the summed loss. */
         double gradient(int from, int size) {
+            if (remote != null) {
+                GradientSource.Result r = remote.gradient(net, order, from, size, grads);
+                used = r.blocks();
+                correct = r.correct();
+                double loss = 0;
+                for (double l : r.groupLosses()) {
+                    loss += l; // in group order, as below
+                }
+                return loss;
+            }
             this.from = from;
             this.size = size;
             this.shards = ceilDiv(size, shard);
@@ -402,7 +418,7 @@ public final class Trainer {
          * costs more than the update, measured with bp bench train --batch 1.
          */
         private void run(Parallel.Job job) {
-            if (transposed == null) {
+            if (!parallelUpdate) {
                 for (int t = 0; t < blockLayer.length; t++) {
                     job.body().accept(t);
                 }
@@ -425,16 +441,11 @@ public final class Trainer {
             int w = net.weightOffset(l) + r0 * fanIn;
             int b = net.biasOffset(l) + r0;
             // grads[0] = Σ grads[0..used) pairwise: (0+1)+(2+3), then those sums, etc. A fixed order.
-            Kernels k = Kernels.get();
+            BatchGradient.treeSum(grads, used, w, (r1 - r0) * fanIn);
+            BatchGradient.treeSum(grads, used, b, r1 - r0);
             int s = net.hasSlopes(l) ? net.slopeOffset(l) + r0 : -1;
-            for (int stride = 1; stride < used; stride *= 2) {
-                for (int dst = 0; dst + stride < used; dst += 2 * stride) {
-                    k.axpy(1f, grads[dst + stride], w, grads[dst], w, (r1 - r0) * fanIn);
-                    k.axpy(1f, grads[dst + stride], b, grads[dst], b, r1 - r0);
-                    if (s >= 0) {
-                        k.axpy(1f, grads[dst + stride], s, grads[dst], s, r1 - r0);
-                    }
-                }
+            if (s >= 0) {
+                BatchGradient.treeSum(grads, used, s, r1 - r0);
             }
             if (clipNorm > 0) {
                 float[] g = grads[0];
@@ -463,36 +474,9 @@ public final class Trainer {
         }
 
         private void runGroup(int g) {
-            groupLoss[g] = 0;
             groupCorrect[g] = 0;
-            Workspace ws = workspaces[g];
-            int first = g * shards / used;
-            for (int s = first; s < (g + 1) * shards / used; s++) {
-                int rowFrom = from + s * shard;
-                int rows = Math.min(shard, from + size - rowFrom);
-                gather(data, order, rowFrom, rows, ws);
-                ws.forward(net, transposed, rows);
-                if (data.isClassification()) {
-                    groupCorrect[g] += ws.countCorrect(rows, net.outputs());
-                }
-                groupLoss[g] += ws.backward(net, rows, grads[g], s != first);
-            }
-        }
-    }
-
-    /** Copies the rows {@code order[from .. from+rows)} into the workspace's contiguous input and target buffers. */
-    private static void gather(Dataset data, int[] order, int from, int rows, Workspace ws) {
-        int fin = data.featureCount();
-        int fout = data.targetWidth();
-        float[] x = data.features();
-        float[] y = data.targets();
-        for (int r = 0; r < rows; r++) {
-            int i = order[from + r];
-            System.arraycopy(x, i * fin, ws.input(), r * fin, fin);
-            System.arraycopy(y, i * fout, ws.target(), r * fout, fout);
-            if (data.isClassification()) {
-                ws.labels()[r] = data.label(i);
-            }
+            groupLoss[g] = BatchGradient.group(net, transposed, workspaces[g], data, order, from, size, shard, used, g,
+                    grads[g], groupCorrect, g);
         }
     }
 
@@ -525,7 +509,7 @@ public final class Trainer {
             int end = (int) ((long) n * (part + 1) / parts);
             for (int from = (int) ((long) n * part / parts); from < end; from += chunk) {
                 int rows = Math.min(chunk, end - from);
-                gather(data, identity, from, rows, ws);
+                BatchGradient.gather(data, identity, from, rows, ws);
                 ws.forward(net, transposed, rows);
                 loss[part] += ws.loss(net, rows);
                 if (data.isClassification()) {
@@ -628,6 +612,16 @@ public final class Trainer {
         private TrainingState resumeFrom;
         private int checkpointEvery;
         private final List<TrainingListener> listeners = new ArrayList<>();
+        private GradientSource gradientSource;
+
+        /**
+         * Computes the mini-batch gradients with {@code source} (e.g. on Spark executors) instead of
+         * this JVM's pool; the sum of its blocks, the update and everything else stay here.
+         */
+        public Builder gradientSource(GradientSource source) {
+            this.gradientSource = source;
+            return this;
+        }
 
         public Builder epochs(int epochs) {
             this.epochs = positive("epochs", epochs);

@@ -1,0 +1,139 @@
+package bp.train;
+
+import bp.data.Dataset;
+import bp.nn.Network;
+import bp.nn.TransposedWeights;
+import bp.nn.Workspace;
+import bp.kernel.Kernels;
+
+/**
+ * How the gradient of one mini-batch is cut up and summed, the same wherever it is computed (the
+ * {@link Trainer}'s ForkJoin pool, or the executors of a {@link GradientSource}): the batch is cut
+ * into shards of a fixed size; consecutive shards form at most {@value #MAX_GROUPS} groups, each
+ * summed shard after shard into its own buffer; the group sums are added in a fixed binary tree,
+ * {@code (g0 + g1) + (g2 + g3)}, …. Computing an aligned block of {@link #blockSize} groups in one
+ * place and adding the blocks in the same tree gives the same bits as computing all groups in one
+ * place, which is what makes distributed training identical to local training.
+ */
+public final class BatchGradient {
+
+    /** Upper bound on gradient buffers per batch: bounds memory for full-batch training. */
+    public static final int MAX_GROUPS = 16;
+    /** Smallest batch trained through {@link TransposedWeights}; measured with bench/run train. */
+    static final int TRANSPOSED_MIN_BATCH = 8;
+
+    private BatchGradient() {
+    }
+
+    /** Gradient buffers (groups) for batches of {@code batch} rows cut into shards of {@code shard}. */
+    public static int groups(int batch, int shard) {
+        return Math.min(ceilDiv(batch, shard), MAX_GROUPS);
+    }
+
+    /** Groups of a batch of {@code size} rows (the last batch of an epoch may be smaller than {@code batch}). */
+    public static int groupsUsed(int size, int batch, int shard) {
+        return Math.min(ceilDiv(size, shard), groups(batch, shard));
+    }
+
+    /** Whether the forward pass reads transposed weights for this batch size (it changes the arithmetic). */
+    public static boolean usesTransposedWeights(int batch) {
+        return batch >= TRANSPOSED_MIN_BATCH;
+    }
+
+    /** Groups per block (a power of two) so that {@code used} groups fit in at most {@code places} blocks. */
+    public static int blockSize(int used, int places) {
+        int size = 1;
+        while (ceilDiv(used, size) > Math.max(1, places)) {
+            size *= 2;
+        }
+        return size;
+    }
+
+    /**
+     * Computes group {@code g} of the batch {@code order[from, from + size)}: its shards in order,
+     * through {@code ws}, into {@code grad} (overwritten). Returns the summed loss; adds the rows
+     * classified correctly to {@code correct[slot]}.
+     *
+     * @param transposed the network's transposed weights when {@link #usesTransposedWeights}, else null
+     */
+    public static double group(Network net, TransposedWeights transposed, Workspace ws, Dataset data, int[] order,
+                               int from, int size, int shard, int used, int g, float[] grad, int[] correct, int slot) {
+        int shards = ceilDiv(size, shard);
+        int first = g * shards / used;
+        double loss = 0;
+        for (int s = first; s < (g + 1) * shards / used; s++) {
+            int rowFrom = from + s * shard;
+            int rows = Math.min(shard, from + size - rowFrom);
+            gather(data, order, rowFrom, rows, ws);
+            ws.forward(net, transposed, rows);
+            if (data.isClassification()) {
+                correct[slot] += ws.countCorrect(rows, net.outputs());
+            }
+            loss += ws.backward(net, rows, grad, s != first);
+        }
+        return loss;
+    }
+
+    /**
+     * Computes groups {@code [g0, g1)} of the batch {@code order[from, from + size)} (an aligned
+     * block, see {@link #blockSize}) at the network's current parameters, in parallel on the common
+     * ForkJoin pool, and writes their tree sum to {@code out}. Each group's loss goes to
+     * {@code groupLosses[g - g0]}; returns the rows classified correctly. Allocates its buffers: for
+     * executors that get a new network each step.
+     */
+    public static long block(Network net, Dataset data, int[] order, int from, int size, int batch, int shard,
+                             int g0, int g1, float[] out, double[] groupLosses) {
+        int used = groupsUsed(size, batch, shard);
+        if (g0 < 0 || g1 > used || g0 >= g1) {
+            throw new IllegalArgumentException("groups [" + g0 + ", " + g1 + ") outside the batch's " + used);
+        }
+        TransposedWeights transposed = usesTransposedWeights(batch) ? new TransposedWeights(net) : null;
+        float[][] grads = new float[g1 - g0][];
+        grads[0] = out;
+        for (int i = 1; i < grads.length; i++) {
+            grads[i] = new float[net.parameterCount()];
+        }
+        int[] correct = new int[g1 - g0];
+        java.util.stream.IntStream.range(g0, g1).parallel().forEach(g -> {
+            Workspace ws = new Workspace(net, Math.min(shard, batch));
+            groupLosses[g - g0] = group(net, transposed, ws, data, order, from, size, shard, used, g, grads[g - g0],
+                    correct, g - g0);
+        });
+        treeSum(grads, grads.length, 0, out.length);
+        long total = 0;
+        for (int c : correct) {
+            total += c;
+        }
+        return total;
+    }
+
+    /** {@code buffers[0] = Σ buffers[0, count)} in the fixed tree order, over {@code [off, off + len)}. */
+    public static void treeSum(float[][] buffers, int count, int off, int len) {
+        Kernels k = Kernels.get();
+        for (int stride = 1; stride < count; stride *= 2) {
+            for (int dst = 0; dst + stride < count; dst += 2 * stride) {
+                k.axpy(1f, buffers[dst + stride], off, buffers[dst], off, len);
+            }
+        }
+    }
+
+    /** Copies the rows {@code order[from .. from+rows)} into the workspace's contiguous input and target buffers. */
+    static void gather(Dataset data, int[] order, int from, int rows, Workspace ws) {
+        int fin = data.featureCount();
+        int fout = data.targetWidth();
+        float[] x = data.features();
+        float[] y = data.targets();
+        for (int r = 0; r < rows; r++) {
+            int i = order[from + r];
+            System.arraycopy(x, i * fin, ws.input(), r * fin, fin);
+            System.arraycopy(y, i * fout, ws.target(), r * fout, fout);
+            if (data.isClassification()) {
+                ws.labels()[r] = data.label(i);
+            }
+        }
+    }
+
+    static int ceilDiv(int a, int b) {
+        return (a + b - 1) / b;
+    }
+}
