@@ -36,6 +36,14 @@ public final class Main implements Runnable {
 
     /** Runs the command line with the given streams and returns the exit status (used by tests). */
     public static int run(String[] args, PrintWriter out, PrintWriter err) {
+        return commandLine(out, err).execute(args);
+    }
+
+    /**
+     * The {@code bp} command line with its error handling, writing to the given streams; a
+     * distribution may add commands to it (bp-spark adds {@code spark-train}).
+     */
+    public static CommandLine commandLine(PrintWriter out, PrintWriter err) {
         CommandLine cl = new CommandLine(new Main());
         cl.setOut(out);
         cl.setErr(err);
@@ -61,7 +69,7 @@ public final class Main implements Runnable {
             c.getErr().flush();
             return 1;
         });
-        return cl.execute(args);
+        return cl;
     }
 
     private static String message(Throwable ex) {

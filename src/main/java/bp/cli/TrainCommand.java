@@ -11,6 +11,7 @@ import bp.nn.LayerActivation;
 import bp.nn.Loss;
 import bp.nn.Network;
 import bp.train.EpochStats;
+import bp.train.GradientSource;
 import bp.train.Optimizer;
 import bp.train.Schedule;
 import bp.train.Trainer;
@@ -38,7 +39,7 @@ import java.util.concurrent.Callable;
                 "  bp train                  # Fashion-MNIST, 784-512-256-10, Adam, 15 epochs",
                 "  bp train --data digits --epochs 30 --save digits.safetensors",
                 "  bp train --train my-train.csv --test my-test.csv --layers 20,64,3 --lr 0.05"})
-final class TrainCommand implements Callable<Integer> {
+class TrainCommand implements Callable<Integer> {
 
     static final String DEFAULT_DATA = "fashion-mnist";
 
@@ -150,6 +151,11 @@ final class TrainCommand implements Callable<Integer> {
 
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
+
+    /** Where the mini-batch gradients are computed: null for this JVM's cores (bp-spark's spark-train overrides it). */
+    GradientSource gradientSource() {
+        return null;
+    }
 
     @Override
     public Integer call() {
@@ -294,7 +300,7 @@ final class TrainCommand implements Callable<Integer> {
         long start = System.nanoTime();
         List<EpochStats> history;
         try {
-            history = settings.build().fit(net, train, validation, test);
+            history = settings.gradientSource(gradientSource()).build().fit(net, train, validation, test);
         } finally {
             if (log != null) {
                 log.close();
