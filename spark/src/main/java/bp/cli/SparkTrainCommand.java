@@ -39,9 +39,11 @@ final class SparkTrainCommand extends TrainCommand {
     GradientSource gradientSource() {
         int n = places != null ? places : spark.defaultParallelism();
         PrintWriter out = spec.commandLine().getOut();
-        out.printf(Locale.ROOT, "bp: Spark %s, master %s, %d tasks per mini-batch at most%n", spark.version(),
-                spark.master(), n);
-        out.flush();
+        if (!quiet) {
+            out.printf(Locale.ROOT, "bp: Spark %s, master %s, %d tasks per mini-batch at most%n", spark.version(),
+                    spark.master(), n);
+            out.flush();
+        }
         return new SparkGradientSource(spark, n);
     }
 

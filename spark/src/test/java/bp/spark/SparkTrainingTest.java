@@ -20,6 +20,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -94,6 +95,31 @@ class SparkTrainingTest {
             assertTrue(executors.size() >= 1 && !executors.contains(String.valueOf(ProcessHandle.current().pid())),
                     "tasks ran in this JVM: " + executors);
         }
+    }
+
+    /**
+     * A JVM without {@code --add-modules jdk.incubator.vector} (Spark 4.2's launcher adds it to
+     * executors, older ones and hand-made launches may not): in local mode the driver is the
+     * executor; it says once that it computes with the scalar kernels, and trains.
+     */
+    @Test
+    void aJvmWithoutTheVectorApiFallsBackToScalarKernels() throws Exception {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        for (String flag : System.getProperty("bp.spark.jvmFlags").split(" ")) {
+            if (!flag.isBlank() && !flag.contains("jdk.incubator.vector") && !flag.equals("--add-modules")) {
+                command.add(flag);
+            }
+        }
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), "-Dbp.data.dir=" + System.getProperty("bp.data.dir"),
+                "bp.cli.SparkMain", "spark-train", "--master", "local[1]", "--data", "digits", "--layers", "64,32,10",
+                "--epochs", "5", "--batch", "32", "--lr", "0.01", "--quiet"));
+        Process p = new ProcessBuilder(command).redirectErrorStream(false).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        String err = new String(p.getErrorStream().readAllBytes());
+        assertEquals(0, p.waitFor(), out + err);
+        assertEquals(1, err.lines().filter(l -> l.contains("bp uses scalar kernels")).count(), err);
+        assertTrue(out.matches("(?s).*test accuracy (9\\d|100)\\.\\d\\d%.*"), out);
     }
 
     private static int run(boolean spark, String[] options, String... command) {
