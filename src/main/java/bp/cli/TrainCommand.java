@@ -157,6 +157,11 @@ class TrainCommand implements Callable<Integer> {
         return null;
     }
 
+    /** Runs the training (spark-train's local SGD has a loop of its own). */
+    List<EpochStats> fit(Trainer trainer, Network net, Dataset train, Dataset validation, Dataset test) {
+        return trainer.fit(net, train, validation, test);
+    }
+
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
@@ -300,7 +305,7 @@ class TrainCommand implements Callable<Integer> {
         long start = System.nanoTime();
         List<EpochStats> history;
         try {
-            history = settings.gradientSource(gradientSource()).build().fit(net, train, validation, test);
+            history = fit(settings.gradientSource(gradientSource()).build(), net, train, validation, test);
         } finally {
             if (log != null) {
                 log.close();

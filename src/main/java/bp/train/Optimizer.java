@@ -14,7 +14,7 @@ import java.util.Locale;
  * Optimizer.sgd(0.1)   Optimizer.momentum(0.05, 0.9)   Optimizer.adam(1e-3)   Optimizer.adamW(1e-3, 0.01)
  * }</pre>
  */
-public sealed interface Optimizer {
+public sealed interface Optimizer extends java.io.Serializable {
 
     /** The base learning rate. */
     double learningRate();
@@ -24,6 +24,9 @@ public sealed interface Optimizer {
 
     /** This optimizer with another L2 coefficient. */
     Optimizer withL2(double l2);
+
+    /** The same optimizer with another learning rate (e.g. a schedule's, for a training loop of one's own). */
+    Optimizer withLearningRate(double lr);
 
     /** A readable description, e.g. {@code adam(lr=0.001)}. */
     String describe();
@@ -172,6 +175,11 @@ public sealed interface Optimizer {
         }
 
         @Override
+        public Optimizer withLearningRate(double lr) {
+            return new Sgd(check(lr), l2, momentum, nesterov);
+        }
+
+        @Override
         public String describe() {
             String name = momentum == 0 ? "sgd" : nesterov ? "nesterov" : "momentum";
             return name + "(lr=" + learningRate + (momentum == 0 ? "" : ", momentum=" + momentum)
@@ -208,6 +216,11 @@ public sealed interface Optimizer {
         }
 
         @Override
+        public Optimizer withLearningRate(double lr) {
+            return new Adam(check(lr), l2, weightDecay, beta1, beta2, eps);
+        }
+
+        @Override
         public String describe() {
             return (weightDecay == 0 ? "adam" : "adamw") + "(lr=" + learningRate
                     + (weightDecay == 0 ? "" : ", weight_decay=" + weightDecay) + (l2 == 0 ? "" : ", l2=" + l2) + ")";
@@ -238,6 +251,11 @@ public sealed interface Optimizer {
         @Override
         public Optimizer withL2(double l2) {
             return new RmsProp(learningRate, checkL2(l2), alpha, eps);
+        }
+
+        @Override
+        public Optimizer withLearningRate(double lr) {
+            return new RmsProp(check(lr), l2, alpha, eps);
         }
 
         @Override

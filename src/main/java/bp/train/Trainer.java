@@ -70,6 +70,46 @@ public final class Trainer {
         return new Builder();
     }
 
+    public int epochs() {
+        return epochs;
+    }
+
+    /** Samples per update as set (a batch larger than the training set is the whole set). */
+    public int batchSize() {
+        return batchSize;
+    }
+
+    public Optimizer optimizer() {
+        return optimizer;
+    }
+
+    public Schedule schedule() {
+        return schedule;
+    }
+
+    public long seed() {
+        return seed;
+    }
+
+    public List<TrainingListener> listeners() {
+        return listeners;
+    }
+
+    /**
+     * The training order of epoch {@code epoch} (1-based) for {@code n} rows: it depends only on the
+     * seed and the epoch, so a resumed run, or a training loop of one's own, repeats it.
+     */
+    public int[] epochOrder(int epoch, int n) {
+        int[] order = new int[n];
+        fillEpochOrder(order, epoch);
+        return order;
+    }
+
+    private void fillEpochOrder(int[] order, int epoch) {
+        Arrays.setAll(order, i -> i);
+        Dataset.shuffle(order, new SplittableRandom(seed * 0x9E3779B97F4A7C15L + epoch));
+    }
+
     /**
      * Trains {@code net} in place on {@code train}, reporting test figures on {@code test} (may be
      * null) after each epoch, and returns the per-epoch statistics.
@@ -152,9 +192,7 @@ public final class Trainer {
             }
             long start = System.nanoTime();
             double lr = optimizer.learningRate() * schedule.factor(epoch - 1, epochs);
-            // each epoch's order depends only on the seed and the epoch, so a resumed run repeats it
-            Arrays.setAll(order, i -> i);
-            Dataset.shuffle(order, new SplittableRandom(seed * 0x9E3779B97F4A7C15L + epoch));
+            fillEpochOrder(order, epoch);
             double lossSum = epoch == firstEpoch ? resumedLoss : 0;
             long correct = epoch == firstEpoch ? resumedCorrect : 0;
             for (int b = epoch == firstEpoch ? firstBatch : 0; b < batches; b++) {

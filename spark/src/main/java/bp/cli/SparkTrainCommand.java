@@ -1,6 +1,11 @@
 package bp.cli;
 
+import bp.data.Dataset;
+import bp.nn.Network;
+import bp.spark.LocalSgd;
 import bp.spark.SparkGradientSource;
+import bp.train.EpochStats;
+import bp.train.Trainer;
 import bp.train.GradientSource;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -8,6 +13,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.io.PrintWriter;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -33,11 +39,45 @@ final class SparkTrainCommand extends TrainCommand {
             + "cluster's default parallelism, e.g. its executor cores).")
     Integer places;
 
+    @Option(names = "--mode", defaultValue = "sync", description = "sync: one Spark job per mini-batch, the local "
+            + "trainer's model bit for bit; local-sgd: each task takes --sync-every steps on its own share of the data, "
+            + "then the driver averages the networks (fewer jobs, another model) (default: ${DEFAULT-VALUE}).")
+    String mode;
+
+    @Option(names = "--sync-every", defaultValue = "8", paramLabel = "K",
+            description = "With --mode local-sgd: mini-batch steps per task between averages (default: ${DEFAULT-VALUE}).")
+    int syncEvery;
+
     private JavaSparkContext spark;
 
     @Override
+    List<EpochStats> fit(Trainer trainer, Network net, Dataset train, Dataset validation, Dataset test) {
+        if (!localSgd()) {
+            return super.fit(trainer, net, train, validation, test);
+        }
+        if (!quiet) {
+            PrintWriter out = spec.commandLine().getOut();
+            out.printf(Locale.ROOT, "bp: Spark %s, master %s, local SGD on %d tasks, averaged every %d steps%n",
+                    spark.version(), spark.master(), places(), syncEvery);
+            out.flush();
+        }
+        return new LocalSgd(spark, places(), syncEvery).fit(trainer, net, train, test);
+    }
+
+    private boolean localSgd() {
+        return mode.equals("local-sgd");
+    }
+
+    private int places() {
+        return places != null ? places : spark.defaultParallelism();
+    }
+
+    @Override
     GradientSource gradientSource() {
-        int n = places != null ? places : spark.defaultParallelism();
+        if (localSgd()) {
+            return null;
+        }
+        int n = places();
         PrintWriter out = spec.commandLine().getOut();
         if (!quiet) {
             out.printf(Locale.ROOT, "bp: Spark %s, master %s, %d tasks per mini-batch at most%n", spark.version(),
@@ -51,6 +91,18 @@ final class SparkTrainCommand extends TrainCommand {
     public Integer call() {
         if (places != null && places < 1) {
             throw new Main.UsageError("--places must be at least 1, not " + places);
+        }
+        if (!mode.equals("sync") && !mode.equals("local-sgd")) {
+            throw new Main.UsageError("--mode " + mode + ": expected sync or local-sgd");
+        }
+        if (localSgd()) {
+            if (syncEvery < 1) {
+                throw new Main.UsageError("--sync-every must be at least 1, not " + syncEvery);
+            }
+            if (valSplit != null || patience != null || checkpoint != null || resume != null || clipNorm != null) {
+                throw new Main.UsageError("--mode local-sgd trains without --val-split, --patience, --checkpoint, "
+                        + "--resume and --clip-norm; use --mode sync for them");
+            }
         }
         SparkConf conf = SparkLaunch.conf(master, "bp spark-train");
         spark = new JavaSparkContext(conf);

@@ -73,6 +73,26 @@ class SparkTrainingTest {
         assertArrayEquals(Files.readAllBytes(local), Files.readAllBytes(spark));
     }
 
+    /** Local SGD (averaging every 4 steps) learns the digits about as well as the local trainer does. */
+    @Test
+    void localSgdLearnsTheDigits() {
+        DataSources.TrainTest digits = DataSources.digits();
+        try (JavaSparkContext spark = new JavaSparkContext(SparkLaunch.conf("local[2]", "bp test"))) {
+            Trainer trainer = Trainer.builder().epochs(5).batchSize(32).optimizer(Optimizer.adam(0.01)).seed(3).build();
+            List<EpochStats> h = new LocalSgd(spark, 2, 4).fit(trainer, network(), digits.train(), digits.test());
+            assertEquals(5, h.size());
+            double local = trainer.fit(network(), digits.train(), digits.test()).get(4).testAccuracy();
+            assertEquals(local, h.get(4).testAccuracy(), 0.03, "test accuracy of local SGD against the local trainer's");
+            assertTrue(h.get(4).testAccuracy() >= 0.92, "test accuracy " + h.get(4).testAccuracy());
+            assertTrue(h.get(4).trainLoss() < h.get(0).trainLoss() / 3, "train loss " + h);
+        }
+        StringWriter err = new StringWriter();
+        int status = SparkMain.run(new String[] {"spark-train", "--master", "local[1]", "--data", "digits", "--mode",
+                "local-sgd", "--val-split", "0.2"}, new PrintWriter(new StringWriter()), new PrintWriter(err));
+        assertEquals(2, status);
+        assertTrue(err.toString().contains("--mode local-sgd trains without --val-split"), err.toString());
+    }
+
     /** Two executor JVMs (local-cluster mode): the same bits again, so nothing depends on sharing a JVM. */
     @Test
     void separateExecutorJvmsTrainTheSameBits() throws IOException {
