@@ -32,7 +32,9 @@ public final class SparkLaunch {
      */
     public static SparkConf conf(String master, String appName) {
         SparkConf conf = new SparkConf().setAppName(appName).setIfMissing("spark.ui.enabled", "false")
-                .setIfMissing("spark.master", "local[*]");
+                .setIfMissing("spark.master", "local[*]")
+                // a step's gradient (2 MB for 784-512-256-10) comes back in the task's answer, not by a block fetch
+                .setIfMissing("spark.task.maxDirectResultSize", "256m");
         if (master != null) {
             conf.setMaster(master);
         }

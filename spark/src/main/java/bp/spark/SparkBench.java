@@ -1,0 +1,75 @@
+package bp.spark;
+
+import bp.cli.SparkLaunch;
+import bp.data.DataSources;
+import bp.data.Dataset;
+import bp.nn.Activation;
+import bp.nn.Network;
+import bp.train.EpochStats;
+import bp.train.Optimizer;
+import bp.train.Trainer;
+import org.apache.spark.SparkConf;
+import org.apache.spark.api.java.JavaSparkContext;
+
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * {@code spark/run bench [batch]}: one Fashion-MNIST epoch of 784-512-256-10 (ReLU, softmax
+ * cross-entropy, SGD 0.1) with the local trainer, then on Spark with 1 executor of 2 cores and 2
+ * executors of 1 core (local-cluster: separate JVMs on this machine), synchronous and local SGD.
+ * Each figure is the second of two epochs, so that the JIT has compiled the kernels everywhere.
+ */
+public final class SparkBench {
+
+    private SparkBench() {
+    }
+
+    public static void main(String[] args) {
+        int batch = args.length > 0 ? Integer.parseInt(args[0]) : 128;
+        boolean syncOnly = args.length > 1 && args[1].equals("sync");
+        DataSources.TrainTest data = DataSources.load("fashion-mnist");
+        Dataset train = data.train();
+        Network shape = network();
+        System.out.printf(Locale.ROOT, "spark bench: %s, batch %d, %d train rows; %d bytes of parameters, so a sync step "
+                        + "moves 2 × %d B per task%n", shape.describe(), batch, train.size(), 4L * shape.parameterCount(),
+                4L * shape.parameterCount());
+        double local = report("local trainer, 2 threads", run(null, 0, 0, batch, data));
+        for (String master : syncOnly ? new String[] {"local-cluster[2,1,3072]"}
+                : new String[] {"local-cluster[1,2,3072]", "local-cluster[2,1,3072]"}) {
+            SparkConf conf = SparkLaunch.conf(master, "bp bench")
+                    .set("spark.executor.extraClassPath", System.getProperty("bp.spark.jar"));
+            try (JavaSparkContext spark = new JavaSparkContext(conf)) {
+                spark.setLogLevel("WARN");
+                int places = 2;
+                double sync = report(master + " sync", run(spark, places, 0, batch, data));
+                System.out.printf(Locale.ROOT, "  ratio sync/local %.2f%n", sync / local);
+                for (int k : syncOnly ? new int[0] : new int[] {8, 32}) {
+                    double r = report(master + " local SGD K=" + k, run(spark, places, k, batch, data));
+                    System.out.printf(Locale.ROOT, "  ratio local-sgd/local %.2f%n", r / local);
+                }
+            }
+        }
+    }
+
+    private static Network network() {
+        return Network.builder(784).dense(512, Activation.RELU).dense(256, Activation.RELU)
+                .dense(10, Activation.SOFTMAX).seed(1).build();
+    }
+
+    /** Two epochs; the second is measured. {@code syncEvery} 0 is synchronous training. */
+    private static EpochStats run(JavaSparkContext spark, int places, int syncEvery, int batch, DataSources.TrainTest d) {
+        Network net = network();
+        Trainer trainer = Trainer.builder().epochs(2).batchSize(batch).optimizer(Optimizer.sgd(0.1)).threads(2).seed(1)
+                .gradientSource(spark == null || syncEvery > 0 ? null : new SparkGradientSource(spark, places)).build();
+        List<EpochStats> h = syncEvery > 0 ? new LocalSgd(spark, places, syncEvery).fit(trainer, net, d.train(), d.test())
+                : trainer.fit(net, d.train(), d.test());
+        return h.get(1);
+    }
+
+    private static double report(String what, EpochStats s) {
+        System.out.printf(Locale.ROOT, "%-40s %8.0f samples/s  epoch %.1f s  test accuracy after 2 epochs %.2f%%%n", what,
+                s.samplesPerSecond(), s.seconds(), 100 * s.testAccuracy());
+        return s.samplesPerSecond();
+    }
+}
