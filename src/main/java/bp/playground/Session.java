@@ -1,5 +1,6 @@
 package bp.playground;
 
+import bp.data.Dataset;
 import bp.nn.Activation;
 import bp.nn.LayerActivation;
 import bp.nn.Loss;
@@ -174,12 +175,7 @@ final class Session {
         if (config.batch() >= order.length) {
             return; // full-batch: the order does not matter, and the worked example keeps its single sample first
         }
-        for (int i = order.length - 1; i > 0; i--) {
-            int j = rng.nextInt(i + 1);
-            int t = order[i];
-            order[i] = order[j];
-            order[j] = t;
-        }
+        Dataset.shuffle(order, rng);
     }
 
     private void trainSteps(int steps) {
