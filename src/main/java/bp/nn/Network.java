@@ -78,28 +78,18 @@ public final class Network {
                     alphas == null ? activations[l].defaultAlpha() : alphas[l]).alpha();
         }
         this.loss = loss;
-        this.weightOffsets = new int[activations.length];
-        this.biasOffsets = new int[activations.length];
-        this.slopeOffsets = new int[activations.length];
-        this.weightRows = new int[activations.length];
-        long offset = 0;
-        for (int l = 0; l < activations.length; l++) {
-            long rows = (long) sizes[l + 1] * layerActivation(l).pieces();
-            weightRows[l] = (int) Math.min(rows, Integer.MAX_VALUE); // too large anyway: rejected below
-            weightOffsets[l] = (int) offset;
-            offset += sizes[l] * rows;
-            biasOffsets[l] = (int) offset;
-            offset += rows;
-            slopeOffsets[l] = activations[l] == Activation.PRELU ? (int) offset : -1;
-            offset += activations[l] == Activation.PRELU ? sizes[l + 1] : 0;
-            if (offset > Integer.MAX_VALUE - 16) {
-                throw new IllegalArgumentException("network too large: more than 2^31 parameters");
-            }
+        Layout layout = Layout.of(sizes, activations, this.alphas);
+        if (layout.total > Integer.MAX_VALUE - 16) {
+            throw new IllegalArgumentException("network too large: more than 2^31 parameters");
         }
+        this.weightRows = layout.weightRows;
+        this.weightOffsets = layout.weightOffsets;
+        this.biasOffsets = layout.biasOffsets;
+        this.slopeOffsets = layout.slopeOffsets;
         if (params == null) {
-            params = new float[(int) offset];
-        } else if (params.length != offset) {
-            throw new IllegalArgumentException("expected " + offset + " parameters, got " + params.length);
+            params = new float[(int) layout.total];
+        } else if (params.length != layout.total) {
+            throw new IllegalArgumentException("expected " + layout.total + " parameters, got " + params.length);
         }
         this.params = params;
     }
@@ -111,11 +101,7 @@ public final class Network {
 
     /** A network with the given architecture and parameters (copied), e.g. read from a file. */
     public static Network of(int[] sizes, List<Activation> activations, Loss loss, float[] params) {
-        if (activations.size() != sizes.length - 1) {
-            throw new IllegalArgumentException(sizes.length - 1 + " layers need as many activations, got "
-                    + activations.size());
-        }
-        return new Network(sizes, activations.toArray(new Activation[0]), null, loss, params.clone());
+        return ofLayers(sizes, activations.stream().map(LayerActivation::of).toList(), loss, params);
     }
 
     /** As {@link #of(int[], List, Loss, float[])}, with each layer's activation parameter. */
@@ -145,12 +131,44 @@ public final class Network {
 
     /** How many parameters a network of this architecture has (without allocating them). */
     public static long parameterCount(int[] sizes, List<LayerActivation> activations) {
-        long n = 0;
-        for (int l = 0; l < activations.size(); l++) {
-            long rows = (long) sizes[l + 1] * activations.get(l).pieces();
-            n += rows * sizes[l] + rows + (activations.get(l).kind() == Activation.PRELU ? sizes[l + 1] : 0);
+        Activation[] kinds = new Activation[activations.size()];
+        float[] alphas = new float[activations.size()];
+        for (int l = 0; l < kinds.length; l++) {
+            kinds[l] = activations.get(l).kind();
+            alphas[l] = activations.get(l).alpha();
         }
-        return n;
+        return Layout.of(sizes, kinds, alphas).total;
+    }
+
+    /**
+     * Where each layer's parameters sit in the flat array (see the class comment); {@code total} is
+     * the parameter count, saturating at {@code Long.MAX_VALUE} for absurd sizes.
+     */
+    private record Layout(int[] weightRows, int[] weightOffsets, int[] biasOffsets, int[] slopeOffsets, long total) {
+        static Layout of(int[] sizes, Activation[] kinds, float[] alphas) {
+            int layers = kinds.length;
+            int[] rowsOf = new int[layers];
+            int[] weightAt = new int[layers];
+            int[] biasAt = new int[layers];
+            int[] slopeAt = new int[layers];
+            long offset = 0;
+            try {
+                for (int l = 0; l < layers; l++) {
+                    long rows = (long) sizes[l + 1] * new LayerActivation(kinds[l], alphas[l]).pieces();
+                    rowsOf[l] = (int) Math.min(rows, Integer.MAX_VALUE); // too large anyway: rejected
+                    weightAt[l] = (int) Math.min(offset, Integer.MAX_VALUE);
+                    offset = Math.addExact(offset, Math.multiplyExact(sizes[l], rows));
+                    biasAt[l] = (int) Math.min(offset, Integer.MAX_VALUE);
+                    offset = Math.addExact(offset, rows);
+                    boolean prelu = kinds[l] == Activation.PRELU;
+                    slopeAt[l] = prelu ? (int) Math.min(offset, Integer.MAX_VALUE) : -1;
+                    offset = Math.addExact(offset, prelu ? sizes[l + 1] : 0);
+                }
+            } catch (ArithmeticException e) {
+                offset = Long.MAX_VALUE;
+            }
+            return new Layout(rowsOf, weightAt, biasAt, slopeAt, offset);
+        }
     }
 
     /** An independent copy: same architecture, parameters copied. */
