@@ -30,7 +30,6 @@ import java.util.SplittableRandom;
  */
 public final class Trainer {
 
-    /** Floats per reduction task: big enough to amortise a task, small enough to spread over cores. */
     /** Rows (units) of a layer per update task: a block's weights, gradients and state stay in L2. */
     private static final int ROWS_PER_BLOCK = 64;
 
@@ -141,8 +140,7 @@ public final class Trainer {
         int n = train.size();
         int batch = Math.min(batchSize, n);
         int shard = shardSize(batch);
-        int[] order = new int[n];
-        Arrays.setAll(order, i -> i);
+        int[] order = new int[n]; // filled at the start of each epoch
         try (Parallel parallel = new Parallel(threads);
              GradientSource.Run remote = gradientSource == null ? null : gradientSource.start(net, train, batch, shard)) {
             return parallel.call(() -> epochs(net, train, validation, test, order, batch, shard, parallel, remote));
@@ -368,7 +366,8 @@ public final class Trainer {
             this.workspaces = new Workspace[groups];
             this.grads = new float[groups][];
             for (int g = 0; g < groups; g++) {
-                workspaces[g] = new Workspace(net, Math.min(shard, batch));
+                // a remote source fills the gradient buffers; only the local groups need workspaces
+                workspaces[g] = remote == null ? new Workspace(net, Math.min(shard, batch)) : null;
                 grads[g] = new float[net.parameterCount()];
             }
             this.groupLoss = new double[groups];
