@@ -11,7 +11,6 @@ import bp.nn.LayerActivation;
 import bp.nn.Loss;
 import bp.nn.Network;
 import bp.train.EpochStats;
-import bp.train.GradientSource;
 import bp.train.Optimizer;
 import bp.train.Schedule;
 import bp.train.Trainer;
@@ -152,14 +151,9 @@ class TrainCommand implements Callable<Integer> {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
-    /** Where the mini-batch gradients are computed: null for this JVM's cores (bp-spark's spark-train overrides it). */
-    GradientSource gradientSource() {
-        return null;
-    }
-
-    /** Runs the training (spark-train's local SGD has a loop of its own). */
-    List<EpochStats> fit(Trainer trainer, Network net, Dataset train, Dataset validation, Dataset test) {
-        return trainer.fit(net, train, validation, test);
+    /** Runs the training on this JVM's cores (bp-spark's spark-train runs it on Spark instead). */
+    List<EpochStats> fit(Trainer.Builder settings, Network net, Dataset train, Dataset validation, Dataset test) {
+        return settings.build().fit(net, train, validation, test);
     }
 
     @Override
@@ -305,7 +299,7 @@ class TrainCommand implements Callable<Integer> {
         long start = System.nanoTime();
         List<EpochStats> history;
         try {
-            history = fit(settings.gradientSource(gradientSource()).build(), net, train, validation, test);
+            history = fit(settings, net, train, validation, test);
         } finally {
             if (log != null) {
                 log.close();

@@ -2,26 +2,32 @@ package bp.cli;
 
 import org.apache.spark.SparkConf;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+
 /** The Spark settings bp needs, whoever starts the driver. */
 public final class SparkLaunch {
 
     /**
      * The JVM flags of executors (and of a driver started by spark-submit): the Vector API (an
      * executor without it falls back to the scalar kernels with one warning) and the
-     * {@code --add-opens} Spark needs on JDK 17 and later.
+     * {@code --add-opens} Spark needs on JDK 17 and later. The list is the pom's
+     * {@code spark.jvm.flags}, which the tests and spark/run use too.
      */
-    public static final String EXECUTOR_FLAGS = String.join(" ",
-            "--add-modules jdk.incubator.vector", "-XX:CompileCommand=quiet",
-            "-XX:CompileCommand=dontinline,bp.kernel.VectorKernels::*",
-            "--add-opens=java.base/java.lang=ALL-UNNAMED", "--add-opens=java.base/java.lang.invoke=ALL-UNNAMED",
-            "--add-opens=java.base/java.lang.reflect=ALL-UNNAMED", "--add-opens=java.base/java.io=ALL-UNNAMED",
-            "--add-opens=java.base/java.net=ALL-UNNAMED", "--add-opens=java.base/java.nio=ALL-UNNAMED",
-            "--add-opens=java.base/java.util=ALL-UNNAMED", "--add-opens=java.base/java.util.concurrent=ALL-UNNAMED",
-            "--add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED",
-            "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED", "--add-opens=java.base/sun.nio.cs=ALL-UNNAMED",
-            "--add-opens=java.base/sun.security.action=ALL-UNNAMED",
-            "--add-opens=java.base/sun.util.calendar=ALL-UNNAMED", "--enable-native-access=ALL-UNNAMED",
-            "-Djdk.reflect.useDirectMethodHandle=false", "-Dio.netty.tryReflectionSetAccessible=true");
+    public static final String EXECUTOR_FLAGS = readFlags();
+
+    private static String readFlags() {
+        try (InputStream in = SparkLaunch.class.getResourceAsStream("jvm-flags.txt")) {
+            if (in == null) {
+                throw new IllegalStateException("bp-spark.jar lacks bp/cli/jvm-flags.txt");
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8).trim();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
 
     private SparkLaunch() {
     }

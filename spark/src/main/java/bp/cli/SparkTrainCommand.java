@@ -6,7 +6,6 @@ import bp.spark.LocalSgd;
 import bp.spark.SparkGradientSource;
 import bp.train.EpochStats;
 import bp.train.Trainer;
-import bp.train.GradientSource;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
 import picocli.CommandLine.Command;
@@ -51,17 +50,19 @@ final class SparkTrainCommand extends TrainCommand {
     private JavaSparkContext spark;
 
     @Override
-    List<EpochStats> fit(Trainer trainer, Network net, Dataset train, Dataset validation, Dataset test) {
-        if (!localSgd()) {
-            return super.fit(trainer, net, train, validation, test);
-        }
+    List<EpochStats> fit(Trainer.Builder settings, Network net, Dataset train, Dataset validation, Dataset test) {
+        int places = places();
         if (!quiet) {
             PrintWriter out = spec.commandLine().getOut();
-            out.printf(Locale.ROOT, "bp: Spark %s, master %s, local SGD on %d tasks, averaged every %d steps%n",
-                    spark.version(), spark.master(), places(), syncEvery);
+            out.printf(Locale.ROOT, "bp: Spark %s, master %s, %s%n", spark.version(), spark.master(), localSgd()
+                    ? "local SGD on " + places + " tasks, averaged every " + syncEvery + " steps"
+                    : places + " tasks per mini-batch at most");
             out.flush();
         }
-        return new LocalSgd(spark, places(), syncEvery).fit(trainer, net, train, test);
+        if (localSgd()) {
+            return new LocalSgd(spark, places, syncEvery).fit(settings.build(), net, train, test);
+        }
+        return settings.gradientSource(new SparkGradientSource(spark, places)).build().fit(net, train, validation, test);
     }
 
     private boolean localSgd() {
@@ -70,21 +71,6 @@ final class SparkTrainCommand extends TrainCommand {
 
     private int places() {
         return places != null ? places : spark.defaultParallelism();
-    }
-
-    @Override
-    GradientSource gradientSource() {
-        if (localSgd()) {
-            return null;
-        }
-        int n = places();
-        PrintWriter out = spec.commandLine().getOut();
-        if (!quiet) {
-            out.printf(Locale.ROOT, "bp: Spark %s, master %s, %d tasks per mini-batch at most%n", spark.version(),
-                    spark.master(), n);
-            out.flush();
-        }
-        return new SparkGradientSource(spark, n);
     }
 
     @Override
