@@ -75,7 +75,7 @@ record Config(List<Integer> hidden, LayerActivation activation, Loss loss, Strin
             throw new BadRequest("loss: expected ce, bce, sse or mse");
         }
         String optimizer = string(map, "optimizer").toLowerCase(Locale.ROOT);
-        double lr = number(map, "lr", 1e-6, 10);
+        double lr = number("lr", map.get("lr"), 1e-6, 10);
         try {
             Optimizer.parse(optimizer, lr);
         } catch (IllegalArgumentException e) {
@@ -103,8 +103,8 @@ record Config(List<Integer> hidden, LayerActivation activation, Loss loss, Strin
             if (!(list.get(i) instanceof Map<?, ?> p) || p.size() != 3) {
                 throw new BadRequest("points[" + i + "]: expected an object with x, y and label");
             }
-            points.add(new Point(number(p, "points[" + i + "].x", "x", -MAX_COORDINATE, MAX_COORDINATE),
-                    number(p, "points[" + i + "].y", "y", -MAX_COORDINATE, MAX_COORDINATE),
+            points.add(new Point(number("points[" + i + "].x", p.get("x"), -MAX_COORDINATE, MAX_COORDINATE),
+                    number("points[" + i + "].y", p.get("y"), -MAX_COORDINATE, MAX_COORDINATE),
                     integer("points[" + i + "].label", p.get("label"), 0, 1)));
         }
         return List.copyOf(points);
@@ -159,14 +159,6 @@ record Config(List<Integer> hidden, LayerActivation activation, Loss loss, Strin
             throw new BadRequest(field + ": expected a string");
         }
         return s;
-    }
-
-    private static double number(Map<?, ?> map, String field, double min, double max) {
-        return number(map, field, field, min, max);
-    }
-
-    private static double number(Map<?, ?> map, String name, String field, double min, double max) {
-        return number(name, map.get(field), min, max);
     }
 
     private static double number(String name, Object value, double min, double max) {
