@@ -28,18 +28,43 @@ public interface Kernels {
                      float[] c, int cOff, int m, int n, int k);
 
     /**
-     * {@code C[m×n] = A[m×k] · B[k×n] + bias[n]}: the forward pass {@code Z = A Wᵀ + b} when the
-     * weights have been transposed ({@link #transpose}) into B, which lets every row of A stream
-     * through contiguous vectors of B instead of ending each dot product in a lane sum.
+     * {@code C[m×n] = A[m×k] · Wᵀ + bias[n]} with the weights W {@code [n×k]} given in packed form
+     * (see {@link #packRows}): the forward pass {@code Z = A Wᵀ + b} in the form where every row of
+     * A streams through contiguous vectors of a panel of W, without lane sums.
      */
-    void gemmABBias(float[] a, int aOff, float[] b, int bOff, float[] bias, int biasOff,
-                    float[] c, int cOff, int m, int n, int k);
+    void gemmPackedBias(float[] a, int aOff, float[] packed, int pOff, float[] bias, int biasOff,
+                        float[] c, int cOff, int m, int n, int k);
 
     /**
-     * Whether {@link #gemmABBias} on transposed weights beats {@link #gemmABtBias} for a layer of
+     * Whether {@link #gemmPackedBias} on packed weights beats {@link #gemmABtBias} for a layer of
      * {@code n} units; layers narrower than a vector are faster as dot products.
      */
     boolean transposedForwardPays(int n);
+
+    /** Units per panel of packed weights: the width of the forward kernel's register block. */
+    int panelWidth();
+
+    /**
+     * Packs rows (units) {@code [j0, j1)} of the weights W {@code [n×k]} at {@code wOff} into the
+     * layout {@link #gemmPackedBias} reads, {@code n·k} floats at {@code pOff}: units in panels of
+     * {@link #panelWidth()} w, panel q holding units {@code [q·w, q·w + w)} as k rows of w contiguous
+     * floats, then the {@code n mod w} units past the last full panel as k rows of {@code n mod w}.
+     * Panels are what a register block streams, so the forward pass reads memory in order.
+     */
+    default void packRows(float[] w, int wOff, int n, int k, int j0, int j1, float[] packed, int pOff) {
+        int width = panelWidth();
+        int full = n / width * width;
+        int j = j0;
+        while (j < j1 && j < full) {
+            int q = j / width;
+            int end = Math.min(j1, (q + 1) * width);
+            transpose(w, wOff + j * k, end - j, k, packed, pOff + q * width * k + j - q * width, width);
+            j = end;
+        }
+        if (j < j1) {
+            transpose(w, wOff + j * k, j1 - j, k, packed, pOff + full * k + j - full, n - full);
+        }
+    }
 
     /** {@code T[j][i] = A[i][j]} for A of {@code rows × cols}, T with rows {@code ldt} apart (≥ rows). */
     void transpose(float[] a, int aOff, int rows, int cols, float[] t, int tOff, int ldt);
@@ -52,10 +77,26 @@ public interface Kernels {
      * {@code ∂W = Δᵀ A} summed over the k samples of a shard. Overwriting spares the caller a pass
      * that zeroes C, and gives the same values as zeroing and accumulating.
      */
-    void gemmAtB(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int m, int n, int k, boolean accumulate);
+    default void gemmAtB(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int m, int n, int k,
+                         boolean accumulate) {
+        gemmAtB(a, aOff, m, b, bOff, c, cOff, m, n, k, accumulate);
+    }
+
+    /**
+     * As {@link #gemmAtB(float[], int, float[], int, float[], int, int, int, int, boolean)} with the
+     * rows of A {@code lda} apart: A's columns {@code [aOff, aOff + m)} of a wider matrix, which is
+     * how the weight gradient of a block of units is computed alone.
+     */
+    void gemmAtB(float[] a, int aOff, int lda, float[] b, int bOff, float[] c, int cOff, int m, int n, int k,
+                 boolean accumulate);
 
     /** {@code y[n] = Σ_rows A[m×n]} (or {@code +=} when {@code accumulate}), the bias gradient {@code ∂b = Σ_samples δ}. */
-    void columnSums(float[] a, int aOff, int m, int n, float[] y, int yOff, boolean accumulate);
+    default void columnSums(float[] a, int aOff, int m, int n, float[] y, int yOff, boolean accumulate) {
+        columnSums(a, aOff, n, m, n, y, yOff, accumulate);
+    }
+
+    /** As {@link #columnSums(float[], int, int, int, float[], int, boolean)} with the rows of A {@code lda} apart. */
+    void columnSums(float[] a, int aOff, int lda, int m, int n, float[] y, int yOff, boolean accumulate);
 
     // ---- activations, forward: out = f(z) ------------------------------------------------
 
@@ -87,7 +128,12 @@ public interface Kernels {
      * Maxout: {@code out[r][j] = max_p z[r][p·units + j]}, each row of z holding {@code pieces}
      * blocks of {@code units} linear pieces (so that the max is taken between contiguous vectors).
      */
-    void maxout(float[] z, float[] out, int rows, int units, int pieces);
+    default void maxout(float[] z, float[] out, int rows, int units, int pieces) {
+        maxout(z, out, 0, rows, units, pieces);
+    }
+
+    /** As {@link #maxout(float[], float[], int, int, int)} for rows {@code [row0, row0 + rows)}. */
+    void maxout(float[] z, float[] out, int row0, int rows, int units, int pieces);
 
     // ---- activations, backward: delta ⊙= f'(z), written with the cheapest argument ----------
 
@@ -121,7 +167,12 @@ public interface Kernels {
      * Maxout's backward pass: {@code dz[r][p·units + j] = δ[r][j]} for the first piece p that
      * attained the maximum {@code a[r][j]}, 0 for the others.
      */
-    void maxoutBackward(float[] z, float[] a, float[] delta, float[] dz, int rows, int units, int pieces);
+    default void maxoutBackward(float[] z, float[] a, float[] delta, float[] dz, int rows, int units, int pieces) {
+        maxoutBackward(z, a, delta, dz, 0, rows, units, pieces);
+    }
+
+    /** As {@link #maxoutBackward(float[], float[], float[], float[], int, int, int)} for rows {@code [row0, row0 + rows)}. */
+    void maxoutBackward(float[] z, float[] a, float[] delta, float[] dz, int row0, int rows, int units, int pieces);
 
     /**
      * Softmax Jacobian-vector product, row by row, in place: {@code g ← s ⊙ (g − ⟨g, s⟩)} where

@@ -7,6 +7,9 @@ package bp.kernel;
  */
 public final class ScalarKernels implements Kernels {
 
+    /** Units per packed panel: 16 contiguous floats, a loop the JIT can vectorise on its own. */
+    private static final int PANEL = 16;
+
     public static final ScalarKernels INSTANCE = new ScalarKernels();
 
     private ScalarKernels() {
@@ -35,16 +38,39 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
-    public void gemmABBias(float[] a, int aOff, float[] b, int bOff, float[] bias, int biasOff,
-                           float[] c, int cOff, int m, int n, int k) {
-        gemmAB(a, aOff, b, bOff, c, cOff, m, n, k);
-        if (bias != null) {
-            for (int i = 0; i < m; i++) {
+    public void gemmPackedBias(float[] a, int aOff, float[] packed, int pOff, float[] bias, int biasOff,
+                               float[] c, int cOff, int m, int n, int k) {
+        int full = n / PANEL * PANEL;
+        for (int i = 0; i < m; i++) {
+            int cRow = cOff + i * n;
+            java.util.Arrays.fill(c, cRow, cRow + n, 0f);
+            for (int q = 0; q < full; q += PANEL) {
+                int panel = pOff + q * k;
+                for (int p = 0; p < k; p++) {
+                    float aip = a[aOff + i * k + p];
+                    for (int j = 0; j < PANEL; j++) {
+                        c[cRow + q + j] += aip * packed[panel + p * PANEL + j];
+                    }
+                }
+            }
+            int rest = n - full;
+            for (int p = 0; p < k; p++) {
+                float aip = a[aOff + i * k + p];
+                for (int j = 0; j < rest; j++) {
+                    c[cRow + full + j] += aip * packed[pOff + full * k + p * rest + j];
+                }
+            }
+            if (bias != null) {
                 for (int j = 0; j < n; j++) {
-                    c[cOff + i * n + j] += bias[biasOff + j];
+                    c[cRow + j] += bias[biasOff + j];
                 }
             }
         }
+    }
+
+    @Override
+    public int panelWidth() {
+        return PANEL;
     }
 
     @Override
@@ -99,7 +125,7 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
-    public void gemmAtB(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int m, int n, int k,
+    public void gemmAtB(float[] a, int aOff, int lda, float[] b, int bOff, float[] c, int cOff, int m, int n, int k,
                         boolean accumulate) {
         if (!accumulate) {
             java.util.Arrays.fill(c, cOff, cOff + m * n, 0f);
@@ -107,7 +133,7 @@ public final class ScalarKernels implements Kernels {
         for (int p = 0; p < k; p++) {
             int bRow = bOff + p * n;
             for (int i = 0; i < m; i++) {
-                float api = a[aOff + p * m + i];
+                float api = a[aOff + p * lda + i];
                 int cRow = cOff + i * n;
                 for (int j = 0; j < n; j++) {
                     c[cRow + j] += api * b[bRow + j];
@@ -117,12 +143,12 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
-    public void columnSums(float[] a, int aOff, int m, int n, float[] y, int yOff, boolean accumulate) {
+    public void columnSums(float[] a, int aOff, int lda, int m, int n, float[] y, int yOff, boolean accumulate) {
         if (!accumulate) {
             java.util.Arrays.fill(y, yOff, yOff + n, 0f);
         }
         for (int i = 0; i < m; i++) {
-            int row = aOff + i * n;
+            int row = aOff + i * lda;
             for (int j = 0; j < n; j++) {
                 y[yOff + j] += a[row + j];
             }
@@ -167,8 +193,8 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
-    public void maxout(float[] z, float[] out, int rows, int units, int pieces) {
-        for (int r = 0; r < rows; r++) {
+    public void maxout(float[] z, float[] out, int row0, int rows, int units, int pieces) {
+        for (int r = row0; r < row0 + rows; r++) {
             maxoutRow(z, r * units * pieces, out, r * units, 0, units, units, pieces);
         }
     }
@@ -265,8 +291,9 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
-    public void maxoutBackward(float[] z, float[] a, float[] delta, float[] dz, int rows, int units, int pieces) {
-        for (int r = 0; r < rows; r++) {
+    public void maxoutBackward(float[] z, float[] a, float[] delta, float[] dz, int row0, int rows, int units,
+                               int pieces) {
+        for (int r = row0; r < row0 + rows; r++) {
             maxoutBackwardRow(z, a, delta, dz, r, 0, units, units, pieces);
         }
     }

@@ -15,7 +15,7 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Matrix products are all in broadcast form: each step broadcasts one element of A per row
  * of a block and multiplies it into two vectors of a row of B, so a block of 6×2 vector accumulators
  * (12, which leaves room for operands in the 16 registers of AVX2) needs no lane sums. The forward
- * pass gets that form from weights transposed once per update ({@link #gemmABBias}). Column tails
+ * pass gets that form from weights packed once per update ({@link #gemmPackedBias}). Column tails
  * shorter than a vector are finished in scalar code: masked accesses near an array's end fall back
  * to lane-by-lane Java code in the API.
  *
@@ -94,11 +94,11 @@ public final class VectorKernels implements Kernels {
         }
     }
 
-    // ---- C = A·B + bias ---------------------------------------------------------------------
+    // ---- C = A·Wᵀ + bias, W packed ----------------------------------------------------------
 
     @Override
-    public void gemmABBias(float[] a, int aOff, float[] b, int bOff, float[] bias, int biasOff,
-                           float[] c, int cOff, int m, int n, int k) {
+    public void gemmPackedBias(float[] a, int aOff, float[] packed, int pOff, float[] bias, int biasOff,
+                               float[] c, int cOff, int m, int n, int k) {
         for (int i = 0; i < m; i++) {
             if (bias == null) {
                 java.util.Arrays.fill(c, cOff + i * n, cOff + (i + 1) * n, 0f);
@@ -106,7 +106,19 @@ public final class VectorKernels implements Kernels {
                 System.arraycopy(bias, biasOff, c, cOff + i * n, n);
             }
         }
-        broadcastGemm(a, aOff, k, 1, b, bOff, c, cOff, m, n, k, true);
+        int width = panelWidth();
+        int full = n / width * width;
+        for (int q = 0; q < full; q += width) {
+            broadcastGemm(a, aOff, k, 1, packed, pOff + q * k, width, c, cOff + q, n, m, width, k, true);
+        }
+        if (full < n) {
+            broadcastGemm(a, aOff, k, 1, packed, pOff + full * k, n - full, c, cOff + full, n, m, n - full, k, true);
+        }
+    }
+
+    @Override
+    public int panelWidth() {
+        return 2 * L;
     }
 
     @Override
@@ -166,15 +178,15 @@ public final class VectorKernels implements Kernels {
 
     @Override
     public void gemmAB(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int m, int n, int k) {
-        broadcastGemm(a, aOff, k, 1, b, bOff, c, cOff, m, n, k, false);
+        broadcastGemm(a, aOff, k, 1, b, bOff, n, c, cOff, n, m, n, k, false);
     }
 
     // ---- C += Aᵀ·B --------------------------------------------------------------------------
 
     @Override
-    public void gemmAtB(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int m, int n, int k,
+    public void gemmAtB(float[] a, int aOff, int lda, float[] b, int bOff, float[] c, int cOff, int m, int n, int k,
                         boolean accumulate) {
-        broadcastGemm(a, aOff, 1, m, b, bOff, c, cOff, m, n, k, accumulate);
+        broadcastGemm(a, aOff, 1, lda, b, bOff, n, c, cOff, n, m, n, k, accumulate);
     }
 
     /**
@@ -182,29 +194,29 @@ public final class VectorKernels implements Kernels {
      * with strides (k, 1) that is A·B, with (1, m) it is Aᵀ·B. Each step broadcasts one element of A
      * per row and loads two vectors of B's row p, feeding a 6×2 block of accumulators.
      */
-    private static void broadcastGemm(float[] a, int aOff, int rowStride, int pStride, float[] b, int bOff,
-                                      float[] c, int cOff, int m, int n, int k, boolean accumulate) {
+    private static void broadcastGemm(float[] a, int aOff, int rowStride, int pStride, float[] b, int bOff, int ldb,
+                                      float[] c, int cOff, int ldc, int m, int n, int k, boolean accumulate) {
         int twoVectors = 2 * L;
         int j = 0;
         for (; j + twoVectors <= n; j += twoVectors) {
             int i = 0;
             for (; i + AXPY_ROWS <= m; i += AXPY_ROWS) {
-                block6x2(a, aOff + i * rowStride, rowStride, pStride, b, bOff + j, n, c, cOff + i * n + j, n, k, accumulate);
+                block6x2(a, aOff + i * rowStride, rowStride, pStride, b, bOff + j, ldb, c, cOff + i * ldc + j, ldc, k, accumulate);
             }
             for (; i + 2 <= m; i += 2) {
-                block2x2(a, aOff + i * rowStride, rowStride, pStride, b, bOff + j, n, c, cOff + i * n + j, n, k, accumulate);
+                block2x2(a, aOff + i * rowStride, rowStride, pStride, b, bOff + j, ldb, c, cOff + i * ldc + j, ldc, k, accumulate);
             }
             if (i < m) {
-                row1x2(a, aOff + i * rowStride, pStride, b, bOff + j, n, c, cOff + i * n + j, k, accumulate);
+                row1x2(a, aOff + i * rowStride, pStride, b, bOff + j, ldb, c, cOff + i * ldc + j, k, accumulate);
             }
         }
         if (j + L <= n) {
             int i = 0;
             for (; i + AXPY_ROWS <= m; i += AXPY_ROWS) {
-                block6x1(a, aOff + i * rowStride, rowStride, pStride, b, bOff + j, n, c, cOff + i * n + j, n, k, accumulate);
+                block6x1(a, aOff + i * rowStride, rowStride, pStride, b, bOff + j, ldb, c, cOff + i * ldc + j, ldc, k, accumulate);
             }
             for (; i < m; i++) {
-                row1x1(a, aOff + i * rowStride, pStride, b, bOff + j, n, c, cOff + i * n + j, k, accumulate);
+                row1x1(a, aOff + i * rowStride, pStride, b, bOff + j, ldb, c, cOff + i * ldc + j, k, accumulate);
             }
             j += L;
         }
@@ -215,9 +227,9 @@ public final class VectorKernels implements Kernels {
                 float sum = 0f;
                 int ai = aOff + i * rowStride;
                 for (int p = 0; p < k; p++) {
-                    sum += a[ai + p * pStride] * b[bOff + p * n + j];
+                    sum += a[ai + p * pStride] * b[bOff + p * ldb + j];
                 }
-                int ci = cOff + i * n + j;
+                int ci = cOff + i * ldc + j;
                 c[ci] = accumulate ? c[ci] + sum : sum;
             }
         }
@@ -399,12 +411,12 @@ public final class VectorKernels implements Kernels {
     // ---- reductions and elementwise ------------------------------------------------------------
 
     @Override
-    public void columnSums(float[] a, int aOff, int m, int n, float[] y, int yOff, boolean accumulate) {
+    public void columnSums(float[] a, int aOff, int lda, int m, int n, float[] y, int yOff, boolean accumulate) {
         if (!accumulate) {
             java.util.Arrays.fill(y, yOff, yOff + n, 0f);
         }
         for (int i = 0; i < m; i++) {
-            add(a, aOff + i * n, y, yOff, n);
+            add(a, aOff + i * lda, y, yOff, n);
         }
     }
 
@@ -515,9 +527,9 @@ public final class VectorKernels implements Kernels {
     }
 
     @Override
-    public void maxout(float[] z, float[] out, int rows, int units, int pieces) {
+    public void maxout(float[] z, float[] out, int row0, int rows, int units, int pieces) {
         int bound = S.loopBound(units);
-        for (int r = 0; r < rows; r++) {
+        for (int r = row0; r < row0 + rows; r++) {
             int zRow = r * units * pieces;
             for (int j = 0; j < bound; j += L) {
                 FloatVector m = FloatVector.fromArray(S, z, zRow + j);
@@ -678,9 +690,10 @@ public final class VectorKernels implements Kernels {
     }
 
     @Override
-    public void maxoutBackward(float[] z, float[] a, float[] delta, float[] dz, int rows, int units, int pieces) {
+    public void maxoutBackward(float[] z, float[] a, float[] delta, float[] dz, int row0, int rows, int units,
+                               int pieces) {
         int bound = S.loopBound(units);
-        for (int r = 0; r < rows; r++) {
+        for (int r = row0; r < row0 + rows; r++) {
             int zRow = r * units * pieces;
             for (int j = 0; j < bound; j += L) {
                 FloatVector max = FloatVector.fromArray(S, a, r * units + j);

@@ -1,9 +1,9 @@
 package bp.nn;
 
 /**
- * A copy of a network's weight matrices transposed to {@code [in, out]}, the layout in which the
- * forward pass {@code Z = A·Wᵀ + b} is a plain {@code A·B} that streams contiguous vectors of B
- * (see {@code Kernels.gemmABBias}). The trainer refreshes it after every update; the refresh is
+ * A copy of a network's weight matrices packed for the forward pass (transposed to {@code [in, out]}
+ * panel by panel, see {@code Kernels.packRows}), the layout in which {@code Z = A·Wᵀ + b} streams
+ * contiguous vectors of W (see {@code Kernels.gemmPackedBias}). The trainer refreshes it after every update; the refresh is
  * split into independent row blocks so that it runs in parallel. Layer l's transposed weights sit
  * at {@link Network#weightOffset(int)}, like the weights themselves.
  */
@@ -50,11 +50,10 @@ public final class TransposedWeights {
         refreshRows(l, r0, Math.min(net.weightRows(l), r0 + ROWS_PER_TASK));
     }
 
-    /** Re-copies rows {@code [r0, r1)} of layer {@code l}'s weights. */
+    /** Re-packs rows (units) {@code [r0, r1)} of layer {@code l}'s weights. */
     public void refreshRows(int l, int r0, int r1) {
-        int fanIn = net.size(l);
         int w = net.weightOffset(l);
-        net.kernels().transpose(net.parameters(), w + r0 * fanIn, r1 - r0, fanIn, t, w + r0, net.weightRows(l));
+        net.kernels().packRows(net.parameters(), w, net.weightRows(l), net.size(l), r0, r1, t, w);
     }
 
     /** Re-copies all the weights. */

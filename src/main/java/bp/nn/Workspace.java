@@ -4,9 +4,15 @@ import bp.kernel.Kernels;
 
 /**
  * The buffers of one batch (a shard of at most {@link #capacity()} samples) going forward and
- * backward through a network: inputs, targets, each layer's pre-activations {@code Z} and
- * activations {@code A}, and two delta buffers. Allocated once and reused, so a training step
- * allocates nothing. Not thread-safe: each worker owns one.
+ * backward through a network: inputs, targets, each layer's pre-activations {@code Z}, activations
+ * {@code A} and gradients by Z and by A. Allocated once and reused, so a training step allocates
+ * nothing.
+ *
+ * <p>The passes come in pieces that several threads may run at once on one workspace (the
+ * trainer's phases): the forward pass and the loss by blocks of rows ({@link #rowBlock}), the
+ * weight gradient by blocks of units, the input gradient by blocks of rows. Every value is computed
+ * the same way whichever piece or thread computes it, and the whole-batch methods
+ * ({@link #forward}, {@link #backward}) run the same pieces in order, so all give the same bits.
  */
 public final class Workspace {
 
@@ -16,27 +22,45 @@ public final class Workspace {
     private final int[] labels;
     private final float[][] z;
     private final float[][] a;
-    private float[] delta;
-    private float[] deltaPrev;
+    /** ∂L/∂z of each layer: {@code capacity × weightRows(l)}. */
+    private final float[][] dz;
+    /** ∂L/∂a of each layer: the same array as dz[l] except where z is wider than a (maxout). */
+    private final float[][] da;
+    private final double[] rowLoss;
 
     public Workspace(Network net, int capacity) {
         if (capacity <= 0) {
             throw new IllegalArgumentException("workspace capacity must be positive, got " + capacity);
         }
         this.capacity = capacity;
-        int widest = net.inputs();
         input = new float[capacity * net.inputs()];
         target = new float[capacity * net.outputs()];
         labels = new int[capacity];
-        z = new float[net.layerCount()][];
-        a = new float[net.layerCount()][];
-        for (int l = 0; l < net.layerCount(); l++) {
+        rowLoss = new double[capacity];
+        int layers = net.layerCount();
+        z = new float[layers][];
+        a = new float[layers][];
+        dz = new float[layers][];
+        da = new float[layers][];
+        for (int l = 0; l < layers; l++) {
             z[l] = new float[capacity * net.weightRows(l)];
             a[l] = new float[capacity * net.size(l + 1)];
-            widest = Math.max(widest, net.weightRows(l));
+            dz[l] = new float[capacity * net.weightRows(l)];
+            da[l] = net.weightRows(l) == net.size(l + 1) ? dz[l] : new float[capacity * net.size(l + 1)];
         }
-        delta = new float[capacity * widest];
-        deltaPrev = new float[capacity * widest];
+    }
+
+    /**
+     * Rows per block of the row-wise pieces for a shard of {@code rows}: four blocks of a multiple
+     * of 8 rows (up to 8 rows, one block). It depends on the rows alone, so the bits do too.
+     */
+    public static int rowBlock(int rows) {
+        return rows <= 8 ? Math.max(rows, 1) : (ceilDiv(rows, 4) + 7) / 8 * 8;
+    }
+
+    /** Number of row blocks of a shard of {@code rows}. */
+    public static int rowBlocks(int rows) {
+        return ceilDiv(rows, rowBlock(rows));
     }
 
     public int capacity() {
@@ -82,78 +106,99 @@ public final class Workspace {
      */
     public void forward(Network net, TransposedWeights transposed, int rows) {
         checkRows(rows);
+        int block = rowBlock(rows);
+        for (int r0 = 0; r0 < rows; r0 += block) {
+            forwardRows(net, transposed, r0, Math.min(rows, r0 + block));
+        }
+    }
+
+    /** The forward pass of rows {@code [r0, r1)}, one block of {@link #rowBlock}. */
+    public void forwardRows(Network net, TransposedWeights transposed, int r0, int r1) {
+        checkRows(r1);
         if (transposed != null && transposed.network() != net) {
             throw new IllegalArgumentException("the transposed weights belong to another network");
         }
         Kernels k = net.kernels();
         float[] p = net.parameters();
         float[] in = input;
+        int rows = r1 - r0;
         for (int l = 0; l < net.layerCount(); l++) {
             int fanIn = net.size(l);
             int n = net.weightRows(l);
             if (transposed == null || !k.transposedForwardPays(n)) {
-                k.gemmABtBias(in, 0, p, net.weightOffset(l), p, net.biasOffset(l), z[l], 0, rows, n, fanIn);
+                k.gemmABtBias(in, r0 * fanIn, p, net.weightOffset(l), p, net.biasOffset(l), z[l], r0 * n, rows, n,
+                        fanIn);
             } else {
-                k.gemmABBias(in, 0, transposed.array(), net.weightOffset(l), p, net.biasOffset(l), z[l], 0,
-                        rows, n, fanIn);
+                k.gemmPackedBias(in, r0 * fanIn, transposed.array(), net.weightOffset(l), p, net.biasOffset(l), z[l],
+                        r0 * n, rows, n, fanIn);
             }
-            activate(net, l, rows);
+            activate(net, l, r0, rows);
             in = a[l];
         }
     }
 
-    /** {@code a[l] = f(z[l])} for the first {@code rows} rows. */
-    private void activate(Network net, int l, int rows) {
+    /** {@code a[l] = f(z[l])} for rows {@code [r0, r0 + rows)}. */
+    private void activate(Network net, int l, int r0, int rows) {
         Kernels k = net.kernels();
         int units = net.size(l + 1);
+        int off = r0 * units;
         int len = rows * units;
         float alpha = net.alpha(l);
         float[] z = this.z[l];
         float[] a = this.a[l];
         switch (net.activation(l)) {
-            case SIGMOID -> k.sigmoid(z, a, 0, len);
-            case TANH -> k.tanh(z, a, 0, len);
-            case RELU -> k.relu(z, a, 0, len);
-            case LEAKY_RELU -> k.leakyRelu(z, a, 0, len, alpha);
-            case ELU -> k.elu(z, a, 0, len, alpha);
-            case PRELU -> k.prelu(z, a, 0, rows, units, net.parameters(), net.slopeOffset(l));
-            case SOFTPLUS -> k.softplus(z, a, 0, len);
-            case SOFTMAX -> k.softmaxRows(z, a, 0, rows, units);
-            case MAXOUT -> k.maxout(z, a, rows, units, net.weightRows(l) / units);
-            case IDENTITY -> System.arraycopy(z, 0, a, 0, len);
+            case SIGMOID -> k.sigmoid(z, a, off, len);
+            case TANH -> k.tanh(z, a, off, len);
+            case RELU -> k.relu(z, a, off, len);
+            case LEAKY_RELU -> k.leakyRelu(z, a, off, len, alpha);
+            case ELU -> k.elu(z, a, off, len, alpha);
+            case PRELU -> k.prelu(z, a, off, rows, units, net.parameters(), net.slopeOffset(l));
+            case SOFTPLUS -> k.softplus(z, a, off, len);
+            case SOFTMAX -> k.softmaxRows(z, a, off, rows, units);
+            case MAXOUT -> k.maxout(z, a, r0, rows, units, net.weightRows(l) / units);
+            case IDENTITY -> System.arraycopy(z, off, a, off, len);
         }
     }
 
     /**
-     * Turns {@code g = ∂L/∂a} of layer l into {@code ∂L/∂z} and returns the buffer holding it: g
-     * itself, changed in place, or for maxout (whose z is wider than a) {@code spare}. Writes the
-     * PReLU slopes' gradient into {@code grad}.
+     * Whether layer l's backward activation works row by row. PReLU's does not: its slopes'
+     * gradient is a sum over all rows, taken in row order by {@link #activationBackward}.
      */
-    private float[] activationBackward(Network net, int l, float[] g, float[] spare, int rows, float[] grad,
-                                       boolean accumulate) {
+    public static boolean rowWiseBackward(Network net, int l) {
+        return net.activation(l) != Activation.PRELU;
+    }
+
+    /** Turns ∂L/∂a of layer l into ∂L/∂z for rows {@code [r0, r0 + rows)} (a {@link #rowWiseBackward} layer). */
+    private void activationBackwardRows(Network net, int l, int r0, int rows) {
         Kernels k = net.kernels();
         int units = net.size(l + 1);
+        int off = r0 * units;
         int len = rows * units;
         float alpha = net.alpha(l);
         float[] z = this.z[l];
         float[] a = this.a[l];
+        float[] g = da[l];
         switch (net.activation(l)) {
-            case SIGMOID -> k.sigmoidBackward(a, g, 0, len);
-            case TANH -> k.tanhBackward(a, g, 0, len);
-            case RELU -> k.reluBackward(z, g, 0, len);
-            case LEAKY_RELU -> k.leakyReluBackward(z, g, 0, len, alpha);
-            case ELU -> k.eluBackward(z, a, g, 0, len, alpha);
-            case PRELU -> k.preluBackward(z, g, 0, rows, units, net.parameters(), net.slopeOffset(l), grad,
-                    net.slopeOffset(l), accumulate);
-            case SOFTPLUS -> k.softplusBackward(a, g, 0, len);
-            case SOFTMAX -> k.softmaxBackwardRows(a, g, 0, rows, units);
-            case MAXOUT -> {
-                k.maxoutBackward(z, a, g, spare, rows, units, net.weightRows(l) / units);
-                return spare;
-            }
+            case SIGMOID -> k.sigmoidBackward(a, g, off, len);
+            case TANH -> k.tanhBackward(a, g, off, len);
+            case RELU -> k.reluBackward(z, g, off, len);
+            case LEAKY_RELU -> k.leakyReluBackward(z, g, off, len, alpha);
+            case ELU -> k.eluBackward(z, a, g, off, len, alpha);
+            case SOFTPLUS -> k.softplusBackward(a, g, off, len);
+            case SOFTMAX -> k.softmaxBackwardRows(a, g, off, rows, units);
+            case MAXOUT -> k.maxoutBackward(z, a, g, dz[l], r0, rows, units, net.weightRows(l) / units);
             case IDENTITY -> { }
+            case PRELU -> throw new IllegalStateException("PReLU's backward pass needs all rows at once");
         }
-        return g;
+    }
+
+    /**
+     * The backward activation of a layer that is not {@link #rowWiseBackward} (PReLU), over the first
+     * {@code rows} rows, writing its slopes' gradient into {@code grad} (added when {@code accumulate}).
+     */
+    public void activationBackward(Network net, int l, int rows, float[] grad, boolean accumulate) {
+        net.kernels().preluBackward(z[l], da[l], 0, rows, net.size(l + 1), net.parameters(), net.slopeOffset(l),
+                grad, net.slopeOffset(l), accumulate);
     }
 
     /**
@@ -170,51 +215,112 @@ public final class Workspace {
      */
     public double backward(Network net, int rows, float[] grad, boolean accumulate) {
         checkRows(rows);
-        Kernels k = net.kernels();
-        float[] p = net.parameters();
-        int last = net.layerCount() - 1;
-        double loss = loss(net, rows);
-        if (!net.loss().fusedWithOutput()) {
-            useAsDelta(activationBackward(net, last, delta, deltaPrev, rows, grad, accumulate));
+        int block = rowBlock(rows);
+        for (int r0 = 0; r0 < rows; r0 += block) {
+            lossRows(net, r0, Math.min(rows, r0 + block));
         }
-        for (int l = last; l >= 0; l--) {
-            int fanIn = net.size(l);
-            int n = net.weightRows(l);
-            float[] in = l == 0 ? input : a[l - 1];
-            k.gemmAtB(delta, 0, in, 0, grad, net.weightOffset(l), n, fanIn, rows, accumulate);
-            k.columnSums(delta, 0, rows, n, grad, net.biasOffset(l), accumulate);
+        finishOutputGradient(net, rows, grad, accumulate);
+        for (int l = net.layerCount() - 1; l >= 0; l--) {
+            weightGradient(net, l, 0, net.weightRows(l), rows, grad, accumulate);
             if (l > 0) {
-                k.gemmAB(delta, 0, p, net.weightOffset(l), deltaPrev, 0, rows, fanIn, n);
-                useAsDelta(activationBackward(net, l - 1, deltaPrev, delta, rows, grad, accumulate));
+                for (int r0 = 0; r0 < rows; r0 += block) {
+                    inputGradientRows(net, l, r0, Math.min(rows, r0 + block));
+                }
+                if (!rowWiseBackward(net, l - 1)) {
+                    activationBackward(net, l - 1, rows, grad, accumulate);
+                }
             }
         }
-        return loss;
+        return lossSum(rows);
     }
 
-    /** Makes {@code d} (one of the two delta buffers) the current delta, the other the spare. */
-    private void useAsDelta(float[] d) {
-        if (d != delta) {
-            deltaPrev = delta;
-            delta = d;
+    /**
+     * After the forward pass of rows {@code [r0, r1)}: their losses (see {@link #lossSum}) and the
+     * loss's gradient by the output layer's z, or by its a when the output layer is not
+     * {@link #rowWiseBackward} (then {@link #activationBackward} finishes it).
+     */
+    public void lossRows(Network net, int r0, int r1) {
+        checkRows(r1);
+        int last = net.layerCount() - 1;
+        boolean fused = net.loss().fusedWithOutput();
+        net.loss().outputDelta(net.kernels(), z[last], a[last], target, fused ? dz[last] : da[last], r0, r1,
+                net.outputs(), rowLoss);
+        if (!fused && rowWiseBackward(net, last)) {
+            activationBackwardRows(net, last, r0, r1 - r0);
+        }
+    }
+
+    /**
+     * After {@link #lossRows} of the first {@code rows} rows: the output layer's backward activation
+     * when it could not be done row by row (a PReLU output layer under a loss by a).
+     */
+    public void finishOutputGradient(Network net, int rows, float[] grad, boolean accumulate) {
+        int last = net.layerCount() - 1;
+        if (!net.loss().fusedWithOutput() && !rowWiseBackward(net, last)) {
+            activationBackward(net, last, rows, grad, accumulate);
+        }
+    }
+
+    /** The losses of the first {@code rows} rows summed in row order, after their {@link #lossRows}. */
+    public double lossSum(int rows) {
+        double sum = 0;
+        for (int r = 0; r < rows; r++) {
+            sum += rowLoss[r];
+        }
+        return sum;
+    }
+
+    /**
+     * Layer l's weight and bias gradient for its weight rows (units) {@code [j0, j1)}, summed over
+     * the first {@code rows} samples, into {@code grad} (added when {@code accumulate}); needs ∂L/∂z
+     * of layer l for all rows.
+     */
+    public void weightGradient(Network net, int l, int j0, int j1, int rows, float[] grad, boolean accumulate) {
+        Kernels k = net.kernels();
+        int fanIn = net.size(l);
+        int n = net.weightRows(l);
+        float[] in = l == 0 ? input : a[l - 1];
+        k.gemmAtB(dz[l], j0, n, in, 0, grad, net.weightOffset(l) + j0 * fanIn, j1 - j0, fanIn, rows, accumulate);
+        k.columnSums(dz[l], j0, n, rows, j1 - j0, grad, net.biasOffset(l) + j0, accumulate);
+    }
+
+    /**
+     * ∂L/∂a of layer l − 1 for rows {@code [r0, r1)} from layer l's ∂L/∂z and weights, then its ∂L/∂z
+     * when layer l − 1 is {@link #rowWiseBackward}.
+     */
+    public void inputGradientRows(Network net, int l, int r0, int r1) {
+        int fanIn = net.size(l);
+        int n = net.weightRows(l);
+        net.kernels().gemmAB(dz[l], r0 * n, net.parameters(), net.weightOffset(l), da[l - 1], r0 * fanIn, r1 - r0,
+                fanIn, n);
+        if (rowWiseBackward(net, l - 1)) {
+            activationBackwardRows(net, l - 1, r0, r1 - r0);
         }
     }
 
     /**
      * After {@link #forward}: the loss summed over the first {@code rows} samples. Leaves the loss's
-     * gradient by the outputs (by z for the fused losses) in the delta buffer, where
-     * {@link #backward} starts.
+     * gradient by the outputs (by z for the fused losses), where {@link #backward} starts.
      */
     public double loss(Network net, int rows) {
         checkRows(rows);
-        int last = net.layerCount() - 1;
-        return net.loss().outputDelta(net.kernels(), z[last], a[last], target, delta, rows, net.outputs());
+        int block = rowBlock(rows);
+        for (int r0 = 0; r0 < rows; r0 += block) {
+            lossRows(net, r0, Math.min(rows, r0 + block));
+        }
+        return lossSum(rows);
     }
 
     /** After {@link #forward}: how many of the first {@code rows} samples have their largest output at their label. */
     public int countCorrect(int rows, int outputs) {
+        return countCorrect(0, rows, outputs);
+    }
+
+    /** As {@link #countCorrect(int, int)} for rows {@code [r0, r1)}. */
+    public int countCorrect(int r0, int r1, int outputs) {
         float[] out = output();
         int correct = 0;
-        for (int r = 0; r < rows; r++) {
+        for (int r = r0; r < r1; r++) {
             if (Network.argmax(out, r * outputs, outputs) == labels[r]) {
                 correct++;
             }
@@ -226,5 +332,9 @@ public final class Workspace {
         if (rows < 0 || rows > capacity) {
             throw new IllegalArgumentException("rows " + rows + " outside 0.." + capacity);
         }
+    }
+
+    private static int ceilDiv(int a, int b) {
+        return (a + b - 1) / b;
     }
 }

@@ -64,7 +64,7 @@ public final class BatchGradient {
         for (int s = first; s < (g + 1) * shards / used; s++) {
             int rowFrom = from + s * shard;
             int rows = Math.min(shard, from + size - rowFrom);
-            gather(data, order, rowFrom, rows, ws);
+            gather(data, order, rowFrom, 0, rows, ws);
             ws.forward(net, transposed, rows);
             if (data.isClassification()) {
                 correct[slot] += ws.countCorrect(rows, net.outputs());
@@ -117,13 +117,16 @@ public final class BatchGradient {
         }
     }
 
-    /** Copies the rows {@code order[from .. from+rows)} into the workspace's contiguous input and target buffers. */
-    static void gather(Dataset data, int[] order, int from, int rows, Workspace ws) {
+    /**
+     * Copies the rows {@code order[from + r0 .. from + r1)} into rows {@code [r0, r1)} of the
+     * workspace's contiguous input and target buffers.
+     */
+    static void gather(Dataset data, int[] order, int from, int r0, int r1, Workspace ws) {
         int fin = data.featureCount();
         int fout = data.targetWidth();
         float[] x = data.features();
         float[] y = data.targets();
-        for (int r = 0; r < rows; r++) {
+        for (int r = r0; r < r1; r++) {
             int i = order[from + r];
             System.arraycopy(x, i * fin, ws.input(), r * fin, fin);
             System.arraycopy(y, i * fout, ws.target(), r * fout, fout);

@@ -1,30 +1,46 @@
 package bp.train;
 
-import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.ForkJoinTask;
-import java.util.concurrent.RecursiveAction;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntConsumer;
-import java.util.function.Supplier;
 
 /**
- * Runs {@code body(i)} for {@code i in [0, n)} on a private ForkJoin pool, or on the calling thread
- * when there is one thread. The index → work mapping never depends on the thread count, so results
- * do not either.
+ * Runs {@code body(i)} for {@code i in [0, n)} on the calling thread and {@code threads − 1}
+ * long-lived workers. The index → work mapping never depends on the thread count, so results do
+ * not either; which thread runs an index does (each takes the next free index), which balances
+ * tasks of unequal cost.
  *
- * <p>A {@link Job} keeps its ForkJoin task trees (one per n it has run) and re-arms them with
- * {@code reinitialize()}, so that running a job in the training loop allocates nothing.
+ * <p>A training step is a handful of such runs, each a millisecond or less, so waking the workers
+ * must be cheap: between runs they spin for {@link #SPIN_NANOS} before they park (a park and
+ * unpark costs tens of microseconds on these machines, a spin about one), and nothing here
+ * allocates, so neither does a step (no waiter nodes, no task objects).
  */
 final class Parallel implements AutoCloseable {
 
-    private final ForkJoinPool pool;
+    /** How long an idle worker spins before it parks: longer than the serial gaps of a training step. */
+    private static final long SPIN_NANOS = 200_000;
+
     private final int threads;
+    private final Worker[] workers;
+    /** Bumped to start a run; workers wait for it to change. */
+    private volatile int generation;
+    private volatile boolean closed;
+    private final AtomicInteger next = new AtomicInteger();
+    private final AtomicInteger finished = new AtomicInteger();
+    private IntConsumer body;
+    private int count;
+    private volatile Throwable failure;
 
     Parallel(int threads) {
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be at least 1, got " + threads);
         }
         this.threads = threads;
-        this.pool = threads == 1 ? null : new ForkJoinPool(threads);
+        this.workers = new Worker[threads - 1];
+        for (int w = 0; w < workers.length; w++) {
+            workers[w] = new Worker();
+            workers[w].thread.start();
+        }
     }
 
     int threads() {
@@ -36,53 +52,45 @@ final class Parallel implements AutoCloseable {
         return new Job(body);
     }
 
-    /** Runs {@code body(0 … n-1)}, in parallel when the pool has several threads. */
+    /** Runs {@code body(0 … n-1)}, in parallel when there are several threads; returns when all are done. */
     void run(Job job, int n) {
-        if (pool == null || n <= 1) {
+        if (workers.length == 0 || n <= 1) {
             for (int i = 0; i < n; i++) {
                 job.body.accept(i);
             }
-        } else {
-            Range root = job.tree(n);
-            root.reinitialize();
-            if (ForkJoinTask.getPool() == pool) {
-                root.invoke();
+            return;
+        }
+        body = job.body;
+        count = n;
+        next.set(0);
+        finished.set(0);
+        generation++; // publishes body, count and the counters to the workers
+        for (Worker w : workers) {
+            if (w.parked) {
+                LockSupport.unpark(w.thread);
+            }
+        }
+        work();
+        long spins = 0;
+        while (finished.get() < workers.length) {
+            if (++spins % 1024 == 0) {
+                Thread.yield(); // a worker may be waiting for this core (fewer cores than threads)
             } else {
-                pool.invoke(root);
+                Thread.onSpinWait();
             }
         }
-    }
-
-    /**
-     * Runs {@code work} on one of the pool's threads, so that the jobs it runs fork from inside the
-     * pool: a thread outside it that waits for a job allocates a little bookkeeping each time.
-     * Exceptions reach the caller as thrown.
-     */
-    <T> T call(Supplier<T> work) {
-        if (pool == null || ForkJoinTask.getPool() == pool) {
-            return work.get();
-        }
-        Object[] result = new Object[1];
-        RuntimeException[] failure = new RuntimeException[1];
-        Error[] error = new Error[1];
-        pool.invoke(ForkJoinTask.adapt(() -> {
-            try {
-                result[0] = work.get();
-            } catch (RuntimeException e) {
-                failure[0] = e;
-            } catch (Error e) {
-                error[0] = e;
+        body = null;
+        Throwable t = failure;
+        if (t != null) {
+            failure = null;
+            if (t instanceof RuntimeException e) {
+                throw e;
             }
-        }));
-        if (failure[0] != null) {
-            throw failure[0];
+            if (t instanceof Error e) {
+                throw e;
+            }
+            throw new IllegalStateException(t);
         }
-        if (error[0] != null) {
-            throw error[0];
-        }
-        @SuppressWarnings("unchecked")
-        T t = (T) result[0];
-        return t;
     }
 
     /** One-off convenience for code outside the training loop. */
@@ -90,16 +98,31 @@ final class Parallel implements AutoCloseable {
         run(job(body), n);
     }
 
+    /** Takes indices until none is left. */
+    private void work() {
+        IntConsumer b = body;
+        int n = count;
+        for (int i = next.getAndIncrement(); i < n; i = next.getAndIncrement()) {
+            try {
+                b.accept(i);
+            } catch (Throwable t) {
+                if (failure == null) {
+                    failure = t;
+                }
+            }
+        }
+    }
+
     @Override
     public void close() {
-        if (pool != null) {
-            pool.shutdownNow();
+        closed = true;
+        for (Worker w : workers) {
+            LockSupport.unpark(w.thread);
         }
     }
 
     static final class Job {
         private final IntConsumer body;
-        private Range[] trees = new Range[0];
 
         private Job(IntConsumer body) {
             this.body = body;
@@ -108,45 +131,42 @@ final class Parallel implements AutoCloseable {
         IntConsumer body() {
             return body;
         }
-
-        private Range tree(int n) {
-            if (n >= trees.length) {
-                trees = java.util.Arrays.copyOf(trees, Math.max(n + 1, 2 * trees.length));
-            }
-            if (trees[n] == null) {
-                trees[n] = new Range(body, 0, n);
-            }
-            return trees[n];
-        }
     }
 
-    /** A node of a balanced binary task tree over {@code [from, to)}, built once and reused. */
-    private static final class Range extends RecursiveAction {
-        private static final long serialVersionUID = 1L;
-        private final transient IntConsumer body;
-        private final int from;
-        private final int to;
-        private final Range left;
-        private final Range right;
+    private final class Worker implements Runnable {
+        final Thread thread;
+        volatile boolean parked;
 
-        Range(IntConsumer body, int from, int to) {
-            this.body = body;
-            this.from = from;
-            this.to = to;
-            int mid = (from + to) >>> 1;
-            this.left = to - from == 1 ? null : new Range(body, from, mid);
-            this.right = to - from == 1 ? null : new Range(body, mid, to);
+        Worker() {
+            thread = new Thread(this, "bp-worker");
+            thread.setDaemon(true);
         }
 
         @Override
-        protected void compute() {
-            if (left == null) {
-                body.accept(from);
-                return;
+        public void run() {
+            int seen = 0; // the generation at construction: a run may start before this thread does
+            while (true) {
+                long start = System.nanoTime();
+                int g;
+                while ((g = generation) == seen && !closed) {
+                    if (System.nanoTime() - start < SPIN_NANOS) {
+                        Thread.onSpinWait();
+                    } else {
+                        parked = true;
+                        if (generation == seen && !closed) { // re-check after announcing: run() reads parked after bumping
+                            LockSupport.park(this);
+                        }
+                        parked = false;
+                        start = System.nanoTime();
+                    }
+                }
+                if (closed) {
+                    return;
+                }
+                seen = g;
+                work();
+                finished.incrementAndGet();
             }
-            left.reinitialize();
-            right.reinitialize();
-            invokeAll(left, right);
         }
     }
 }

@@ -30,9 +30,6 @@ import java.util.SplittableRandom;
  */
 public final class Trainer {
 
-    /** Rows (units) of a layer per update task: a block's weights, gradients and state stay in L2. */
-    private static final int ROWS_PER_BLOCK = 64;
-
     private final int epochs;
     private final int batchSize;
     private final int shardSize;
@@ -47,8 +44,10 @@ public final class Trainer {
     private final int checkpointEvery;
     private final List<TrainingListener> listeners;
     private final GradientSource gradientSource;
+    private final StepProfile profile;
 
     private Trainer(Builder b) {
+        this.profile = b.profile;
         this.gradientSource = b.gradientSource;
         this.epochs = b.epochs;
         this.batchSize = b.batchSize;
@@ -143,7 +142,7 @@ public final class Trainer {
         int[] order = new int[n]; // filled at the start of each epoch
         try (Parallel parallel = new Parallel(threads);
              GradientSource.Run remote = gradientSource == null ? null : gradientSource.start(net, train, batch, shard)) {
-            return parallel.call(() -> epochs(net, train, validation, test, order, batch, shard, parallel, remote));
+            return epochs(net, train, validation, test, order, batch, shard, parallel, remote);
         }
     }
 
@@ -183,7 +182,7 @@ public final class Trainer {
             resumedCorrect = r.epochCorrect();
         }
         List<EpochStats> history = new ArrayList<>();
-        Step step = new Step(net, train, order, batch, shard, clipNorm, parallel, remote);
+        Step step = new Step(net, train, order, batch, shard, clipNorm, parallel, remote, profile);
         for (int epoch = firstEpoch; epoch <= epochs; epoch++) {
             for (int i = 0; i < listeners.size(); i++) {
                 listeners.get(i).onEpochStart(epoch, batches);
@@ -196,14 +195,17 @@ public final class Trainer {
             for (int b = epoch == firstEpoch ? firstBatch : 0; b < batches; b++) {
                 int from = b * batch;
                 int size = Math.min(batch, n - from);
-                double batchLoss = step.gradient(from, size);
+                long stepStart = profile == null ? 0 : System.nanoTime();
+                double batchLoss = step.train(from, size, state, lr, updateBiases);
+                if (profile != null) {
+                    profile.step(System.nanoTime() - stepStart);
+                }
                 if (!Double.isFinite(batchLoss)) {
                     throw new TrainingDivergedException("training diverged at epoch " + epoch + ", batch "
                             + (b + 1) + " of " + batches + ": the loss is " + batchLoss
                             + "; try a smaller learning rate (now " + lr + ")");
                 }
                 correct += step.correct;
-                step.update(state, size, lr, updateBiases);
                 lossSum += batchLoss;
                 for (int i = 0; i < listeners.size(); i++) {
                     listeners.get(i).onBatchEnd(epoch, b + 1, batches, batchLoss / size);
@@ -299,222 +301,18 @@ public final class Trainer {
         return shardSize > 0 ? shardSize : defaultShardSize(batch);
     }
 
+    /** Largest shard by default: its workspace (about 2.5 KB a row for 784-512-256-10) stays near L2's size. */
+    static final int MAX_DEFAULT_SHARD = 256;
+
     /**
-     * The shard size when none is set: half the batch, so that two cores share it, but at least 32
-     * rows (smaller shards spend more time writing their own gradient buffer than computing, so a
-     * batch of 32 is one shard) and at most 64 (bigger ones stop paying); measured with
-     * bp bench train. It depends on the batch only, never on the thread count, so results do not
-     * change with threads.
+     * The shard size when none is set: the whole batch, up to {@value #MAX_DEFAULT_SHARD} rows.
+     * All threads share each shard's matrix products (see {@link Step}), so a shard needs no
+     * minimum size to keep them busy, and a batch that is one shard needs no gradient buffers to
+     * add up. It depends on the batch only, never on the thread count, so results do not change
+     * with threads.
      */
     static int defaultShardSize(int batch) {
-        return Math.min(batch, Math.min(64, Math.max(32, ceilDiv(batch, 2))));
-    }
-
-    /**
-     * The gradient of one mini-batch: the batch is cut into shards of a fixed size, consecutive shards
-     * form at most {@link BatchGradient#MAX_GROUPS} groups, each group runs as one ForkJoin task with its own
-     * workspace and gradient buffer, and the group gradients are summed in a fixed binary tree. All
-     * buffers and tasks are made once, so a step allocates nothing.
-     */
-    private static final class Step {
-        final Network net;
-        final Dataset data;
-        final int[] order;
-        final int shard;
-        final int groups;
-        final Workspace[] workspaces;
-        final float[][] grads;
-        final double[] groupLoss;
-        final int[] groupCorrect;
-        final Parallel parallel;
-        final Parallel.Job shardJob;
-        final Parallel.Job updateJob;
-        final Parallel.Job sumJob;
-        final Parallel.Job applyJob;
-        /** Largest L2 norm of the mean gradient, 0 for no clipping. */
-        final double clipNorm;
-        final double[] blockSquares;
-        /** The update's tasks: blocks of {@link #ROWS_PER_BLOCK} rows (units) of one layer. */
-        final int[] blockLayer;
-        final int[] blockRow;
-        /** Shards of a few rows go faster as dot products than through transposed weights refreshed every step. */
-        final TransposedWeights transposed;
-        /** Small batches update on the calling thread (see {@link #run}). */
-        final boolean parallelUpdate;
-        /** Where the gradients come from when not from this pool; null for here. */
-        final GradientSource.Run remote;
-        // inputs of the current run of a job
-        int from;
-        int size;
-        int shards;
-        int used;
-        Optimizer.State state;
-        float scale;
-        double lr;
-        boolean updateBiases;
-        // output of gradient(): correctly classified samples of the batch
-        long correct;
-
-        Step(Network net, Dataset data, int[] order, int batch, int shard, double clipNorm, Parallel parallel,
-             GradientSource.Run remote) {
-            this.remote = remote;
-            this.net = net;
-            this.data = data;
-            this.order = order;
-            this.shard = shard;
-            this.groups = BatchGradient.groups(batch, shard);
-            this.workspaces = new Workspace[groups];
-            this.grads = new float[groups][];
-            for (int g = 0; g < groups; g++) {
-                // a remote source fills the gradient buffers; only the local groups need workspaces
-                workspaces[g] = remote == null ? new Workspace(net, Math.min(shard, batch)) : null;
-                grads[g] = new float[net.parameterCount()];
-            }
-            this.groupLoss = new double[groups];
-            this.groupCorrect = new int[groups];
-            this.parallel = parallel;
-            this.parallelUpdate = BatchGradient.usesTransposedWeights(batch);
-            this.transposed = parallelUpdate && remote == null ? new TransposedWeights(net) : null;
-            this.shardJob = parallel.job(this::runGroup);
-            int blocks = 0;
-            for (int l = 0; l < net.layerCount(); l++) {
-                blocks += ceilDiv(net.weightRows(l), ROWS_PER_BLOCK);
-            }
-            this.blockLayer = new int[blocks];
-            this.blockRow = new int[blocks];
-            for (int l = 0, t = 0; l < net.layerCount(); l++) {
-                for (int r = 0; r < net.weightRows(l); r += ROWS_PER_BLOCK, t++) {
-                    blockLayer[t] = l;
-                    blockRow[t] = r;
-                }
-            }
-            this.updateJob = parallel.job(this::updateBlock);
-            this.sumJob = parallel.job(this::sumBlock);
-            this.applyJob = parallel.job(this::applyBlock);
-            this.clipNorm = clipNorm;
-            this.blockSquares = new double[blocks];
-        }
-
-        /** Computes the gradient of rows {@code order[from, from+size)} into {@link #gradientSum()}; returns the summed loss. */
-        double gradient(int from, int size) {
-            if (remote != null) {
-                GradientSource.Result r = remote.gradient(net, order, from, size, grads);
-                used = r.blocks();
-                correct = r.correct();
-                double loss = 0;
-                for (double l : r.groupLosses()) {
-                    loss += l; // in group order, as below
-                }
-                return loss;
-            }
-            this.from = from;
-            this.size = size;
-            this.shards = ceilDiv(size, shard);
-            this.used = Math.min(shards, groups);
-            parallel.run(shardJob, used);
-            double loss = 0;
-            correct = 0;
-            for (int g = 0; g < used; g++) {
-                loss += groupLoss[g];
-                correct += groupCorrect[g];
-            }
-            return loss;
-        }
-
-        /**
-         * Applies the optimizer to the gradient of the last {@link #gradient} call, in one parallel
-         * pass over blocks of rows: each task sums the groups' gradients for its rows, updates them
-         * and refreshes their transposed copy while they are in cache.
-         */
-        void update(Optimizer.State state, int batch, double lr, boolean updateBiases) {
-            this.state = state;
-            this.lr = lr;
-            this.updateBiases = updateBiases;
-            this.scale = 1f / batch;
-            state.begin();
-            if (clipNorm > 0) {
-                // the mean gradient's global L2 norm needs every block summed before any is applied
-                run(sumJob);
-                double squares = 0;
-                for (double s : blockSquares) {
-                    squares += s; // in block order: the same sum for any thread count
-                }
-                double norm = Math.sqrt(squares) / batch;
-                if (norm > clipNorm) {
-                    scale = (float) (clipNorm / (norm + 1e-6) / batch); // as PyTorch's clip_grad_norm_
-                }
-                run(applyJob);
-            } else {
-                run(updateJob);
-            }
-            net.parametersChanged();
-        }
-
-        /**
-         * Small batches (online learning) update on this thread: waking the pool for each update
-         * costs more than the update, measured with bp bench train --batch 1.
-         */
-        private void run(Parallel.Job job) {
-            if (!parallelUpdate) {
-                for (int t = 0; t < blockLayer.length; t++) {
-                    job.body().accept(t);
-                }
-            } else {
-                parallel.run(job, blockLayer.length);
-            }
-        }
-
-        private void updateBlock(int t) {
-            sumBlock(t);
-            applyBlock(t);
-        }
-
-        /** Sums the groups' gradients for block t into grads[0], and with clipping its squares into blockSquares[t]. */
-        private void sumBlock(int t) {
-            int l = blockLayer[t];
-            int r0 = blockRow[t];
-            int r1 = Math.min(net.weightRows(l), r0 + ROWS_PER_BLOCK);
-            int fanIn = net.size(l);
-            int w = net.weightOffset(l) + r0 * fanIn;
-            int b = net.biasOffset(l) + r0;
-            // grads[0] = Σ grads[0..used) pairwise: (0+1)+(2+3), then those sums, etc. A fixed order.
-            BatchGradient.treeSum(grads, used, w, (r1 - r0) * fanIn);
-            BatchGradient.treeSum(grads, used, b, r1 - r0);
-            int s = net.hasSlopes(l) ? net.slopeOffset(l) + r0 : -1;
-            if (s >= 0) {
-                BatchGradient.treeSum(grads, used, s, r1 - r0);
-            }
-            if (clipNorm > 0) {
-                float[] g = grads[0];
-                double squares = sumOfSquares(g, w, (r1 - r0) * fanIn) + sumOfSquares(g, b, r1 - r0);
-                blockSquares[t] = s >= 0 ? squares + sumOfSquares(g, s, r1 - r0) : squares;
-            }
-        }
-
-        private static double sumOfSquares(float[] g, int off, int len) {
-            double squares = 0;
-            for (int i = off; i < off + len; i++) {
-                squares += (double) g[i] * g[i];
-            }
-            return squares;
-        }
-
-        /** Applies the optimizer to block t and refreshes its transposed copy. */
-        private void applyBlock(int t) {
-            int l = blockLayer[t];
-            int r0 = blockRow[t];
-            int r1 = Math.min(net.weightRows(l), r0 + ROWS_PER_BLOCK);
-            state.applyRows(net, grads[0], scale, lr, updateBiases, l, r0, r1);
-            if (transposed != null) {
-                transposed.refreshRows(l, r0, r1);
-            }
-        }
-
-        private void runGroup(int g) {
-            groupCorrect[g] = 0;
-            groupLoss[g] = BatchGradient.group(net, transposed, workspaces[g], data, order, from, size, shard, used, g,
-                    grads[g], groupCorrect, g);
-        }
+        return Math.min(batch, MAX_DEFAULT_SHARD);
     }
 
     /** Mean loss, accuracy and confusion matrix of {@code net} on {@code data}, using all cores. */
@@ -546,7 +344,7 @@ public final class Trainer {
             int end = (int) ((long) n * (part + 1) / parts);
             for (int from = (int) ((long) n * part / parts); from < end; from += chunk) {
                 int rows = Math.min(chunk, end - from);
-                BatchGradient.gather(data, identity, from, rows, ws);
+                BatchGradient.gather(data, identity, from, 0, rows, ws);
                 ws.forward(net, transposed, rows);
                 loss[part] += ws.loss(net, rows);
                 if (data.isClassification()) {
@@ -650,6 +448,13 @@ public final class Trainer {
         private int checkpointEvery;
         private final List<TrainingListener> listeners = new ArrayList<>();
         private GradientSource gradientSource;
+        private StepProfile profile;
+
+        /** Records where each step's time goes into {@code profile} (see {@link StepProfile#report}). */
+        public Builder profile(StepProfile profile) {
+            this.profile = profile;
+            return this;
+        }
 
         /**
          * Computes the mini-batch gradients with {@code source} (e.g. on Spark executors) instead of

@@ -6,6 +6,7 @@ import org.junit.jupiter.api.Test;
 import java.util.SplittableRandom;
 import java.util.stream.IntStream;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -117,20 +118,32 @@ class KernelsTest {
                 assertEquals(w[5 + j * k + p], wt[4 + p * ldt + j], "transpose " + shape);
             }
         }
-        float[] packed = new float[2 + k * n];
-        scalar.transpose(w, 5, n, k, packed, 2, n);
+        // packed in two pieces, as a refresh by blocks of units does
+        float[] packedS = new float[2 + k * n];
+        float[] packedV = new float[2 + k * n];
+        for (Kernels kern : new Kernels[] {scalar, vector}) {
+            float[] packed = kern == scalar ? packedS : packedV;
+            kern.packRows(w, 5, n, k, 0, n / 3, packed, 2);
+            kern.packRows(w, 5, n, k, n / 3, n, packed, 2);
+            assertEquals(0f, packed[0], "packRows wrote before its offset, " + shape);
+            float[] sorted = java.util.Arrays.copyOfRange(packed, 2, packed.length);
+            float[] weights = java.util.Arrays.copyOfRange(w, 5, 5 + n * k);
+            java.util.Arrays.sort(sorted);
+            java.util.Arrays.sort(weights);
+            assertArrayEquals(weights, sorted, "packRows keeps every weight once, " + shape);
+        }
         float[] ts = new float[1 + m * n];
         float[] tv = new float[1 + m * n];
-        scalar.gemmABBias(a, 3, packed, 2, bias, 2, ts, 1, m, n, k);
-        vector.gemmABBias(a, 3, packed, 2, bias, 2, tv, 1, m, n, k);
+        scalar.gemmPackedBias(a, 3, packedS, 2, bias, 2, ts, 1, m, n, k);
+        vector.gemmPackedBias(a, 3, packedV, 2, bias, 2, tv, 1, m, n, k);
         for (int i = 0; i < m; i++) {
             for (int j = 0; j < n; j++) {
                 double tolerance = 2 * (k + 1) * U * forwardMagnitude(a, w, bias, i, j, k);
-                assertClose(zs[1 + i * n + j], ts[1 + i * n + j], tolerance, "A·(Wᵀ)+b scalar " + shape);
-                assertClose(zs[1 + i * n + j], tv[1 + i * n + j], tolerance, "A·(Wᵀ)+b " + shape);
+                assertClose(zs[1 + i * n + j], ts[1 + i * n + j], tolerance, "A·packed(W)+b scalar " + shape);
+                assertClose(zs[1 + i * n + j], tv[1 + i * n + j], tolerance, "A·packed(W)+b " + shape);
             }
         }
-        assertEquals(0f, tv[0], "A·(Wᵀ)+b wrote before its offset, " + shape);
+        assertEquals(0f, tv[0], "A·packed(W)+b wrote before its offset, " + shape);
         // backward: Δprev[m×k] = Δ[m×n]·W[n×k]
         float[] d = random(rng, 4 + m * n, 1);
         float[] ps = new float[m * k];

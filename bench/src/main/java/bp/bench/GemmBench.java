@@ -22,7 +22,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * The three GEMM shapes of training the 784-512-256-10 network on a shard of {@code rows} samples.
  * {@code shape} names the layer and pass: fwdL is {@code Z = A·Wᵀ + b} of layer L (through the
- * transposed weights, or as dot products where the layer is narrower than a vector), dxL the
+ * packed weights, or as dot products where the layer is narrower than a vector), dxL the
  * backward {@code Δprev = Δ·W} into layer L's input, dwL the gradient {@code ∂W += Δᵀ·A}.
  * One operation is one kernel call; bench/run turns the time into GFLOP/s (2·m·n·k per call).
  */
@@ -88,7 +88,7 @@ public class GemmBench {
             // as training does: through transposed weights, or as dot products for narrow layers
             case 'w' -> {
                 if (kernels.transposedForwardPays(n)) {
-                    kernels.gemmABBias(a, 0, b, 0, bias, 0, c, 0, m, n, k);
+                    kernels.gemmPackedBias(a, 0, b, 0, bias, 0, c, 0, m, n, k);
                 } else {
                     kernels.gemmABtBias(a, 0, b, 0, bias, 0, c, 0, m, n, k);
                 }

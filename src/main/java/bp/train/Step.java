@@ -1,0 +1,337 @@
+package bp.train;
+
+import bp.data.Dataset;
+import bp.nn.Network;
+import bp.nn.TransposedWeights;
+import bp.nn.Workspace;
+
+/**
+ * One mini-batch step: the gradient of a batch and the optimizer's update, with every thread on
+ * every matrix product.
+ *
+ * <p>The batch is cut into shards and groups as {@link BatchGradient} defines; each shard runs
+ * through one workspace in phases that all threads share: the forward pass and the loss by blocks
+ * of rows, then per layer (last first) its weight gradient by blocks of units beside its input
+ * gradient by blocks of rows. Every value is computed the same way whichever thread takes its
+ * block, so the result never depends on the thread count, and there is no per-thread gradient
+ * buffer to add up. When the batch is one shard (the default up to {@link Trainer#defaultShardSize}
+ * rows) and nothing needs the whole gradient first (clipping), the update is folded into the
+ * backward phases: layer l is updated, and its transposed copy refreshed, in the phase after the
+ * one that last reads its weights, while its gradient is still in cache; layer 0 right after its
+ * gradient, in the same task. A step is then 1 + layers phases and no pass of its own.
+ */
+final class Step {
+
+    /** Rows (units) of a layer per weight-gradient and update task: a block's weights, gradients and state stay in L2. */
+    static final int ROWS_PER_BLOCK = 64;
+
+    private final Network net;
+    private final Dataset data;
+    private final int[] order;
+    private final int shard;
+    private final int groups;
+    /** The shards' workspace (local gradients only). */
+    private final Workspace ws;
+    /** One gradient buffer per group; grads[0] ends up holding the batch's sum. */
+    final float[][] grads;
+    private final double[] groupLoss;
+    private final int[] blockCorrect;
+    private final Parallel parallel;
+    private final Parallel.Job phaseJob;
+    private final Parallel.Job updateJob;
+    private final Parallel.Job sumJob;
+    private final Parallel.Job applyJob;
+    /** Largest L2 norm of the mean gradient, 0 for no clipping. */
+    private final double clipNorm;
+    private final double[] blockSquares;
+    /** The blocks of weight rows: of {@link #ROWS_PER_BLOCK} rows (units) of one layer, layers in order. */
+    private final int[] blockLayer;
+    private final int[] blockRow;
+    /** First block of each layer, and one past the last layer's. */
+    private final int[] layerBlock;
+    /** Shards of a few rows go faster as dot products than through transposed weights refreshed every step. */
+    private final TransposedWeights transposed;
+    /** Where the gradients come from when not from this JVM; null for here. */
+    private final GradientSource.Run remote;
+    private final StepProfile profile;
+
+    // the current phase: which layer's gradients, which layer to update (-1: none), whether layer 0's
+    // weight-gradient tasks also update, and the shard it works on
+    private int phaseLayer;
+    private int updateLayer;
+    private boolean fuseFirstLayer;
+    private boolean forwardPhase;
+    private int shardFrom;
+    private int shardRows;
+    private float[] shardGrad;
+    private boolean shardAccumulate;
+    // the current update
+    private int used;
+    private Optimizer.State state;
+    private float scale;
+    private double lr;
+    private boolean updateBiases;
+    /** Output of the last step: correctly classified samples of the batch. */
+    long correct;
+
+    Step(Network net, Dataset data, int[] order, int batch, int shard, double clipNorm, Parallel parallel,
+         GradientSource.Run remote, StepProfile profile) {
+        this.net = net;
+        this.data = data;
+        this.order = order;
+        this.shard = shard;
+        this.remote = remote;
+        this.profile = profile;
+        this.groups = BatchGradient.groups(batch, shard);
+        this.ws = remote == null ? new Workspace(net, Math.min(shard, batch)) : null;
+        this.grads = new float[groups][];
+        for (int g = 0; g < groups; g++) {
+            grads[g] = new float[net.parameterCount()];
+        }
+        this.groupLoss = new double[groups];
+        this.blockCorrect = new int[Workspace.rowBlocks(Math.min(shard, batch))];
+        this.parallel = parallel;
+        this.transposed = BatchGradient.usesTransposedWeights(batch) && remote == null
+                ? new TransposedWeights(net) : null;
+        int layers = net.layerCount();
+        this.layerBlock = new int[layers + 1];
+        for (int l = 0; l < layers; l++) {
+            layerBlock[l + 1] = layerBlock[l] + ceilDiv(net.weightRows(l), ROWS_PER_BLOCK);
+        }
+        int blocks = layerBlock[layers];
+        this.blockLayer = new int[blocks];
+        this.blockRow = new int[blocks];
+        for (int l = 0, t = 0; l < layers; l++) {
+            for (int r = 0; r < net.weightRows(l); r += ROWS_PER_BLOCK, t++) {
+                blockLayer[t] = l;
+                blockRow[t] = r;
+            }
+        }
+        this.phaseJob = parallel.job(this::phaseTask);
+        this.updateJob = parallel.job(this::updateBlock);
+        this.sumJob = parallel.job(this::sumBlock);
+        this.applyJob = parallel.job(this::applyBlock);
+        this.clipNorm = clipNorm;
+        this.blockSquares = new double[blocks];
+    }
+
+    /**
+     * Trains on rows {@code order[from, from + size)}: computes their gradient, applies the
+     * optimizer with learning rate {@code lr}, and returns the summed loss (NaN or infinite when
+     * the parameters have diverged; the caller stops then). Sets {@link #correct}.
+     */
+    double train(int from, int size, Optimizer.State state, double lr, boolean updateBiases) {
+        this.state = state;
+        this.lr = lr;
+        this.updateBiases = updateBiases;
+        this.scale = 1f / size;
+        double loss;
+        if (remote != null) {
+            GradientSource.Result r = remote.gradient(net, order, from, size, grads);
+            used = r.blocks();
+            correct = r.correct();
+            loss = 0;
+            for (double l : r.groupLosses()) {
+                loss += l; // in group order, as below
+            }
+            update(size);
+            return loss;
+        }
+        int shards = ceilDiv(size, shard);
+        used = Math.min(shards, groups);
+        boolean fused = shards == 1 && clipNorm <= 0;
+        if (fused) {
+            state.begin();
+        }
+        correct = 0;
+        for (int g = 0; g < used; g++) {
+            groupLoss[g] = 0;
+            int first = g * shards / used;
+            for (int s = first; s < (g + 1) * shards / used; s++) {
+                int rowFrom = from + s * shard;
+                groupLoss[g] += shard(rowFrom, Math.min(shard, from + size - rowFrom), grads[g], s != first, fused);
+            }
+        }
+        loss = 0;
+        for (int g = 0; g < used; g++) {
+            loss += groupLoss[g];
+        }
+        if (fused) {
+            net.parametersChanged();
+        } else {
+            update(size);
+        }
+        return loss;
+    }
+
+    /** One shard through the workspace; with {@code fused}, also the update. Returns the shard's summed loss. */
+    private double shard(int rowFrom, int rows, float[] grad, boolean accumulate, boolean fused) {
+        shardFrom = rowFrom;
+        shardRows = rows;
+        shardGrad = grad;
+        shardAccumulate = accumulate;
+        int rowBlocks = Workspace.rowBlocks(rows);
+        int last = net.layerCount() - 1;
+        forwardPhase = true;
+        runPhase(StepProfile.FORWARD, rowBlocks);
+        forwardPhase = false;
+        for (int b = 0; b < rowBlocks; b++) {
+            correct += blockCorrect[b];
+        }
+        ws.finishOutputGradient(net, rows, grad, accumulate);
+        for (int l = last; l >= 0; l--) {
+            phaseLayer = l;
+            updateLayer = fused && l < last ? l + 1 : -1;
+            fuseFirstLayer = fused && l == 0;
+            int tasks = layerBlock[l + 1] - layerBlock[l] + (l > 0 ? rowBlocks : 0);
+            if (updateLayer >= 0) {
+                tasks += layerBlock[updateLayer + 1] - layerBlock[updateLayer];
+            }
+            runPhase(StepProfile.backward(l), tasks);
+            if (l > 0 && !Workspace.rowWiseBackward(net, l - 1)) {
+                ws.activationBackward(net, l - 1, rows, grad, accumulate);
+            }
+        }
+        return ws.lossSum(rows);
+    }
+
+    private void runPhase(int phase, int tasks) {
+        long start = profile == null ? 0 : System.nanoTime();
+        parallel.run(phaseJob, tasks);
+        if (profile != null) {
+            profile.phase(phase, System.nanoTime() - start);
+        }
+    }
+
+    /** Task i of the current phase. */
+    private void phaseTask(int i) {
+        long start = profile == null ? 0 : System.nanoTime();
+        if (forwardPhase) {
+            forwardBlock(i);
+        } else {
+            backwardTask(i);
+        }
+        if (profile != null) {
+            profile.busy(forwardPhase ? StepProfile.FORWARD : StepProfile.backward(phaseLayer), System.nanoTime() - start);
+        }
+    }
+
+    /** Gathers, runs forward and scores one block of rows. */
+    private void forwardBlock(int b) {
+        int block = Workspace.rowBlock(shardRows);
+        int r0 = b * block;
+        int r1 = Math.min(shardRows, r0 + block);
+        BatchGradient.gather(data, order, shardFrom, r0, r1, ws);
+        ws.forwardRows(net, transposed, r0, r1);
+        ws.lossRows(net, r0, r1);
+        blockCorrect[b] = data.isClassification() ? ws.countCorrect(r0, r1, net.outputs()) : 0;
+    }
+
+    /** The weight-gradient blocks of the phase's layer first (the biggest tasks), then its input-gradient rows, then updates. */
+    private void backwardTask(int i) {
+        int l = phaseLayer;
+        int unitTasks = layerBlock[l + 1] - layerBlock[l];
+        if (i < unitTasks) {
+            int t = layerBlock[l] + i;
+            int r0 = blockRow[t];
+            int r1 = Math.min(net.weightRows(l), r0 + ROWS_PER_BLOCK);
+            ws.weightGradient(net, l, r0, r1, shardRows, shardGrad, shardAccumulate);
+            if (fuseFirstLayer) {
+                applyBlock(t);
+            }
+            return;
+        }
+        i -= unitTasks;
+        int rowBlocks = l > 0 ? Workspace.rowBlocks(shardRows) : 0;
+        if (i < rowBlocks) {
+            int block = Workspace.rowBlock(shardRows);
+            int r0 = i * block;
+            ws.inputGradientRows(net, l, r0, Math.min(shardRows, r0 + block));
+            return;
+        }
+        applyBlock(layerBlock[updateLayer] + i - rowBlocks);
+    }
+
+    /**
+     * Applies the optimizer to the gradient in {@link #grads} ({@link #used} groups), in one
+     * parallel pass over blocks of rows: each task sums the groups' gradients for its rows, updates
+     * them and refreshes their transposed copy while they are in cache.
+     */
+    private void update(int batch) {
+        state.begin();
+        if (clipNorm > 0) {
+            // the mean gradient's global L2 norm needs every block summed before any is applied
+            runBlocks(sumJob);
+            double squares = 0;
+            for (double s : blockSquares) {
+                squares += s; // in block order: the same sum for any thread count
+            }
+            double norm = Math.sqrt(squares) / batch;
+            if (norm > clipNorm) {
+                scale = (float) (clipNorm / (norm + 1e-6) / batch); // as PyTorch's clip_grad_norm_
+            }
+            runBlocks(applyJob);
+        } else {
+            runBlocks(updateJob);
+        }
+        net.parametersChanged();
+    }
+
+    private void runBlocks(Parallel.Job job) {
+        long start = profile == null ? 0 : System.nanoTime();
+        parallel.run(job, blockLayer.length);
+        if (profile != null) {
+            profile.phase(StepProfile.UPDATE, System.nanoTime() - start);
+        }
+    }
+
+    private void updateBlock(int t) {
+        sumBlock(t);
+        applyBlock(t);
+    }
+
+    /** Sums the groups' gradients for block t into grads[0], and with clipping its squares into blockSquares[t]. */
+    private void sumBlock(int t) {
+        int l = blockLayer[t];
+        int r0 = blockRow[t];
+        int r1 = Math.min(net.weightRows(l), r0 + ROWS_PER_BLOCK);
+        int fanIn = net.size(l);
+        int w = net.weightOffset(l) + r0 * fanIn;
+        int b = net.biasOffset(l) + r0;
+        // grads[0] = Σ grads[0..used) pairwise: (0+1)+(2+3), then those sums, etc. A fixed order.
+        BatchGradient.treeSum(grads, used, w, (r1 - r0) * fanIn);
+        BatchGradient.treeSum(grads, used, b, r1 - r0);
+        int s = net.hasSlopes(l) ? net.slopeOffset(l) + r0 : -1;
+        if (s >= 0) {
+            BatchGradient.treeSum(grads, used, s, r1 - r0);
+        }
+        if (clipNorm > 0) {
+            float[] g = grads[0];
+            double squares = sumOfSquares(g, w, (r1 - r0) * fanIn) + sumOfSquares(g, b, r1 - r0);
+            blockSquares[t] = s >= 0 ? squares + sumOfSquares(g, s, r1 - r0) : squares;
+        }
+    }
+
+    private static double sumOfSquares(float[] g, int off, int len) {
+        double squares = 0;
+        for (int i = off; i < off + len; i++) {
+            squares += (double) g[i] * g[i];
+        }
+        return squares;
+    }
+
+    /** Applies the optimizer to block t and refreshes its transposed copy. */
+    private void applyBlock(int t) {
+        int l = blockLayer[t];
+        int r0 = blockRow[t];
+        int r1 = Math.min(net.weightRows(l), r0 + ROWS_PER_BLOCK);
+        state.applyRows(net, grads[0], scale, lr, updateBiases, l, r0, r1);
+        if (transposed != null) {
+            transposed.refreshRows(l, r0, r1);
+        }
+    }
+
+    private static int ceilDiv(int a, int b) {
+        return (a + b - 1) / b;
+    }
+}

@@ -1,0 +1,88 @@
+package bp.train;
+
+import java.util.Locale;
+import java.util.concurrent.atomic.AtomicLongArray;
+
+/**
+ * Where a training step's time goes: for each phase (the forward pass, each layer's backward pass,
+ * the separate update pass), its wall time and the time its threads spent in tasks; the rest of
+ * {@code wall × threads} is time a thread waited at the phase's end. Pass one to
+ * {@link Trainer.Builder#profile}; {@code bp bench train --profile} prints it. Timing every task
+ * costs a little, so a run without a profile does none of it.
+ */
+public final class StepProfile {
+
+    static final int FORWARD = 0;
+    static final int UPDATE = 1;
+
+    private final int layers;
+    private final long[] wall;
+    private final AtomicLongArray busy;
+    private long steps;
+    private long stepNanos;
+
+    public StepProfile(int layers) {
+        this.layers = layers;
+        this.wall = new long[2 + layers];
+        this.busy = new AtomicLongArray(2 + layers);
+    }
+
+    static int backward(int layer) {
+        return 2 + layer;
+    }
+
+    void phase(int phase, long nanos) {
+        wall[phase] += nanos;
+    }
+
+    void busy(int phase, long nanos) {
+        busy.addAndGet(phase, nanos);
+    }
+
+    void step(long nanos) {
+        steps++;
+        stepNanos += nanos;
+    }
+
+    /** Forgets what was measured so far (e.g. the warm-up epochs). */
+    public void reset() {
+        java.util.Arrays.fill(wall, 0);
+        for (int i = 0; i < wall.length; i++) {
+            busy.set(i, 0);
+        }
+        steps = 0;
+        stepNanos = 0;
+    }
+
+    /** A table in microseconds per step: each phase's wall time, busy time over all threads, and the threads' waits. */
+    public String report(int threads) {
+        StringBuilder s = new StringBuilder();
+        double n = Math.max(1, steps);
+        s.append(String.format(Locale.ROOT, "%-22s %10s %10s %10s %7s%n", "phase (µs per step)", "wall", "busy",
+                "waiting", "share"));
+        double phases = 0;
+        for (int p = 0; p < wall.length; p++) {
+            if (wall[p] == 0) {
+                continue;
+            }
+            double w = wall[p] / n / 1e3;
+            double b = busy.get(p) / n / 1e3;
+            phases += w;
+            s.append(String.format(Locale.ROOT, "%-22s %10.1f %10.1f %10.1f %6.1f%%%n", name(p), w, b,
+                    Math.max(0, w * threads - b), 100 * w / (stepNanos / n / 1e3)));
+        }
+        double total = stepNanos / n / 1e3;
+        s.append(String.format(Locale.ROOT, "%-22s %10.1f %10s %10s %6.1f%%%n", "outside the phases",
+                total - phases, "", "", 100 * (total - phases) / total));
+        s.append(String.format(Locale.ROOT, "%-22s %10.1f   (%d steps, %d threads)%n", "step", total, steps, threads));
+        return s.toString();
+    }
+
+    private String name(int phase) {
+        return switch (phase) {
+            case FORWARD -> "forward + loss";
+            case UPDATE -> "update (separate pass)";
+            default -> "backward layer " + (phase - 2) + (phase - 2 == 0 ? "" : " + update " + (phase - 1));
+        };
+    }
+}
