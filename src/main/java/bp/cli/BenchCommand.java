@@ -8,7 +8,9 @@ import bp.nn.Loss;
 import bp.nn.Network;
 import bp.train.EpochStats;
 import bp.train.Optimizer;
+import bp.train.StepProfile;
 import bp.train.Trainer;
+import bp.train.TrainingListener;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -55,6 +57,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--epochs", defaultValue = "3", description = "Epochs measured (default: ${DEFAULT-VALUE}).")
     int epochs;
 
+    @Option(names = "--profile", description = "Also print where a step's time goes: each phase's wall time, "
+            + "the threads' busy time and their waits, per step, over the measured epochs.")
+    boolean profile;
+
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
@@ -82,6 +88,17 @@ final class BenchCommand implements Callable<Integer> {
         if (shard != null) {
             settings.shardSize(shard);
         }
+        StepProfile steps = profile ? new StepProfile(net.layerCount()) : null;
+        if (steps != null) {
+            settings.profile(steps).listener(new TrainingListener() {
+                @Override
+                public void onEpochStart(int epoch, int batches) {
+                    if (epoch == warmup + 1) {
+                        steps.reset(); // measure the epochs that are reported, not the JIT's warm-up
+                    }
+                }
+            });
+        }
         Trainer trainer = settings.build();
         List<EpochStats> history = trainer.fit(net, data, null);
         double[] rates = history.subList(warmup, history.size()).stream()
@@ -91,6 +108,9 @@ final class BenchCommand implements Callable<Integer> {
         out.printf("bp train %s batch=%d threads=%d shard=%d: %.0f samples/s (median of %d epochs of %d; all: %s) %s%n",
                 layers, batch, workers, trainer.shardSize(batch), median, epochs, samples,
                 Arrays.toString(Arrays.stream(rates).mapToLong(Math::round).toArray()), Kernels.get().description());
+        if (steps != null) {
+            out.print(steps.report(workers));
+        }
         out.flush();
         return 0;
     }

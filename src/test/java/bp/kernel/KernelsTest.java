@@ -191,6 +191,78 @@ class KernelsTest {
         }
     }
 
+    /**
+     * The trainer's phases compute a product by blocks on several threads: the weight gradient by
+     * blocks of units (columns of Δ, rows {@code lda} apart), the forward pass and the input gradient
+     * by blocks of rows. Each block must give exactly the bits of the same elements in the whole
+     * product, or the model would depend on the thread count.
+     */
+    @Test
+    void blocksOfAProductGiveTheBitsOfTheWhole() {
+        SplittableRandom rng = new SplittableRandom(11);
+        int m = 13, n = 3 * lanes + 5, k = 2 * lanes + 7;
+        float[] d = random(rng, m * n, 1);
+        float[] a = random(rng, m * k, 1);
+        float[] w = random(rng, n * k, 1);
+        float[] bias = random(rng, n, 1);
+        for (Kernels kern : new Kernels[] {scalar, vector}) {
+            String name = kern.description();
+            // ∂W[n×k] = Δᵀ·A and ∂b = Σ Δ, whole and by blocks of units [j0, j1)
+            float[] whole = new float[n * k];
+            float[] wholeBias = new float[n];
+            kern.gemmAtB(d, 0, a, 0, whole, 0, n, k, m, false);
+            kern.columnSums(d, 0, m, n, wholeBias, 0, false);
+            float[] blocks = random(rng, n * k, 1);
+            float[] blockBias = random(rng, n, 1);
+            for (int j0 = 0; j0 < n; j0 += 7) {
+                int j1 = Math.min(n, j0 + 7);
+                kern.gemmAtB(d, j0, n, a, 0, blocks, j0 * k, j1 - j0, k, m, false);
+                kern.columnSums(d, j0, n, m, j1 - j0, blockBias, j0, false);
+            }
+            assertExact(whole, blocks, "Δᵀ·A by blocks of units, " + name);
+            assertExact(wholeBias, blockBias, "Σ Δ by blocks of units, " + name);
+            // Z = A·Wᵀ + b through packed weights and as dot products, Δprev = Δ·W: whole and by rows
+            float[] packed = new float[n * k];
+            kern.packRows(w, 0, n, k, 0, n, packed, 0);
+            float[][] wholeRows = new float[3][];
+            float[][] byRows = new float[3][];
+            for (int form = 0; form < 3; form++) {
+                int cols = form == 2 ? k : n;
+                wholeRows[form] = new float[m * cols];
+                byRows[form] = new float[m * cols];
+                for (int pass = 0; pass < 2; pass++) {
+                    float[] c = pass == 0 ? wholeRows[form] : byRows[form];
+                    int step = pass == 0 ? m : 3;
+                    for (int r0 = 0; r0 < m; r0 += step) {
+                        int rows = Math.min(step, m - r0);
+                        switch (form) {
+                            case 0 -> kern.gemmPackedBias(a, r0 * k, packed, 0, bias, 0, c, r0 * n, rows, n, k);
+                            case 1 -> kern.gemmABtBias(a, r0 * k, w, 0, bias, 0, c, r0 * n, rows, n, k);
+                            default -> kern.gemmAB(d, r0 * n, w, 0, c, r0 * k, rows, k, n);
+                        }
+                    }
+                }
+                assertExact(wholeRows[form], byRows[form], "product form " + form + " by blocks of rows, " + name);
+            }
+            // maxout forward and backward by blocks of rows
+            int units = lanes + 3, pieces = 3;
+            float[] z = random(rng, m * units * pieces, 1);
+            float[] out = new float[m * units];
+            float[] outRows = new float[m * units];
+            float[] g = random(rng, m * units, 1);
+            float[] dz = new float[m * units * pieces];
+            float[] dzRows = new float[m * units * pieces];
+            kern.maxout(z, out, m, units, pieces);
+            kern.maxoutBackward(z, out, g, dz, m, units, pieces);
+            for (int r0 = 0; r0 < m; r0 += 4) {
+                kern.maxout(z, outRows, r0, Math.min(4, m - r0), units, pieces);
+                kern.maxoutBackward(z, out, g, dzRows, r0, Math.min(4, m - r0), units, pieces);
+            }
+            assertExact(out, outRows, "maxout by blocks of rows, " + name);
+            assertExact(dz, dzRows, "maxout backward by blocks of rows, " + name);
+        }
+    }
+
     @Test
     void gemmWithoutBiasIsPlainProduct() {
         SplittableRandom rng = new SplittableRandom(3);

@@ -55,24 +55,59 @@ class TrainerTest {
         assertEquals(Trainer.evaluate(net, d.test()).accuracy(), last.testAccuracy());
     }
 
-    /** The same seed gives the same model files, byte for byte, whatever the thread count. */
+    /**
+     * The same seed gives the same model files, byte for byte, whatever the thread count: with the
+     * default shard (the batch is one shard, the update folded into the backward phases) and with
+     * small shards (several groups, summed in a tree, then a separate update pass).
+     */
     @Test
     void resultDoesNotDependOnThreads(@TempDir Path dir) throws Exception {
         DataSources.TrainTest d = DataSources.digits();
-        byte[] first = null;
-        for (int threads = 1; threads <= 4; threads++) {
-            Network net = Network.builder(64).dense(32, Activation.RELU).dense(10, Activation.SOFTMAX).seed(9).build();
-            Trainer.builder().epochs(2).batchSize(100).shardSize(16).optimizer(Optimizer.sgd(0.1)).seed(9).threads(threads).build()
-                    .fit(net, d.train(), null);
-            Path file = dir.resolve("t" + threads + ".safetensors");
-            ModelFile.save(net, file, java.util.Map.of());
-            byte[] bytes = Files.readAllBytes(file);
-            if (first == null) {
-                first = bytes;
-            } else {
-                assertArrayEquals(first, bytes, threads + " threads gave a different model than 1 thread");
+        for (int shard : new int[] {0, 16}) {
+            byte[] first = null;
+            for (int threads = 1; threads <= 4; threads++) {
+                Network net = Network.builder(64).dense(40, Activation.RELU).dense(24, Activation.TANH)
+                        .dense(10, Activation.SOFTMAX).seed(9).build();
+                Trainer.Builder b = Trainer.builder().epochs(2).batchSize(100).optimizer(Optimizer.momentum(0.1, 0.9))
+                        .seed(9).threads(threads);
+                if (shard > 0) {
+                    b.shardSize(shard);
+                }
+                b.build().fit(net, d.train(), null);
+                byte[] bytes = saved(net, dir.resolve("s" + shard + "t" + threads + ".safetensors"));
+                if (first == null) {
+                    first = bytes;
+                } else {
+                    assertArrayEquals(first, bytes, threads + " threads gave a different model than 1 thread, shard " + shard);
+                }
             }
         }
+    }
+
+    /**
+     * Folding the update into the backward phases changes nothing: a clipping norm that never bites
+     * sends every step through the separate update pass, and the model is the same bits.
+     */
+    @Test
+    void foldedUpdateGivesTheBitsOfTheSeparatePass(@TempDir Path dir) throws Exception {
+        DataSources.TrainTest d = DataSources.digits();
+        byte[][] models = new byte[2][];
+        for (int clip = 0; clip < 2; clip++) {
+            Network net = Network.builder(64).dense(40, Activation.RELU).dense(24, Activation.RELU)
+                    .dense(10, Activation.SOFTMAX).seed(3).build();
+            Trainer.Builder b = Trainer.builder().epochs(2).batchSize(64).optimizer(Optimizer.adam(1e-3)).seed(3).threads(2);
+            if (clip == 1) {
+                b.clipNorm(1e30);
+            }
+            b.build().fit(net, d.train(), null);
+            models[clip] = saved(net, dir.resolve("clip" + clip + ".safetensors"));
+        }
+        assertArrayEquals(models[0], models[1]);
+    }
+
+    private static byte[] saved(Network net, Path file) throws Exception {
+        ModelFile.save(net, file, java.util.Map.of());
+        return Files.readAllBytes(file);
     }
 
     /** Online (B = 1), mini-batch and full-batch (B ≥ N) learning all fit y = 2x + 1. */

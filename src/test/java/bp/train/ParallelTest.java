@@ -1,0 +1,89 @@
+package bp.train;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.util.concurrent.atomic.AtomicIntegerArray;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+/** The workers that share a training step's phases: every index exactly once, failures reported, no lost wake-up. */
+class ParallelTest {
+
+    /** Many short runs back to back (as a step's phases are), on more threads than cores, each index exactly once. */
+    @Test
+    @Timeout(60)
+    void everyIndexRunsExactlyOnceInEveryRun() {
+        for (int threads = 1; threads <= 4; threads++) {
+            try (Parallel parallel = new Parallel(threads)) {
+                AtomicIntegerArray hits = new AtomicIntegerArray(64);
+                int[] n = {0};
+                Parallel.Job job = parallel.job(i -> hits.incrementAndGet(i));
+                for (int run = 0; run < 2000; run++) {
+                    n[0] = run % 64;
+                    parallel.run(job, n[0]);
+                }
+                for (int i = 0; i < 64; i++) {
+                    int expected = 0;
+                    for (int run = 0; run < 2000; run++) {
+                        expected += i < run % 64 ? 1 : 0;
+                    }
+                    assertEquals(expected, hits.get(i), "index " + i + " with " + threads + " threads");
+                }
+            }
+        }
+    }
+
+    /** The first run may start before the workers' threads do (a lost wake-up here once hung the tests). */
+    @Test
+    @Timeout(60)
+    void aRunRightAfterConstructionFinishes() {
+        for (int i = 0; i < 200; i++) {
+            try (Parallel parallel = new Parallel(2)) {
+                AtomicIntegerArray hits = new AtomicIntegerArray(2);
+                parallel.forEach(2, hits::incrementAndGet);
+                assertEquals(1, hits.get(0));
+                assertEquals(1, hits.get(1));
+            }
+        }
+    }
+
+    /** Workers that have parked (after their spin) wake for the next run. */
+    @Test
+    @Timeout(60)
+    void parkedWorkersWakeUp() throws InterruptedException {
+        try (Parallel parallel = new Parallel(3)) {
+            for (int round = 0; round < 5; round++) {
+                Thread.sleep(5); // far longer than the spin: the workers park
+                AtomicIntegerArray hits = new AtomicIntegerArray(8);
+                parallel.forEach(8, hits::incrementAndGet);
+                for (int i = 0; i < 8; i++) {
+                    assertEquals(1, hits.get(i));
+                }
+            }
+        }
+    }
+
+    /** A task's exception reaches the caller as thrown, and the workers go on serving runs. */
+    @Test
+    @Timeout(60)
+    void aFailingTaskThrowsInTheCaller() {
+        try (Parallel parallel = new Parallel(2)) {
+            IllegalStateException boom = new IllegalStateException("boom");
+            for (int round = 0; round < 20; round++) {
+                int bad = round % 4;
+                IllegalStateException thrown = assertThrows(IllegalStateException.class, () -> parallel.forEach(4, i -> {
+                    if (i == bad) {
+                        throw boom;
+                    }
+                }));
+                assertSame(boom, thrown);
+            }
+            AtomicIntegerArray hits = new AtomicIntegerArray(4);
+            parallel.forEach(4, hits::incrementAndGet);
+            assertEquals(4, hits.get(0) + hits.get(1) + hits.get(2) + hits.get(3));
+        }
+    }
+}
