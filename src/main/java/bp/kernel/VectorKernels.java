@@ -43,8 +43,13 @@ public final class VectorKernels implements Kernels {
     private static final VectorShuffle<Float> SWAP2 = VectorShuffle.fromOp(S, i -> i ^ 2);
     private static final VectorShuffle<Float> SWAP1 = VectorShuffle.fromOp(S, i -> i ^ 1);
 
-    /** Rows per block in the broadcast (axpy-shaped) GEMMs; each row keeps two vector accumulators. */
-    private static final int AXPY_ROWS = 6;
+    /**
+     * Whether the GEMMs use register blocks of four vectors a row ({@code block6x4}): with 512-bit
+     * vectors, on machines with AVX-512's 32 registers (a 512-bit species elsewhere is the Java
+     * fallback of the tests, where it only has to be right). {@code -Dbp.wideBlocks=false} turns it off.
+     */
+    private static final boolean WIDE = L >= 16 && !"false".equals(System.getProperty("bp.wideBlocks"));
+
     /** Rows of B per cache block of the forward GEMM: 64 rows of 784 floats stay in L2. */
     private static final int FORWARD_COL_BLOCK = 64;
 
@@ -118,7 +123,7 @@ public final class VectorKernels implements Kernels {
 
     @Override
     public int panelWidth() {
-        return 2 * L;
+        return WIDE ? 4 * L : 2 * L;
     }
 
     @Override
@@ -191,32 +196,56 @@ public final class VectorKernels implements Kernels {
 
     /**
      * {@code C[m×n] (+)= Σ_p A(i, p) · B[p, :]} where {@code A(i, p) = a[aOff + i·rowStride + p·pStride]}:
-     * with strides (k, 1) that is A·B, with (1, m) it is Aᵀ·B. Each step broadcasts one element of A
-     * per row and loads two vectors of B's row p, feeding a 6×2 block of accumulators.
+     * with strides (k, 1) that is A·B, with (1, lda) it is Aᵀ·B. Columns go in panels of
+     * {@link #panelWidth()} (then of two vectors, of one, and a scalar tail), rows in blocks of six
+     * and the rest in blocks of four, two and one, each a register block.
      */
     private static void broadcastGemm(float[] a, int aOff, int rowStride, int pStride, float[] b, int bOff, int ldb,
                                       float[] c, int cOff, int ldc, int m, int n, int k, boolean accumulate) {
-        int twoVectors = 2 * L;
         int j = 0;
-        for (; j + twoVectors <= n; j += twoVectors) {
+        if (WIDE) {
+            for (; j + 4 * L <= n; j += 4 * L) {
+                int i = 0;
+                for (; i + 6 <= m; i += 6) {
+                    block6x4(a, aOff + i * rowStride, rowStride, pStride, b, bOff + j, ldb, c, cOff + i * ldc + j, ldc, k, accumulate);
+                }
+                if (i + 4 <= m) {
+                    block4x4(a, aOff + i * rowStride, rowStride, pStride, b, bOff + j, ldb, c, cOff + i * ldc + j, ldc, k, accumulate);
+                    i += 4;
+                }
+                if (i + 2 <= m) {
+                    block2x4(a, aOff + i * rowStride, rowStride, pStride, b, bOff + j, ldb, c, cOff + i * ldc + j, ldc, k, accumulate);
+                    i += 2;
+                }
+                if (i < m) {
+                    block1x4(a, aOff + i * rowStride, rowStride, pStride, b, bOff + j, ldb, c, cOff + i * ldc + j, ldc, k, accumulate);
+                }
+            }
+        }
+        for (; j + 2 * L <= n; j += 2 * L) {
             int i = 0;
-            for (; i + AXPY_ROWS <= m; i += AXPY_ROWS) {
+            for (; i + 6 <= m; i += 6) {
                 block6x2(a, aOff + i * rowStride, rowStride, pStride, b, bOff + j, ldb, c, cOff + i * ldc + j, ldc, k, accumulate);
             }
-            for (; i + 2 <= m; i += 2) {
+            if (i + 4 <= m) {
+                block4x2(a, aOff + i * rowStride, rowStride, pStride, b, bOff + j, ldb, c, cOff + i * ldc + j, ldc, k, accumulate);
+                i += 4;
+            }
+            if (i + 2 <= m) {
                 block2x2(a, aOff + i * rowStride, rowStride, pStride, b, bOff + j, ldb, c, cOff + i * ldc + j, ldc, k, accumulate);
+                i += 2;
             }
             if (i < m) {
-                row1x2(a, aOff + i * rowStride, pStride, b, bOff + j, ldb, c, cOff + i * ldc + j, k, accumulate);
+                block1x2(a, aOff + i * rowStride, rowStride, pStride, b, bOff + j, ldb, c, cOff + i * ldc + j, ldc, k, accumulate);
             }
         }
         if (j + L <= n) {
             int i = 0;
-            for (; i + AXPY_ROWS <= m; i += AXPY_ROWS) {
+            for (; i + 6 <= m; i += 6) {
                 block6x1(a, aOff + i * rowStride, rowStride, pStride, b, bOff + j, ldb, c, cOff + i * ldc + j, ldc, k, accumulate);
             }
             for (; i < m; i++) {
-                row1x1(a, aOff + i * rowStride, pStride, b, bOff + j, ldb, c, cOff + i * ldc + j, k, accumulate);
+                block1x1(a, aOff + i * rowStride, rowStride, pStride, b, bOff + j, ldb, c, cOff + i * ldc + j, ldc, k, accumulate);
             }
             j += L;
         }
@@ -235,51 +264,255 @@ public final class VectorKernels implements Kernels {
         }
     }
 
-    private static void block6x1(float[] a, int a0, int rs, int ps, float[] b, int b0, int ldb,
+
+
+
+
+
+
+    // ---- register blocks: R rows of C by V vectors, generated in one pattern --------------------------
+    //
+    // Each step loads V vectors of B's row p and broadcasts R elements of A (column p of the R rows),
+    // feeding R×V accumulators that stay in registers for the whole k loop. Every element of C is
+    // the same FMA chain from zero over p, then (+ C) — whatever the block shape, so a product cut
+    // into blocks anywhere gives the same bits as the whole.
+
+    private static void block6x4(float[] a, int a0, int rs, int ps, float[] b, int b0, int ldb,
                                  float[] c, int c0, int ldc, int k, boolean accumulate) {
-        FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0;
+        FloatVector s00 = FloatVector.zero(S), s01 = s00, s02 = s00, s03 = s00, s10 = s00, s11 = s00, s12 = s00, s13 = s00;
+        FloatVector s20 = s00, s21 = s00, s22 = s00, s23 = s00, s30 = s00, s31 = s00, s32 = s00, s33 = s00;
+        FloatVector s40 = s00, s41 = s00, s42 = s00, s43 = s00, s50 = s00, s51 = s00, s52 = s00, s53 = s00;
         for (int p = 0; p < k; p++) {
-            FloatVector y = FloatVector.fromArray(S, b, b0 + p * ldb);
+            int bp = b0 + p * ldb;
+            FloatVector y0 = FloatVector.fromArray(S, b, bp);
+            FloatVector y1 = FloatVector.fromArray(S, b, bp + L);
+            FloatVector y2 = FloatVector.fromArray(S, b, bp + 2 * L);
+            FloatVector y3 = FloatVector.fromArray(S, b, bp + 3 * L);
             int ap = a0 + p * ps;
-            s0 = FloatVector.broadcast(S, a[ap]).fma(y, s0);
-            s1 = FloatVector.broadcast(S, a[ap + rs]).fma(y, s1);
-            s2 = FloatVector.broadcast(S, a[ap + 2 * rs]).fma(y, s2);
-            s3 = FloatVector.broadcast(S, a[ap + 3 * rs]).fma(y, s3);
-            s4 = FloatVector.broadcast(S, a[ap + 4 * rs]).fma(y, s4);
-            s5 = FloatVector.broadcast(S, a[ap + 5 * rs]).fma(y, s5);
+            FloatVector x = FloatVector.broadcast(S, a[ap]);
+            s00 = x.fma(y0, s00);
+            s01 = x.fma(y1, s01);
+            s02 = x.fma(y2, s02);
+            s03 = x.fma(y3, s03);
+            x = FloatVector.broadcast(S, a[ap + rs]);
+            s10 = x.fma(y0, s10);
+            s11 = x.fma(y1, s11);
+            s12 = x.fma(y2, s12);
+            s13 = x.fma(y3, s13);
+            x = FloatVector.broadcast(S, a[ap + 2 * rs]);
+            s20 = x.fma(y0, s20);
+            s21 = x.fma(y1, s21);
+            s22 = x.fma(y2, s22);
+            s23 = x.fma(y3, s23);
+            x = FloatVector.broadcast(S, a[ap + 3 * rs]);
+            s30 = x.fma(y0, s30);
+            s31 = x.fma(y1, s31);
+            s32 = x.fma(y2, s32);
+            s33 = x.fma(y3, s33);
+            x = FloatVector.broadcast(S, a[ap + 4 * rs]);
+            s40 = x.fma(y0, s40);
+            s41 = x.fma(y1, s41);
+            s42 = x.fma(y2, s42);
+            s43 = x.fma(y3, s43);
+            x = FloatVector.broadcast(S, a[ap + 5 * rs]);
+            s50 = x.fma(y0, s50);
+            s51 = x.fma(y1, s51);
+            s52 = x.fma(y2, s52);
+            s53 = x.fma(y3, s53);
         }
         if (accumulate) {
-            s0 = s0.add(FloatVector.fromArray(S, c, c0));
-            s1 = s1.add(FloatVector.fromArray(S, c, c0 + ldc));
-            s2 = s2.add(FloatVector.fromArray(S, c, c0 + 2 * ldc));
-            s3 = s3.add(FloatVector.fromArray(S, c, c0 + 3 * ldc));
-            s4 = s4.add(FloatVector.fromArray(S, c, c0 + 4 * ldc));
-            s5 = s5.add(FloatVector.fromArray(S, c, c0 + 5 * ldc));
+            s00 = s00.add(FloatVector.fromArray(S, c, c0));
+            s01 = s01.add(FloatVector.fromArray(S, c, c0 + L));
+            s02 = s02.add(FloatVector.fromArray(S, c, c0 + 2 * L));
+            s03 = s03.add(FloatVector.fromArray(S, c, c0 + 3 * L));
+            s10 = s10.add(FloatVector.fromArray(S, c, c0 + ldc));
+            s11 = s11.add(FloatVector.fromArray(S, c, c0 + ldc + L));
+            s12 = s12.add(FloatVector.fromArray(S, c, c0 + ldc + 2 * L));
+            s13 = s13.add(FloatVector.fromArray(S, c, c0 + ldc + 3 * L));
+            s20 = s20.add(FloatVector.fromArray(S, c, c0 + 2 * ldc));
+            s21 = s21.add(FloatVector.fromArray(S, c, c0 + 2 * ldc + L));
+            s22 = s22.add(FloatVector.fromArray(S, c, c0 + 2 * ldc + 2 * L));
+            s23 = s23.add(FloatVector.fromArray(S, c, c0 + 2 * ldc + 3 * L));
+            s30 = s30.add(FloatVector.fromArray(S, c, c0 + 3 * ldc));
+            s31 = s31.add(FloatVector.fromArray(S, c, c0 + 3 * ldc + L));
+            s32 = s32.add(FloatVector.fromArray(S, c, c0 + 3 * ldc + 2 * L));
+            s33 = s33.add(FloatVector.fromArray(S, c, c0 + 3 * ldc + 3 * L));
+            s40 = s40.add(FloatVector.fromArray(S, c, c0 + 4 * ldc));
+            s41 = s41.add(FloatVector.fromArray(S, c, c0 + 4 * ldc + L));
+            s42 = s42.add(FloatVector.fromArray(S, c, c0 + 4 * ldc + 2 * L));
+            s43 = s43.add(FloatVector.fromArray(S, c, c0 + 4 * ldc + 3 * L));
+            s50 = s50.add(FloatVector.fromArray(S, c, c0 + 5 * ldc));
+            s51 = s51.add(FloatVector.fromArray(S, c, c0 + 5 * ldc + L));
+            s52 = s52.add(FloatVector.fromArray(S, c, c0 + 5 * ldc + 2 * L));
+            s53 = s53.add(FloatVector.fromArray(S, c, c0 + 5 * ldc + 3 * L));
         }
-        s0.intoArray(c, c0);
-        s1.intoArray(c, c0 + ldc);
-        s2.intoArray(c, c0 + 2 * ldc);
-        s3.intoArray(c, c0 + 3 * ldc);
-        s4.intoArray(c, c0 + 4 * ldc);
-        s5.intoArray(c, c0 + 5 * ldc);
+        s00.intoArray(c, c0);
+        s01.intoArray(c, c0 + L);
+        s02.intoArray(c, c0 + 2 * L);
+        s03.intoArray(c, c0 + 3 * L);
+        s10.intoArray(c, c0 + ldc);
+        s11.intoArray(c, c0 + ldc + L);
+        s12.intoArray(c, c0 + ldc + 2 * L);
+        s13.intoArray(c, c0 + ldc + 3 * L);
+        s20.intoArray(c, c0 + 2 * ldc);
+        s21.intoArray(c, c0 + 2 * ldc + L);
+        s22.intoArray(c, c0 + 2 * ldc + 2 * L);
+        s23.intoArray(c, c0 + 2 * ldc + 3 * L);
+        s30.intoArray(c, c0 + 3 * ldc);
+        s31.intoArray(c, c0 + 3 * ldc + L);
+        s32.intoArray(c, c0 + 3 * ldc + 2 * L);
+        s33.intoArray(c, c0 + 3 * ldc + 3 * L);
+        s40.intoArray(c, c0 + 4 * ldc);
+        s41.intoArray(c, c0 + 4 * ldc + L);
+        s42.intoArray(c, c0 + 4 * ldc + 2 * L);
+        s43.intoArray(c, c0 + 4 * ldc + 3 * L);
+        s50.intoArray(c, c0 + 5 * ldc);
+        s51.intoArray(c, c0 + 5 * ldc + L);
+        s52.intoArray(c, c0 + 5 * ldc + 2 * L);
+        s53.intoArray(c, c0 + 5 * ldc + 3 * L);
     }
 
-    private static void row1x1(float[] a, int a0, int ps, float[] b, int b0, int ldb,
-                               float[] c, int c0, int k, boolean accumulate) {
-        FloatVector s = FloatVector.zero(S);
+    private static void block4x4(float[] a, int a0, int rs, int ps, float[] b, int b0, int ldb,
+                                 float[] c, int c0, int ldc, int k, boolean accumulate) {
+        FloatVector s00 = FloatVector.zero(S), s01 = s00, s02 = s00, s03 = s00, s10 = s00, s11 = s00, s12 = s00, s13 = s00;
+        FloatVector s20 = s00, s21 = s00, s22 = s00, s23 = s00, s30 = s00, s31 = s00, s32 = s00, s33 = s00;
         for (int p = 0; p < k; p++) {
-            s = FloatVector.broadcast(S, a[a0 + p * ps]).fma(FloatVector.fromArray(S, b, b0 + p * ldb), s);
+            int bp = b0 + p * ldb;
+            FloatVector y0 = FloatVector.fromArray(S, b, bp);
+            FloatVector y1 = FloatVector.fromArray(S, b, bp + L);
+            FloatVector y2 = FloatVector.fromArray(S, b, bp + 2 * L);
+            FloatVector y3 = FloatVector.fromArray(S, b, bp + 3 * L);
+            int ap = a0 + p * ps;
+            FloatVector x = FloatVector.broadcast(S, a[ap]);
+            s00 = x.fma(y0, s00);
+            s01 = x.fma(y1, s01);
+            s02 = x.fma(y2, s02);
+            s03 = x.fma(y3, s03);
+            x = FloatVector.broadcast(S, a[ap + rs]);
+            s10 = x.fma(y0, s10);
+            s11 = x.fma(y1, s11);
+            s12 = x.fma(y2, s12);
+            s13 = x.fma(y3, s13);
+            x = FloatVector.broadcast(S, a[ap + 2 * rs]);
+            s20 = x.fma(y0, s20);
+            s21 = x.fma(y1, s21);
+            s22 = x.fma(y2, s22);
+            s23 = x.fma(y3, s23);
+            x = FloatVector.broadcast(S, a[ap + 3 * rs]);
+            s30 = x.fma(y0, s30);
+            s31 = x.fma(y1, s31);
+            s32 = x.fma(y2, s32);
+            s33 = x.fma(y3, s33);
         }
         if (accumulate) {
-            s = s.add(FloatVector.fromArray(S, c, c0));
+            s00 = s00.add(FloatVector.fromArray(S, c, c0));
+            s01 = s01.add(FloatVector.fromArray(S, c, c0 + L));
+            s02 = s02.add(FloatVector.fromArray(S, c, c0 + 2 * L));
+            s03 = s03.add(FloatVector.fromArray(S, c, c0 + 3 * L));
+            s10 = s10.add(FloatVector.fromArray(S, c, c0 + ldc));
+            s11 = s11.add(FloatVector.fromArray(S, c, c0 + ldc + L));
+            s12 = s12.add(FloatVector.fromArray(S, c, c0 + ldc + 2 * L));
+            s13 = s13.add(FloatVector.fromArray(S, c, c0 + ldc + 3 * L));
+            s20 = s20.add(FloatVector.fromArray(S, c, c0 + 2 * ldc));
+            s21 = s21.add(FloatVector.fromArray(S, c, c0 + 2 * ldc + L));
+            s22 = s22.add(FloatVector.fromArray(S, c, c0 + 2 * ldc + 2 * L));
+            s23 = s23.add(FloatVector.fromArray(S, c, c0 + 2 * ldc + 3 * L));
+            s30 = s30.add(FloatVector.fromArray(S, c, c0 + 3 * ldc));
+            s31 = s31.add(FloatVector.fromArray(S, c, c0 + 3 * ldc + L));
+            s32 = s32.add(FloatVector.fromArray(S, c, c0 + 3 * ldc + 2 * L));
+            s33 = s33.add(FloatVector.fromArray(S, c, c0 + 3 * ldc + 3 * L));
         }
-        s.intoArray(c, c0);
+        s00.intoArray(c, c0);
+        s01.intoArray(c, c0 + L);
+        s02.intoArray(c, c0 + 2 * L);
+        s03.intoArray(c, c0 + 3 * L);
+        s10.intoArray(c, c0 + ldc);
+        s11.intoArray(c, c0 + ldc + L);
+        s12.intoArray(c, c0 + ldc + 2 * L);
+        s13.intoArray(c, c0 + ldc + 3 * L);
+        s20.intoArray(c, c0 + 2 * ldc);
+        s21.intoArray(c, c0 + 2 * ldc + L);
+        s22.intoArray(c, c0 + 2 * ldc + 2 * L);
+        s23.intoArray(c, c0 + 2 * ldc + 3 * L);
+        s30.intoArray(c, c0 + 3 * ldc);
+        s31.intoArray(c, c0 + 3 * ldc + L);
+        s32.intoArray(c, c0 + 3 * ldc + 2 * L);
+        s33.intoArray(c, c0 + 3 * ldc + 3 * L);
+    }
+
+    private static void block2x4(float[] a, int a0, int rs, int ps, float[] b, int b0, int ldb,
+                                 float[] c, int c0, int ldc, int k, boolean accumulate) {
+        FloatVector s00 = FloatVector.zero(S), s01 = s00, s02 = s00, s03 = s00, s10 = s00, s11 = s00, s12 = s00, s13 = s00;
+        for (int p = 0; p < k; p++) {
+            int bp = b0 + p * ldb;
+            FloatVector y0 = FloatVector.fromArray(S, b, bp);
+            FloatVector y1 = FloatVector.fromArray(S, b, bp + L);
+            FloatVector y2 = FloatVector.fromArray(S, b, bp + 2 * L);
+            FloatVector y3 = FloatVector.fromArray(S, b, bp + 3 * L);
+            int ap = a0 + p * ps;
+            FloatVector x = FloatVector.broadcast(S, a[ap]);
+            s00 = x.fma(y0, s00);
+            s01 = x.fma(y1, s01);
+            s02 = x.fma(y2, s02);
+            s03 = x.fma(y3, s03);
+            x = FloatVector.broadcast(S, a[ap + rs]);
+            s10 = x.fma(y0, s10);
+            s11 = x.fma(y1, s11);
+            s12 = x.fma(y2, s12);
+            s13 = x.fma(y3, s13);
+        }
+        if (accumulate) {
+            s00 = s00.add(FloatVector.fromArray(S, c, c0));
+            s01 = s01.add(FloatVector.fromArray(S, c, c0 + L));
+            s02 = s02.add(FloatVector.fromArray(S, c, c0 + 2 * L));
+            s03 = s03.add(FloatVector.fromArray(S, c, c0 + 3 * L));
+            s10 = s10.add(FloatVector.fromArray(S, c, c0 + ldc));
+            s11 = s11.add(FloatVector.fromArray(S, c, c0 + ldc + L));
+            s12 = s12.add(FloatVector.fromArray(S, c, c0 + ldc + 2 * L));
+            s13 = s13.add(FloatVector.fromArray(S, c, c0 + ldc + 3 * L));
+        }
+        s00.intoArray(c, c0);
+        s01.intoArray(c, c0 + L);
+        s02.intoArray(c, c0 + 2 * L);
+        s03.intoArray(c, c0 + 3 * L);
+        s10.intoArray(c, c0 + ldc);
+        s11.intoArray(c, c0 + ldc + L);
+        s12.intoArray(c, c0 + ldc + 2 * L);
+        s13.intoArray(c, c0 + ldc + 3 * L);
+    }
+
+    private static void block1x4(float[] a, int a0, int rs, int ps, float[] b, int b0, int ldb,
+                                 float[] c, int c0, int ldc, int k, boolean accumulate) {
+        FloatVector s00 = FloatVector.zero(S), s01 = s00, s02 = s00, s03 = s00;
+        for (int p = 0; p < k; p++) {
+            int bp = b0 + p * ldb;
+            FloatVector y0 = FloatVector.fromArray(S, b, bp);
+            FloatVector y1 = FloatVector.fromArray(S, b, bp + L);
+            FloatVector y2 = FloatVector.fromArray(S, b, bp + 2 * L);
+            FloatVector y3 = FloatVector.fromArray(S, b, bp + 3 * L);
+            int ap = a0 + p * ps;
+            FloatVector x = FloatVector.broadcast(S, a[ap]);
+            s00 = x.fma(y0, s00);
+            s01 = x.fma(y1, s01);
+            s02 = x.fma(y2, s02);
+            s03 = x.fma(y3, s03);
+        }
+        if (accumulate) {
+            s00 = s00.add(FloatVector.fromArray(S, c, c0));
+            s01 = s01.add(FloatVector.fromArray(S, c, c0 + L));
+            s02 = s02.add(FloatVector.fromArray(S, c, c0 + 2 * L));
+            s03 = s03.add(FloatVector.fromArray(S, c, c0 + 3 * L));
+        }
+        s00.intoArray(c, c0);
+        s01.intoArray(c, c0 + L);
+        s02.intoArray(c, c0 + 2 * L);
+        s03.intoArray(c, c0 + 3 * L);
     }
 
     private static void block6x2(float[] a, int a0, int rs, int ps, float[] b, int b0, int ldb,
                                  float[] c, int c0, int ldc, int k, boolean accumulate) {
-        FloatVector s00 = FloatVector.zero(S), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00;
-        FloatVector s30 = s00, s31 = s00, s40 = s00, s41 = s00, s50 = s00, s51 = s00;
+        FloatVector s00 = FloatVector.zero(S), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00, s30 = s00, s31 = s00;
+        FloatVector s40 = s00, s41 = s00, s50 = s00, s51 = s00;
         for (int p = 0; p < k; p++) {
             int bp = b0 + p * ldb;
             FloatVector y0 = FloatVector.fromArray(S, b, bp);
@@ -332,7 +565,47 @@ public final class VectorKernels implements Kernels {
         s51.intoArray(c, c0 + 5 * ldc + L);
     }
 
-    /** The rows left over by {@link #block6x2} in pairs: twice the FMAs per load of {@link #row1x2}. */
+    private static void block4x2(float[] a, int a0, int rs, int ps, float[] b, int b0, int ldb,
+                                 float[] c, int c0, int ldc, int k, boolean accumulate) {
+        FloatVector s00 = FloatVector.zero(S), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00, s30 = s00, s31 = s00;
+        for (int p = 0; p < k; p++) {
+            int bp = b0 + p * ldb;
+            FloatVector y0 = FloatVector.fromArray(S, b, bp);
+            FloatVector y1 = FloatVector.fromArray(S, b, bp + L);
+            int ap = a0 + p * ps;
+            FloatVector x = FloatVector.broadcast(S, a[ap]);
+            s00 = x.fma(y0, s00);
+            s01 = x.fma(y1, s01);
+            x = FloatVector.broadcast(S, a[ap + rs]);
+            s10 = x.fma(y0, s10);
+            s11 = x.fma(y1, s11);
+            x = FloatVector.broadcast(S, a[ap + 2 * rs]);
+            s20 = x.fma(y0, s20);
+            s21 = x.fma(y1, s21);
+            x = FloatVector.broadcast(S, a[ap + 3 * rs]);
+            s30 = x.fma(y0, s30);
+            s31 = x.fma(y1, s31);
+        }
+        if (accumulate) {
+            s00 = s00.add(FloatVector.fromArray(S, c, c0));
+            s01 = s01.add(FloatVector.fromArray(S, c, c0 + L));
+            s10 = s10.add(FloatVector.fromArray(S, c, c0 + ldc));
+            s11 = s11.add(FloatVector.fromArray(S, c, c0 + ldc + L));
+            s20 = s20.add(FloatVector.fromArray(S, c, c0 + 2 * ldc));
+            s21 = s21.add(FloatVector.fromArray(S, c, c0 + 2 * ldc + L));
+            s30 = s30.add(FloatVector.fromArray(S, c, c0 + 3 * ldc));
+            s31 = s31.add(FloatVector.fromArray(S, c, c0 + 3 * ldc + L));
+        }
+        s00.intoArray(c, c0);
+        s01.intoArray(c, c0 + L);
+        s10.intoArray(c, c0 + ldc);
+        s11.intoArray(c, c0 + ldc + L);
+        s20.intoArray(c, c0 + 2 * ldc);
+        s21.intoArray(c, c0 + 2 * ldc + L);
+        s30.intoArray(c, c0 + 3 * ldc);
+        s31.intoArray(c, c0 + 3 * ldc + L);
+    }
+
     private static void block2x2(float[] a, int a0, int rs, int ps, float[] b, int b0, int ldb,
                                  float[] c, int c0, int ldc, int k, boolean accumulate) {
         FloatVector s00 = FloatVector.zero(S), s01 = s00, s10 = s00, s11 = s00;
@@ -360,21 +633,76 @@ public final class VectorKernels implements Kernels {
         s11.intoArray(c, c0 + ldc + L);
     }
 
-    private static void row1x2(float[] a, int a0, int ps, float[] b, int b0, int ldb,
-                               float[] c, int c0, int k, boolean accumulate) {
-        FloatVector s0 = FloatVector.zero(S), s1 = s0;
+    private static void block1x2(float[] a, int a0, int rs, int ps, float[] b, int b0, int ldb,
+                                 float[] c, int c0, int ldc, int k, boolean accumulate) {
+        FloatVector s00 = FloatVector.zero(S), s01 = s00;
         for (int p = 0; p < k; p++) {
             int bp = b0 + p * ldb;
-            FloatVector x = FloatVector.broadcast(S, a[a0 + p * ps]);
-            s0 = x.fma(FloatVector.fromArray(S, b, bp), s0);
-            s1 = x.fma(FloatVector.fromArray(S, b, bp + L), s1);
+            FloatVector y0 = FloatVector.fromArray(S, b, bp);
+            FloatVector y1 = FloatVector.fromArray(S, b, bp + L);
+            int ap = a0 + p * ps;
+            FloatVector x = FloatVector.broadcast(S, a[ap]);
+            s00 = x.fma(y0, s00);
+            s01 = x.fma(y1, s01);
         }
         if (accumulate) {
-            s0 = s0.add(FloatVector.fromArray(S, c, c0));
-            s1 = s1.add(FloatVector.fromArray(S, c, c0 + L));
+            s00 = s00.add(FloatVector.fromArray(S, c, c0));
+            s01 = s01.add(FloatVector.fromArray(S, c, c0 + L));
         }
-        s0.intoArray(c, c0);
-        s1.intoArray(c, c0 + L);
+        s00.intoArray(c, c0);
+        s01.intoArray(c, c0 + L);
+    }
+
+    private static void block6x1(float[] a, int a0, int rs, int ps, float[] b, int b0, int ldb,
+                                 float[] c, int c0, int ldc, int k, boolean accumulate) {
+        FloatVector s00 = FloatVector.zero(S), s10 = s00, s20 = s00, s30 = s00, s40 = s00, s50 = s00;
+        for (int p = 0; p < k; p++) {
+            int bp = b0 + p * ldb;
+            FloatVector y0 = FloatVector.fromArray(S, b, bp);
+            int ap = a0 + p * ps;
+            FloatVector x = FloatVector.broadcast(S, a[ap]);
+            s00 = x.fma(y0, s00);
+            x = FloatVector.broadcast(S, a[ap + rs]);
+            s10 = x.fma(y0, s10);
+            x = FloatVector.broadcast(S, a[ap + 2 * rs]);
+            s20 = x.fma(y0, s20);
+            x = FloatVector.broadcast(S, a[ap + 3 * rs]);
+            s30 = x.fma(y0, s30);
+            x = FloatVector.broadcast(S, a[ap + 4 * rs]);
+            s40 = x.fma(y0, s40);
+            x = FloatVector.broadcast(S, a[ap + 5 * rs]);
+            s50 = x.fma(y0, s50);
+        }
+        if (accumulate) {
+            s00 = s00.add(FloatVector.fromArray(S, c, c0));
+            s10 = s10.add(FloatVector.fromArray(S, c, c0 + ldc));
+            s20 = s20.add(FloatVector.fromArray(S, c, c0 + 2 * ldc));
+            s30 = s30.add(FloatVector.fromArray(S, c, c0 + 3 * ldc));
+            s40 = s40.add(FloatVector.fromArray(S, c, c0 + 4 * ldc));
+            s50 = s50.add(FloatVector.fromArray(S, c, c0 + 5 * ldc));
+        }
+        s00.intoArray(c, c0);
+        s10.intoArray(c, c0 + ldc);
+        s20.intoArray(c, c0 + 2 * ldc);
+        s30.intoArray(c, c0 + 3 * ldc);
+        s40.intoArray(c, c0 + 4 * ldc);
+        s50.intoArray(c, c0 + 5 * ldc);
+    }
+
+    private static void block1x1(float[] a, int a0, int rs, int ps, float[] b, int b0, int ldb,
+                                 float[] c, int c0, int ldc, int k, boolean accumulate) {
+        FloatVector s00 = FloatVector.zero(S);
+        for (int p = 0; p < k; p++) {
+            int bp = b0 + p * ldb;
+            FloatVector y0 = FloatVector.fromArray(S, b, bp);
+            int ap = a0 + p * ps;
+            FloatVector x = FloatVector.broadcast(S, a[ap]);
+            s00 = x.fma(y0, s00);
+        }
+        if (accumulate) {
+            s00 = s00.add(FloatVector.fromArray(S, c, c0));
+        }
+        s00.intoArray(c, c0);
     }
 
     // ---- deterministic building blocks -------------------------------------------------------------
