@@ -22,10 +22,24 @@ def load_openblas():
         try:
             lib = ctypes.CDLL(path)
             lib.openblas_set_num_threads(1)
-            return lib, path
+            lib.openblas_get_corename.restype = ctypes.c_char_p
+            check(lib)
+            return lib, f"{path} ({lib.openblas_get_corename().decode()} kernels)"
         except OSError:
             continue
     sys.exit("bench: no libopenblas found; apt-get install libopenblas0-pthread")
+
+
+def check(lib):
+    """Exits with status 3 when OpenBLAS's sgemm is wrong here (an old build misdetecting the processor)."""
+    rng = np.random.default_rng(2)
+    a, b = rng.uniform(-1, 1, (2, 200, 300)).astype(np.float32)
+    c = np.zeros((200, 200), np.float32)
+    p = lambda x: x.ctypes.data_as(ctypes.POINTER(ctypes.c_float))
+    lib.cblas_sgemm(ROW_MAJOR, NO_TRANS, TRANS, 200, 200, 300, ctypes.c_float(1), p(a), 300, p(b), 300,
+                    ctypes.c_float(0), p(c), 200)
+    if np.abs(c - a.astype(np.float64) @ b.T.astype(np.float64)).max() > 1e-3:
+        sys.exit(3)
 
 
 def dims(shape, rows):

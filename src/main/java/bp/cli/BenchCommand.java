@@ -22,17 +22,22 @@ import java.util.concurrent.Callable;
 
 /**
  * Training throughput in steady state: whole epochs over (a prefix of) Fashion-MNIST after warm-up
- * epochs, reported as the median epoch's samples/s. bench/run train calls it beside PyTorch.
+ * epochs, reported as the median epoch's samples/s; and inference ({@code predict}): the latency of
+ * {@link Network#predict} per sample at batch 1 and its throughput on larger batches. bench/run
+ * calls both beside PyTorch.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = {"Measures training throughput (samples/s) of 784-512-256-10 ReLU/softmax-CE with SGD "
-                + "on Fashion-MNIST, after warm-up epochs (the JIT compiles the kernels during the first).",
+                + "on Fashion-MNIST, after warm-up epochs (the JIT compiles the kernels during the first); "
+                + "or, with 'predict', Network.predict on batches of Fashion-MNIST test images (µs per sample "
+                + "and samples/s, after 2 s of warm-up).",
                 "Kernel GFLOP/s and the comparisons with OpenBLAS and PyTorch are in bench/run (JMH)."},
         footer = {"", "Examples:", "  bp bench train --batch 128 --threads 2",
-                "  bp bench train --batch 1 --samples 5000 --threads 1"})
+                "  bp bench train --batch 1 --samples 5000 --threads 1",
+                "  bp bench train --batch 128 --profile", "  bp bench predict --batch 1"})
 final class BenchCommand implements Callable<Integer> {
 
-    @Parameters(index = "0", paramLabel = "train", description = "What to measure: train.")
+    @Parameters(index = "0", paramLabel = "train|predict", description = "What to measure: train or predict.")
     String what;
 
     @Option(names = "--batch", defaultValue = "128", description = "Samples per update (default: ${DEFAULT-VALUE}).")
@@ -61,13 +66,20 @@ final class BenchCommand implements Callable<Integer> {
             + "the threads' busy time and their waits, per step, over the measured epochs.")
     boolean profile;
 
+    @Option(names = "--seconds", defaultValue = "3", description = "predict: seconds measured per batch size "
+            + "(default: ${DEFAULT-VALUE}).")
+    double seconds;
+
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
     @Override
     public Integer call() {
+        if (what.equals("predict")) {
+            return predict();
+        }
         if (!what.equals("train")) {
-            throw new Main.UsageError("bp bench: unknown benchmark '" + what + "' (expected: train)");
+            throw new Main.UsageError("bp bench: unknown benchmark '" + what + "' (expected: train or predict)");
         }
         Dataset all = DataSources.load("fashion-mnist").train();
         int[] sizes = TrainCommand.parseLayers(layers, all);
@@ -77,11 +89,7 @@ final class BenchCommand implements Callable<Integer> {
         int[] prefix = new int[samples];
         Arrays.setAll(prefix, i -> i);
         Dataset data = all.select("fashion-mnist (first " + samples + ")", prefix);
-        Network.Builder b = Network.builder(sizes[0]);
-        for (int l = 1; l < sizes.length; l++) {
-            b.dense(sizes[l], l == sizes.length - 1 ? Activation.SOFTMAX : Activation.RELU);
-        }
-        Network net = b.loss(Loss.CROSS_ENTROPY).seed(1).build();
+        Network net = network(sizes);
         int workers = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
         Trainer.Builder settings = Trainer.builder().epochs(warmup + epochs).batchSize(batch).threads(workers)
                 .optimizer(Optimizer.sgd(0.01));
@@ -111,6 +119,61 @@ final class BenchCommand implements Callable<Integer> {
         if (steps != null) {
             out.print(steps.report(workers));
         }
+        out.flush();
+        return 0;
+    }
+
+    private static Network network(int[] sizes) {
+        Network.Builder b = Network.builder(sizes[0]);
+        for (int l = 1; l < sizes.length; l++) {
+            b.dense(sizes[l], l == sizes.length - 1 ? Activation.SOFTMAX : Activation.RELU);
+        }
+        return b.loss(Loss.CROSS_ENTROPY).seed(1).build();
+    }
+
+    /** Network.predict over the test images in batches of --batch rows, cycling through them. */
+    private Integer predict() {
+        if (threads != null) {
+            throw new Main.UsageError("bp bench predict: --threads does not apply (Network.predict uses every core "
+                    + "for batches of more than 256 rows, the calling thread for smaller ones)");
+        }
+        if (batch < 1) {
+            throw new Main.UsageError("--batch must be at least 1, got " + batch);
+        }
+        if (!(seconds > 0)) {
+            throw new Main.UsageError("--seconds must be positive, got " + seconds);
+        }
+        Dataset test = DataSources.load("fashion-mnist").test();
+        Network net = network(TrainCommand.parseLayers(layers, test));
+        int rows = Math.min(batch, test.size());
+        int in = net.inputs();
+        float[] x = test.features();
+        int batches = test.size() / rows;
+        float[][] inputs = new float[batches][];
+        for (int b = 0; b < batches; b++) {
+            inputs[b] = Arrays.copyOfRange(x, b * rows * in, (b + 1) * rows * in);
+        }
+        float sink = 0;
+        long calls = 0;
+        long start = System.nanoTime();
+        long warm = start + 2_000_000_000L;
+        long end = warm + (long) (seconds * 1e9);
+        long measuredFrom = 0;
+        long measuredCalls = 0;
+        for (long now = start; now < end; now = System.nanoTime()) {
+            if (measuredFrom == 0 && now >= warm) {
+                measuredFrom = now;
+                measuredCalls = calls;
+            }
+            sink += net.predict(inputs[(int) (calls % batches)], rows)[0];
+            calls++;
+        }
+        double elapsed = (System.nanoTime() - measuredFrom) / 1e9;
+        double perSecond = (calls - measuredCalls) * rows / elapsed;
+        PrintWriter out = spec.commandLine().getOut();
+        int cores = rows > 256 ? Math.min(Runtime.getRuntime().availableProcessors(), (rows + 255) / 256) : 1;
+        out.printf(java.util.Locale.ROOT, "bp predict %s batch=%d threads=%d: %.1f us/sample, %.0f samples/s %s%s%n",
+                layers, rows, cores, 1e6 / perSecond, perSecond, Kernels.get().description(), sink == 42f ? " " : "");
         out.flush();
         return 0;
     }

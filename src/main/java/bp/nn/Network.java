@@ -1,6 +1,7 @@
 package bp.nn;
 
 import bp.kernel.Kernels;
+import bp.kernel.Parallel;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -42,6 +43,8 @@ public final class Network {
     /** Bumped by {@link #parametersChanged()}; tells {@link #transposedWeights()} when to refresh. */
     private int parameterVersion;
     private TransposedWeights inferenceWeights;
+    /** One workspace per part of a parallel prediction, used only under {@code Predictions.LOCK}. */
+    private Workspace[] predictWorkspaces;
     private int inferenceVersion;
 
     /** The same network (sharing its parameters) computed with other kernels: for comparing implementations. */
@@ -319,15 +322,50 @@ public final class Network {
                     + inputs.length + " values");
         }
         float[] out = new float[rows * outputs()];
-        Workspace ws = new Workspace(this, Math.max(1, Math.min(rows, 256)));
         TransposedWeights transposed = transposedWeights();
-        for (int r = 0; r < rows; r += ws.capacity()) {
-            int n = Math.min(ws.capacity(), rows - r);
-            System.arraycopy(inputs, r * inputs(), ws.input(), 0, n * inputs());
-            ws.forward(this, transposed, n);
-            System.arraycopy(ws.output(), 0, out, r * outputs(), n * outputs());
+        int chunks = (rows + PREDICT_CHUNK - 1) / PREDICT_CHUNK;
+        int parts = Math.min(chunks, Predictions.POOL.threads());
+        if (parts > 1 && Predictions.LOCK.tryLock()) {
+            try {
+                if (predictWorkspaces == null || predictWorkspaces.length < parts) {
+                    predictWorkspaces = new Workspace[parts];
+                    for (int t = 0; t < parts; t++) {
+                        predictWorkspaces[t] = new Workspace(this, PREDICT_CHUNK);
+                    }
+                }
+                Predictions.POOL.forEach(parts, t -> {
+                    for (int c = t * chunks / parts; c < (t + 1) * chunks / parts; c++) {
+                        predictChunk(inputs, rows, c, transposed, predictWorkspaces[t], out);
+                    }
+                });
+            } finally {
+                Predictions.LOCK.unlock();
+            }
+        } else {
+            Workspace ws = new Workspace(this, Math.min(rows, PREDICT_CHUNK));
+            for (int c = 0; c < chunks; c++) {
+                predictChunk(inputs, rows, c, transposed, ws, out);
+            }
         }
         return out;
+    }
+
+    /** Rows per piece of a prediction: pieces run in parallel, and a row's outputs never depend on how many there are. */
+    private static final int PREDICT_CHUNK = 256;
+
+    /** Workers for large predictions, shared by all networks; a caller that finds them busy works alone. */
+    private static final class Predictions {
+        static final Parallel POOL = new Parallel(Runtime.getRuntime().availableProcessors());
+        static final java.util.concurrent.locks.ReentrantLock LOCK = new java.util.concurrent.locks.ReentrantLock();
+    }
+
+    private void predictChunk(float[] inputs, int rows, int chunk, TransposedWeights transposed, Workspace ws,
+                              float[] out) {
+        int r = chunk * PREDICT_CHUNK;
+        int n = Math.min(PREDICT_CHUNK, rows - r);
+        System.arraycopy(inputs, r * inputs(), ws.input(), 0, n * inputs());
+        ws.forward(this, transposed, n);
+        System.arraycopy(ws.output(), 0, out, r * outputs(), n * outputs());
     }
 
     /** The index of the largest output for one input vector. */

@@ -3,6 +3,7 @@ package bp.train;
 import bp.data.Dataset;
 import bp.kernel.Kernels;
 import bp.nn.Activation;
+import bp.kernel.Parallel;
 import bp.nn.Network;
 import bp.nn.TransposedWeights;
 import bp.nn.Workspace;

@@ -1,4 +1,4 @@
-package bp.train;
+package bp.kernel;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;

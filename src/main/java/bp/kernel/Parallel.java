@@ -1,4 +1,4 @@
-package bp.train;
+package bp.kernel;
 
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
@@ -6,7 +6,8 @@ import java.util.function.IntConsumer;
 
 /**
  * Runs {@code body(i)} for {@code i in [0, n)} on the calling thread and {@code threads − 1}
- * long-lived workers. The index → work mapping never depends on the thread count, so results do
+ * long-lived workers: how the trainer's phases and large predictions use every core (in this
+ * package, which the module does not export, because it is engine, not API). The index → work mapping never depends on the thread count, so results do
  * not either; which thread runs an index does (each takes the next free index), which balances
  * tasks of unequal cost.
  *
@@ -15,7 +16,7 @@ import java.util.function.IntConsumer;
  * unpark costs tens of microseconds on these machines, a spin about one), and nothing here
  * allocates, so neither does a step (no waiter nodes, no task objects).
  */
-final class Parallel implements AutoCloseable {
+public final class Parallel implements AutoCloseable {
 
     /** How long an idle worker spins before it parks: longer than the serial gaps of a training step. */
     private static final long SPIN_NANOS = 200_000;
@@ -31,7 +32,7 @@ final class Parallel implements AutoCloseable {
     private int count;
     private volatile Throwable failure;
 
-    Parallel(int threads) {
+    public Parallel(int threads) {
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be at least 1, got " + threads);
         }
@@ -43,17 +44,17 @@ final class Parallel implements AutoCloseable {
         }
     }
 
-    int threads() {
+    public int threads() {
         return threads;
     }
 
     /** A body to run many times; read its per-run inputs from fields, not from captured locals. */
-    Job job(IntConsumer body) {
+    public Job job(IntConsumer body) {
         return new Job(body);
     }
 
     /** Runs {@code body(0 … n-1)}, in parallel when there are several threads; returns when all are done. */
-    void run(Job job, int n) {
+    public void run(Job job, int n) {
         if (workers.length == 0 || n <= 1) {
             for (int i = 0; i < n; i++) {
                 job.body.accept(i);
@@ -94,7 +95,7 @@ final class Parallel implements AutoCloseable {
     }
 
     /** One-off convenience for code outside the training loop. */
-    void forEach(int n, IntConsumer body) {
+    public void forEach(int n, IntConsumer body) {
         run(job(body), n);
     }
 
@@ -121,14 +122,14 @@ final class Parallel implements AutoCloseable {
         }
     }
 
-    static final class Job {
+    public static final class Job {
         private final IntConsumer body;
 
         private Job(IntConsumer body) {
             this.body = body;
         }
 
-        IntConsumer body() {
+        public IntConsumer body() {
             return body;
         }
     }
