@@ -145,11 +145,186 @@ public final class VectorKernels implements Kernels {
         int i = 0;
         for (; i + L <= rows; i += L) {
             int block = aOff + i * cols;
-            for (int j = 0; j < cols; j++) {
+            int j = 0;
+            if (L == 16) {
+                for (; j + 16 <= cols; j += 16) {
+                    transpose16(a, block + j, cols, t, tOff + j * ldt + i, ldt);
+                }
+            }
+            for (; j < cols; j++) {
                 FloatVector.fromArray(S, a, block + j, rowStarts, 0).intoArray(t, tOff + j * ldt + i);
             }
         }
         ScalarKernels.INSTANCE.transpose(a, aOff + i * cols, rows - i, cols, t, tOff + i, ldt);
+    }
+
+    /**
+     * Index vectors of {@link #transpose16}'s stages: stage d (8, 4, 2, 1) swaps the off-diagonal
+     * d×d blocks of every 2d×2d block, row i (bit d clear) taking lanes from rows i and i + d.
+     */
+    @SuppressWarnings("unchecked")
+    private static final VectorShuffle<Float>[] SWAP_LOW = new VectorShuffle[4];
+    @SuppressWarnings("unchecked")
+    private static final VectorShuffle<Float>[] SWAP_HIGH = new VectorShuffle[4];
+
+    static {
+        if (L == 16) {
+            for (int stage = 0; stage < 4; stage++) {
+                int d = 8 >> stage;
+                // an index below 0 takes lane index + 16 of the second vector (rearrange's exceptional lanes)
+                int[] low = new int[16];
+                int[] high = new int[16];
+                for (int l = 0; l < 16; l++) {
+                    low[l] = (l & d) == 0 ? l : l - d - 16;
+                    high[l] = (l & d) == 0 ? l + d : l - 16;
+                }
+                SWAP_LOW[stage] = VectorShuffle.fromValues(S, low);
+                SWAP_HIGH[stage] = VectorShuffle.fromValues(S, high);
+            }
+        }
+    }
+
+    /**
+     * Transposes the 16×16 block of A at {@code a0} (rows {@code lda} apart) into T at {@code t0}
+     * (rows {@code ldt} apart) in registers: 16 loads, four stages of 16 two-vector permutes
+     * ({@code rearrange}), 16 stores; a gather per column costs several times more.
+     */
+    private static void transpose16(float[] a, int a0, int lda, float[] t, int t0, int ldt) {
+        FloatVector r0 = FloatVector.fromArray(S, a, a0 + 0 * lda);
+        FloatVector r1 = FloatVector.fromArray(S, a, a0 + 1 * lda);
+        FloatVector r2 = FloatVector.fromArray(S, a, a0 + 2 * lda);
+        FloatVector r3 = FloatVector.fromArray(S, a, a0 + 3 * lda);
+        FloatVector r4 = FloatVector.fromArray(S, a, a0 + 4 * lda);
+        FloatVector r5 = FloatVector.fromArray(S, a, a0 + 5 * lda);
+        FloatVector r6 = FloatVector.fromArray(S, a, a0 + 6 * lda);
+        FloatVector r7 = FloatVector.fromArray(S, a, a0 + 7 * lda);
+        FloatVector r8 = FloatVector.fromArray(S, a, a0 + 8 * lda);
+        FloatVector r9 = FloatVector.fromArray(S, a, a0 + 9 * lda);
+        FloatVector r10 = FloatVector.fromArray(S, a, a0 + 10 * lda);
+        FloatVector r11 = FloatVector.fromArray(S, a, a0 + 11 * lda);
+        FloatVector r12 = FloatVector.fromArray(S, a, a0 + 12 * lda);
+        FloatVector r13 = FloatVector.fromArray(S, a, a0 + 13 * lda);
+        FloatVector r14 = FloatVector.fromArray(S, a, a0 + 14 * lda);
+        FloatVector r15 = FloatVector.fromArray(S, a, a0 + 15 * lda);
+        VectorShuffle<Float> lo = SWAP_LOW[0], hi = SWAP_HIGH[0];
+        FloatVector n0_0 = r0.rearrange(lo, r8);
+        r8 = r0.rearrange(hi, r8);
+        r0 = n0_0;
+        FloatVector n1_0 = r1.rearrange(lo, r9);
+        r9 = r1.rearrange(hi, r9);
+        r1 = n1_0;
+        FloatVector n2_0 = r2.rearrange(lo, r10);
+        r10 = r2.rearrange(hi, r10);
+        r2 = n2_0;
+        FloatVector n3_0 = r3.rearrange(lo, r11);
+        r11 = r3.rearrange(hi, r11);
+        r3 = n3_0;
+        FloatVector n4_0 = r4.rearrange(lo, r12);
+        r12 = r4.rearrange(hi, r12);
+        r4 = n4_0;
+        FloatVector n5_0 = r5.rearrange(lo, r13);
+        r13 = r5.rearrange(hi, r13);
+        r5 = n5_0;
+        FloatVector n6_0 = r6.rearrange(lo, r14);
+        r14 = r6.rearrange(hi, r14);
+        r6 = n6_0;
+        FloatVector n7_0 = r7.rearrange(lo, r15);
+        r15 = r7.rearrange(hi, r15);
+        r7 = n7_0;
+        lo = SWAP_LOW[1];
+        hi = SWAP_HIGH[1];
+        FloatVector n0_1 = r0.rearrange(lo, r4);
+        r4 = r0.rearrange(hi, r4);
+        r0 = n0_1;
+        FloatVector n1_1 = r1.rearrange(lo, r5);
+        r5 = r1.rearrange(hi, r5);
+        r1 = n1_1;
+        FloatVector n2_1 = r2.rearrange(lo, r6);
+        r6 = r2.rearrange(hi, r6);
+        r2 = n2_1;
+        FloatVector n3_1 = r3.rearrange(lo, r7);
+        r7 = r3.rearrange(hi, r7);
+        r3 = n3_1;
+        FloatVector n8_1 = r8.rearrange(lo, r12);
+        r12 = r8.rearrange(hi, r12);
+        r8 = n8_1;
+        FloatVector n9_1 = r9.rearrange(lo, r13);
+        r13 = r9.rearrange(hi, r13);
+        r9 = n9_1;
+        FloatVector n10_1 = r10.rearrange(lo, r14);
+        r14 = r10.rearrange(hi, r14);
+        r10 = n10_1;
+        FloatVector n11_1 = r11.rearrange(lo, r15);
+        r15 = r11.rearrange(hi, r15);
+        r11 = n11_1;
+        lo = SWAP_LOW[2];
+        hi = SWAP_HIGH[2];
+        FloatVector n0_2 = r0.rearrange(lo, r2);
+        r2 = r0.rearrange(hi, r2);
+        r0 = n0_2;
+        FloatVector n1_2 = r1.rearrange(lo, r3);
+        r3 = r1.rearrange(hi, r3);
+        r1 = n1_2;
+        FloatVector n4_2 = r4.rearrange(lo, r6);
+        r6 = r4.rearrange(hi, r6);
+        r4 = n4_2;
+        FloatVector n5_2 = r5.rearrange(lo, r7);
+        r7 = r5.rearrange(hi, r7);
+        r5 = n5_2;
+        FloatVector n8_2 = r8.rearrange(lo, r10);
+        r10 = r8.rearrange(hi, r10);
+        r8 = n8_2;
+        FloatVector n9_2 = r9.rearrange(lo, r11);
+        r11 = r9.rearrange(hi, r11);
+        r9 = n9_2;
+        FloatVector n12_2 = r12.rearrange(lo, r14);
+        r14 = r12.rearrange(hi, r14);
+        r12 = n12_2;
+        FloatVector n13_2 = r13.rearrange(lo, r15);
+        r15 = r13.rearrange(hi, r15);
+        r13 = n13_2;
+        lo = SWAP_LOW[3];
+        hi = SWAP_HIGH[3];
+        FloatVector n0_3 = r0.rearrange(lo, r1);
+        r1 = r0.rearrange(hi, r1);
+        r0 = n0_3;
+        FloatVector n2_3 = r2.rearrange(lo, r3);
+        r3 = r2.rearrange(hi, r3);
+        r2 = n2_3;
+        FloatVector n4_3 = r4.rearrange(lo, r5);
+        r5 = r4.rearrange(hi, r5);
+        r4 = n4_3;
+        FloatVector n6_3 = r6.rearrange(lo, r7);
+        r7 = r6.rearrange(hi, r7);
+        r6 = n6_3;
+        FloatVector n8_3 = r8.rearrange(lo, r9);
+        r9 = r8.rearrange(hi, r9);
+        r8 = n8_3;
+        FloatVector n10_3 = r10.rearrange(lo, r11);
+        r11 = r10.rearrange(hi, r11);
+        r10 = n10_3;
+        FloatVector n12_3 = r12.rearrange(lo, r13);
+        r13 = r12.rearrange(hi, r13);
+        r12 = n12_3;
+        FloatVector n14_3 = r14.rearrange(lo, r15);
+        r15 = r14.rearrange(hi, r15);
+        r14 = n14_3;
+        r0.intoArray(t, t0 + 0 * ldt);
+        r1.intoArray(t, t0 + 1 * ldt);
+        r2.intoArray(t, t0 + 2 * ldt);
+        r3.intoArray(t, t0 + 3 * ldt);
+        r4.intoArray(t, t0 + 4 * ldt);
+        r5.intoArray(t, t0 + 5 * ldt);
+        r6.intoArray(t, t0 + 6 * ldt);
+        r7.intoArray(t, t0 + 7 * ldt);
+        r8.intoArray(t, t0 + 8 * ldt);
+        r9.intoArray(t, t0 + 9 * ldt);
+        r10.intoArray(t, t0 + 10 * ldt);
+        r11.intoArray(t, t0 + 11 * ldt);
+        r12.intoArray(t, t0 + 12 * ldt);
+        r13.intoArray(t, t0 + 13 * ldt);
+        r14.intoArray(t, t0 + 14 * ldt);
+        r15.intoArray(t, t0 + 15 * ldt);
     }
 
     /** Gather maps {0, cols, 2·cols, …} by row length, made once per length (a network has a few). */
