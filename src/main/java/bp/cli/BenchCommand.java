@@ -46,7 +46,7 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--threads", description = "Worker threads (default: all cores).")
     Integer threads;
 
-    @Option(names = "--shard", description = "Samples per parallel task (default: half the batch, at least 32 and at most 64).")
+    @Option(names = "--shard", description = "Samples per shard (default: the whole batch, up to 256).")
     Integer shard;
 
     @Option(names = "--layers", defaultValue = "784,512,256,10", description = "Layer widths (default: ${DEFAULT-VALUE}).")

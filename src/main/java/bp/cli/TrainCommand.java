@@ -102,8 +102,8 @@ class TrainCommand implements Callable<Integer> {
     Integer threads;
 
     @Option(names = "--shard",
-            description = "Samples per parallel task; part of the result, unlike --threads (default: half the "
-                    + "batch, at least 32 and at most 64).")
+            description = "Samples per shard, the rows that go through the network together; part of the "
+                    + "result, unlike --threads (default: the whole batch, up to 256).")
     Integer shard;
 
     @Option(names = "--seed", defaultValue = "1", description = "Seed of initial weights and shuffling (default: ${DEFAULT-VALUE}).")

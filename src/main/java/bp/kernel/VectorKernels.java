@@ -13,11 +13,13 @@ import jdk.incubator.vector.VectorSpecies;
  * which is how the tests exercise every width on any machine.
  *
  * <p>Matrix products are all in broadcast form: each step broadcasts one element of A per row
- * of a block and multiplies it into two vectors of a row of B, so a block of 6×2 vector accumulators
- * (12, which leaves room for operands in the 16 registers of AVX2) needs no lane sums. The forward
- * pass gets that form from weights packed once per update ({@link #gemmPackedBias}). Column tails
- * shorter than a vector are finished in scalar code: masked accesses near an array's end fall back
- * to lane-by-lane Java code in the API.
+ * of a block and multiplies it into vectors of a row of B, so a block of accumulators needs no lane
+ * sums: 6 rows × 4 vectors (24 of AVX-512's 32 registers) where vectors are 512 bits wide, 6 × 2
+ * (12, leaving room for operands in the 16 registers of AVX2) elsewhere, and blocks of 4, 2 and 1
+ * rows for the rest. The forward pass gets that form from weights packed once per update into
+ * panels of the block's width ({@link #gemmPackedBias}), which the block streams in order. Column
+ * tails shorter than a vector are finished in scalar code: masked accesses near an array's end
+ * fall back to lane-by-lane Java code in the API.
  *
  * <p>No method here takes or returns a vector: the JIT keeps vectors in registers only inside one
  * compiled method, and a vector passed to a call it does not inline (a cold call site, or one past

@@ -8,7 +8,7 @@ import bp.kernel.Kernels;
 
 /**
  * How the gradient of one mini-batch is cut up and summed, the same wherever it is computed (the
- * {@link Trainer}'s ForkJoin pool, or the executors of a {@link GradientSource}): the batch is cut
+ * {@link Trainer}'s threads, or the executors of a {@link GradientSource}): the batch is cut
  * into shards of a fixed size; consecutive shards form at most {@value #MAX_GROUPS} groups, each
  * summed shard after shard into its own buffer; the group sums are added in a fixed binary tree,
  * {@code (g0 + g1) + (g2 + g3)}, …. Computing an aligned block of {@link #blockSize} groups in one

@@ -4,7 +4,7 @@ import bp.data.Dataset;
 import bp.nn.Network;
 
 /**
- * Computes mini-batch gradients somewhere other than this JVM's ForkJoin pool, such as the executors
+ * Computes mini-batch gradients somewhere other than this JVM's threads, such as the executors
  * of a Spark cluster, for a {@link Trainer} that keeps everything else: the epochs and their
  * shuffles, the optimizer, schedules, early stopping, checkpoints and listeners. A source that
  * follows {@link BatchGradient} (aligned blocks of groups, each summed in its tree order) makes the

@@ -17,11 +17,13 @@ import java.util.SplittableRandom;
  * Mini-batch gradient descent by backpropagation.
  *
  * <p>Each epoch shuffles the training set (from the seed) and cuts it into batches of
- * {@code batchSize} samples. A batch is cut into shards of {@code shardSize} samples; consecutive
- * shards form at most {@value BatchGradient#MAX_GROUPS} groups, each computed as a task on the ForkJoin pool with
- * its own workspace and gradient buffer; the group gradients are then summed in a fixed binary-tree
- * order and one update is applied. None of this depends on the number of threads, so a run's result
- * is bit-for-bit the same for 1 or 64 threads. Batch size 1 is online learning, batch size ≥ the
+ * {@code batchSize} samples. A batch is cut into shards of {@code shardSize} samples (by default the
+ * whole batch, up to 256 rows); consecutive shards form at most {@value BatchGradient#MAX_GROUPS}
+ * groups, each summed into its own gradient buffer, the group sums are added in a fixed binary-tree
+ * order and one update is applied. Every thread works on every shard: each matrix product is
+ * shared out by blocks of rows or units that are computed the same way whoever computes them (see
+ * {@link Step}). None of this depends on the number of threads, so a run's result is bit-for-bit
+ * the same for 1 or 64 threads. Batch size 1 is online learning, batch size ≥ the
  * training set size is full-batch learning.
  *
  * <pre>{@code
@@ -485,7 +487,7 @@ public final class Trainer {
 
         /**
          * Samples per parallel task; part of the result's definition (unlike the thread count).
-         * Default: half the batch, within [32, 64] (see {@link Trainer#shardSize(int)}).
+         * Default: the whole batch, up to 256 rows (see {@link Trainer#shardSize(int)}).
          */
         public Builder shardSize(int shardSize) {
             this.shardSize = positive("shard size", shardSize);
