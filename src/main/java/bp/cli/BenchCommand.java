@@ -135,7 +135,7 @@ final class BenchCommand implements Callable<Integer> {
     private Integer predict() {
         if (threads != null) {
             throw new Main.UsageError("bp bench predict: --threads does not apply (Network.predict uses every core "
-                    + "for batches of more than 256 rows, the calling thread for smaller ones)");
+                    + "for one row and for batches of more than 256 rows, the calling thread otherwise)");
         }
         if (batch < 1) {
             throw new Main.UsageError("--batch must be at least 1, got " + batch);
@@ -171,7 +171,9 @@ final class BenchCommand implements Callable<Integer> {
         double elapsed = (System.nanoTime() - measuredFrom) / 1e9;
         double perSecond = (calls - measuredCalls) * rows / elapsed;
         PrintWriter out = spec.commandLine().getOut();
-        int cores = rows > 256 ? Math.min(Runtime.getRuntime().availableProcessors(), (rows + 255) / 256) : 1;
+        // Network.predict shares one row's wide layers, or batches of more than 256 rows, among the cores
+        int cores = rows == 1 || rows > 256 ? Math.min(Runtime.getRuntime().availableProcessors(),
+                rows == 1 ? Integer.MAX_VALUE : (rows + 255) / 256) : 1;
         out.printf(java.util.Locale.ROOT, "bp predict %s batch=%d threads=%d: %.1f us/sample, %.0f samples/s %s%s%n",
                 layers, rows, cores, 1e6 / perSecond, perSecond, Kernels.get().description(), sink == 42f ? " " : "");
         out.flush();

@@ -886,6 +886,49 @@ public final class VectorKernels implements Kernels {
     // ---- deterministic building blocks -------------------------------------------------------------
 
     /**
+     * One lane of {@link #expInPlace}, operation for operation (each exactly rounded), for the tails
+     * shorter than a vector: a value gets the same bits whether it falls in a vector or in the tail,
+     * so a row's outputs never depend on where the row sits in a batch.
+     */
+    private static float expLane(float input) {
+        float x = Math.min(Math.max(input, -87f), 88f);
+        float y = Math.fma(x, 1.44269504088896341f, 0.5f);
+        float n = (float) (int) y;
+        if (n > y) {
+            n -= 1f;
+        }
+        float r = Math.fma(n, -0.693359375f, x);
+        r = Math.fma(n, 2.12194440e-4f, r);
+        float p = 1.9875691500E-4f;
+        p = Math.fma(p, r, 1.3981999507E-3f);
+        p = Math.fma(p, r, 8.3334519073E-3f);
+        p = Math.fma(p, r, 4.1665795894E-2f);
+        p = Math.fma(p, r, 1.6666665459E-1f);
+        p = Math.fma(p, r, 5.0000001201E-1f);
+        float e = Math.fma(p, r * r, r) + 1f;
+        float twoToN = Float.intBitsToFloat(((int) (n + 127f)) << 23);
+        return input < -87.33654f ? 0f : e * twoToN;
+    }
+
+    /** One lane of {@link #tanh}, as {@link #expLane} is of e^x. */
+    private static float tanhLane(float x) {
+        float ax = Math.abs(x);
+        float e = expLane(ax + ax);
+        float s = x * x;
+        float p = -5.70498872745E-3f;
+        p = Math.fma(p, s, 2.06390887954E-2f);
+        p = Math.fma(p, s, -5.37397155531E-2f);
+        p = Math.fma(p, s, 1.33314422036E-1f);
+        p = Math.fma(p, s, -3.33332819422E-1f);
+        float small = Math.fma(p * s, x, x);
+        float large = 1f - 2f / (e + 1f);
+        if (x < 0f) {
+            large = -large;
+        }
+        return ax >= 0.625f ? large : small;
+    }
+
+    /**
      * {@code x[i] = e^x[i]} for {@code i in [off, off+len)}, len a multiple of the vector length.
      * Cephes' expf: x = n·ln2 + r with |r| ≤ ln2/2, a degree-6 polynomial for e^r, then 2^n built
      * in the exponent bits. About 2 ulp for normal results; below e^-87.3 (the smallest normal float)
@@ -949,7 +992,9 @@ public final class VectorKernels implements Kernels {
         for (int i = off; i < off + vectorLen; i += L) {
             one.div(FloatVector.fromArray(S, out, i).add(one)).intoArray(out, i);
         }
-        ScalarKernels.INSTANCE.sigmoid(z, out, off + vectorLen, len - vectorLen);
+        for (int i = off + vectorLen; i < off + len; i++) {
+            out[i] = 1f / (expLane(-z[i]) + 1f);
+        }
     }
 
     /**
@@ -978,7 +1023,9 @@ public final class VectorKernels implements Kernels {
             large = large.blend(large.neg(), x.compare(VectorOperators.LT, 0f));
             small.blend(large, x.abs().compare(VectorOperators.GE, 0.625f)).intoArray(out, i);
         }
-        ScalarKernels.INSTANCE.tanh(z, out, off + vectorLen, len - vectorLen);
+        for (int i = off + vectorLen; i < off + len; i++) {
+            out[i] = tanhLane(z[i]);
+        }
     }
 
     @Override
@@ -1015,7 +1062,10 @@ public final class VectorKernels implements Kernels {
             FloatVector negative = FloatVector.fromArray(S, out, i).sub(1f).mul(alpha);
             v.blend(negative, v.compare(VectorOperators.LE, 0f)).intoArray(out, i);
         }
-        ScalarKernels.INSTANCE.elu(z, out, off + vectorLen, len - vectorLen, alpha);
+        for (int i = off + vectorLen; i < off + len; i++) {
+            float v = z[i];
+            out[i] = v <= 0f ? (expLane(Math.min(v, 0f)) - 1f) * alpha : v;
+        }
     }
 
     @Override

@@ -325,17 +325,18 @@ public final class Network {
         TransposedWeights transposed = transposedWeights();
         int chunks = (rows + PREDICT_CHUNK - 1) / PREDICT_CHUNK;
         int parts = Math.min(chunks, Predictions.POOL.threads());
-        if (parts > 1 && Predictions.LOCK.tryLock()) {
+        if (rows == 1 && Predictions.POOL.threads() > 1 && Predictions.LOCK.tryLock()) {
             try {
-                if (predictWorkspaces == null || predictWorkspaces.length < parts) {
-                    predictWorkspaces = new Workspace[parts];
-                    for (int t = 0; t < parts; t++) {
-                        predictWorkspaces[t] = new Workspace(this, PREDICT_CHUNK);
-                    }
-                }
+                predictOneRow(inputs, transposed, out);
+            } finally {
+                Predictions.LOCK.unlock();
+            }
+        } else if (parts > 1 && Predictions.LOCK.tryLock()) {
+            try {
+                Workspace[] workspaces = predictWorkspaces(parts);
                 Predictions.POOL.forEach(parts, t -> {
                     for (int c = t * chunks / parts; c < (t + 1) * chunks / parts; c++) {
-                        predictChunk(inputs, rows, c, transposed, predictWorkspaces[t], out);
+                        predictChunk(inputs, rows, c, transposed, workspaces[t], out);
                     }
                 });
             } finally {
@@ -348,6 +349,46 @@ public final class Network {
             }
         }
         return out;
+    }
+
+    /**
+     * One row with every core: each wide layer's units are shared out in blocks of
+     * {@link #COLUMN_BLOCK_PANELS} packed panels, so each core streams its part of the weights (the
+     * cost of a single prediction is reading them); the values are those of the one-thread pass.
+     */
+    private void predictOneRow(float[] input, TransposedWeights transposed, float[] out) {
+        Workspace ws = predictWorkspaces(1)[0];
+        System.arraycopy(input, 0, ws.input(), 0, inputs());
+        int block = COLUMN_BLOCK_PANELS * kernels.panelWidth();
+        for (int l = 0; l < layerCount(); l++) {
+            int n = weightRows(l);
+            int layer = l;
+            if (n > block && Workspace.columnsSplittable(this, transposed, l)) {
+                Predictions.POOL.forEach((n + block - 1) / block,
+                        b -> ws.forwardColumns(this, transposed, layer, b * block, Math.min(n, (b + 1) * block)));
+            } else {
+                ws.forwardLayer(this, transposed, l, 0, 1);
+            }
+        }
+        System.arraycopy(ws.output(), 0, out, 0, outputs());
+    }
+
+    /** Packed panels per task of a one-row prediction: 128 units of 512-bit vectors, enough to pay a hand-over. */
+    private static final int COLUMN_BLOCK_PANELS = 2;
+
+    /** The workspaces of parallel predictions, at least {@code parts}; call under {@code Predictions.LOCK}. */
+    private Workspace[] predictWorkspaces(int parts) {
+        if (predictWorkspaces == null || predictWorkspaces.length < parts) {
+            Workspace[] grown = java.util.Arrays.copyOf(predictWorkspaces == null ? new Workspace[0] : predictWorkspaces,
+                    parts);
+            for (int t = 0; t < parts; t++) {
+                if (grown[t] == null) {
+                    grown[t] = new Workspace(this, PREDICT_CHUNK);
+                }
+            }
+            predictWorkspaces = grown;
+        }
+        return predictWorkspaces;
     }
 
     /** Rows per piece of a prediction: pieces run in parallel, and a row's outputs never depend on how many there are. */

@@ -118,22 +118,8 @@ public final class Workspace {
         if (transposed != null && transposed.network() != net) {
             throw new IllegalArgumentException("the transposed weights belong to another network");
         }
-        Kernels k = net.kernels();
-        float[] p = net.parameters();
-        float[] in = input;
-        int rows = r1 - r0;
         for (int l = 0; l < net.layerCount(); l++) {
-            int fanIn = net.size(l);
-            int n = net.weightRows(l);
-            if (transposed == null || !k.transposedForwardPays(n)) {
-                k.gemmABtBias(in, r0 * fanIn, p, net.weightOffset(l), p, net.biasOffset(l), z[l], r0 * n, rows, n,
-                        fanIn);
-            } else {
-                k.gemmPackedBias(in, r0 * fanIn, transposed.array(), net.weightOffset(l), p, net.biasOffset(l), z[l],
-                        r0 * n, rows, n, fanIn);
-            }
-            activate(net, l, r0, rows);
-            in = a[l];
+            forwardLayer(net, transposed, l, r0, r1);
         }
     }
 
@@ -142,7 +128,17 @@ public final class Workspace {
         Kernels k = net.kernels();
         int units = net.size(l + 1);
         int off = r0 * units;
-        int len = rows * units;
+        switch (net.activation(l)) {
+            case PRELU -> k.prelu(z[l], a[l], off, rows, units, net.parameters(), net.slopeOffset(l));
+            case SOFTMAX -> k.softmaxRows(z[l], a[l], off, rows, units);
+            case MAXOUT -> k.maxout(z[l], a[l], r0, rows, units, net.weightRows(l) / units);
+            default -> activateElementwise(net, l, off, rows * units);
+        }
+    }
+
+    /** {@code a[l] = f(z[l])} over {@code [off, off + len)}, for an activation of one value at a time. */
+    private void activateElementwise(Network net, int l, int off, int len) {
+        Kernels k = net.kernels();
         float alpha = net.alpha(l);
         float[] z = this.z[l];
         float[] a = this.a[l];
@@ -152,12 +148,56 @@ public final class Workspace {
             case RELU -> k.relu(z, a, off, len);
             case LEAKY_RELU -> k.leakyRelu(z, a, off, len, alpha);
             case ELU -> k.elu(z, a, off, len, alpha);
-            case PRELU -> k.prelu(z, a, off, rows, units, net.parameters(), net.slopeOffset(l));
             case SOFTPLUS -> k.softplus(z, a, off, len);
-            case SOFTMAX -> k.softmaxRows(z, a, off, rows, units);
-            case MAXOUT -> k.maxout(z, a, r0, rows, units, net.weightRows(l) / units);
             case IDENTITY -> System.arraycopy(z, off, a, off, len);
+            case PRELU, SOFTMAX, MAXOUT -> throw new IllegalStateException(net.activation(l) + " is not elementwise");
         }
+    }
+
+    /**
+     * Whether layer l of a one-row forward pass can be shared out by blocks of units
+     * ({@link #forwardColumns}): through packed weights, and with an activation of one value at a time.
+     */
+    static boolean columnsSplittable(Network net, TransposedWeights transposed, int l) {
+        return transposed != null && net.kernels().transposedForwardPays(net.weightRows(l))
+                && switch (net.activation(l)) {
+                    case PRELU, SOFTMAX, MAXOUT -> false;
+                    default -> true;
+                };
+    }
+
+    /**
+     * Layer l's forward pass for row 0 alone, units {@code [j0, j1)}: the piece of a one-row
+     * prediction that one thread computes (layer l − 1 complete). With j0 and j1 multiples of the
+     * kernels' {@code panelWidth()} (or j1 the layer's width) every value is computed as by
+     * {@link #forwardRows}: the same FMA chain per unit, the same vectors in the activation.
+     */
+    void forwardColumns(Network net, TransposedWeights transposed, int l, int j0, int j1) {
+        if (!columnsSplittable(net, transposed, l)) {
+            throw new IllegalArgumentException("layer " + l + " cannot be computed by blocks of units");
+        }
+        float[] in = l == 0 ? input : a[l - 1];
+        int fanIn = net.size(l);
+        net.kernels().gemmPackedBias(in, 0, transposed.array(), net.weightOffset(l) + j0 * fanIn, net.parameters(),
+                net.biasOffset(l) + j0, z[l], j0, 1, j1 - j0, fanIn);
+        activateElementwise(net, l, j0, j1 - j0);
+    }
+
+    /** Layer l's forward pass for rows {@code [r0, r1)}, layer l − 1 complete for them. */
+    void forwardLayer(Network net, TransposedWeights transposed, int l, int r0, int r1) {
+        Kernels k = net.kernels();
+        float[] p = net.parameters();
+        float[] in = l == 0 ? input : a[l - 1];
+        int rows = r1 - r0;
+        int fanIn = net.size(l);
+        int n = net.weightRows(l);
+        if (transposed == null || !k.transposedForwardPays(n)) {
+            k.gemmABtBias(in, r0 * fanIn, p, net.weightOffset(l), p, net.biasOffset(l), z[l], r0 * n, rows, n, fanIn);
+        } else {
+            k.gemmPackedBias(in, r0 * fanIn, transposed.array(), net.weightOffset(l), p, net.biasOffset(l), z[l],
+                    r0 * n, rows, n, fanIn);
+        }
+        activate(net, l, r0, rows);
     }
 
     /**

@@ -335,6 +335,39 @@ class KernelsTest {
         }
     }
 
+    /**
+     * A value gets the same bits in a vector as in the scalar tail of the vector kernels' exp-based
+     * activations, so a row's outputs never depend on its place in a batch.
+     */
+    @Test
+    void activationTailsGiveTheLanesBits() {
+        SplittableRandom rng = new SplittableRandom(17);
+        int len = 3 * lanes;
+        float[] z = random(rng, len, 12);
+        z[0] = 0f;
+        z[1] = -100f;
+        z[2] = 100f;
+        z[3] = 0.625f;
+        z[4] = -0.625f;
+        float[] inVectors = new float[len];
+        float[] alone = new float[len];
+        for (int f = 0; f < 3; f++) {
+            for (int i = 0; i < len; i++) {
+                switch (f) {
+                    case 0 -> vector.sigmoid(z, alone, i, 1);
+                    case 1 -> vector.tanh(z, alone, i, 1);
+                    default -> vector.elu(z, alone, i, 1, 0.7f);
+                }
+            }
+            switch (f) {
+                case 0 -> vector.sigmoid(z, inVectors, 0, len);
+                case 1 -> vector.tanh(z, inVectors, 0, len);
+                default -> vector.elu(z, inVectors, 0, len, 0.7f);
+            }
+            assertExact(inVectors, alone, "activation " + f + " in vectors and alone");
+        }
+    }
+
     @Test
     void backwardElementwiseIsBitExact() {
         SplittableRandom rng = new SplittableRandom(17);
