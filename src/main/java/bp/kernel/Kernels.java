@@ -32,8 +32,18 @@ public interface Kernels {
      * (see {@link #packRows}): the forward pass {@code Z = A Wᵀ + b} in the form where every row of
      * A streams through contiguous vectors of a panel of W, without lane sums.
      */
+    default void gemmPackedBias(float[] a, int aOff, float[] packed, int pOff, float[] bias, int biasOff,
+                                float[] c, int cOff, int m, int n, int k) {
+        gemmPackedBias(a, aOff, packed, pOff, bias, biasOff, c, cOff, n, m, n, k);
+    }
+
+    /**
+     * As {@link #gemmPackedBias(float[], int, float[], int, float[], int, float[], int, int, int, int)}
+     * with C's rows {@code ldc} apart: the units {@code [j0, j0 + n)} of a wider layer, given the
+     * packed weights from unit j0 on (j0 a multiple of {@link #panelWidth()}).
+     */
     void gemmPackedBias(float[] a, int aOff, float[] packed, int pOff, float[] bias, int biasOff,
-                        float[] c, int cOff, int m, int n, int k);
+                        float[] c, int cOff, int ldc, int m, int n, int k);
 
     /**
      * Whether {@link #gemmPackedBias} on packed weights beats {@link #gemmABtBias} for a layer of

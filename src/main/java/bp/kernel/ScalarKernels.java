@@ -39,10 +39,10 @@ public final class ScalarKernels implements Kernels {
 
     @Override
     public void gemmPackedBias(float[] a, int aOff, float[] packed, int pOff, float[] bias, int biasOff,
-                               float[] c, int cOff, int m, int n, int k) {
+                               float[] c, int cOff, int ldc, int m, int n, int k) {
         int full = n / PANEL * PANEL;
         for (int i = 0; i < m; i++) {
-            int cRow = cOff + i * n;
+            int cRow = cOff + i * ldc;
             java.util.Arrays.fill(c, cRow, cRow + n, 0f);
             for (int q = 0; q < full; q += PANEL) {
                 int panel = pOff + q * k;

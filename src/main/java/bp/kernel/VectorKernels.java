@@ -105,21 +105,21 @@ public final class VectorKernels implements Kernels {
 
     @Override
     public void gemmPackedBias(float[] a, int aOff, float[] packed, int pOff, float[] bias, int biasOff,
-                               float[] c, int cOff, int m, int n, int k) {
+                               float[] c, int cOff, int ldc, int m, int n, int k) {
         for (int i = 0; i < m; i++) {
             if (bias == null) {
-                java.util.Arrays.fill(c, cOff + i * n, cOff + (i + 1) * n, 0f);
+                java.util.Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + n, 0f);
             } else {
-                System.arraycopy(bias, biasOff, c, cOff + i * n, n);
+                System.arraycopy(bias, biasOff, c, cOff + i * ldc, n);
             }
         }
         int width = panelWidth();
         int full = n / width * width;
         for (int q = 0; q < full; q += width) {
-            broadcastGemm(a, aOff, k, 1, packed, pOff + q * k, width, c, cOff + q, n, m, width, k, true);
+            broadcastGemm(a, aOff, k, 1, packed, pOff + q * k, width, c, cOff + q, ldc, m, width, k, true);
         }
         if (full < n) {
-            broadcastGemm(a, aOff, k, 1, packed, pOff + full * k, n - full, c, cOff + full, n, m, n - full, k, true);
+            broadcastGemm(a, aOff, k, 1, packed, pOff + full * k, n - full, c, cOff + full, ldc, m, n - full, k, true);
         }
     }
 

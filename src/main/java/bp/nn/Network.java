@@ -353,28 +353,25 @@ public final class Network {
 
     /**
      * One row with every core: each wide layer's units are shared out in blocks of
-     * {@link #COLUMN_BLOCK_PANELS} packed panels, so each core streams its part of the weights (the
+     * {@link Workspace#unitBlock} units, so each core streams its part of the weights (the
      * cost of a single prediction is reading them); the values are those of the one-thread pass.
      */
     private void predictOneRow(float[] input, TransposedWeights transposed, float[] out) {
         Workspace ws = predictWorkspaces(1)[0];
         System.arraycopy(input, 0, ws.input(), 0, inputs());
-        int block = COLUMN_BLOCK_PANELS * kernels.panelWidth();
+        int block = Workspace.unitBlock(this);
         for (int l = 0; l < layerCount(); l++) {
             int n = weightRows(l);
             int layer = l;
             if (n > block && Workspace.columnsSplittable(this, transposed, l)) {
                 Predictions.POOL.forEach((n + block - 1) / block,
-                        b -> ws.forwardColumns(this, transposed, layer, b * block, Math.min(n, (b + 1) * block)));
+                        b -> ws.forwardColumns(this, transposed, layer, b * block, Math.min(n, (b + 1) * block), 1));
             } else {
                 ws.forwardLayer(this, transposed, l, 0, 1);
             }
         }
         System.arraycopy(ws.output(), 0, out, 0, outputs());
     }
-
-    /** Packed panels per task of a one-row prediction: 128 units of 512-bit vectors, enough to pay a hand-over. */
-    private static final int COLUMN_BLOCK_PANELS = 2;
 
     /** The workspaces of parallel predictions, at least {@code parts}; call under {@code Predictions.LOCK}. */
     private Workspace[] predictWorkspaces(int parts) {

@@ -154,11 +154,17 @@ public final class Workspace {
         }
     }
 
+    /** Units per piece of a layer shared out by units ({@link #forwardColumns}): 128, in whole packed panels. */
+    public static int unitBlock(Network net) {
+        int panel = net.kernels().panelWidth();
+        return (128 + panel - 1) / panel * panel;
+    }
+
     /**
      * Whether layer l of a one-row forward pass can be shared out by blocks of units
      * ({@link #forwardColumns}): through packed weights, and with an activation of one value at a time.
      */
-    static boolean columnsSplittable(Network net, TransposedWeights transposed, int l) {
+    public static boolean columnsSplittable(Network net, TransposedWeights transposed, int l) {
         return transposed != null && net.kernels().transposedForwardPays(net.weightRows(l))
                 && switch (net.activation(l)) {
                     case PRELU, SOFTMAX, MAXOUT -> false;
@@ -167,24 +173,27 @@ public final class Workspace {
     }
 
     /**
-     * Layer l's forward pass for row 0 alone, units {@code [j0, j1)}: the piece of a one-row
-     * prediction that one thread computes (layer l − 1 complete). With j0 and j1 multiples of the
-     * kernels' {@code panelWidth()} (or j1 the layer's width) every value is computed as by
-     * {@link #forwardRows}: the same FMA chain per unit, the same vectors in the activation.
+     * Layer l's forward pass for the first {@code rows} rows, units {@code [j0, j1)} (layer l − 1
+     * complete): a piece of a layer shared out by blocks of units. With j0 a multiple of the
+     * kernels' {@code panelWidth()} every value is computed as by {@link #forwardRows}: the same FMA
+     * chain per unit, and activations that give a value the same bits wherever it falls.
      */
-    void forwardColumns(Network net, TransposedWeights transposed, int l, int j0, int j1) {
+    public void forwardColumns(Network net, TransposedWeights transposed, int l, int j0, int j1, int rows) {
         if (!columnsSplittable(net, transposed, l)) {
             throw new IllegalArgumentException("layer " + l + " cannot be computed by blocks of units");
         }
         float[] in = l == 0 ? input : a[l - 1];
         int fanIn = net.size(l);
+        int n = net.weightRows(l);
         net.kernels().gemmPackedBias(in, 0, transposed.array(), net.weightOffset(l) + j0 * fanIn, net.parameters(),
-                net.biasOffset(l) + j0, z[l], j0, 1, j1 - j0, fanIn);
-        activateElementwise(net, l, j0, j1 - j0);
+                net.biasOffset(l) + j0, z[l], j0, n, rows, j1 - j0, fanIn);
+        for (int r = 0; r < rows; r++) {
+            activateElementwise(net, l, r * n + j0, j1 - j0);
+        }
     }
 
     /** Layer l's forward pass for rows {@code [r0, r1)}, layer l − 1 complete for them. */
-    void forwardLayer(Network net, TransposedWeights transposed, int l, int r0, int r1) {
+    public void forwardLayer(Network net, TransposedWeights transposed, int l, int r0, int r1) {
         Kernels k = net.kernels();
         float[] p = net.parameters();
         float[] in = l == 0 ? input : a[l - 1];

@@ -68,7 +68,22 @@ final class Step {
     private int phaseLayer;
     private int updateLayer;
     private boolean fuseFirstLayer;
-    private boolean forwardPhase;
+    /** What the current phase's tasks are: one of the constants below. */
+    private int phaseKind;
+    private static final int BACKWARD = 0;
+    /** Rows: gather, forward through every layer, loss. */
+    private static final int FORWARD_ROWS = 1;
+    /** Rows: gather. */
+    private static final int GATHER = 2;
+    /** Units of layer {@link #phaseLayer}: its forward pass for all rows. */
+    private static final int LAYER_UNITS = 3;
+    /** Rows: the forward pass of layer {@link #phaseLayer} (the last), and the loss. */
+    private static final int LAST_LAYER_ROWS = 4;
+    /** Rows: the forward pass of layer {@link #phaseLayer}, not the last. */
+    private static final int LAYER_ROWS = 5;
+    /** Units per task of a layer's forward pass shared out by units: a few packed panels. */
+    private final int unitBlock;
+
     private int shardFrom;
     private int shardRows;
     private float[] shardGrad;
@@ -122,6 +137,7 @@ final class Step {
         this.applyJob = parallel.job(this::applyBlock);
         this.clipNorm = clipNorm;
         this.blockSquares = new double[blocks];
+        this.unitBlock = Workspace.unitBlock(net);
     }
 
     /**
@@ -181,12 +197,11 @@ final class Step {
         shardAccumulate = accumulate;
         int rowBlocks = Workspace.rowBlocks(rows);
         int last = net.layerCount() - 1;
-        forwardPhase = true;
-        runPhase(StepProfile.FORWARD, rowBlocks);
-        forwardPhase = false;
+        forward(rowBlocks);
         for (int b = 0; b < rowBlocks; b++) {
             correct += blockCorrect[b];
         }
+        phaseKind = BACKWARD;
         ws.finishOutputGradient(net, rows, grad, accumulate);
         for (int l = last; l >= 0; l--) {
             phaseLayer = l;
@@ -204,6 +219,37 @@ final class Step {
         return ws.lossSum(rows);
     }
 
+    /**
+     * The forward pass and the loss of the shard. Hidden layers that can be are shared out by
+     * blocks of units over all rows, one phase each, so that every core reads its part of the
+     * weights once per step; otherwise (and on one thread) by blocks of rows through all layers.
+     */
+    private void forward(int rowBlocks) {
+        int last = net.layerCount() - 1;
+        boolean byUnits = false;
+        if (!serial && parallel.threads() > 1) {
+            for (int l = 0; l < last; l++) {
+                byUnits |= Workspace.columnsSplittable(net, transposed, l) && net.weightRows(l) > unitBlock;
+            }
+        }
+        if (!byUnits) {
+            phaseKind = FORWARD_ROWS;
+            runPhase(StepProfile.FORWARD, rowBlocks);
+            return;
+        }
+        phaseKind = GATHER;
+        runPhase(StepProfile.FORWARD, rowBlocks);
+        for (int l = 0; l < last; l++) {
+            phaseLayer = l;
+            boolean units = Workspace.columnsSplittable(net, transposed, l) && net.weightRows(l) > unitBlock;
+            phaseKind = units ? LAYER_UNITS : LAYER_ROWS;
+            runPhase(StepProfile.FORWARD, units ? ceilDiv(net.weightRows(l), unitBlock) : rowBlocks);
+        }
+        phaseLayer = last;
+        phaseKind = LAST_LAYER_ROWS;
+        runPhase(StepProfile.FORWARD, rowBlocks);
+    }
+
     private void runPhase(int phase, int tasks) {
         long start = profile == null ? 0 : System.nanoTime();
         run(phaseJob, tasks);
@@ -215,14 +261,35 @@ final class Step {
     /** Task i of the current phase. */
     private void phaseTask(int i) {
         long start = profile == null ? 0 : System.nanoTime();
-        if (forwardPhase) {
-            forwardBlock(i);
-        } else {
-            backwardTask(i);
+        switch (phaseKind) {
+            case BACKWARD -> backwardTask(i);
+            case FORWARD_ROWS -> forwardBlock(i);
+            case GATHER -> {
+                int block = Workspace.rowBlock(shardRows);
+                BatchGradient.gather(data, order, shardFrom, i * block, Math.min(shardRows, (i + 1) * block), ws);
+            }
+            case LAYER_UNITS -> ws.forwardColumns(net, transposed, phaseLayer, i * unitBlock,
+                    Math.min(net.weightRows(phaseLayer), (i + 1) * unitBlock), shardRows);
+            case LAYER_ROWS -> {
+                int block = Workspace.rowBlock(shardRows);
+                ws.forwardLayer(net, transposed, phaseLayer, i * block, Math.min(shardRows, (i + 1) * block));
+            }
+            default -> lastLayerBlock(i);
         }
         if (profile != null) {
-            profile.busy(forwardPhase ? StepProfile.FORWARD : StepProfile.backward(phaseLayer), System.nanoTime() - start);
+            profile.busy(phaseKind == BACKWARD ? StepProfile.backward(phaseLayer) : StepProfile.FORWARD,
+                    System.nanoTime() - start);
         }
+    }
+
+    /** The last layer's forward pass and the loss for one block of rows, the others done for all rows. */
+    private void lastLayerBlock(int b) {
+        int block = Workspace.rowBlock(shardRows);
+        int r0 = b * block;
+        int r1 = Math.min(shardRows, r0 + block);
+        ws.forwardLayer(net, transposed, net.layerCount() - 1, r0, r1);
+        ws.lossRows(net, r0, r1);
+        blockCorrect[b] = data.isClassification() ? ws.countCorrect(r0, r1, net.outputs()) : 0;
     }
 
     /** Gathers, runs forward and scores one block of rows. */

@@ -66,7 +66,9 @@ class TrainerTest {
         for (int shard : new int[] {0, 16}) {
             byte[] first = null;
             for (int threads = 1; threads <= 4; threads++) {
-                Network net = Network.builder(64).dense(40, Activation.RELU).dense(24, Activation.TANH)
+                // 300 and 200 units: wider than a block of units, with tails, so the forward pass is shared
+                // out by units on several threads and by rows on one
+                Network net = Network.builder(64).dense(300, Activation.TANH).dense(200, Activation.SIGMOID)
                         .dense(10, Activation.SOFTMAX).seed(9).build();
                 Trainer.Builder b = Trainer.builder().epochs(2).batchSize(100).optimizer(Optimizer.momentum(0.1, 0.9))
                         .seed(9).threads(threads);
