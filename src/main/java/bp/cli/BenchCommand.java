@@ -172,8 +172,8 @@ final class BenchCommand implements Callable<Integer> {
         double perSecond = (calls - measuredCalls) * rows / elapsed;
         PrintWriter out = spec.commandLine().getOut();
         // Network.predict shares one row's wide layers, or batches of more than 256 rows, among the cores
-        int cores = rows == 1 || rows > 256 ? Math.min(Runtime.getRuntime().availableProcessors(),
-                rows == 1 ? Integer.MAX_VALUE : (rows + 255) / 256) : 1;
+        int processors = Runtime.getRuntime().availableProcessors();
+        int cores = rows == 1 ? processors : Math.min(processors, (rows + 255) / 256);
         out.printf(java.util.Locale.ROOT, "bp predict %s batch=%d threads=%d: %.1f us/sample, %.0f samples/s %s%s%n",
                 layers, rows, cores, 1e6 / perSecond, perSecond, Kernels.get().description(), sink == 42f ? " " : "");
         out.flush();

@@ -263,11 +263,8 @@ public final class Workspace {
      * overwrites {@code grad} (no need to zero it first).
      */
     public double backward(Network net, int rows, float[] grad, boolean accumulate) {
-        checkRows(rows);
+        double loss = loss(net, rows);
         int block = rowBlock(rows);
-        for (int r0 = 0; r0 < rows; r0 += block) {
-            lossRows(net, r0, Math.min(rows, r0 + block));
-        }
         finishOutputGradient(net, rows, grad, accumulate);
         for (int l = net.layerCount() - 1; l >= 0; l--) {
             weightGradient(net, l, 0, net.weightRows(l), rows, grad, accumulate);
@@ -280,7 +277,7 @@ public final class Workspace {
                 }
             }
         }
-        return lossSum(rows);
+        return loss;
     }
 
     /**

@@ -11,15 +11,16 @@ import bp.nn.Workspace;
  * every matrix product.
  *
  * <p>The batch is cut into shards and groups as {@link BatchGradient} defines; each shard runs
- * through one workspace in phases that all threads share: the forward pass and the loss by blocks
+ * through one workspace in phases that all threads share: the forward pass (wide hidden layers by
+ * blocks of units over all rows, one phase each, the rest by blocks of rows) and the loss by blocks
  * of rows, then per layer (last first) its weight gradient by blocks of units beside its input
  * gradient by blocks of rows. Every value is computed the same way whichever thread takes its
  * block, so the result never depends on the thread count, and there is no per-thread gradient
  * buffer to add up. When the batch is one shard (the default up to {@link Trainer#defaultShardSize}
  * rows) and nothing needs the whole gradient first (clipping), the update is folded into the
- * backward phases: layer l is updated, and its transposed copy refreshed, in the phase after the
- * one that last reads its weights, while its gradient is still in cache; layer 0 right after its
- * gradient, in the same task. A step is then 1 + layers phases and no pass of its own.
+ * backward phases: layer l is updated, and its packed copy refreshed, in the phase after the one
+ * that last reads its weights, while its gradient is still in cache; layer 0 right after its
+ * gradient, in the same task. The update then needs no pass of its own.
  */
 final class Step {
 
@@ -39,7 +40,7 @@ final class Step {
     /** The shards' workspace (local gradients only). */
     private final Workspace ws;
     /** One gradient buffer per group; grads[0] ends up holding the batch's sum. */
-    final float[][] grads;
+    private final float[][] grads;
     private final double[] groupLoss;
     private final int[] blockCorrect;
     private final Parallel parallel;
@@ -234,7 +235,7 @@ final class Step {
         boolean byUnits = false;
         if (!serial && parallel.threads() > 1) {
             for (int l = 0; l < last; l++) {
-                byUnits |= Workspace.columnsSplittable(net, transposed, l) && net.weightRows(l) > unitBlock;
+                byUnits |= byUnits(l);
             }
         }
         if (!byUnits) {
@@ -246,13 +247,27 @@ final class Step {
         runPhase(StepProfile.FORWARD, rowBlocks);
         for (int l = 0; l < last; l++) {
             phaseLayer = l;
-            boolean units = Workspace.columnsSplittable(net, transposed, l) && net.weightRows(l) > unitBlock;
-            phaseKind = units ? LAYER_UNITS : LAYER_ROWS;
-            runPhase(StepProfile.FORWARD, units ? ceilDiv(net.weightRows(l), unitBlock) : rowBlocks);
+            phaseKind = byUnits(l) ? LAYER_UNITS : LAYER_ROWS;
+            runPhase(StepProfile.FORWARD, byUnits(l) ? ceilDiv(net.weightRows(l), unitBlock) : rowBlocks);
         }
         phaseLayer = last;
         phaseKind = LAST_LAYER_ROWS;
         runPhase(StepProfile.FORWARD, rowBlocks);
+    }
+
+    /** Whether layer l's forward pass, with several threads, is shared out by blocks of units. */
+    private boolean byUnits(int l) {
+        return Workspace.columnsSplittable(net, transposed, l) && net.weightRows(l) > unitBlock;
+    }
+
+    /** First row of row block b of the current shard. */
+    private int blockStart(int b) {
+        return b * Workspace.rowBlock(shardRows);
+    }
+
+    /** One past the last row of row block b of the current shard. */
+    private int blockEnd(int b) {
+        return Math.min(shardRows, (b + 1) * Workspace.rowBlock(shardRows));
     }
 
     private void runPhase(int phase, int tasks) {
@@ -269,17 +284,14 @@ final class Step {
         switch (phaseKind) {
             case BACKWARD -> backwardTask(i);
             case FORWARD_ROWS -> forwardBlock(i);
-            case GATHER -> {
-                int block = Workspace.rowBlock(shardRows);
-                BatchGradient.gather(data, order, shardFrom, i * block, Math.min(shardRows, (i + 1) * block), ws);
-            }
+            case GATHER -> BatchGradient.gather(data, order, shardFrom, blockStart(i), blockEnd(i), ws);
             case LAYER_UNITS -> ws.forwardColumns(net, transposed, phaseLayer, i * unitBlock,
                     Math.min(net.weightRows(phaseLayer), (i + 1) * unitBlock), shardRows);
-            case LAYER_ROWS -> {
-                int block = Workspace.rowBlock(shardRows);
-                ws.forwardLayer(net, transposed, phaseLayer, i * block, Math.min(shardRows, (i + 1) * block));
+            case LAYER_ROWS -> ws.forwardLayer(net, transposed, phaseLayer, blockStart(i), blockEnd(i));
+            default -> {
+                ws.forwardLayer(net, transposed, net.layerCount() - 1, blockStart(i), blockEnd(i));
+                score(i);
             }
-            default -> lastLayerBlock(i);
         }
         if (profile != null) {
             profile.busy(phaseKind == BACKWARD ? StepProfile.backward(phaseLayer) : StepProfile.FORWARD,
@@ -287,25 +299,17 @@ final class Step {
         }
     }
 
-    /** The last layer's forward pass and the loss for one block of rows, the others done for all rows. */
-    private void lastLayerBlock(int b) {
-        int block = Workspace.rowBlock(shardRows);
-        int r0 = b * block;
-        int r1 = Math.min(shardRows, r0 + block);
-        ws.forwardLayer(net, transposed, net.layerCount() - 1, r0, r1);
-        ws.lossRows(net, r0, r1);
-        blockCorrect[b] = data.isClassification() ? ws.countCorrect(r0, r1, net.outputs()) : 0;
-    }
-
     /** Gathers, runs forward and scores one block of rows. */
     private void forwardBlock(int b) {
-        int block = Workspace.rowBlock(shardRows);
-        int r0 = b * block;
-        int r1 = Math.min(shardRows, r0 + block);
-        BatchGradient.gather(data, order, shardFrom, r0, r1, ws);
-        ws.forwardRows(net, transposed, r0, r1);
-        ws.lossRows(net, r0, r1);
-        blockCorrect[b] = data.isClassification() ? ws.countCorrect(r0, r1, net.outputs()) : 0;
+        BatchGradient.gather(data, order, shardFrom, blockStart(b), blockEnd(b), ws);
+        ws.forwardRows(net, transposed, blockStart(b), blockEnd(b));
+        score(b);
+    }
+
+    /** The loss and the correct classifications of row block b, after its forward pass. */
+    private void score(int b) {
+        ws.lossRows(net, blockStart(b), blockEnd(b));
+        blockCorrect[b] = data.isClassification() ? ws.countCorrect(blockStart(b), blockEnd(b), net.outputs()) : 0;
     }
 
     /** The weight-gradient blocks of the phase's layer first (the biggest tasks), then its input-gradient rows, then updates. */
@@ -325,9 +329,7 @@ final class Step {
         i -= unitTasks;
         int rowBlocks = l > 0 ? Workspace.rowBlocks(shardRows) : 0;
         if (i < rowBlocks) {
-            int block = Workspace.rowBlock(shardRows);
-            int r0 = i * block;
-            ws.inputGradientRows(net, l, r0, Math.min(shardRows, r0 + block));
+            ws.inputGradientRows(net, l, blockStart(i), blockEnd(i));
             return;
         }
         applyBlock(layerBlock[updateLayer] + i - rowBlocks);

@@ -15,14 +15,12 @@ public final class StepProfile {
     static final int FORWARD = 0;
     static final int UPDATE = 1;
 
-    private final int layers;
     private final long[] wall;
     private final AtomicLongArray busy;
     private long steps;
     private long stepNanos;
 
     public StepProfile(int layers) {
-        this.layers = layers;
         this.wall = new long[2 + layers];
         this.busy = new AtomicLongArray(2 + layers);
     }

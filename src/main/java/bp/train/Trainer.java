@@ -1,9 +1,8 @@
 package bp.train;
 
 import bp.data.Dataset;
-import bp.kernel.Kernels;
-import bp.nn.Activation;
 import bp.kernel.Parallel;
+import bp.nn.Activation;
 import bp.nn.Network;
 import bp.nn.TransposedWeights;
 import bp.nn.Workspace;
