@@ -12,7 +12,8 @@ import java.io.PrintWriter;
  */
 @Command(name = "bp", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Feedforward neural networks trained by backpropagation, on every SIMD lane and core.",
-        subcommands = {TrainCommand.class, EvalCommand.class, PredictCommand.class, InfoCommand.class,
+        subcommands = {TrainCommand.class, EvalCommand.class, PredictCommand.class, ExportCommand.class,
+                ImportCommand.class, InfoCommand.class,
                 GradcheckCommand.class, BenchCommand.class, DemoCommand.class, PlotCommand.class, PlaygroundCommand.class,
                 CommandLine.HelpCommand.class},
         footer = {"", "Example:", "  bp train --data digits --epochs 20"})

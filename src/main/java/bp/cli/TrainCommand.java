@@ -145,6 +145,12 @@ class TrainCommand implements Callable<Integer> {
                     + "The result is the same bits as a run that never stopped.")
     Path resume;
 
+    @Option(names = "--init-from", paramLabel = "FILE",
+            description = "Start from this model's weights (bp train --save, or bp import of an ONNX file) instead of "
+                    + "random ones; its architecture replaces --layers, --activation, --output, --init and --bias-init, "
+                    + "and --loss may change its loss.")
+    Path initFrom;
+
     @Option(names = "--quiet", description = "Print only the final result.")
     boolean quiet;
 
@@ -216,29 +222,8 @@ class TrainCommand implements Callable<Integer> {
             train = parts[0];
             validation = parts[1];
         }
-        int[] sizes = sizes(train);
-        LayerActivation[] layerActivations = layers == null ? null : parseLayerActivations(layers, hidden, outAct);
-        if (layerActivations == null) {
-            layerActivations = new LayerActivation[sizes.length - 1];
-            java.util.Arrays.fill(layerActivations, hidden);
-            layerActivations[sizes.length - 2] = outAct;
-        }
-        Network.Builder b = Network.builder(sizes[0]).initializer(initializer).seed(seed);
-        if (biasInit != null) {
-            b.biases(parseBiasInit(biasInit));
-        }
-        for (int l = 1; l < sizes.length; l++) {
-            b.dense(sizes[l], layerActivations[l - 1]);
-        }
-        if (lossFn != null) {
-            b.loss(lossFn);
-        }
-        Network net;
-        try {
-            net = b.build();
-        } catch (IllegalArgumentException e) {
-            throw new Main.UsageError(e.getMessage());
-        }
+        Network net = initFrom != null ? startingModel(train, lossFn)
+                : initialModel(train, hidden, outAct, initializer, lossFn);
         if (!quiet) {
             out.printf(Locale.ROOT, "bp: %s on %s (%d train, %s%d test; loaded in %.1f s)%n", net.describe(),
                     dataOptions.describe(DEFAULT_DATA), train.size(),
@@ -327,6 +312,61 @@ class TrainCommand implements Callable<Integer> {
         }
         out.flush();
         return 0;
+    }
+
+    /** A new network from --layers, --activation, --output, --init and --bias-init. */
+    private Network initialModel(Dataset train, LayerActivation hidden, LayerActivation outAct, Initializer initializer,
+                                 Loss lossFn) {
+        int[] sizes = sizes(train);
+        LayerActivation[] layerActivations = layers == null ? null : parseLayerActivations(layers, hidden, outAct);
+        if (layerActivations == null) {
+            layerActivations = new LayerActivation[sizes.length - 1];
+            java.util.Arrays.fill(layerActivations, hidden);
+            layerActivations[sizes.length - 2] = outAct;
+        }
+        Network.Builder b = Network.builder(sizes[0]).initializer(initializer).seed(seed);
+        if (biasInit != null) {
+            b.biases(parseBiasInit(biasInit));
+        }
+        for (int l = 1; l < sizes.length; l++) {
+            b.dense(sizes[l], layerActivations[l - 1]);
+        }
+        if (lossFn != null) {
+            b.loss(lossFn);
+        }
+        try {
+            return b.build();
+        } catch (IllegalArgumentException e) {
+            throw new Main.UsageError(e.getMessage());
+        }
+    }
+
+    /** The network of --init-from, checked against the data, with --loss if given. */
+    private Network startingModel(Dataset train, Loss lossFn) {
+        for (String option : List.of("--layers", "--activation", "--output", "--init", "--bias-init")) {
+            if (spec.commandLine().getParseResult().hasMatchedOption(option)) {
+                throw new Main.UsageError("--init-from " + initFrom + " gives the architecture and the weights; "
+                        + "leave out " + option);
+            }
+        }
+        Network start = ModelFile.load(initFrom);
+        if (start.inputs() != train.featureCount() || start.outputs() != train.targetWidth()) {
+            throw new Main.UsageError("--init-from " + initFrom + ": the model takes " + start.inputs() + " inputs and "
+                    + "gives " + start.outputs() + " outputs, but " + train.name() + " has " + train.featureCount()
+                    + " features and " + train.targetWidth() + (dataOptions.regression() ? " targets" : " classes"));
+        }
+        if (lossFn == null || lossFn == start.loss()) {
+            return start;
+        }
+        List<LayerActivation> acts = new java.util.ArrayList<>();
+        for (int l = 0; l < start.layerCount(); l++) {
+            acts.add(start.layerActivation(l));
+        }
+        try {
+            return Network.ofLayers(start.sizes(), acts, lossFn, start.parameters());
+        } catch (IllegalArgumentException e) {
+            throw new Main.UsageError("--loss " + loss + " with --init-from " + initFrom + ": " + e.getMessage());
+        }
     }
 
     /** Fails before training, not after it, when the model could not be written. */
@@ -456,7 +496,7 @@ class TrainCommand implements Callable<Integer> {
         if (clipNorm != null) {
             t.put("clip_norm", clipNorm);
         }
-        t.put("init", init);
+        t.put("init", initFrom != null ? "from " + initFrom : init);
         t.put("threads", threadCount);
         return t;
     }

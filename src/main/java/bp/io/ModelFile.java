@@ -40,6 +40,23 @@ public final class ModelFile {
     }
 
     private static byte[] headerJson(Network net, Map<String, Object> training) {
+        Map<String, Object> header = new LinkedHashMap<>();
+        try {
+            header.put("__metadata__", Map.of(SPEC_KEY, specJson(net, training)));
+            for (int l = 0; l < net.layerCount(); l++) {
+                for (Network.Tensor t : net.tensors(l)) {
+                    header.put("layers." + l + "." + t.name(),
+                            tensor(t.shape(), 4L * t.offset(), 4L * t.offset() + 4L * t.length()));
+                }
+            }
+            return JSON.std.asBytes(header);
+        } catch (IOException e) {
+            throw new ModelFileException("cannot encode the model header: " + e.getMessage(), e);
+        }
+    }
+
+    /** The {@code bp.spec} document: architecture, loss and {@code training} (may be empty), as JSON. */
+    static String specJson(Network net, Map<String, Object> training) {
         Map<String, Object> spec = new LinkedHashMap<>();
         spec.put("format", FORMAT);
         spec.put("version", 1);
@@ -51,18 +68,10 @@ public final class ModelFile {
         spec.put("activations", acts);
         spec.put("loss", net.loss().label());
         spec.put("training", training == null ? Map.of() : training);
-        Map<String, Object> header = new LinkedHashMap<>();
         try {
-            header.put("__metadata__", Map.of(SPEC_KEY, JSON.std.asString(spec)));
-            for (int l = 0; l < net.layerCount(); l++) {
-                for (Network.Tensor t : net.tensors(l)) {
-                    header.put("layers." + l + "." + t.name(),
-                            tensor(t.shape(), 4L * t.offset(), 4L * t.offset() + 4L * t.length()));
-                }
-            }
-            return JSON.std.asBytes(header);
+            return JSON.std.asString(spec);
         } catch (IOException e) {
-            throw new ModelFileException("cannot encode the model header: " + e.getMessage(), e);
+            throw new ModelFileException("cannot encode bp.spec: " + e.getMessage(), e);
         }
     }
 
@@ -80,7 +89,7 @@ public final class ModelFile {
         byte[] bytes = parsed.bytes();
         int dataStart = parsed.dataStart();
         Map<String, Object> header = parsed.header();
-        Spec spec = Spec.parse(file, header.get("__metadata__"));
+        Spec spec = Spec.parse(file, specText(file, header.get("__metadata__")));
         Network net;
         try {
             net = Network.architecture(spec.sizes, spec.activations, spec.loss);
@@ -164,7 +173,7 @@ public final class ModelFile {
         return out;
     }
 
-    private static byte[] readAll(Path file) {
+    static byte[] readAll(Path file) {
         try {
             long size = Files.size(file);
             if (size > Integer.MAX_VALUE - 16) {
@@ -194,14 +203,18 @@ public final class ModelFile {
         return nl < 0 ? s : s.substring(0, nl);
     }
 
-    /** The architecture part of {@code bp.spec}. */
-    private record Spec(int[] sizes, List<LayerActivation> activations, Loss loss) {
+    private static String specText(Path file, Object metadata) {
+        if (!(metadata instanceof Map<?, ?> meta) || !(meta.get(SPEC_KEY) instanceof String text)) {
+            throw new ModelFileException(file + ": the header has no __metadata__." + SPEC_KEY
+                    + " (not a bp model: bp needs the architecture stored there)");
+        }
+        return text;
+    }
 
-        static Spec parse(Path file, Object metadata) {
-            if (!(metadata instanceof Map<?, ?> meta) || !(meta.get(SPEC_KEY) instanceof String text)) {
-                throw new ModelFileException(file + ": the header has no __metadata__." + SPEC_KEY
-                        + " (not a bp model: bp needs the architecture stored there)");
-            }
+    /** The architecture part of {@code bp.spec}. */
+    record Spec(int[] sizes, List<LayerActivation> activations, Loss loss, Map<String, Object> training) {
+
+        static Spec parse(Path file, String text) {
             Map<String, Object> spec;
             try {
                 spec = JSON.std.mapFrom(text);
@@ -233,7 +246,10 @@ public final class ModelFile {
                     acts.add(LayerActivation.parse(String.valueOf(a)));
                 }
                 Loss loss = Loss.parse(String.valueOf(spec.get("loss")));
-                return new Spec(sizes, acts, loss);
+                @SuppressWarnings("unchecked")
+                Map<String, Object> training = spec.get("training") instanceof Map<?, ?> t ? (Map<String, Object>) t
+                        : Map.of();
+                return new Spec(sizes, acts, loss, training);
             } catch (IllegalArgumentException e) {
                 throw new ModelFileException(file + ": bp.spec: " + e.getMessage(), e);
             }
