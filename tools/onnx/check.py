@@ -5,7 +5,8 @@ Usage: check.py BP DATA_DIR WORK_DIR   (run by tools/onnx-check; BP is the bp co
 1. Export: for every activation (maxout and PReLU included), a sigmoid and an identity output, and a
    Fashion-MNIST model, `bp export` writes a file that onnx.checker accepts with full_check, ONNX
    Runtime's outputs equal `bp predict`'s to 1e-5 on 100 rows, and `bp import` gives back the
-   model file byte for byte.
+   model file byte for byte. The Fashion-MNIST export also runs in ONNX Runtime for Java, through
+   the README's example (examples/onnxruntime-java/Serve.java, command in $BP_ORT_JAVA).
 2. Import: networks built and exported by PyTorch (Gemm and MatMul+Add forms, with and without a
    leading Flatten, opsets 13 and 17) are read by `bp import`, and `bp predict` gives PyTorch's
    outputs to 1e-5; a PyTorch-trained model keeps its accuracy in `bp eval` and trains on with
@@ -95,6 +96,16 @@ def check_export(name, rows_file, rows, train_args):
     print(f"  export {name}: import gives back the same file: {'ok' if same else 'FAILED'}")
     if not same:
         failures.append(f"export {name}: bp import of the export differs from the model file")
+
+
+def check_java_serving(exported, rows_file, model):
+    """The README's Java example (examples/onnxruntime-java/Serve.java) on ONNX Runtime for Java."""
+    r = subprocess.run(os.environ["BP_ORT_JAVA"].split() + [exported, rows_file], capture_output=True, text=True)
+    if r.returncode != 0:
+        raise SystemExit(f"onnx-check: Serve.java exited {r.returncode}:\n{r.stdout}{r.stderr}")
+    outputs = np.array([[float(v) for v in line.split(",")] for line in r.stdout.strip().splitlines()])
+    compare("export fashion-mnist: ONNX Runtime for Java (Serve.java) vs bp predict", bp_predict(model, rows_file),
+            outputs)
 
 
 class Maxout(torch.nn.Module):
@@ -190,7 +201,9 @@ def main():
     check_export("identity-output", rows_file, rows,
                  ["--data", "digits", "--layers", "64,16:elu,10:identity", "--loss", "mse"])
     fashion = fashion_rows(100)
-    check_export("fashion-mnist", write_rows("fashion-rows.csv", fashion), fashion, ["--data", "fashion-mnist"])
+    fashion_file = write_rows("fashion-rows.csv", fashion)
+    check_export("fashion-mnist", fashion_file, fashion, ["--data", "fashion-mnist"])
+    check_java_serving(path("fashion-mnist.onnx"), fashion_file, path("fashion-mnist.safetensors"))
 
     print("onnx-check: bp import of PyTorch's torch.onnx.export", torch.__version__)
     torch.manual_seed(7)

@@ -295,11 +295,61 @@ class CliTest {
 
     @Test
     void everyCommandHasHelpWithAnExample() {
-        for (String cmd : new String[] {"train", "eval", "predict", "info", "gradcheck", "playground"}) {
+        for (String cmd : new String[] {"train", "eval", "predict", "export", "import", "info", "gradcheck", "playground"}) {
             Run r = bp(cmd, "--help");
             assertEquals(0, r.status());
             assertTrue(r.out().contains("Example"), cmd + " help lacks an example");
         }
+    }
+
+    @Test
+    void exportThenImportGivesBackTheModelFile() throws IOException {
+        Path onnx = dir.resolve("digits.onnx");
+        Path back = dir.resolve("digits-back.safetensors");
+        Run export = bp("export", "--model", model.toString(), "--onnx", onnx.toString());
+        assertEquals(0, export.status(), export.err());
+        assertTrue(export.out().contains("wrote " + onnx + " (64-64:relu-10:softmax, loss ce"), export.out());
+        Run imported = bp("import", "--onnx", onnx.toString(), "--out", back.toString());
+        assertEquals(0, imported.status(), imported.err());
+        assertArrayEquals(Files.readAllBytes(model), Files.readAllBytes(back));
+    }
+
+    @Test
+    void aRefusedImportWritesNothing() throws IOException {
+        Path bad = dir.resolve("bad.onnx");
+        Files.write(bad, new byte[] {0x08, 0x08, 0x3a, (byte) 0xff, 0x7f});
+        Path out = dir.resolve("kept.safetensors");
+        Files.writeString(out, "keep");
+        assertFailure(bp("import", "--onnx", bad.toString(), "--out", out.toString()),
+                "bad.onnx: not a valid ONNX file: byte 3 (in model): a length of");
+        assertEquals("keep", Files.readString(out));
+        assertUsageError(bp("import", "--onnx", bad.toString(), "--out", dir.resolve("no/such/dir.safetensors").toString()),
+                "does not exist");
+        assertUsageError(bp("import", "--onnx", bad.toString(), "--out", out.toString(), "--loss", "hinge"),
+                "unknown loss 'hinge'");
+    }
+
+    @Test
+    void trainingContinuesFromASavedModel() throws IOException {
+        Path continued = dir.resolve("continued.safetensors");
+        Run r = bp("train", "--data", "digits", "--init-from", model.toString(), "--epochs", "1", "--lr", "0.001",
+                "--save", continued.toString());
+        assertEquals(0, r.status(), r.err());
+        assertTrue(r.out().contains("bp: 64-64:relu-10:softmax, loss ce"), r.out());
+        // the model was trained for 8 epochs: its first epoch in the new run is already accurate
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("epoch 1/1 .* test loss [0-9.]+ acc ([0-9.]+)%")
+                .matcher(r.out());
+        assertTrue(m.find(), r.out());
+        assertTrue(Double.parseDouble(m.group(1)) > 90, r.out());
+        assertTrue(String.valueOf(ModelFile.trainingSettings(continued).get("init")).startsWith("from "),
+                ModelFile.trainingSettings(continued).toString());
+        assertUsageError(bp("train", "--data", "digits", "--init-from", model.toString(), "--layers", "64,10"),
+                "--init-from " + model + " gives the architecture and the weights; leave out --layers");
+        assertUsageError(bp("train", "--data", writeCsv("plane2.csv", false).toString(), "--targets", "1",
+                        "--init-from", model.toString()),
+                "the model takes 64 inputs and gives 10 outputs, but plane2.csv");
+        assertUsageError(bp("train", "--data", "digits", "--init-from", model.toString(), "--loss", "bce"),
+                "--loss bce with --init-from");
     }
 
     // ---- bad input: one line on stderr, the right status, no output written --------------------------

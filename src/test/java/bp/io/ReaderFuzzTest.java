@@ -140,4 +140,13 @@ class ReaderFuzzTest {
         fuzz(fuzzDir, CheckpointFile.FILE_NAME, checkpoint, f -> CheckpointFile.load(f.getParent()),
                 ModelFileException.class);
     }
+
+    @Test
+    void onnxReader(@TempDir Path dir) throws IOException {
+        Network net = Network.builder(3).dense(6, bp.nn.LayerActivation.parse("maxout:2"))
+                .dense(2, bp.nn.LayerActivation.parse("prelu")).dense(2, Activation.SOFTMAX).seed(1).build();
+        Path model = dir.resolve("valid.onnx");
+        OnnxFile.save(net, model, Map.of("note", "fuzz"));
+        fuzz(dir, "model.onnx", Files.readAllBytes(model), OnnxFile::load, ModelFileException.class);
+    }
 }
