@@ -410,18 +410,13 @@ final class OnnxImport {
         if (t.dataType() != Onnx.FLOAT) {
             throw refuse(n, "tensor '" + t.name() + "' has data type " + t.dataType() + "; bp reads float32 (1) weights");
         }
-        int count = count(n, t);
-        if (t.raw() != null) {
-            checkRaw(n, t, 4L * count);
-            float[] v = new float[count];
-            t.raw().littleEndian().asFloatBuffer().get(v);
-            return v;
+        int count = checkedCount(n, t, 4, t.floatData().length);
+        if (t.raw() == null) {
+            return t.floatData();
         }
-        if (t.floatData().length != count) {
-            throw refuse(n, "tensor '" + t.name() + "' holds " + t.floatData().length + " values for its shape "
-                    + Arrays.toString(t.dims()) + " of " + count);
-        }
-        return t.floatData();
+        float[] v = new float[count];
+        t.raw().littleEndian().asFloatBuffer().get(v);
+        return v;
     }
 
     private long[] longs(Onnx.Node n, int index) {
@@ -429,18 +424,13 @@ final class OnnxImport {
         if (t.dataType() != Onnx.INT64) {
             throw refuse(n, "tensor '" + t.name() + "' has data type " + t.dataType() + ", expected int64 (7)");
         }
-        int count = count(n, t);
-        if (t.raw() != null) {
-            checkRaw(n, t, 8L * count);
-            long[] v = new long[count];
-            t.raw().littleEndian().asLongBuffer().get(v);
-            return v;
+        int count = checkedCount(n, t, 8, t.int64Data().length);
+        if (t.raw() == null) {
+            return t.int64Data();
         }
-        if (t.int64Data().length != count) {
-            throw refuse(n, "tensor '" + t.name() + "' holds " + t.int64Data().length + " values for its shape "
-                    + Arrays.toString(t.dims()) + " of " + count);
-        }
-        return t.int64Data();
+        long[] v = new long[count];
+        t.raw().littleEndian().asLongBuffer().get(v);
+        return v;
     }
 
     private float[] bias(Onnx.Node n, int index, int rows) {
@@ -456,7 +446,11 @@ final class OnnxImport {
         throw refuse(n, "has a bias of " + b.length + " values for " + rows + " units");
     }
 
-    private int count(Onnx.Node n, Onnx.Tensor t) {
+    /**
+     * The number of values {@code t}'s shape holds, checked against the data that is really
+     * there: {@code raw_data} of {@code bytesPerValue} each, or {@code typedValues} in the typed field.
+     */
+    private int checkedCount(Onnx.Node n, Onnx.Tensor t, int bytesPerValue, int typedValues) {
         long count = 1;
         for (long d : t.dims()) {
             if (d < 0 || d > Integer.MAX_VALUE) {
@@ -468,14 +462,15 @@ final class OnnxImport {
                         + " is larger than bp reads (2^31 values)");
             }
         }
-        return (int) count;
-    }
-
-    private void checkRaw(Onnx.Node n, Onnx.Tensor t, long bytes) {
-        if (t.raw().length() != bytes) {
-            throw refuse(n, "tensor '" + t.name() + "' has " + t.raw().length() + " bytes of data, expected " + bytes
-                    + " for its shape " + Arrays.toString(t.dims()));
+        if (t.raw() != null && t.raw().length() != bytesPerValue * count) {
+            throw refuse(n, "tensor '" + t.name() + "' has " + t.raw().length() + " bytes of data, expected "
+                    + bytesPerValue * count + " for its shape " + Arrays.toString(t.dims()));
         }
+        if (t.raw() == null && typedValues != count) {
+            throw refuse(n, "tensor '" + t.name() + "' holds " + typedValues + " values for its shape "
+                    + Arrays.toString(t.dims()) + " of " + count);
+        }
+        return (int) count;
     }
 
     private Onnx.Tensor constantValue(Onnx.Node n) {
