@@ -82,3 +82,14 @@ fi
 # the Vector API and fall back to boxing every vector (slow, and garbage on every batch).
 BP_JVM_FLAGS=(--add-modules jdk.incubator.vector -XX:CompileCommand=quiet
     "-XX:CompileCommand=dontinline,bp.kernel.VectorKernels::*")
+
+# Runs a JVM command line and exits with its status, dropping from stderr only the line in which
+# the JVM announces the incubating Vector API on every start (stdout is untouched).
+bp_exec_quiet() {
+    set +e +o pipefail
+    {
+        "$@" 2>&1 1>&3 3>&- | grep --line-buffered -v -x 'WARNING: Using incubator modules: jdk.incubator.vector' >&2
+        local status=${PIPESTATUS[0]}
+    } 3>&1
+    exit "$status"
+}

@@ -14,6 +14,15 @@ public final class SparkMain {
     }
 
     public static void main(String[] args) {
+        // Spark logs some 40 INFO lines before bp's first: warnings only, unless --verbose or the user
+        // configured log4j (under spark-submit, Spark has set up its log before this runs)
+        boolean verbose = java.util.Arrays.asList(args).contains("--verbose");
+        if (!verbose && System.getProperty("log4j2.configurationFile") == null) {
+            System.setProperty("log4j2.configurationFile", "classpath:bp/spark/log4j2-quiet.properties");
+        }
+        if (verbose && System.getProperty("bp.spark.logLevel") == null) {
+            System.setProperty("bp.spark.logLevel", "INFO");
+        }
         System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
     }
 
