@@ -86,8 +86,8 @@ def run_onnx(file, x):
 
 def check_export(name, rows_file, rows, train_args):
     model, exported, back = path(name + ".safetensors"), path(name + ".onnx"), path(name + ".back.safetensors")
-    bp("train", *train_args, "--epochs", 1, "--quiet", "--save", model)
-    bp("export", "--model", model, "--onnx", exported)
+    bp("train", *train_args, "--epochs", 1, "--quiet", "--out", model)
+    bp("export", "--model", model, "--out", exported)
     onnx.checker.check_model(onnx.load(exported), full_check=True)
     compare(f"export {name}: ONNX Runtime vs bp predict", run_onnx(exported, rows), bp_predict(model, rows_file))
     bp("import", "--onnx", exported, "--out", back)

@@ -40,33 +40,33 @@ final class BenchCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "train|predict", description = "What to measure: train or predict.")
     String what;
 
-    @Option(names = "--batch", defaultValue = "128", description = "Samples per update (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--batch", paramLabel = "N", defaultValue = "128", description = "Samples per update (default: ${DEFAULT-VALUE}).")
     int batch;
 
-    @Option(names = "--threads", description = "Worker threads (default: all cores).")
+    @Option(names = "--threads", paramLabel = "N", description = "Worker threads (default: all cores).")
     Integer threads;
 
-    @Option(names = "--shard", description = "Samples per shard (default: the whole batch, up to 256).")
+    @Option(names = "--shard", paramLabel = "N", description = "Samples per shard (default: the whole batch, up to 256).")
     Integer shard;
 
-    @Option(names = "--layers", defaultValue = "784,512,256,10", description = "Layer widths (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--layers", paramLabel = "IN,H1,...,OUT", defaultValue = "784,512,256,10", description = "Layer widths (default: ${DEFAULT-VALUE}).")
     String layers;
 
-    @Option(names = "--samples", defaultValue = "60000",
+    @Option(names = "--samples", paramLabel = "N", defaultValue = "60000",
             description = "Training samples per epoch, a prefix of Fashion-MNIST (default: ${DEFAULT-VALUE}).")
     int samples;
 
-    @Option(names = "--warmup", defaultValue = "1", description = "Epochs not measured (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--warmup", paramLabel = "N", defaultValue = "1", description = "Epochs not measured (default: ${DEFAULT-VALUE}).")
     int warmup;
 
-    @Option(names = "--epochs", defaultValue = "3", description = "Epochs measured (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--epochs", paramLabel = "N", defaultValue = "3", description = "Epochs measured (default: ${DEFAULT-VALUE}).")
     int epochs;
 
     @Option(names = "--profile", description = "Also print where a step's time goes: each phase's wall time, "
             + "the threads' busy time and their waits, per step, over the measured epochs.")
     boolean profile;
 
-    @Option(names = "--seconds", defaultValue = "3", description = "predict: seconds measured per batch size "
+    @Option(names = "--seconds", paramLabel = "X", defaultValue = "3", description = "predict: seconds measured per batch size "
             + "(default: ${DEFAULT-VALUE}).")
     double seconds;
 

@@ -21,7 +21,7 @@ final class DataOptions {
 
     @Option(names = "--targets", paramLabel = "N",
             description = "Regression: the last N columns of the CSV files are real-valued targets (the output "
-                    + "layer then defaults to identity with MSE). With N = 1, 0/1 targets, --output sigmoid and "
+                    + "layer then defaults to identity with MSE). With N = 1, 0/1 targets, --output-activation sigmoid and "
                     + "--loss bce it is binary classification.")
     Integer targets;
 

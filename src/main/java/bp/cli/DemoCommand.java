@@ -45,7 +45,7 @@ final class DemoCommand implements Runnable {
                     "  bp demo worked-example --freeze-biases --notes-order   # the numbers the notes print"})
     static final class WorkedExample implements Runnable {
 
-        @Option(names = "--steps", defaultValue = "1", description = "Backpropagation steps (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--steps", paramLabel = "N", defaultValue = "1", description = "Backpropagation steps (default: ${DEFAULT-VALUE}).")
         int steps;
 
         @Option(names = "--freeze-biases", description = "Keep b1 and b2 fixed, as the notes do.")
@@ -55,7 +55,7 @@ final class DemoCommand implements Runnable {
                 + "compute the hidden deltas with the updated output weights (standard backprop uses the old ones).")
         boolean notesOrder;
 
-        @Option(names = "--lr", defaultValue = "0.5", description = "Learning rate (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--lr", paramLabel = "X", defaultValue = "0.5", description = "Learning rate (default: ${DEFAULT-VALUE}).")
         double lr;
 
         @picocli.CommandLine.Spec
@@ -167,10 +167,10 @@ final class DemoCommand implements Runnable {
 
         static final float[] INPUTS = {0, 0, 0, 1, 1, 0, 1, 1};
 
-        @Option(names = "--epochs", defaultValue = "3000", description = "Epochs per network (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--epochs", paramLabel = "N", defaultValue = "3000", description = "Epochs per network (default: ${DEFAULT-VALUE}).")
         int epochs;
 
-        @Option(names = "--seed", defaultValue = "1", description = "Seed of the initial weights (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--seed", paramLabel = "N", defaultValue = "1", description = "Seed of the initial weights (default: ${DEFAULT-VALUE}).")
         long seed;
 
         @picocli.CommandLine.Spec
@@ -226,7 +226,7 @@ final class DemoCommand implements Runnable {
             footer = {"", "Example:", "  bp demo regression --seed 3"})
     static final class Regression implements Runnable {
 
-        @Option(names = "--seed", defaultValue = "1", description = "Seed of the data and weights (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--seed", paramLabel = "N", defaultValue = "1", description = "Seed of the data and weights (default: ${DEFAULT-VALUE}).")
         long seed;
 
         @picocli.CommandLine.Spec

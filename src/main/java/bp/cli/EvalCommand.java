@@ -19,7 +19,7 @@ import java.util.concurrent.Callable;
         footer = {"", "Example:", "  bp eval --model fashion.safetensors --data fashion-mnist"})
 final class EvalCommand implements Callable<Integer> {
 
-    @Option(names = {"--model", "-m"}, required = true, paramLabel = "FILE", description = "A model written by bp train --save.")
+    @Option(names = {"--model", "-m"}, required = true, paramLabel = "FILE", description = "A model written by bp train --out.")
     Path model;
 
     @Mixin

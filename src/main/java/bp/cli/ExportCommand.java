@@ -14,21 +14,29 @@ import java.util.concurrent.Callable;
         description = {"Writes a bp model as an ONNX file (IR 8, opset 17) for ONNX Runtime and other servers.",
                 "Input 'input' [N, inputs], output 'output' [N, outputs]; the bp.spec document goes into the "
                         + "metadata, so bp import gives back the same model, bit for bit."},
-        footer = {"", "Example:", "  bp export --model digits.safetensors --onnx digits.onnx"})
+        footer = {"", "Example:", "  bp export --model digits.safetensors --out digits.onnx"})
 final class ExportCommand implements Callable<Integer> {
 
-    @Option(names = {"--model", "-m"}, required = true, paramLabel = "FILE", description = "A model written by bp train --save.")
+    @Option(names = {"--model", "-m"}, required = true, paramLabel = "FILE", description = "A model written by bp train --out.")
     Path model;
 
-    @Option(names = "--onnx", required = true, paramLabel = "FILE.onnx", description = "The ONNX file to write.")
+    @Option(names = {"-o", "--out"}, paramLabel = "FILE.onnx", description = "The ONNX file to write (required).")
     Path onnx;
+
+    @Option(names = "--onnx", hidden = true)
+    void onnxAlias(Path file) {
+        onnx = file;
+    }
 
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
     @Override
     public Integer call() {
-        TrainCommand.checkOutputFile("--onnx", onnx);
+        if (onnx == null) {
+            throw new Main.UsageError("Missing required option: '--out=FILE.onnx'");
+        }
+        TrainCommand.checkOutputFile("--out", onnx);
         Network net = ModelFile.load(model);
         OnnxFile.save(net, onnx, ModelFile.trainingSettings(model));
         PrintWriter out = spec.commandLine().getOut();

@@ -17,31 +17,37 @@ import java.util.concurrent.Callable;
                 "Prints the largest component error of the double-precision reference against finite differences "
                         + "(must be < 1e-6) and of the float32 engine against the reference (must be < 1e-3); "
                         + "exits 1 when either is exceeded."},
-        footer = {"", "Example:", "  bp gradcheck --layers 4,6,5,3 --activation tanh --output softmax --loss ce"})
+        footer = {"", "Example:", "  bp gradcheck --layers 4,6,5,3 --activation tanh --output-activation softmax --loss ce"})
 final class GradcheckCommand implements Callable<Integer> {
 
     static final double REFERENCE_TOLERANCE = 1e-6;
     static final double ENGINE_TOLERANCE = 1e-3;
     static final int MAX_PARAMETERS = 20_000;
 
-    @Option(names = "--layers", defaultValue = "4,6,5,3", description = "Layer widths; a layer may name its "
+    @Option(names = "--layers", paramLabel = "IN,H1,...,OUT", defaultValue = "4,6,5,3", description = "Layer widths; a layer may name its "
             + "activation, e.g. 4,6:prelu,5:maxout:3,3 (default: ${DEFAULT-VALUE}).")
     String layers;
 
-    @Option(names = "--activation", defaultValue = "tanh", description = "Hidden activation (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--activation", paramLabel = "NAME", defaultValue = "tanh", description = "Hidden activation (default: ${DEFAULT-VALUE}).")
     String activation;
 
-    @Option(names = "--output", defaultValue = "softmax", description = "Output activation (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--output-activation", paramLabel = "NAME", defaultValue = "softmax",
+            description = "Output activation (default: ${DEFAULT-VALUE}).")
     String output;
 
-    @Option(names = "--loss", description = "sse, mse, mae, ce (after softmax) or bce (after sigmoid) (default: ce after softmax, "
+    @Option(names = "--output", hidden = true)
+    void outputAlias(String name) {
+        output = name;
+    }
+
+    @Option(names = "--loss", paramLabel = "NAME", description = "sse, mse, mae, ce (after softmax) or bce (after sigmoid) (default: ce after softmax, "
             + "else mse).")
     String loss;
 
-    @Option(names = "--samples", defaultValue = "5", description = "Random samples in the batch (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--samples", paramLabel = "N", defaultValue = "5", description = "Random samples in the batch (default: ${DEFAULT-VALUE}).")
     int samples;
 
-    @Option(names = "--seed", defaultValue = "1", description = "Seed of weights and data (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--seed", paramLabel = "N", defaultValue = "1", description = "Seed of weights and data (default: ${DEFAULT-VALUE}).")
     long seed;
 
     @picocli.CommandLine.Spec

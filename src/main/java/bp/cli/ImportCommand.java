@@ -23,10 +23,10 @@ final class ImportCommand implements Callable<Integer> {
     @Option(names = "--onnx", required = true, paramLabel = "FILE.onnx", description = "The ONNX file to read.")
     Path onnx;
 
-    @Option(names = "--out", required = true, paramLabel = "FILE", description = "The bp model file (safetensors) to write.")
+    @Option(names = {"-o", "--out"}, required = true, paramLabel = "FILE", description = "The bp model file (safetensors) to write.")
     Path out;
 
-    @Option(names = "--loss", description = "The loss to train it with later: sse, mse, mae, ce or bce (default: as "
+    @Option(names = "--loss", paramLabel = "NAME", description = "The loss to train it with later: sse, mse, mae, ce or bce (default: as "
             + "stored by bp; else ce after softmax, bce after sigmoid, mse otherwise).")
     String loss;
 

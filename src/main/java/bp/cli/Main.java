@@ -46,6 +46,7 @@ public final class Main implements Runnable {
      */
     public static CommandLine commandLine(PrintWriter out, PrintWriter err) {
         CommandLine cl = new CommandLine(new Main());
+        withVersion(cl);
         cl.setOut(out);
         cl.setErr(err);
         cl.setCaseInsensitiveEnumValuesAllowed(true);
@@ -71,6 +72,12 @@ public final class Main implements Runnable {
             return 1;
         });
         return cl;
+    }
+
+    /** {@code -V} prints bp's version in every command, not only in {@code bp} itself. */
+    static void withVersion(CommandLine cl) {
+        cl.getCommandSpec().versionProvider(new Version());
+        cl.getSubcommands().values().forEach(Main::withVersion);
     }
 
     private static String message(Throwable ex) {

@@ -21,7 +21,7 @@ import java.util.concurrent.CountDownLatch;
         footer = {"", "Examples:", "  bp playground", "  bp playground --port 9000"})
 final class PlaygroundCommand implements Callable<Integer> {
 
-    @Option(names = "--port", defaultValue = "7070",
+    @Option(names = "--port", paramLabel = "N", defaultValue = "7070",
             description = "Port on 127.0.0.1; 0 picks a free one (default: ${DEFAULT-VALUE}).")
     int port;
 

@@ -41,13 +41,13 @@ final class PlotCommand implements Runnable {
     @Parameters(index = "0", paramLabel = "METRICS.jsonl", description = "A file written by bp train --metrics.")
     Path metrics;
 
-    @Option(names = "--out", required = true, paramLabel = "FILE.png", description = "The picture to write.")
+    @Option(names = {"-o", "--out"}, required = true, paramLabel = "FILE.png", description = "The picture to write.")
     Path out;
 
-    @Option(names = "--width", defaultValue = "1000", description = "Width in pixels (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--width", paramLabel = "N", defaultValue = "1000", description = "Width in pixels (default: ${DEFAULT-VALUE}).")
     int width;
 
-    @Option(names = "--height", defaultValue = "420", description = "Height in pixels (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--height", paramLabel = "N", defaultValue = "420", description = "Height in pixels (default: ${DEFAULT-VALUE}).")
     int height;
 
     @picocli.CommandLine.Spec

@@ -21,23 +21,29 @@ import java.util.concurrent.Callable;
         description = {"Applies a saved model to the rows of a CSV file (features only, as many as the model's inputs).",
                 "Writes one CSV row per input row: for a softmax model the predicted class and the class "
                         + "probabilities, otherwise the outputs."},
-        footer = {"", "Example:", "  bp predict --model digits.safetensors --input rows.csv --output predictions.csv"})
+        footer = {"", "Example:", "  bp predict --model digits.safetensors --input rows.csv --out predictions.csv"})
 final class PredictCommand implements Callable<Integer> {
 
-    @Option(names = {"--model", "-m"}, required = true, paramLabel = "FILE", description = "A model written by bp train --save.")
+    @Option(names = {"--model", "-m"}, required = true, paramLabel = "FILE", description = "A model written by bp train --out.")
     Path model;
 
     @Option(names = {"--input", "-i"}, required = true, paramLabel = "FILE.csv", description = "Rows of features.")
     Path input;
 
-    @Option(names = {"--output", "-o"}, paramLabel = "FILE.csv", description = "Where to write (default: standard output).")
+    @Option(names = {"-o", "--out"}, paramLabel = "FILE.csv", description = "Where to write (default: standard output).")
     Path output;
+
+    @Option(names = "--output", hidden = true)
+    void outputAlias(Path file) {
+        output = file;
+    }
 
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
     @Override
     public Integer call() throws IOException {
+        TrainCommand.checkOutputFile("--out", output);
         Network net = ModelFile.load(model);
         float[] x = Csv.readFeatures(input, net.inputs());
         int rows = x.length / net.inputs();

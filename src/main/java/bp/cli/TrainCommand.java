@@ -36,7 +36,7 @@ import java.util.concurrent.Callable;
                         + "cross-entropies (PyTorch's MSELoss, L1Loss, CrossEntropyLoss and BCEWithLogitsLoss)."},
         footer = {"", "Examples:",
                 "  bp train                  # Fashion-MNIST, 784-512-256-10, Adam, 15 epochs",
-                "  bp train --data digits --epochs 30 --save digits.safetensors",
+                "  bp train --data digits --epochs 30 --out digits.safetensors",
                 "  bp train --train my-train.csv --test my-test.csv --layers 20,64,3 --lr 0.05"})
 class TrainCommand implements Callable<Integer> {
 
@@ -51,20 +51,27 @@ class TrainCommand implements Callable<Integer> {
                     + "(hidden) or --output.")
     String layers;
 
-    @Option(names = "--activation", defaultValue = "relu", description = "Hidden activation: sigmoid, tanh, relu, "
+    @Option(names = "--activation", paramLabel = "NAME", defaultValue = "relu", description = "Hidden activation: sigmoid, tanh, relu, "
             + "leaky_relu[:α] (slope below 0, default 0.01), prelu[:α] (a slope per unit, learned, starting at α, "
             + "default 0.25), elu[:α] (default 1), softplus, maxout[:k] (max of k linear pieces per unit, default 2), "
             + "identity, softmax (default: ${DEFAULT-VALUE}).")
     String activation;
 
-    @Option(names = "--output", description = "Output activation (default: softmax; identity with --targets).")
+    @Option(names = "--output-activation", paramLabel = "NAME",
+            description = "Output activation (default: softmax; identity with --targets).")
     String output;
 
-    @Option(names = "--loss", description = "sse, mse, mae, ce (after softmax) or bce (after sigmoid) (default: ce after softmax, "
+    /** The former name of --output-activation, still accepted. */
+    @Option(names = "--output", hidden = true)
+    void outputAlias(String name) {
+        output = name;
+    }
+
+    @Option(names = "--loss", paramLabel = "NAME", description = "sse, mse, mae, ce (after softmax) or bce (after sigmoid) (default: ce after softmax, "
             + "else mse).")
     String loss;
 
-    @Option(names = "--init", defaultValue = "uniform",
+    @Option(names = "--init", paramLabel = "NAME", defaultValue = "uniform",
             description = "Weight initialiser: uniform (PyTorch's nn.Linear default, ±1/√fan_in), xavier "
                     + "(±√(6/(fan_in+fan_out))), xavier_normal (σ² = 2/(fan_in+fan_out)), he (σ² = 2/fan_in) or "
                     + "normal:SIGMA; all but uniform start biases at 0 (default: ${DEFAULT-VALUE}).")
@@ -74,43 +81,48 @@ class TrainCommand implements Callable<Integer> {
             description = "Start every bias at 0 or at C instead of the initialiser's choice.")
     String biasInit;
 
-    @Option(names = "--epochs", defaultValue = "15", description = "Passes over the training set (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--epochs", paramLabel = "N", defaultValue = "15", description = "Passes over the training set (default: ${DEFAULT-VALUE}).")
     int epochs;
 
-    @Option(names = "--batch", defaultValue = "128",
+    @Option(names = "--batch", paramLabel = "N", defaultValue = "128",
             description = "Samples per update; 1 = online learning (default: ${DEFAULT-VALUE}).")
     int batch;
 
-    @Option(names = "--optimizer", defaultValue = "adam",
+    @Option(names = "--optimizer", paramLabel = "NAME", defaultValue = "adam",
             description = "sgd, momentum (0.9), nesterov (0.9), adam, adamw (decay 0.01) or rmsprop, with PyTorch's "
                     + "formulas and defaults (default: ${DEFAULT-VALUE}).")
     String optimizerName;
 
-    @Option(names = "--lr", description = "Learning rate (default: 0.001 for adam, adamw and rmsprop, 0.1 for sgd, "
+    @Option(names = "--lr", paramLabel = "X", description = "Learning rate (default: 0.001 for adam, adamw and rmsprop, 0.1 for sgd, "
             + "0.05 for momentum and nesterov).")
     Double learningRate;
 
-    @Option(names = "--schedule", defaultValue = "cosine", description = "Learning-rate schedule over the epochs: "
+    @Option(names = "--schedule", paramLabel = "NAME", defaultValue = "cosine", description = "Learning-rate schedule over the epochs: "
             + "constant, cosine (½(1+cos(π·e/E))), step:EVERY:GAMMA or exp:GAMMA (default: ${DEFAULT-VALUE}).")
     String scheduleName;
 
-    @Option(names = "--l2", defaultValue = "0", description = "L2 coefficient λ: adds λ·W to the weights' gradient, "
+    @Option(names = "--l2", paramLabel = "X", defaultValue = "0", description = "L2 coefficient λ: adds λ·W to the weights' gradient, "
             + "the penalty (λ/2)·‖W‖²; biases are not penalised (default: ${DEFAULT-VALUE}).")
     double l2;
 
-    @Option(names = "--threads", description = "Worker threads (default: all cores). Results do not depend on it.")
+    @Option(names = "--threads", paramLabel = "N", description = "Worker threads (default: all cores). Results do not depend on it.")
     Integer threads;
 
-    @Option(names = "--shard",
+    @Option(names = "--shard", paramLabel = "N",
             description = "Samples per shard, the rows that go through the network together; part of the "
                     + "result, unlike --threads (default: the whole batch, up to 256).")
     Integer shard;
 
-    @Option(names = "--seed", defaultValue = "1", description = "Seed of initial weights and shuffling (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--seed", paramLabel = "N", defaultValue = "1", description = "Seed of initial weights and shuffling (default: ${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = "--save", paramLabel = "FILE", description = "Write the trained model (safetensors) here.")
+    @Option(names = {"-o", "--out"}, paramLabel = "FILE", description = "Write the trained model (safetensors) here.")
     Path save;
+
+    @Option(names = "--save", hidden = true)
+    void saveAlias(Path file) {
+        save = file;
+    }
 
     @Option(names = "--clip-norm", paramLabel = "X",
             description = "Clip gradients: scale each batch's mean gradient down to L2 norm X when it is longer "
@@ -146,8 +158,8 @@ class TrainCommand implements Callable<Integer> {
     Path resume;
 
     @Option(names = "--init-from", paramLabel = "FILE",
-            description = "Start from this model's weights (bp train --save, or bp import of an ONNX file) instead of "
-                    + "random ones; its architecture replaces --layers, --activation, --output, --init and --bias-init, "
+            description = "Start from this model's weights (bp train --out, or bp import of an ONNX file) instead of "
+                    + "random ones; its architecture replaces --layers, --activation, --output-activation, --init and --bias-init, "
                     + "and --loss may change its loss.")
     Path initFrom;
 
@@ -314,7 +326,7 @@ class TrainCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** A new network from --layers, --activation, --output, --init and --bias-init. */
+    /** A new network from --layers, --activation, --output-activation, --init and --bias-init. */
     private Network initialModel(Dataset train, LayerActivation hidden, LayerActivation outAct, Initializer initializer,
                                  Loss lossFn) {
         int[] sizes = sizes(train);
@@ -343,7 +355,8 @@ class TrainCommand implements Callable<Integer> {
 
     /** The network of --init-from, checked against the data, with --loss if given. */
     private Network startingModel(Dataset train, Loss lossFn) {
-        for (String option : List.of("--layers", "--activation", "--output", "--init", "--bias-init")) {
+        for (String option : List.of("--layers", "--activation", "--output-activation", "--output", "--init",
+                "--bias-init")) {
             if (spec.commandLine().getParseResult().hasMatchedOption(option)) {
                 throw new Main.UsageError("--init-from " + initFrom + " gives the architecture and the weights; "
                         + "leave out " + option);
@@ -372,7 +385,7 @@ class TrainCommand implements Callable<Integer> {
     /** Fails before training, not after it, when the model could not be written. */
     private void checkSaveTarget() {
         checkOutputFile("--metrics", metrics);
-        checkOutputFile("--save", save);
+        checkOutputFile("--out", save);
     }
 
     /** A file this run will write: its directory must exist and it must not be a directory. */
@@ -410,9 +423,17 @@ class TrainCommand implements Callable<Integer> {
         return sizes;
     }
 
+    /**
+     * The layers of {@code --layers}: {@code 2,8:tanh,2}, or as bp prints architectures,
+     * {@code 2-8:tanh-2} (where a minus sign right after a colon, as in {@code prelu:-0.1}, is a sign).
+     */
+    static String[] layerParts(String layers) {
+        return layers.contains(",") ? layers.split(",") : layers.split("(?<!:)-");
+    }
+
     /** The widths of {@code --layers} such as {@code 2,8:tanh,1:identity} (see {@link #parseLayerActivations}). */
     static int[] parseWidths(String layers) {
-        String[] parts = layers.split(",");
+        String[] parts = layerParts(layers);
         if (parts.length < 2) {
             throw new Main.UsageError("--layers " + layers + ": expected at least two widths, e.g. 784,128,10");
         }
@@ -454,7 +475,7 @@ class TrainCommand implements Callable<Integer> {
 
     /** Each layer's activation: the one named after its width ({@code 8:tanh}), else hidden or output. */
     static LayerActivation[] parseLayerActivations(String layers, LayerActivation hidden, LayerActivation output) {
-        String[] parts = layers.split(",");
+        String[] parts = layerParts(layers);
         LayerActivation[] result = new LayerActivation[parts.length - 1];
         for (int i = 1; i < parts.length; i++) {
             String[] widthAndName = parts[i].split(":", 2);

@@ -352,6 +352,56 @@ class CliTest {
                 "--loss bce with --init-from");
     }
 
+    @Test
+    void oneSpellingForOutputsWithTheOldNamesStillAccepted() throws IOException {
+        Path net = dir.resolve("named.safetensors");
+        Run r = bp("train", "--data", "digits", "--layers", "64-16:tanh-10", "--output-activation", "softmax",
+                "--epochs", "1", "--quiet", "-o", net.toString());
+        assertEquals(0, r.status(), r.err());
+        assertEquals("64-16:tanh-10:softmax, loss ce, 1210 parameters", ModelFile.load(net).describe());
+        Path rows = dir.resolve("named-rows.csv");
+        Files.writeString(rows, "0".repeat(1).concat(",0".repeat(63)) + "\n");
+        for (String spelling : new String[] {"-o", "--out", "--output"}) {
+            Path csv = dir.resolve("named" + spelling.replace("-", "") + ".csv");
+            Run p = bp("predict", "--model", net.toString(), "--input", rows.toString(), spelling, csv.toString());
+            assertEquals(0, p.status(), p.err());
+            assertTrue(Files.readString(csv).startsWith("class,p0,"), spelling);
+        }
+        for (String spelling : new String[] {"--out", "--onnx"}) {
+            Run e = bp("export", "--model", net.toString(), spelling, dir.resolve("named.onnx").toString());
+            assertEquals(0, e.status(), e.err());
+        }
+        Run old = bp("train", "--data", "digits", "--layers", "64,8,10", "--output", "softmax", "--epochs", "1",
+                "--quiet", "--save", dir.resolve("old-names.safetensors").toString());
+        assertEquals(0, old.status(), old.err());
+        assertTrue(Files.exists(dir.resolve("old-names.safetensors")));
+        String help = bp("train", "--help").out();
+        assertTrue(help.contains("-o, --out=FILE") && help.contains("--output-activation=NAME"), help);
+        assertFalse(help.contains("--save") || help.contains("--output="), help);
+        assertFalse(help.matches("(?s).*=<\\w+>.*"), "a placeholder that is not a word: " + help);
+        Run prelu = bp("train", "--data", "digits", "--layers", "64-8:prelu:-0.1-10", "--epochs", "1", "--quiet");
+        assertEquals(0, prelu.status(), prelu.err());
+    }
+
+    @Test
+    void everyCommandPrintsTheVersion() {
+        for (String cmd : new String[] {"train", "eval", "predict", "export", "import", "info", "bench", "plot"}) {
+            Run r = bp(cmd, "-V");
+            assertEquals(0, r.status(), cmd + ": " + r.err());
+            assertTrue(r.out().startsWith("bp "), cmd + " -V printed '" + r.out() + "'");
+        }
+    }
+
+    @Test
+    void aMissingOutputDirectoryIsAUsageErrorEverywhere() {
+        String missing = dir.resolve("no/such/dir/f").toString();
+        assertUsageError(bp("train", "--data", "digits", "--epochs", "1", "-o", missing), "does not exist");
+        assertUsageError(bp("predict", "--model", model.toString(), "--input", model.toString(), "--out", missing),
+                "does not exist");
+        assertUsageError(bp("export", "--model", model.toString(), "--out", missing), "does not exist");
+        assertUsageError(bp("import", "--onnx", model.toString(), "--out", missing), "does not exist");
+    }
+
     // ---- bad input: one line on stderr, the right status, no output written --------------------------
 
     static void assertUsageError(Run r, String fragment) {

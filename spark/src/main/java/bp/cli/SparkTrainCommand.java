@@ -30,15 +30,15 @@ import java.util.Locale;
                 "  spark-submit --class bp.cli.SparkMain bp-spark.jar spark-train --data fashion-mnist --places 4"})
 final class SparkTrainCommand extends TrainCommand {
 
-    @Option(names = "--master", description = "Spark master URL, e.g. local[2], spark://host:7077, "
+    @Option(names = "--master", paramLabel = "URL", description = "Spark master URL, e.g. local[2], spark://host:7077, "
             + "local-cluster[2,1,1024] (default: spark.master from spark-submit, else local[*]).")
     String master;
 
-    @Option(names = "--places", description = "Tasks per mini-batch, at most one per group of shards (default: the "
+    @Option(names = "--places", paramLabel = "N", description = "Tasks per mini-batch, at most one per group of shards (default: the "
             + "cluster's default parallelism, e.g. its executor cores).")
     Integer places;
 
-    @Option(names = "--mode", defaultValue = "sync", description = "sync: one Spark job per mini-batch, the local "
+    @Option(names = "--mode", paramLabel = "sync|local-sgd", defaultValue = "sync", description = "sync: one Spark job per mini-batch, the local "
             + "trainer's model bit for bit; local-sgd: each task takes --sync-every steps on its own share of the data, "
             + "then the driver averages the networks (fewer jobs, another model) (default: ${DEFAULT-VALUE}).")
     String mode;
