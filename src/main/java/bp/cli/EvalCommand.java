@@ -12,6 +12,7 @@ import picocli.CommandLine.Option;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 @Command(name = "eval", mixinStandardHelpOptions = true, sortOptions = false,
@@ -32,7 +33,7 @@ final class EvalCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         Network net = ModelFile.load(model);
-        Dataset test = dataOptions.loadTest(TrainCommand.DEFAULT_DATA, net.outputs());
+        Dataset test = dataOptions.loadTest(TrainCommand.DEFAULT_DATA, net, modelData(model));
         Evaluation e = Trainer.evaluate(net, test);
         out.printf(Locale.ROOT, "%s on %s: %d samples%n", net.describe(), test.name(), e.samples());
         out.printf(Locale.ROOT, "loss %.6f%n", e.loss());
@@ -42,7 +43,9 @@ final class EvalCommand implements Callable<Integer> {
             out.println("class  precision  recall      F1  samples");
             for (int c = 0; c < e.confusion().length; c++) {
                 long samples = java.util.Arrays.stream(e.confusion()[c]).sum();
-                out.printf(Locale.ROOT, "%5d  %9.4f  %6.4f  %6.4f  %7d%n", c, e.precision(c), e.recall(c), e.f1(c), samples);
+                String name = test.classNames() != null ? test.classNames().get(c) : String.valueOf(c);
+                out.printf(Locale.ROOT, "%5s  %9.4f  %6.4f  %6.4f  %7d%n", name, e.precision(c), e.recall(c), e.f1(c),
+                        samples);
             }
         }
         if (!Double.isNaN(e.meanSquaredError())) {
@@ -50,6 +53,12 @@ final class EvalCommand implements Callable<Integer> {
         }
         out.flush();
         return 0;
+    }
+
+    /** The data description a model file keeps (see {@link DataOptions#describe(Dataset)}); empty when it has none. */
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> modelData(Path model) {
+        return ModelFile.trainingSettings(model).get(DataOptions.SPEC_KEY) instanceof Map<?, ?> m ? (Map<String, Object>) m : Map.of();
     }
 
     private static void printConfusion(PrintWriter out, long[][] m) {

@@ -17,7 +17,9 @@ import java.util.concurrent.Callable;
                 "Prints the largest component error of the double-precision reference against finite differences "
                         + "(must be < 1e-6) and of the float32 engine against the reference (must be < 1e-3); "
                         + "exits 1 when either is exceeded."},
-        footer = {"", "Example:", "  bp gradcheck --layers 4,6,5,3 --activation tanh --output-activation softmax --loss ce"})
+        footer = {"", "Example:", "  bp gradcheck --layers 4,6,5,3 --activation tanh --loss ce",
+                "  bp gradcheck --layers 4,6:prelu,5:maxout:3,3 --output-activation sigmoid \\",
+                "      --loss bce"})
 final class GradcheckCommand implements Callable<Integer> {
 
     static final double REFERENCE_TOLERANCE = 1e-6;

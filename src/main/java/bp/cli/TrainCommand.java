@@ -169,6 +169,9 @@ class TrainCommand implements Callable<Integer> {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
+    /** What the model file keeps of the training data (see {@link DataOptions#describe}). */
+    private Map<String, Object> dataSpec = Map.of();
+
     /** Runs the training on this JVM's cores (bp-spark's spark-train runs it on Spark instead). */
     List<EpochStats> fit(Trainer.Builder settings, Network net, Dataset train, Dataset validation, Dataset test) {
         return settings.build().fit(net, train, validation, test);
@@ -234,6 +237,7 @@ class TrainCommand implements Callable<Integer> {
             train = parts[0];
             validation = parts[1];
         }
+        dataSpec = dataOptions.describe(train);
         Network net = initFrom != null ? startingModel(train, lossFn)
                 : initialModel(train, hidden, outAct, initializer, lossFn);
         if (!quiet) {
@@ -519,6 +523,7 @@ class TrainCommand implements Callable<Integer> {
         }
         t.put("init", initFrom != null ? "from " + initFrom : init);
         t.put("threads", threadCount);
+        t.put(DataOptions.SPEC_KEY, dataSpec);
         return t;
     }
 

@@ -12,13 +12,21 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.regex.Pattern;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.ZipException;
 
 /**
- * Reader for comma-separated numbers, plain or gzip. An optional header line (recognised by a cell
- * that is not a number) is skipped; blank lines are skipped; every data row must have the width of
- * the first one. Cells are decimal numbers; NaN and infinities are rejected.
+ * Reader for delimited text, plain or gzip: comma-, semicolon- or tab-separated (detected from the
+ * first line, or given). An optional header line is skipped (recognised by having no number
+ * outside the label column); blank lines are skipped; every data row must have the width of
+ * the first one. Feature cells are decimal numbers (NaN and infinities are rejected); class labels
+ * are whole numbers 0, 1, … or names such as {@code cat}, {@code dog}.
  */
 public final class Csv {
 
@@ -26,38 +34,101 @@ public final class Csv {
     }
 
     /**
-     * Reads a classification set: the label (a class index 0, 1, …) is in column {@code labelColumn}
-     * (counting from 0; negative counts from the end, so -1 is the last), the rest are features.
+     * How to read a file: {@code delimiter} ',' ';' or '\t' ({@code '\0'} detects it from the first
+     * line) and the label column, a header name or an index counting from 0 (negative from the end,
+     * -1 the last; {@code null} is the last).
+     */
+    public record Format(char delimiter, String labelColumn) {
+
+        public static final Format DEFAULT = new Format('\0', null);
+
+        public Format {
+            if ("\0,;\t".indexOf(delimiter) < 0) {
+                throw new IllegalArgumentException("delimiter '" + delimiter + "': expected comma, semicolon or tab");
+            }
+        }
+
+        /** Parses {@code comma}, {@code semicolon}, {@code tab} or the character itself; {@code null} detects. */
+        public static Format of(String delimiter, String labelColumn) {
+            char d = delimiter == null ? '\0' : switch (delimiter.toLowerCase(java.util.Locale.ROOT)) {
+                case "comma", "," -> ',';
+                case "semicolon", ";" -> ';';
+                case "tab", "\t", "\\t" -> '\t';
+                default -> throw new IllegalArgumentException("--delimiter '" + delimiter
+                        + "': expected comma, semicolon or tab");
+            };
+            return new Format(d, labelColumn);
+        }
+    }
+
+    /**
+     * Reads a classification set: the label is in column {@code labelColumn} (counting from 0;
+     * negative counts from the end, so -1 is the last), the rest are features.
      */
     public static Dataset readClassification(Path file, int labelColumn) {
-        Table t = readTable(file);
-        int label = labelColumn < 0 ? t.width + labelColumn : labelColumn;
-        if (label < 0 || label >= t.width) {
-            throw new DataException(file + ": label column " + labelColumn + " does not exist in rows of "
-                    + t.width + " columns");
-        }
+        return readClassification(file, new Format('\0', String.valueOf(labelColumn)), null);
+    }
+
+    /**
+     * Reads a classification set. Labels that are all whole numbers are class indices; otherwise
+     * they are class names, numbered in sorted order (kept in {@link Dataset#classNames()}).
+     * With {@code classNames} (a model's), each label must be one of them.
+     */
+    public static Dataset readClassification(Path file, Format format, List<String> classNames) {
+        Table t = readTable(file, format, true);
         if (t.width < 2) {
             throw new DataException(file + ": expected at least 2 columns (features and a label), found " + t.width);
         }
         int featureCount = t.width - 1;
-        float[] x = new float[t.rows * featureCount];
         int[] y = new int[t.rows];
-        int classes = 0;
+        List<String> names = classNames != null ? classNames : namesOf(t.labels);
+        if (classNames == null && names != null && names.size() < 2) {
+            throw new DataException(file + ": every label is '" + abbreviate(names.get(0))
+                    + "'; classification needs at least two classes");
+        }
+        Map<String, Integer> index = new HashMap<>();
+        if (names != null) {
+            for (int c = 0; c < names.size(); c++) {
+                index.put(names.get(c), c);
+            }
+        }
+        int classes = names != null ? names.size() : 0;
         for (int r = 0; r < t.rows; r++) {
-            float v = t.values.getFloat(r * t.width + label);
+            String cell = t.labels.get(r);
+            if (names != null) {
+                Integer c = index.get(cell);
+                if (c == null) {
+                    throw new DataException(file + ": line " + t.lines.getInt(r) + ", column " + (t.labelIndex + 1)
+                            + ": label '" + abbreviate(cell) + "' is not one of the model's classes "
+                            + abbreviate(String.valueOf(names)));
+                }
+                y[r] = c;
+                continue;
+            }
+            float v = parseCell(file, t.lines.getInt(r), t.labelIndex, cell);
             if (v < 0 || v != Math.rint(v) || v > 1_000_000) {
-                throw new DataException(file + ": line " + t.lines.getInt(r) + ", column " + (label + 1)
-                        + ": label '" + v + "' is not a class index (expected a whole number ≥ 0)");
+                throw new DataException(file + ": line " + t.lines.getInt(r) + ", column " + (t.labelIndex + 1)
+                        + ": label '" + v + "' is not a class index (expected a whole number ≥ 0, or a class name; "
+                        + "for real-valued targets use --targets)");
             }
             y[r] = (int) v;
             classes = Math.max(classes, y[r] + 1);
-            for (int c = 0, f = 0; c < t.width; c++) {
-                if (c != label) {
-                    x[r * featureCount + f++] = t.values.getFloat(r * t.width + c);
-                }
-            }
         }
-        return Dataset.classification(file.getFileName().toString(), x, featureCount, y, Math.max(classes, 2));
+        Dataset d = Dataset.classification(file.getFileName().toString(), t.values.toFloatArray(), featureCount, y,
+                Math.max(classes, 2));
+        return names == null ? d : d.withClassNames(names);
+    }
+
+    /** The sorted distinct labels when any of them is not a number; {@code null} for numeric labels. */
+    private static List<String> namesOf(List<String> labels) {
+        if (labels.stream().allMatch(Csv::isNumber)) {
+            return null;
+        }
+        List<String> names = new ArrayList<>(new TreeSet<>(labels));
+        if (names.size() > 1_000_000) {
+            throw new DataException("more than a million class names");
+        }
+        return names;
     }
 
     /**
@@ -65,7 +136,12 @@ public final class Csv {
      * features. Binary classification with one sigmoid output is this with one 0/1 target.
      */
     public static Dataset readRegression(Path file, int targets) {
-        Table t = readTable(file);
+        return readRegression(file, targets, Format.DEFAULT);
+    }
+
+    /** As {@link #readRegression(Path, int)}, in the given format (its label column is not used). */
+    public static Dataset readRegression(Path file, int targets, Format format) {
+        Table t = readTable(file, format, false);
         if (targets < 1 || t.width <= targets) {
             throw new DataException(file + ": expected more than " + targets + " columns (features, then "
                     + targets + " target" + (targets == 1 ? "" : "s") + "), found " + t.width);
@@ -86,7 +162,7 @@ public final class Csv {
 
     /** Reads rows of features only; each row must have {@code expectedWidth} columns. */
     public static float[] readFeatures(Path file, int expectedWidth) {
-        Table t = readTable(file);
+        Table t = readTable(file, Format.DEFAULT, false);
         if (t.width != expectedWidth) {
             throw new DataException(file + ": line " + t.lines.getInt(0) + ": expected " + expectedWidth
                     + " columns (the model's inputs), found " + t.width);
@@ -94,11 +170,56 @@ public final class Csv {
         return t.values.toFloatArray();
     }
 
-    /** The numbers of a CSV file, row by row, with the line number of each row. */
-    record Table(FloatArrayList values, IntArrayList lines, int width, int rows) {
+    /** A model's inputs read from a file, and the labels when the file had them (else {@code null}). */
+    public record Inputs(float[] features, int rows, List<String> labels) {
     }
 
-    static Table readTable(Path file) {
+    /**
+     * Reads {@code inputs} features per row for a model, from a file of just those columns or from
+     * a file like its training data: {@code inputs + 1} columns with the label in the format's
+     * label column, or {@code inputs + targets} with real-valued targets last.
+     */
+    public static Inputs readInputs(Path file, Format format, int inputs, int targets) {
+        int width = width(file, format);
+        if (width == inputs) {
+            Table t = readTable(file, format, false);
+            return new Inputs(t.values.toFloatArray(), t.rows, null);
+        }
+        if (targets == 0 && width == inputs + 1) {
+            Table t = readTable(file, format, true);
+            return new Inputs(t.values.toFloatArray(), t.rows, t.labels);
+        }
+        if (targets > 0 && width == inputs + targets) {
+            Dataset d = readRegression(file, targets, format);
+            List<String> values = new ArrayList<>();
+            for (float v : d.targets()) {
+                values.add(Float.toString(v));
+            }
+            return new Inputs(d.features(), d.size(), values);
+        }
+        throw new DataException(file + ": the model takes " + inputs + " inputs, the file has " + width
+                + " columns (expected " + inputs + ", or " + (inputs + Math.max(targets, 1)) + " with the "
+                + (targets > 0 ? "targets" : "label") + ")");
+    }
+
+    /** The number of cells in the first line that is not blank (a header or a row). */
+    private static int width(Path file, Format format) {
+        return readTable(file, format, false, 0).width;
+    }
+
+    /**
+     * The cells of a file, row by row, with the line number of each row: every cell as a number,
+     * or with {@code labelled} the label column's cells as text and the other cells as numbers.
+     */
+    record Table(FloatArrayList values, List<String> labels, IntArrayList lines, int width, int rows, int labelIndex) {
+    }
+
+    static Table readTable(Path file, Format format, boolean labelled) {
+        return readTable(file, format, labelled, Integer.MAX_VALUE);
+    }
+
+    /** Reads at most {@code maxRows} data rows; with 0, only the width of the first line. */
+    static Table readTable(Path file, Format format, boolean labelled, int maxRows) {
         try (InputStream raw = new BufferedInputStream(Files.newInputStream(file))) {
             raw.mark(2);
             boolean gzip = raw.read() == 0x1f && raw.read() == 0x8b;
@@ -106,38 +227,56 @@ public final class Csv {
             InputStream in = gzip ? new GZIPInputStream(raw, 1 << 16) : raw;
             BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8), 1 << 16);
             FloatArrayList values = new FloatArrayList();
+            List<String> labels = labelled ? new ArrayList<>() : null;
             IntArrayList lines = new IntArrayList();
+            String delimiter = null;
             int width = -1;
+            int label = -1;
             int lineNo = 0;
-            boolean headerAllowed = true;
             String line;
             while ((line = reader.readLine()) != null) {
                 lineNo++;
                 if (line.isBlank()) {
                     continue;
                 }
-                String[] cells = line.split(",", -1);
-                if (headerAllowed && !isNumber(cells[0].trim())) {
-                    headerAllowed = false;
-                    continue;
+                if (delimiter == null) {
+                    delimiter = Pattern.quote(String.valueOf(format.delimiter() != '\0' ? format.delimiter()
+                            : detectDelimiter(line)));
                 }
-                headerAllowed = false;
+                String[] cells = line.split(delimiter, -1);
                 if (width < 0) {
                     width = cells.length;
+                    if (maxRows == 0) {
+                        return new Table(values, labels, lines, width, 0, -1);
+                    }
+                    boolean byName = labelled && !isIndex(format.labelColumn());
+                    label = labelled && !byName ? labelIndex(file, format, width) : -1;
+                    if (byName || isHeader(cells, label)) {
+                        label = byName ? headerIndex(file, format, cells) : label;
+                        continue;
+                    }
                 } else if (cells.length != width) {
                     throw new DataException(file + ": line " + lineNo + ": expected " + width
-                            + " columns like the first row, found " + cells.length);
+                            + " columns like the first row, found " + cells.length
+                            + (cells.length == 1 && width > 1 ? " (another delimiter?)" : ""));
                 }
                 for (int c = 0; c < cells.length; c++) {
-                    values.add(parseCell(file, lineNo, c, cells[c]));
+                    if (c == label) {
+                        labels.add(cells[c].trim());
+                    } else {
+                        values.add(parseCell(file, lineNo, c, cells[c]));
+                    }
                 }
                 lines.add(lineNo);
+                if (lines.size() == maxRows) {
+                    break;
+                }
             }
-            if (width < 0) {
+            if (lines.isEmpty()) {
                 throw new DataException(file + ": " + (lineNo == 0 ? "empty file" : "no data rows")
-                        + ", expected rows of comma-separated numbers");
+                        + ", expected rows of comma-, semicolon- or tab-separated numbers");
             }
-            return new Table(values, lines, width, lines.size());
+            return new Table(values, labels, lines, width, lines.size(), label);
         } catch (ZipException | java.io.EOFException e) {
             throw new DataException(file + ": truncated or corrupt gzip data (" + e.getMessage() + ")", e);
         } catch (java.nio.charset.MalformedInputException e) {
@@ -147,6 +286,58 @@ public final class Csv {
         } catch (IOException e) {
             throw new DataException(file + ": cannot read (" + e.getMessage() + ")", e);
         }
+    }
+
+    /** The most frequent of comma, semicolon and tab in the first line (comma when none occurs). */
+    static char detectDelimiter(String line) {
+        char best = ',';
+        long most = line.chars().filter(ch -> ch == ',').count();
+        for (char d : new char[] {';', '\t'}) {
+            long n = line.chars().filter(ch -> ch == d).count();
+            if (n > most) {
+                best = d;
+                most = n;
+            }
+        }
+        return best;
+    }
+
+    /** A header has no number outside the label column (a data row may have a name there). */
+    private static boolean isHeader(String[] cells, int label) {
+        boolean any = false;
+        for (int c = 0; c < cells.length; c++) {
+            if (c != label) {
+                if (isNumber(cells[c].trim())) {
+                    return false;
+                }
+                any = true;
+            }
+        }
+        return any;
+    }
+
+    private static boolean isIndex(String labelColumn) {
+        return labelColumn == null || labelColumn.trim().matches("[+-]?\\d+");
+    }
+
+    /** The label column of rows {@code width} wide, from an index (negative from the end) or the last. */
+    private static int labelIndex(Path file, Format format, int width) {
+        long given = format.labelColumn() == null ? -1 : Long.parseLong(format.labelColumn().trim().replace("+", ""));
+        long index = given < 0 ? width + given : given;
+        if (index < 0 || index >= width) {
+            throw new DataException(file + ": label column " + given + " does not exist in rows of " + width + " columns");
+        }
+        return (int) index;
+    }
+
+    private static int headerIndex(Path file, Format format, String[] header) {
+        for (int c = 0; c < header.length; c++) {
+            if (header[c].trim().equals(format.labelColumn().trim())) {
+                return c;
+            }
+        }
+        throw new DataException(file + ": no column named '" + abbreviate(format.labelColumn()) + "' in the header "
+                + abbreviate(String.join(",", header)));
     }
 
     private static float parseCell(Path file, int line, int column, String cell) {

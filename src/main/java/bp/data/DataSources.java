@@ -35,6 +35,16 @@ public final class DataSources {
 
     /** Loads a named or located data set; see the class comment. */
     public static TrainTest load(String data) {
+        return load(data, Csv.Format.DEFAULT);
+    }
+
+    /** As {@link #load(String)}, reading a CSV file in the given format. */
+    public static TrainTest load(String data, Csv.Format format) {
+        return load(data, format, null);
+    }
+
+    /** As {@link #load(String, Csv.Format)}, a CSV file's labels among {@code classNames} when not null. */
+    public static TrainTest load(String data, Csv.Format format, java.util.List<String> classNames) {
         return switch (data) {
             case "fashion-mnist" -> idxDirectory(dataDir().resolve("fashion-mnist"));
             case "digits" -> digits();
@@ -47,7 +57,7 @@ public final class DataSources {
                     throw new DataException(data + ": no such file or directory, and not a bundled data set "
                             + "(fashion-mnist, digits)");
                 }
-                yield split(Csv.readClassification(p, -1));
+                yield split(Csv.readClassification(p, format, classNames));
             }
         };
     }
@@ -57,10 +67,15 @@ public final class DataSources {
      * 80:20 with the fixed seed, or explicit training and test files ({@code test} non-null).
      */
     public static TrainTest regression(Path train, Path test, int targets) {
+        return regression(train, test, targets, Csv.Format.DEFAULT);
+    }
+
+    /** As {@link #regression(Path, Path, int)}, in the given format. */
+    public static TrainTest regression(Path train, Path test, int targets, Csv.Format format) {
         if (test == null) {
-            return split(Csv.readRegression(train, targets));
+            return split(Csv.readRegression(train, targets, format));
         }
-        return new TrainTest(Csv.readRegression(train, targets), Csv.readRegression(test, targets));
+        return new TrainTest(Csv.readRegression(train, targets, format), Csv.readRegression(test, targets, format));
     }
 
     /** The 8×8 digits (1797 samples, 64 features scaled to [0, 1], 10 classes), split 80:20 with a fixed seed. */
@@ -71,8 +86,18 @@ public final class DataSources {
 
     /** Explicit training and test files: IDX image files (with labels beside them) or CSV files. */
     public static TrainTest files(Path train, Path test) {
+        return files(train, test, Csv.Format.DEFAULT);
+    }
+
+    /** As {@link #files(Path, Path)}; CSV files in the given format, the test file with the training file's class names. */
+    public static TrainTest files(Path train, Path test, Csv.Format format) {
         if (isCsv(train)) {
-            return new TrainTest(Csv.readClassification(train, -1), Csv.readClassification(test, -1));
+            Dataset trainSet = Csv.readClassification(train, format, null);
+            Dataset testSet = trainSet.classNames() != null ? Csv.readClassification(test, format, trainSet.classNames())
+                    : Csv.readClassification(test, format, null);
+            int classes = Math.max(trainSet.classCount(), testSet.classCount());
+            return new TrainTest(trainSet.classNames() != null ? trainSet : trainSet.withClassCount(classes),
+                    trainSet.classNames() != null ? testSet : testSet.withClassCount(classes));
         }
         Path trainLabels = labelsFor(train);
         Path testLabels = labelsFor(test);
@@ -85,15 +110,27 @@ public final class DataSources {
      * (e.g. a model's output count).
      */
     public static Dataset file(Path file, int classes) {
+        return withClasses(file(file, classes, Csv.Format.DEFAULT, null), classes);
+    }
+
+    /**
+     * As {@link #file(Path, int)}, but a CSV file is read as it is, in the given format, its labels
+     * among {@code classNames} when the model has names for its classes (see {@link #withClasses}).
+     */
+    public static Dataset file(Path file, int classes, Csv.Format format, java.util.List<String> classNames) {
         if (isCsv(file)) {
-            Dataset d = Csv.readClassification(file, -1);
-            if (d.classCount() > classes) {
-                throw new DataException(file + ": labels go up to " + (d.classCount() - 1) + ", but there are only "
-                        + classes + " classes (0.." + (classes - 1) + ")");
-            }
-            return d.classCount() == classes ? d : d.withClassCount(classes);
+            return Csv.readClassification(file, format, classNames);
         }
         return Idx.read(file, labelsFor(file), classes);
+    }
+
+    /** {@code d} read as {@code classes} classes, e.g. a model's outputs; it may not have more. */
+    public static Dataset withClasses(Dataset d, int classes) {
+        if (d.classCount() > classes) {
+            throw new DataException(d.name() + ": labels go up to " + (d.classCount() - 1) + ", but there are only "
+                    + classes + " classes (0.." + (classes - 1) + ")");
+        }
+        return d.classCount() == classes ? d : d.withClassCount(classes);
     }
 
     private static boolean isCsv(Path p) {

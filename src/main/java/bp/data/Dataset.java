@@ -16,9 +16,15 @@ public final class Dataset {
     private final float[] targets;
     private final int targetWidth;
     private final int[] labels;
+    private final java.util.List<String> classNames;
     private final int size;
 
     private Dataset(String name, float[] features, int featureCount, float[] targets, int targetWidth, int[] labels) {
+        this(name, features, featureCount, targets, targetWidth, labels, null);
+    }
+
+    private Dataset(String name, float[] features, int featureCount, float[] targets, int targetWidth, int[] labels,
+                    java.util.List<String> classNames) {
         if (featureCount <= 0 || targetWidth <= 0) {
             throw new IllegalArgumentException(name + ": features and targets need a positive width");
         }
@@ -34,6 +40,7 @@ public final class Dataset {
         this.targets = targets;
         this.targetWidth = targetWidth;
         this.labels = labels;
+        this.classNames = classNames;
         this.size = features.length / featureCount;
     }
 
@@ -102,6 +109,23 @@ public final class Dataset {
         return labels[i];
     }
 
+    /**
+     * The names of the classes, class i the i-th, when the labels were names (such as read from a
+     * CSV file with {@code cat}, {@code dog}); {@code null} when they were class indices.
+     */
+    public java.util.List<String> classNames() {
+        return classNames;
+    }
+
+    /** The same rows with names for the classes, one per class. */
+    public Dataset withClassNames(java.util.List<String> names) {
+        if (labels == null || names.size() != targetWidth) {
+            throw new IllegalArgumentException(name + ": " + names.size() + " class names for " + targetWidth
+                    + (labels == null ? " targets" : " classes"));
+        }
+        return new Dataset(name, features, featureCount, targets, targetWidth, labels, java.util.List.copyOf(names));
+    }
+
     /** The same rows with the one-hot targets widened to {@code classes} classes. */
     public Dataset withClassCount(int classes) {
         return classification(name, features, featureCount, labels, classes);
@@ -119,7 +143,7 @@ public final class Dataset {
                 l[i] = labels[rows[i]];
             }
         }
-        return new Dataset(newName, x, featureCount, y, targetWidth, l);
+        return new Dataset(newName, x, featureCount, y, targetWidth, l, classNames);
     }
 
     /**

@@ -299,6 +299,10 @@ class CliTest {
             Run r = bp(cmd, "--help");
             assertEquals(0, r.status());
             assertTrue(r.out().contains("Example"), cmd + " help lacks an example");
+            // picocli wraps descriptions but not examples: an example wider than the help breaks mid-command
+            String examples = r.out().substring(r.out().indexOf("Example"));
+            examples.lines().skip(1).filter(l -> !l.isBlank()).forEach(l ->
+                    assertTrue(l.startsWith("  "), cmd + " help: an example wraps onto '" + l + "'"));
         }
     }
 
@@ -402,6 +406,78 @@ class CliTest {
         assertUsageError(bp("import", "--onnx", model.toString(), "--out", missing), "does not exist");
     }
 
+    /** Three species in semicolon-separated columns, the label first and named in the header. */
+    static Path speciesCsv(String name) throws IOException {
+        java.util.SplittableRandom rng = new java.util.SplittableRandom(5);
+        StringBuilder sb = new StringBuilder("species;length;width\n");
+        String[] species = {"setosa", "versicolor", "virginica"};
+        for (int i = 0; i < 300; i++) {
+            int s = i % 3;
+            sb.append(String.format(java.util.Locale.ROOT, "%s;%.4f;%.4f%n", species[s],
+                    2 * s + rng.nextDouble(-0.6, 0.6), (s == 1 ? 1 : -1) + rng.nextDouble(-0.6, 0.6)));
+        }
+        Path file = dir.resolve(name);
+        Files.writeString(file, sb);
+        return file;
+    }
+
+    @Test
+    void realCsvFilesAndAModelThatKnowsItsData() throws IOException {
+        Path csv = speciesCsv("species.csv");
+        Path net = dir.resolve("species.safetensors");
+        Run r = bp("train", "--data", csv.toString(), "--label-column", "species", "--layers", "2,16:tanh,3",
+                "--epochs", "40", "--batch", "16", "--lr", "0.01", "--quiet", "-o", net.toString());
+        assertEquals(0, r.status(), r.err());
+        // eval and predict need no repeated options: the model file knows the format and the class names
+        Run e = bp("eval", "--model", net.toString(), "--test", csv.toString());
+        assertEquals(0, e.status(), e.err());
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("accuracy ([0-9.]+)%").matcher(e.out());
+        assertTrue(m.find() && Double.parseDouble(m.group(1)) > 95, e.out());
+        assertTrue(e.out().contains("virginica"), e.out());
+        Run p = bp("predict", "--model", net.toString(), "--input", csv.toString());
+        assertEquals(0, p.status(), p.err());
+        List<String> lines = p.out().lines().toList();
+        assertEquals("class,p_setosa,p_versicolor,p_virginica", lines.get(0));
+        assertEquals(301, lines.size());
+        assertTrue(lines.get(1).startsWith("setosa,"), lines.get(1));
+        assertTrue(p.err().matches("(?s)bp: accuracy [0-9.]+% \\(\\d+ of 300 rows of species.csv\\)\\s*"), p.err());
+        // the features alone, tab-separated
+        Path features = dir.resolve("species-features.tsv.csv");
+        Files.writeString(features, "0.1\t-1\n4.2\t-0.9\n");
+        Run f = bp("predict", "--model", net.toString(), "--input", features.toString(), "--delimiter", "tab");
+        assertEquals(0, f.status(), f.err());
+        assertTrue(f.out().lines().skip(1).toList().get(1).startsWith("virginica,"), f.out());
+        assertFailure(bp("eval", "--model", net.toString(), "--data", "digits"),
+                "the model takes 2 inputs, the data has 64 features");
+    }
+
+    @Test
+    void regressionAndBinaryModelsNeedNoRepeatedOptions() throws IOException {
+        Path plane = writeCsv("plane3.csv", false);
+        Path reg = dir.resolve("plane3.safetensors");
+        assertEquals(0, bp("train", "--data", plane.toString(), "--targets", "1", "--layers", "2,1", "--optimizer", "sgd",
+                "--lr", "0.1", "--epochs", "30", "--batch", "8", "--quiet", "-o", reg.toString()).status());
+        Run e = bp("eval", "--model", reg.toString(), "--data", plane.toString());
+        assertEquals(0, e.status(), e.err());
+        assertTrue(e.out().contains("R²"), e.out());
+        Run p = bp("predict", "--model", reg.toString(), "--input", plane.toString());
+        assertEquals(0, p.status(), p.err());
+        assertTrue(p.out().startsWith("y0\n"), p.out());
+        assertTrue(p.err().startsWith("bp: MSE "), p.err());
+        Path half = writeCsv("half3.csv", true);
+        Path bin = dir.resolve("half3.safetensors");
+        assertEquals(0, bp("train", "--data", half.toString(), "--targets", "1", "--layers", "2,8,1:sigmoid", "--loss",
+                "bce", "--lr", "0.01", "--epochs", "30", "--batch", "8", "--quiet", "-o", bin.toString()).status());
+        Run b = bp("predict", "--model", bin.toString(), "--input", half.toString());
+        assertEquals(0, b.status(), b.err());
+        List<String> rows = b.out().lines().toList();
+        assertEquals("class,p1", rows.get(0));
+        String[] first = rows.get(1).split(",");
+        assertEquals(Float.parseFloat(first[1]) >= 0.5f ? "1" : "0", first[0]);
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("accuracy ([0-9.]+)%").matcher(b.err());
+        assertTrue(m.find() && Double.parseDouble(m.group(1)) > 90, b.err());
+    }
+
     // ---- bad input: one line on stderr, the right status, no output written --------------------------
 
     static void assertUsageError(Run r, String fragment) {
@@ -460,7 +536,7 @@ class CliTest {
         Path input = dir.resolve("wide.csv");
         Files.writeString(input, "1,2,3\n");
         assertFailure(bp("predict", "--model", model.toString(), "--input", input.toString(), "--output",
-                output.toString()), "expected 64 columns (the model's inputs), found 3");
+                output.toString()), "wide.csv: the model takes 64 inputs, the file has 3 columns (expected 64, or 65 with the label)");
         assertArrayEquals("precious\n".getBytes(), Files.readAllBytes(output));
     }
 

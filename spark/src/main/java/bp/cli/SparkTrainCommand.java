@@ -27,7 +27,8 @@ import java.util.Locale;
                 + "bit-for-bit the one 'bp train' makes with the same options when the executors use the same "
                 + "kernels as a local run. Every option of 'bp train' applies."},
         footer = {"", "Examples:", "  spark/run spark-train --master local[2] --data digits --epochs 10",
-                "  spark-submit --class bp.cli.SparkMain bp-spark.jar spark-train --data fashion-mnist --places 4"})
+                "  spark-submit --class bp.cli.SparkMain bp-spark.jar \\",
+                "      spark-train --data fashion-mnist --places 4"})
 final class SparkTrainCommand extends TrainCommand {
 
     @Option(names = "--master", paramLabel = "URL", description = "Spark master URL, e.g. local[2], spark://host:7077, "
