@@ -2,8 +2,8 @@
 
 Usage: check.py BP DATA_DIR WORK_DIR   (run by tools/onnx-check; BP is the bp command)
 
-1. Export: for every activation (maxout and PReLU included), a sigmoid and an identity output, and a
-   Fashion-MNIST model, `bp export` writes a file that onnx.checker accepts with full_check, ONNX
+1. Export: for every activation (maxout and PReLU included), a sigmoid and an identity output, an
+   input scaling (--normalize: Sub and Div before the first Gemm) and a Fashion-MNIST model, `bp export` writes a file that onnx.checker accepts with full_check, ONNX
    Runtime's outputs equal `bp predict`'s to 1e-5 on 100 rows, and `bp import` gives back the
    model file byte for byte. The Fashion-MNIST export also runs in ONNX Runtime for Java, through
    the README's example (examples/onnxruntime-java/Serve.java, command in $BP_ORT_JAVA).
@@ -200,6 +200,8 @@ def main():
                  ["--data", "digits", "--layers", "64,16:tanh,10:sigmoid", "--loss", "bce"])
     check_export("identity-output", rows_file, rows,
                  ["--data", "digits", "--layers", "64,16:elu,10:identity", "--loss", "mse"])
+    check_export("normalized-input", rows_file, rows,
+                 ["--data", "digits", "--layers", "64,24:relu,10", "--normalize", "standard"])
     fashion = fashion_rows(100)
     fashion_file = write_rows("fashion-rows.csv", fashion)
     check_export("fashion-mnist", fashion_file, fashion, ["--data", "fashion-mnist"])

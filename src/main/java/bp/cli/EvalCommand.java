@@ -33,7 +33,8 @@ final class EvalCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         Network net = ModelFile.load(model);
-        Dataset test = dataOptions.loadTest(TrainCommand.DEFAULT_DATA, net, modelData(model));
+        Dataset test = TrainCommand.scaled(dataOptions.loadTest(TrainCommand.DEFAULT_DATA, net, modelData(model)),
+                net.inputScaling());
         Evaluation e = Trainer.evaluate(net, test);
         out.printf(Locale.ROOT, "%s on %s: %d samples%n", net.describe(), test.name(), e.samples());
         out.printf(Locale.ROOT, "loss %.6f%n", e.loss());

@@ -7,6 +7,7 @@ import bp.io.ModelFile;
 import bp.kernel.Kernels;
 import bp.nn.Activation;
 import bp.nn.Initializer;
+import bp.nn.InputScaling;
 import bp.nn.LayerActivation;
 import bp.nn.Loss;
 import bp.nn.Network;
@@ -157,6 +158,12 @@ class TrainCommand implements Callable<Integer> {
                     + "The result is the same bits as a run that never stopped.")
     Path resume;
 
+    @Option(names = "--normalize", paramLabel = "standard|minmax",
+            description = "Scale each feature by statistics of the training rows (standard: mean 0 and standard "
+                    + "deviation 1; minmax: the range 0..1). The model keeps them and applies them in eval, predict, "
+                    + "Network.predict and its ONNX export.")
+    String normalize;
+
     @Option(names = "--init-from", paramLabel = "FILE",
             description = "Start from this model's weights (bp train --out, or bp import of an ONNX file) instead of "
                     + "random ones; its architecture replaces --layers, --activation, --output-activation, --init and --bias-init, "
@@ -240,6 +247,20 @@ class TrainCommand implements Callable<Integer> {
         dataSpec = dataOptions.describe(train);
         Network net = initFrom != null ? startingModel(train, lossFn)
                 : initialModel(train, hidden, outAct, initializer, lossFn);
+        if (normalize != null) {
+            if (initFrom != null) {
+                throw new Main.UsageError("--normalize with --init-from: the model keeps the scaling it was trained "
+                        + "with (if any); leave out --normalize");
+            }
+            try {
+                net.setInputScaling(InputScaling.fit(normalize, train.features(), train.size(), train.featureCount()));
+            } catch (IllegalArgumentException e) {
+                throw new Main.UsageError("--normalize " + normalize + ": " + e.getMessage());
+            }
+        }
+        train = scaled(train, net.inputScaling());
+        validation = validation == null ? null : scaled(validation, net.inputScaling());
+        test = scaled(test, net.inputScaling());
         if (!quiet) {
             out.printf(Locale.ROOT, "bp: %s on %s (%d train, %s%d test; loaded in %.1f s)%n", net.describe(),
                     dataOptions.describe(DEFAULT_DATA), train.size(),
@@ -384,6 +405,11 @@ class TrainCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new Main.UsageError("--loss " + loss + " with --init-from " + initFrom + ": " + e.getMessage());
         }
+    }
+
+    /** {@code d} with its features scaled by {@code scaling} ({@code d} itself when that is {@code null}). */
+    static Dataset scaled(Dataset d, InputScaling scaling) {
+        return scaling == null ? d : d.withFeatures(scaling.apply(d.features(), d.size()));
     }
 
     /** Fails before training, not after it, when the model could not be written. */

@@ -126,6 +126,15 @@ public final class Dataset {
         return new Dataset(name, features, featureCount, targets, targetWidth, labels, java.util.List.copyOf(names));
     }
 
+    /** The same rows and targets with other features ({@code size × featureCount} values), e.g. scaled. */
+    public Dataset withFeatures(float[] newFeatures) {
+        if (newFeatures.length != features.length) {
+            throw new IllegalArgumentException(name + ": " + newFeatures.length + " feature values for "
+                    + features.length);
+        }
+        return new Dataset(name, newFeatures, featureCount, targets, targetWidth, labels, classNames);
+    }
+
     /** The same rows with the one-hot targets widened to {@code classes} classes. */
     public Dataset withClassCount(int classes) {
         return classification(name, features, featureCount, labels, classes);

@@ -1,5 +1,6 @@
 package bp.io;
 
+import bp.nn.InputScaling;
 import bp.nn.LayerActivation;
 import bp.nn.Loss;
 import bp.nn.Network;
@@ -30,13 +31,18 @@ public final class ModelFile {
 
     static final String SPEC_KEY = "bp.spec";
     static final String FORMAT = "bp-mlp";
+    /** The tensors of a network's {@link InputScaling}. */
+    static final String SCALING_OFFSET = "input.offset";
+    static final String SCALING_DIVISOR = "input.divisor";
 
     private ModelFile() {
     }
 
     /** Writes {@code net} atomically; {@code training} (may be empty) is stored in the spec as is. */
     public static void save(Network net, Path file, Map<String, Object> training) {
-        SafeTensors.write(file, headerJson(net, training), List.of(net.parameters()));
+        InputScaling scaling = net.inputScaling();
+        SafeTensors.write(file, headerJson(net, training), scaling == null ? List.of(net.parameters())
+                : List.of(net.parameters(), scaling.offset(), scaling.divisor()));
     }
 
     private static byte[] headerJson(Network net, Map<String, Object> training) {
@@ -48,6 +54,12 @@ public final class ModelFile {
                     header.put("layers." + l + "." + t.name(),
                             tensor(t.shape(), 4L * t.offset(), 4L * t.offset() + 4L * t.length()));
                 }
+            }
+            if (net.inputScaling() != null) {
+                long end = 4L * net.parameterCount();
+                long bytes = 4L * net.inputs();
+                header.put(SCALING_OFFSET, tensor(List.of(net.inputs()), end, end + bytes));
+                header.put(SCALING_DIVISOR, tensor(List.of(net.inputs()), end + bytes, end + 2 * bytes));
             }
             return JSON.std.asBytes(header);
         } catch (IOException e) {
@@ -67,6 +79,9 @@ public final class ModelFile {
         }
         spec.put("activations", acts);
         spec.put("loss", net.loss().label());
+        if (net.inputScaling() != null) {
+            spec.put("input_scaling", net.inputScaling().kind());
+        }
         spec.put("training", training == null ? Map.of() : training);
         try {
             return JSON.std.asString(spec);
@@ -104,6 +119,19 @@ public final class ModelFile {
                 String name = "layers." + l + "." + t.name();
                 expected.add(name);
                 readTensor(file, header, name, t.shape(), data, net.parameters(), t.offset());
+            }
+        }
+        if (spec.inputScaling() != null) {
+            float[] offset = new float[net.inputs()];
+            float[] divisor = new float[net.inputs()];
+            readTensor(file, header, SCALING_OFFSET, List.of(net.inputs()), data, offset, 0);
+            readTensor(file, header, SCALING_DIVISOR, List.of(net.inputs()), data, divisor, 0);
+            expected.add(SCALING_OFFSET);
+            expected.add(SCALING_DIVISOR);
+            try {
+                net.setInputScaling(new InputScaling(spec.inputScaling(), offset, divisor));
+            } catch (IllegalArgumentException e) {
+                throw new ModelFileException(file + ": " + e.getMessage(), e);
             }
         }
         for (String key : header.keySet()) {
@@ -212,7 +240,8 @@ public final class ModelFile {
     }
 
     /** The architecture part of {@code bp.spec}. */
-    record Spec(int[] sizes, List<LayerActivation> activations, Loss loss, Map<String, Object> training) {
+    record Spec(int[] sizes, List<LayerActivation> activations, Loss loss, String inputScaling,
+                Map<String, Object> training) {
 
         static Spec parse(Path file, String text) {
             Map<String, Object> spec;
@@ -249,7 +278,12 @@ public final class ModelFile {
                 @SuppressWarnings("unchecked")
                 Map<String, Object> training = spec.get("training") instanceof Map<?, ?> t ? (Map<String, Object>) t
                         : Map.of();
-                return new Spec(sizes, acts, loss, training);
+                Object scaling = spec.get("input_scaling");
+                if (scaling != null && !List.of("standard", "minmax", "affine").contains(scaling)) {
+                    throw new ModelFileException(file + ": bp.spec input_scaling is " + scaling
+                            + ", expected standard, minmax or affine");
+                }
+                return new Spec(sizes, acts, loss, (String) scaling, training);
             } catch (IllegalArgumentException e) {
                 throw new ModelFileException(file + ": bp.spec: " + e.getMessage(), e);
             }

@@ -1,6 +1,7 @@
 package bp.io;
 
 import bp.nn.Activation;
+import bp.nn.InputScaling;
 import bp.nn.LayerActivation;
 import bp.nn.Loss;
 import bp.nn.Network;
@@ -21,7 +22,9 @@ import java.util.Map;
  * {@code Relu}, {@code Sigmoid}, {@code Tanh}, {@code LeakyRelu(alpha)}, {@code Elu(alpha)},
  * {@code PRelu} over {@code layers.i.slope}, {@code Softplus}, {@code Softmax(axis=1)}, nothing
  * for identity, and for maxout {@code Reshape [-1, k, units]} then {@code ReduceMax(axes=[1],
- * keepdims=0)}. The {@code bp.spec} document of the model file goes into {@code metadata_props}.
+ * keepdims=0)}. A network with an {@link InputScaling} starts with {@code Sub} of
+ * {@code input.offset} and {@code Div} by {@code input.divisor}. The {@code bp.spec} document of
+ * the model file goes into {@code metadata_props}.
  *
  * <p>{@link #load} reads those files back to the same bits, and the chains of dense layers that
  * PyTorch exports for {@code nn.Sequential} of {@code Linear} and those activations, in the
@@ -83,6 +86,15 @@ public final class OnnxFile {
         List<Protobuf.Writer> nodes = new ArrayList<>();
         List<Protobuf.Writer> initializers = new ArrayList<>();
         String x = INPUT;
+        InputScaling scaling = net.inputScaling();
+        if (scaling != null) {
+            long[] dims = {net.inputs()};
+            initializers.add(Onnx.floatTensor(ModelFile.SCALING_OFFSET, dims, scaling.offset(), 0, net.inputs()));
+            initializers.add(Onnx.floatTensor(ModelFile.SCALING_DIVISOR, dims, scaling.divisor(), 0, net.inputs()));
+            nodes.add(Onnx.node("input.sub", "Sub", List.of(x, ModelFile.SCALING_OFFSET), "input.centered"));
+            nodes.add(Onnx.node("input.div", "Div", List.of("input.centered", ModelFile.SCALING_DIVISOR), "input.scaled"));
+            x = "input.scaled";
+        }
         int last = net.layerCount() - 1;
         for (int l = 0; l <= last; l++) {
             String layer = "layers." + l;

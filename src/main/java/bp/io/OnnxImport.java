@@ -1,6 +1,7 @@
 package bp.io;
 
 import bp.nn.Activation;
+import bp.nn.InputScaling;
 import bp.nn.LayerActivation;
 import bp.nn.Loss;
 import bp.nn.Network;
@@ -23,7 +24,7 @@ final class OnnxImport {
 
     private static final String SUPPORTED = "bp imports chains of dense layers: Gemm, or MatMul then Add, each "
             + "followed by Relu, Sigmoid, Tanh, LeakyRelu, Elu, PRelu, Softplus, Softmax, Reshape+ReduceMax (maxout) "
-            + "or nothing, after an optional leading Flatten";
+            + "or nothing, after an optional leading Flatten and an input scaling (Sub, Div)";
     private static final Set<String> DOMAINS = Set.of("", "ai.onnx");
 
     /** One dense layer: weights {@code [rows, in]}, bias {@code [rows]}, and slopes for PReLU. */
@@ -51,7 +52,7 @@ final class OnnxImport {
 
     /** The layers read and what the file says about them. */
     record Result(Path file, int[] sizes, List<LayerActivation> activations, List<float[]> tensors, Loss storedLoss,
-                  Map<String, Object> training) {
+                  InputScaling scaling, Map<String, Object> training) {
 
         Network network(Loss loss) {
             Loss chosen = loss != null ? loss : storedLoss != null ? storedLoss : fitting(activations.get(activations.size() - 1));
@@ -69,6 +70,7 @@ final class OnnxImport {
                 }
             }
             net.parametersChanged();
+            net.setInputScaling(scaling);
             return net;
         }
 
@@ -87,6 +89,8 @@ final class OnnxImport {
     private final List<Layer> layers = new ArrayList<>();
     private Layer open;
     private Onnx.Node flatten;
+    private float[] offset;
+    private float[] divisor;
     private long opset;
 
     private OnnxImport(Path file, Onnx.Model model) {
@@ -124,6 +128,8 @@ final class OnnxImport {
             output(n);
             switch (n.op()) {
                 case "Flatten" -> flatten(n, current);
+                case "Sub" -> scaleInput(n, current, true);
+                case "Div" -> scaleInput(n, current, false);
                 case "Gemm" -> gemm(n, current);
                 case "MatMul" -> matMul(n, current);
                 case "Add" -> add(n, current);
@@ -169,14 +175,28 @@ final class OnnxImport {
 
     private void flatten(Onnx.Node n, String current) {
         takes(n, current, 0);
-        if (!layers.isEmpty() || open != null || flatten != null) {
-            throw refuse(n, "comes after the first layer; bp takes a Flatten only before it");
+        if (!layers.isEmpty() || open != null || flatten != null || offset != null || divisor != null) {
+            throw refuse(n, "comes after the first layer or the input scaling; bp takes a Flatten only first");
         }
         long axis = intAttribute(n, "axis", 1);
         if (axis != 1) {
             throw refuse(n, "has axis " + axis + "; bp supports Flatten(axis=1), which keeps the batch dimension");
         }
         flatten = n;
+    }
+
+    /** {@code Sub} of an offset, then {@code Div} by a divisor, before the first layer: an input scaling. */
+    private void scaleInput(Onnx.Node n, String current, boolean sub) {
+        takes(n, current, 0);
+        if (!layers.isEmpty() || open != null || (sub ? offset != null || divisor != null : divisor != null)) {
+            throw refuse(n, "is not an input scaling (Sub then Div, before the first layer); " + SUPPORTED);
+        }
+        float[] v = floats(n, 1);
+        if (sub) {
+            offset = v;
+        } else {
+            divisor = v;
+        }
     }
 
     private void gemm(Onnx.Node n, String current) {
@@ -352,9 +372,13 @@ final class OnnxImport {
             Map<String, Object> origin = new LinkedHashMap<>();
             origin.put("imported_from", String.valueOf(file.getFileName()));
             origin.put("producer", model.producer());
-            return new Result(file, sizes, activations, tensors, null, origin);
+            return new Result(file, sizes, activations, tensors, null, scaling("affine", sizes[0]), origin);
         }
         ModelFile.Spec spec = ModelFile.Spec.parse(file, specText);
+        if ((spec.inputScaling() != null) != (offset != null || divisor != null)) {
+            throw fail("the graph " + (spec.inputScaling() != null ? "does not scale" : "scales") + " its input but its "
+                    + "bp.spec says " + (spec.inputScaling() != null ? spec.inputScaling() + " input scaling" : "none"));
+        }
         List<String> read = activations.stream().map(a -> a.kind() == Activation.PRELU ? "prelu" : a.label()).toList();
         List<String> stored = spec.activations().stream().map(a -> a.kind() == Activation.PRELU ? "prelu" : a.label())
                 .toList();
@@ -363,7 +387,34 @@ final class OnnxImport {
                     + Arrays.toString(spec.sizes()) + " " + stored);
         }
         // The spec keeps what the graph cannot: PReLU's initial slope, the loss, the training settings.
-        return new Result(file, sizes, spec.activations(), tensors, spec.loss(), spec.training());
+        return new Result(file, sizes, spec.activations(), tensors, spec.loss(),
+                scaling(spec.inputScaling(), sizes[0]), spec.training());
+    }
+
+    /** The input scaling of the Sub and Div read, one value per input (a single value is shared), or {@code null}. */
+    private InputScaling scaling(String kind, int inputs) {
+        if (offset == null && divisor == null) {
+            return null;
+        }
+        float[] o = perInput(offset, 0f, inputs, "Sub");
+        float[] d = perInput(divisor, 1f, inputs, "Div");
+        try {
+            return new InputScaling(kind, o, d);
+        } catch (IllegalArgumentException e) {
+            throw fail(e.getMessage());
+        }
+    }
+
+    private float[] perInput(float[] v, float absent, int inputs, String op) {
+        float[] out = new float[inputs];
+        if (v == null || v.length == 1) {
+            Arrays.fill(out, v == null ? absent : v[0]);
+            return out;
+        }
+        if (v.length != inputs) {
+            throw fail("the input scaling's " + op + " has " + v.length + " values for " + inputs + " inputs");
+        }
+        return v;
     }
 
     // ---- node inputs and attributes ----------------------------------------------------------

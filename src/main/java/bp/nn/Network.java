@@ -41,6 +41,7 @@ public final class Network {
     private final int[] weightRows;
     private final Kernels kernels;
     /** Bumped by {@link #parametersChanged()}; tells {@link #transposedWeights()} when to refresh. */
+    private InputScaling inputScaling;
     private int parameterVersion;
     private TransposedWeights inferenceWeights;
     /** One workspace per part of a parallel prediction, used only under {@code Predictions.LOCK}. */
@@ -176,7 +177,26 @@ public final class Network {
 
     /** An independent copy: same architecture, parameters copied. */
     public Network copy() {
-        return new Network(sizes, activations, alphas, loss, params.clone());
+        Network n = new Network(sizes, activations, alphas, loss, params.clone());
+        n.inputScaling = inputScaling;
+        return n;
+    }
+
+    /**
+     * The scaling applied to the inputs of {@link #predict} before the first layer, or
+     * {@code null}; the training data was scaled the same way before training.
+     */
+    public InputScaling inputScaling() {
+        return inputScaling;
+    }
+
+    /** Sets (or with {@code null} removes) the scaling of {@link #inputScaling()}. */
+    public void setInputScaling(InputScaling scaling) {
+        if (scaling != null && scaling.offset().length != inputs()) {
+            throw new IllegalArgumentException("an input scaling of " + scaling.offset().length + " features for a "
+                    + "network of " + inputs() + " inputs");
+        }
+        this.inputScaling = scaling;
     }
 
     public int inputs() {
@@ -314,13 +334,16 @@ public final class Network {
 
     /**
      * The outputs for {@code rows} input vectors stored row by row; the result is {@code rows × outputs}.
-     * A row's outputs do not depend on the other rows or on how many there are.
+     * A row's outputs do not depend on the other rows or on how many there are. The features are on
+     * the scale of the training data as it was read: the network's {@link #inputScaling()}, if any,
+     * is applied first.
      */
-    public float[] predict(float[] inputs, int rows) {
-        if (inputs.length != rows * inputs()) {
+    public float[] predict(float[] features, int rows) {
+        if (features.length != rows * inputs()) {
             throw new IllegalArgumentException("expected " + rows + " × " + inputs() + " inputs, got "
-                    + inputs.length + " values");
+                    + features.length + " values");
         }
+        float[] inputs = inputScaling == null ? features : inputScaling.apply(features, rows);
         float[] out = new float[rows * outputs()];
         TransposedWeights transposed = transposedWeights();
         int chunks = (rows + PREDICT_CHUNK - 1) / PREDICT_CHUNK;
@@ -427,7 +450,8 @@ public final class Network {
         for (int l = 0; l < activations.length; l++) {
             sb.append('-').append(sizes[l + 1]).append(':').append(layerActivation(l).label());
         }
-        return sb.append(", loss ").append(loss.label()).append(", ").append(params.length).append(" parameters")
+        sb.append(", loss ").append(loss.label()).append(", ").append(params.length).append(" parameters");
+        return (inputScaling == null ? sb : sb.append(", ").append(inputScaling.kind()).append(" input scaling"))
                 .toString();
     }
 

@@ -452,6 +452,50 @@ class CliTest {
     }
 
     @Test
+    void normalizationMakesNaturalScalesTrainLikeUnitOnes() throws IOException {
+        Path unit = speciesCsv("species-unit.csv");
+        // the same rows with the features on scales 1e-3 and 1e4 apart (a length in km, a count in ten-thousands)
+        List<String> lines = Files.readAllLines(unit);
+        StringBuilder sb = new StringBuilder(lines.get(0)).append('\n');
+        for (String line : lines.subList(1, lines.size())) {
+            String[] c = line.split(";");
+            sb.append(c[0]).append(';').append(Double.parseDouble(c[1]) * 1e-3).append(';')
+                    .append(Double.parseDouble(c[2]) * 1e4).append('\n');
+        }
+        Path natural = dir.resolve("species-natural.csv");
+        Files.writeString(natural, sb);
+        String[] common = {"--label-column", "species", "--layers", "2,16:tanh,3", "--epochs", "40", "--batch", "16",
+                "--lr", "0.01", "--quiet"};
+        double unitAccuracy = testAccuracy(bp(concat(new String[] {"train", "--data", unit.toString()}, common)));
+        Path net = dir.resolve("natural.safetensors");
+        double scaled = testAccuracy(bp(concat(new String[] {"train", "--data", natural.toString(), "--normalize",
+                "standard", "-o", net.toString()}, common)));
+        assertTrue(scaled > 95 && scaled >= unitAccuracy - 2, scaled + "% normalized vs " + unitAccuracy + "% on unit scales");
+        // eval and predict take the natural scales: the model applies its scaling
+        Run e = bp("eval", "--model", net.toString(), "--test", natural.toString());
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("accuracy ([0-9.]+)%").matcher(e.out());
+        assertTrue(m.find() && Double.parseDouble(m.group(1)) > 95, e.out() + e.err());
+        Run p = bp("predict", "--model", net.toString(), "--input", natural.toString());
+        m = java.util.regex.Pattern.compile("accuracy ([0-9.]+)%").matcher(p.err());
+        assertTrue(m.find() && Double.parseDouble(m.group(1)) > 95, p.err());
+        assertUsageError(bp("train", "--data", natural.toString(), "--label-column", "species", "--normalize", "robust"),
+                "--normalize robust: input scaling 'robust': expected standard or minmax");
+    }
+
+    static double testAccuracy(Run r) {
+        assertEquals(0, r.status(), r.err());
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("test accuracy ([0-9.]+)%").matcher(r.out());
+        assertTrue(m.find(), r.out());
+        return Double.parseDouble(m.group(1));
+    }
+
+    static String[] concat(String[] a, String[] b) {
+        String[] all = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, all, a.length, b.length);
+        return all;
+    }
+
+    @Test
     void regressionAndBinaryModelsNeedNoRepeatedOptions() throws IOException {
         Path plane = writeCsv("plane3.csv", false);
         Path reg = dir.resolve("plane3.safetensors");

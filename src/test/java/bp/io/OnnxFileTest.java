@@ -72,6 +72,36 @@ class OnnxFileTest {
     }
 
     @Test
+    void anInputScalingTravelsInBothFormats() throws IOException {
+        Network net = network("tanh", "softmax", Loss.CROSS_ENTROPY);
+        float[] rows = {1, 200, -3, 0.5f, 7, 1e4f, 2, 100, -1, 0.25f, 9, 2e4f};
+        net.setInputScaling(bp.nn.InputScaling.fit("standard", rows, 2, 6));
+        Path onnx = dir.resolve("scaled.onnx");
+        OnnxFile.save(net, onnx);
+        Onnx.Model m = Onnx.parseModel(Files.readAllBytes(onnx));
+        assertEquals(List.of("Sub", "Div", "Gemm"), m.graph().nodes().stream().limit(3).map(Onnx.Node::op).toList());
+        Network back = OnnxFile.load(onnx);
+        assertEquals(net.inputScaling(), back.inputScaling());
+        assertSameBits(net.predict(rows, 2), back.predict(rows, 2));
+        Path safetensors = dir.resolve("scaled.safetensors");
+        ModelFile.save(back, safetensors, Map.of());
+        Network again = ModelFile.load(safetensors);
+        assertEquals(net.inputScaling(), again.inputScaling());
+        assertSameBits(net.predict(rows, 2), again.predict(rows, 2));
+        assertTrue(again.describe().endsWith("standard input scaling"), again.describe());
+        // another producer's Sub and Div: an affine scaling, one value shared by every input
+        Graph foreign = new Graph().input("x", "N", 3L).weights("o", new long[] {1}, new float[] {2})
+                .weights("d", new long[] {3}, new float[] {4, 5, 6})
+                .node("s", "Sub", List.of("x", "o"), "c").node("v", "Div", List.of("c", "d"), "y")
+                .weights("w", new long[] {2, 3}, values(6, 1))
+                .node("g", "Gemm", List.of("y", "w"), "output", Onnx.intAttribute("transB", 1));
+        Network affine = OnnxFile.load(foreign.write(dir.resolve("foreign.onnx")));
+        assertEquals(new bp.nn.InputScaling("affine", new float[] {2, 2, 2}, new float[] {4, 5, 6}), affine.inputScaling());
+        assertRefused(dense("z").weights("o", new long[] {1}, new float[] {2}).node("s", "Sub", List.of("z", "o"), "output"),
+                "node 's' (Sub): is not an input scaling (Sub then Div, before the first layer)");
+    }
+
+    @Test
     void theExportIsTheDocumentedGraph() throws IOException {
         Network net = Network.builder(6).dense(5, LayerActivation.parse("maxout:3")).dense(4, LayerActivation.parse("prelu"))
                 .dense(3, Activation.SOFTMAX).seed(1).build();
