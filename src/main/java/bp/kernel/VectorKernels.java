@@ -380,9 +380,10 @@ public final class VectorKernels implements Kernels {
     private static void broadcastGemm(float[] a, int aOff, int rowStride, int pStride, float[] b, int bOff, int ldb,
                                       float[] c, int cOff, int ldc, int m, int n, int k, boolean accumulate) {
         int j = 0;
+        // m = 6q + 2 goes as 6(q − 1) + 4 + 4: a pair of rows alone has too few accumulators to keep the
+        // FMA units busy and runs at half the speed of a block of four (32-row blocks are 6·5 + 2)
+        int sixes = m % 6 == 2 && m >= 8 ? m - 8 : m;
         if (WIDE) {
-            // m = 6q + 2 goes as 6(q − 1) + 4 + 4: a pair of rows alone runs at half the speed of a block of four
-            int sixes = m % 6 == 2 && m >= 8 ? m - 8 : m;
             for (; j + 4 * L <= n; j += 4 * L) {
                 int i = 0;
                 for (; i + 6 <= sixes; i += 6) {
@@ -402,12 +403,11 @@ public final class VectorKernels implements Kernels {
         }
         for (; j + 2 * L <= n; j += 2 * L) {
             int i = 0;
-            for (; i + 6 <= m; i += 6) {
+            for (; i + 6 <= sixes; i += 6) {
                 block6x2(a, aOff + i * rowStride, rowStride, pStride, b, bOff + j, ldb, c, cOff + i * ldc + j, ldc, k, accumulate);
             }
-            if (i + 4 <= m) {
+            for (; i + 4 <= m; i += 4) {
                 block4x2(a, aOff + i * rowStride, rowStride, pStride, b, bOff + j, ldb, c, cOff + i * ldc + j, ldc, k, accumulate);
-                i += 4;
             }
             if (i + 2 <= m) {
                 block2x2(a, aOff + i * rowStride, rowStride, pStride, b, bOff + j, ldb, c, cOff + i * ldc + j, ldc, k, accumulate);
