@@ -152,6 +152,10 @@ public final class VectorKernels implements Kernels {
                 for (; j + 16 <= cols; j += 16) {
                     transpose16(a, block + j, cols, t, tOff + j * ldt + i, ldt);
                 }
+            } else if (L == 8) {
+                for (; j + 8 <= cols; j += 8) {
+                    transpose8(a, block + j, cols, t, tOff + j * ldt + i, ldt);
+                }
             }
             for (; j < cols; j++) {
                 FloatVector.fromArray(S, a, block + j, rowStarts, 0).intoArray(t, tOff + j * ldt + i);
@@ -170,20 +174,82 @@ public final class VectorKernels implements Kernels {
     private static final VectorShuffle<Float>[] SWAP_HIGH = new VectorShuffle[4];
 
     static {
-        if (L == 16) {
-            for (int stage = 0; stage < 4; stage++) {
-                int d = 8 >> stage;
-                // an index below 0 takes lane index + 16 of the second vector (rearrange's exceptional lanes)
-                int[] low = new int[16];
-                int[] high = new int[16];
-                for (int l = 0; l < 16; l++) {
-                    low[l] = (l & d) == 0 ? l : l - d - 16;
-                    high[l] = (l & d) == 0 ? l + d : l - 16;
+        if (L == 16 || L == 8) {
+            // stage 0 swaps blocks of L/2: for 16 lanes d = 8, 4, 2, 1; for 8 lanes d = 4, 2, 1
+            for (int stage = 0; (L >> 1 >> stage) >= 1; stage++) {
+                int d = L >> 1 >> stage;
+                // an index below 0 takes lane index + L of the second vector (rearrange's exceptional lanes)
+                int[] low = new int[L];
+                int[] high = new int[L];
+                for (int l = 0; l < L; l++) {
+                    low[l] = (l & d) == 0 ? l : l - d - L;
+                    high[l] = (l & d) == 0 ? l + d : l - L;
                 }
                 SWAP_LOW[stage] = VectorShuffle.fromValues(S, low);
                 SWAP_HIGH[stage] = VectorShuffle.fromValues(S, high);
             }
         }
+    }
+
+    /** As {@link #transpose16}, for the 8×8 blocks of 256-bit vectors: three stages instead of four. */
+    private static void transpose8(float[] a, int a0, int lda, float[] t, int t0, int ldt) {
+        FloatVector r0 = FloatVector.fromArray(S, a, a0);
+        FloatVector r1 = FloatVector.fromArray(S, a, a0 + lda);
+        FloatVector r2 = FloatVector.fromArray(S, a, a0 + 2 * lda);
+        FloatVector r3 = FloatVector.fromArray(S, a, a0 + 3 * lda);
+        FloatVector r4 = FloatVector.fromArray(S, a, a0 + 4 * lda);
+        FloatVector r5 = FloatVector.fromArray(S, a, a0 + 5 * lda);
+        FloatVector r6 = FloatVector.fromArray(S, a, a0 + 6 * lda);
+        FloatVector r7 = FloatVector.fromArray(S, a, a0 + 7 * lda);
+        VectorShuffle<Float> lo = SWAP_LOW[0], hi = SWAP_HIGH[0];
+        FloatVector n0_0 = r0.rearrange(lo, r4);
+        r4 = r0.rearrange(hi, r4);
+        r0 = n0_0;
+        FloatVector n1_0 = r1.rearrange(lo, r5);
+        r5 = r1.rearrange(hi, r5);
+        r1 = n1_0;
+        FloatVector n2_0 = r2.rearrange(lo, r6);
+        r6 = r2.rearrange(hi, r6);
+        r2 = n2_0;
+        FloatVector n3_0 = r3.rearrange(lo, r7);
+        r7 = r3.rearrange(hi, r7);
+        r3 = n3_0;
+        lo = SWAP_LOW[1];
+        hi = SWAP_HIGH[1];
+        FloatVector n0_1 = r0.rearrange(lo, r2);
+        r2 = r0.rearrange(hi, r2);
+        r0 = n0_1;
+        FloatVector n1_1 = r1.rearrange(lo, r3);
+        r3 = r1.rearrange(hi, r3);
+        r1 = n1_1;
+        FloatVector n4_1 = r4.rearrange(lo, r6);
+        r6 = r4.rearrange(hi, r6);
+        r4 = n4_1;
+        FloatVector n5_1 = r5.rearrange(lo, r7);
+        r7 = r5.rearrange(hi, r7);
+        r5 = n5_1;
+        lo = SWAP_LOW[2];
+        hi = SWAP_HIGH[2];
+        FloatVector n0_2 = r0.rearrange(lo, r1);
+        r1 = r0.rearrange(hi, r1);
+        r0 = n0_2;
+        FloatVector n2_2 = r2.rearrange(lo, r3);
+        r3 = r2.rearrange(hi, r3);
+        r2 = n2_2;
+        FloatVector n4_2 = r4.rearrange(lo, r5);
+        r5 = r4.rearrange(hi, r5);
+        r4 = n4_2;
+        FloatVector n6_2 = r6.rearrange(lo, r7);
+        r7 = r6.rearrange(hi, r7);
+        r6 = n6_2;
+        r0.intoArray(t, t0);
+        r1.intoArray(t, t0 + ldt);
+        r2.intoArray(t, t0 + 2 * ldt);
+        r3.intoArray(t, t0 + 3 * ldt);
+        r4.intoArray(t, t0 + 4 * ldt);
+        r5.intoArray(t, t0 + 5 * ldt);
+        r6.intoArray(t, t0 + 6 * ldt);
+        r7.intoArray(t, t0 + 7 * ldt);
     }
 
     /**
