@@ -61,9 +61,10 @@ public class GemmBench {
         int layer = shape.charAt(shape.length() - 1) - '0';
         int fanIn = SIZES[layer - 1];
         int units = SIZES[layer];
-        pass = shape.charAt(1);
+        // fwd: the forward pass; dx: the input gradient; dw: the weight gradient
+        pass = shape.startsWith("fwd") ? 'f' : shape.charAt(1);
         switch (pass) {
-            case 'w' -> { m = rows; n = units; k = fanIn; }
+            case 'f' -> { m = rows; n = units; k = fanIn; }
             case 'x' -> { m = rows; n = fanIn; k = units; }
             default -> { m = units; n = fanIn; k = rows; }
         }
@@ -86,7 +87,7 @@ public class GemmBench {
     public float[] gemm() {
         switch (pass) {
             // as training does: through transposed weights, or as dot products for narrow layers
-            case 'w' -> {
+            case 'f' -> {
                 if (kernels.transposedForwardPays(n)) {
                     kernels.gemmPackedBias(a, 0, b, 0, bias, 0, c, 0, m, n, k);
                 } else {
