@@ -47,7 +47,8 @@ public interface Kernels {
 
     /**
      * Whether {@link #gemmPackedBias} on packed weights beats {@link #gemmABtBias} for a layer of
-     * {@code n} units; layers narrower than a vector are faster as dot products.
+     * {@code n} units; layers narrower than a vector, or than two when not a whole number of
+     * vectors, are faster as dot products.
      */
     boolean transposedForwardPays(int n);
 

@@ -244,6 +244,18 @@ class KernelsTest {
                 }
                 assertExact(wholeRows[form], byRows[form], "product form " + form + " by blocks of rows, " + name);
             }
+            // the vector dot-product form, which computes several outputs at once, gives each one dot()'s bits
+            for (int kk : kern == vector ? new int[] {k, 3, lanes + 1, 2 * lanes} : new int[0]) {
+                float[] c = new float[m * n];
+                kern.gemmABtBias(a, 0, w, 0, bias, 0, c, 0, m, n, kk);
+                float[] dots = new float[m * n];
+                for (int i = 0; i < m; i++) {
+                    for (int j = 0; j < n; j++) {
+                        dots[i * n + j] = kern.dot(a, i * kk, w, j * kk, kk) + bias[j];
+                    }
+                }
+                assertExact(dots, c, "A·Wᵀ + b against one dot product per output, k = " + kk + ", " + name);
+            }
             // maxout forward and backward by blocks of rows
             int units = lanes + 3, pieces = 3;
             float[] z = random(rng, m * units * pieces, 1);
