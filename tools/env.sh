@@ -83,13 +83,9 @@ fi
 BP_JVM_FLAGS=(--add-modules jdk.incubator.vector -XX:CompileCommand=quiet
     "-XX:CompileCommand=dontinline,bp.kernel.VectorKernels::*")
 
-# Runs a JVM command line and exits with its status, dropping from stderr only the line in which
-# the JVM announces the incubating Vector API on every start (stdout is untouched).
+# Runs a JVM command line in place of this shell (same process, so a signal or `kill` reaches
+# the JVM itself, and its exit status is the script's), dropping from stderr only the line in
+# which the JVM announces the incubating Vector API on every start; stdout is untouched.
 bp_exec_quiet() {
-    set +e +o pipefail
-    {
-        "$@" 2>&1 1>&3 3>&- | grep --line-buffered -v -x 'WARNING: Using incubator modules: jdk.incubator.vector' >&2
-        local status=${PIPESTATUS[0]}
-    } 3>&1
-    exit "$status"
+    exec "$@" 2> >(grep --line-buffered -v -x 'WARNING: Using incubator modules: jdk.incubator.vector' >&2)
 }
