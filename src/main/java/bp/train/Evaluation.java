@@ -50,4 +50,37 @@ public record Evaluation(int samples, double loss, double accuracy, long[][] con
         }
         return count == 0 ? Double.NaN : sum / count;
     }
+
+    /**
+     * The figures that apply, readably: {@code Evaluation[samples=359, loss=0.1234, accuracy=96.94%,
+     * macroF1=0.9690, confusion=[[35, 0], [1, 33]]]}, or the errors and R² for regression.
+     */
+    @Override
+    public String toString() {
+        StringBuilder sb = new StringBuilder("Evaluation[samples=").append(samples)
+                .append(String.format(java.util.Locale.ROOT, ", loss=%.4f", loss));
+        if (confusion != null) {
+            sb.append(String.format(java.util.Locale.ROOT, ", accuracy=%.2f%%, macroF1=%.4f", 100 * accuracy, macroF1()))
+                    .append(", confusion=").append(java.util.Arrays.deepToString(confusion));
+        }
+        if (!Double.isNaN(meanSquaredError)) {
+            sb.append(String.format(java.util.Locale.ROOT, ", mse=%.6f, mae=%.6f, r2=%.4f", meanSquaredError,
+                    meanAbsoluteError, r2));
+        }
+        return sb.append(']').toString();
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Evaluation e && samples == e.samples && Double.compare(loss, e.loss) == 0
+                && Double.compare(accuracy, e.accuracy) == 0 && java.util.Arrays.deepEquals(confusion, e.confusion)
+                && Double.compare(meanSquaredError, e.meanSquaredError) == 0
+                && Double.compare(meanAbsoluteError, e.meanAbsoluteError) == 0 && Double.compare(r2, e.r2) == 0;
+    }
+
+    @Override
+    public int hashCode() {
+        return java.util.Objects.hash(samples, loss, accuracy, java.util.Arrays.deepHashCode(confusion),
+                meanSquaredError, meanAbsoluteError, r2);
+    }
 }

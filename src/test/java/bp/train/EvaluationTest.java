@@ -25,6 +25,10 @@ class EvaluationTest {
         assertEquals(0.0, e.precision(2), 1e-15);   // predicted once, never right
         assertEquals(Double.NaN, e.recall(2));      // no samples of class 2
         assertEquals((e.f1(0) + e.f1(1)) / 2, e.macroF1(), 1e-15);
+        assertEquals(String.format(java.util.Locale.ROOT, "Evaluation[samples=12, loss=0.0000, accuracy=66.67%%, "
+                + "macroF1=%.4f, confusion=[[5, 1, 0], [2, 3, 1], [0, 0, 0]]]", e.macroF1()), e.toString());
+        assertEquals(e, new Evaluation(12, 0, 8 / 12.0, new long[][] {{5, 1, 0}, {2, 3, 1}, {0, 0, 0}}, Double.NaN,
+                Double.NaN, Double.NaN));
     }
 
     /** y = 2x + 1 predicted by y = 2x: every residual is −1 (MSE 1, MAE 1); R² = 1 − n / Σ(t − t̄)². */
@@ -39,5 +43,7 @@ class EvaluationTest {
         double totalSquares = 16 + 4 + 0 + 4 + 16;
         assertEquals(1 - 5 / totalSquares, e.r2(), 1e-12);
         assertEquals(Double.NaN, e.accuracy());
+        assertEquals(String.format(java.util.Locale.ROOT, "Evaluation[samples=5, loss=%.4f, mse=1.000000, mae=1.000000, "
+                + "r2=%.4f]", e.loss(), e.r2()), e.toString());
     }
 }
