@@ -97,6 +97,7 @@ final class DataOptions {
         }
         Csv.Format format = format(model);
         Integer targetCount = targets != null ? targets : model.get("targets") instanceof Number n ? n.intValue() : null;
+        List<String> names = classNames(model);
         Dataset d;
         if (targetCount != null) {
             if (targetCount < 1) {
@@ -109,14 +110,13 @@ final class DataOptions {
             d = test != null ? Csv.readRegression(test, targetCount, format)
                     : DataSources.regression(Path.of(data), null, targetCount, format).test();
         } else {
-            d = test != null ? DataSources.file(test, net.outputs(), format, classNames(model))
-                    : DataSources.load(data != null ? data : defaultData, format, classNames(model)).test();
+            d = test != null ? DataSources.file(test, net.outputs(), format, names)
+                    : DataSources.load(data != null ? data : defaultData, format, names).test();
         }
         if (d.featureCount() != net.inputs()) {
             throw new bp.data.DataException(d.name() + ": the model takes " + net.inputs() + " inputs, the data has "
                     + d.featureCount() + " features");
         }
-        List<String> names = classNames(model);
         if (targetCount == null && names != null && !names.equals(d.classNames())) {
             throw new bp.data.DataException(d.name() + ": the model's classes are " + names
                     + ", the data has class indices");

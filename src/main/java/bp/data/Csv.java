@@ -204,7 +204,7 @@ public final class Csv {
 
     /** The number of cells in the first line that is not blank (a header or a row). */
     private static int width(Path file, Format format) {
-        return readTable(file, format, false, 0).width;
+        return readTable(file, format, false, true).width;
     }
 
     /**
@@ -215,11 +215,11 @@ public final class Csv {
     }
 
     static Table readTable(Path file, Format format, boolean labelled) {
-        return readTable(file, format, labelled, Integer.MAX_VALUE);
+        return readTable(file, format, labelled, false);
     }
 
-    /** Reads at most {@code maxRows} data rows; with 0, only the width of the first line. */
-    static Table readTable(Path file, Format format, boolean labelled, int maxRows) {
+    /** With {@code widthOnly}, stops at the first line that is not blank, and returns just its width. */
+    private static Table readTable(Path file, Format format, boolean labelled, boolean widthOnly) {
         try (InputStream raw = new BufferedInputStream(Files.newInputStream(file))) {
             raw.mark(2);
             boolean gzip = raw.read() == 0x1f && raw.read() == 0x8b;
@@ -246,7 +246,7 @@ public final class Csv {
                 String[] cells = line.split(delimiter, -1);
                 if (width < 0) {
                     width = cells.length;
-                    if (maxRows == 0) {
+                    if (widthOnly) {
                         return new Table(values, labels, lines, width, 0, -1);
                     }
                     boolean byName = labelled && !isIndex(format.labelColumn());
@@ -268,9 +268,6 @@ public final class Csv {
                     }
                 }
                 lines.add(lineNo);
-                if (lines.size() == maxRows) {
-                    break;
-                }
             }
             if (lines.isEmpty()) {
                 throw new DataException(file + ": " + (lineNo == 0 ? "empty file" : "no data rows")

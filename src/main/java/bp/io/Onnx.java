@@ -1,5 +1,8 @@
 package bp.io;
 
+import it.unimi.dsi.fastutil.floats.FloatArrayList;
+import it.unimi.dsi.fastutil.longs.LongArrayList;
+
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -225,7 +228,7 @@ final class Onnx {
         float f = 0;
         long i = 0;
         Tensor t = null;
-        Protobuf.Longs ints = new Protobuf.Longs();
+        LongArrayList ints = new LongArrayList();
         while (r.next()) {
             switch (r.field()) {
                 case 1 -> name = r.string();
@@ -237,13 +240,13 @@ final class Onnx {
                 default -> r.skip();
             }
         }
-        return new Attribute(name, type, f, i, t, ints.toArray());
+        return new Attribute(name, type, f, i, t, ints.toLongArray());
     }
 
     private static Tensor parseTensor(Protobuf.Reader r) {
-        Protobuf.Longs dims = new Protobuf.Longs();
-        Protobuf.Floats floats = new Protobuf.Floats();
-        Protobuf.Longs int64s = new Protobuf.Longs();
+        LongArrayList dims = new LongArrayList();
+        FloatArrayList floats = new FloatArrayList();
+        LongArrayList int64s = new LongArrayList();
         String name = "";
         int dataType = 0;
         boolean external = false;
@@ -264,7 +267,7 @@ final class Onnx {
                 default -> r.skip();
             }
         }
-        return new Tensor(name, dims.toArray(), dataType, external, raw, floats.toArray(), int64s.toArray());
+        return new Tensor(name, dims.toLongArray(), dataType, external, raw, floats.toFloatArray(), int64s.toLongArray());
     }
 
     private static ValueInfo parseValueInfo(Protobuf.Reader r) {

@@ -1,10 +1,12 @@
 package bp.io;
 
+import it.unimi.dsi.fastutil.floats.FloatArrayList;
+import it.unimi.dsi.fastutil.longs.LongArrayList;
+
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
 
 /**
  * The protocol-buffers wire format, as much as ONNX files need: a writer that appends fields to
@@ -160,8 +162,11 @@ final class Protobuf {
             return r;
         }
 
-        /** A repeated float field, packed or not, appended to {@code values}. */
-        void floats(Floats values) {
+        /**
+         * A repeated float field, packed or not, appended to {@code values}: the list grows only by
+         * values really read, so its size is bounded by the file's.
+         */
+        void floats(FloatArrayList values) {
             if ((tag & 7) == LENGTH) {
                 int len = length();
                 if (len % 4 != 0) {
@@ -178,7 +183,7 @@ final class Protobuf {
         }
 
         /** A repeated integer field, packed or not, appended to {@code values}. */
-        void varints(Longs values) {
+        void varints(LongArrayList values) {
             if ((tag & 7) == LENGTH) {
                 int len = length();
                 int stop = pos + len;
@@ -249,48 +254,6 @@ final class Protobuf {
                 }
             }
             throw malformed(pos, "a number longer than 10 bytes");
-        }
-    }
-
-    /** A growable float array; it can only grow as far as the bytes read, so its size is bounded by the file. */
-    static final class Floats {
-        private float[] v = new float[16];
-        private int n;
-
-        void add(float x) {
-            if (n == v.length) {
-                v = Arrays.copyOf(v, 2 * n);
-            }
-            v[n++] = x;
-        }
-
-        int size() {
-            return n;
-        }
-
-        float[] toArray() {
-            return Arrays.copyOf(v, n);
-        }
-    }
-
-    /** A growable long array, bounded by the file like {@link Floats}. */
-    static final class Longs {
-        private long[] v = new long[8];
-        private int n;
-
-        void add(long x) {
-            if (n == v.length) {
-                v = Arrays.copyOf(v, 2 * n);
-            }
-            v[n++] = x;
-        }
-
-        int size() {
-            return n;
-        }
-
-        long[] toArray() {
-            return Arrays.copyOf(v, n);
         }
     }
 }
