@@ -13,16 +13,17 @@ import java.util.zip.ZipException;
 /**
  * Reader for IDX files, the MNIST format: two zero bytes, a type byte (only 0x08, unsigned byte,
  * is read here), a dimension count, the dimensions as big-endian 32-bit integers, then the data.
- * Plain or gzip-compressed (recognised by content, not by name). Never allocates more than the data
- * actually present: a header that declares more than the file holds is an error, found before or
- * while reading, not an out-of-memory.
+ * Plain or gzip-compressed (recognised by content, not by name). Never allocates more than the file
+ * can hold (its size, or for gzip the most that deflate expands it to): a header that declares more
+ * is an error found before reading, not an out-of-memory, and one that declares more than the file
+ * turns out to hold is an error found while reading.
  */
 public final class Idx {
 
     private static final int UNSIGNED_BYTE = 0x08;
 
-    /** An IDX array: its dimensions and its bytes. */
-    record Array(Path file, int[] dims, byte[] data) {
+    /** An IDX array: its dimensions and its data (the bytes, or a form read from them). */
+    record Array<T>(Path file, int[] dims, T data) {
         int count() {
             return dims[0];
         }
@@ -44,8 +45,8 @@ public final class Idx {
      * [0, 1] and {@code classes} classes.
      */
     public static Dataset read(Path images, Path labels, int classes) {
-        Array img = readArray(images);
-        Array lab = readArray(labels);
+        Array<float[]> img = readFile(images, Idx::unitFloats);
+        Array<byte[]> lab = readArray(labels);
         if (img.dims().length < 2) {
             throw new DataException(images + ": expected an image file with 2 or more dimensions, found "
                     + img.dims().length);
@@ -64,17 +65,12 @@ public final class Idx {
                         + (headerSize(1) + i) + ") is outside 0.." + (classes - 1));
             }
         }
-        byte[] pixels = img.data();
-        float[] x = new float[pixels.length];
-        for (int i = 0; i < x.length; i++) {
-            x[i] = (pixels[i] & 0xFF) / 255f;
-        }
-        return Dataset.classification(images.getFileName().toString(), x, img.itemSize(), y, classes);
+        return Dataset.classification(images.getFileName().toString(), img.data(), img.itemSize(), y, classes);
     }
 
     /** The largest label in a label file plus one. */
     public static int classCount(Path labels) {
-        Array lab = readArray(labels);
+        Array<byte[]> lab = readArray(labels);
         int max = -1;
         for (byte b : lab.data()) {
             max = Math.max(max, b & 0xFF);
@@ -82,7 +78,20 @@ public final class Idx {
         return max + 1;
     }
 
-    static Array readArray(Path file) {
+    static Array<byte[]> readArray(Path file) {
+        return readFile(file, Idx::bytes);
+    }
+
+    /** Reads the data that follows an IDX header: {@code total} bytes of {@code in}. */
+    private interface DataReader<T> {
+        /** The data, or null when the stream ends first, after {@code read[0]} bytes. */
+        T read(InputStream in, int total, long[] read) throws IOException;
+    }
+
+    /** The most that deflate expands data (a 1032:1 ratio), which bounds what a gzip file can hold. */
+    private static final long MAX_DEFLATE_RATIO = 1032;
+
+    private static <T> Array<T> readFile(Path file, DataReader<T> reader) {
         long fileSize;
         try {
             fileSize = Files.size(file);
@@ -136,17 +145,22 @@ public final class Idx {
                 throw new DataException(what + ": header declares " + describe(dims) + " = " + total
                         + " data bytes, more than bp reads into one array (2 GiB)");
             }
-            // readNBytes grows its buffer with the data that is really there
-            byte[] data = in.readNBytes((int) total);
-            if (data.length < total) {
+            // the data goes into an array of its declared size, so that size must be possible
+            if (gzip && total > MAX_DEFLATE_RATIO * fileSize) {
+                throw new DataException(what + ": header declares " + describe(dims) + " = " + total
+                        + " data bytes, more than a gzip file of " + fileSize + " bytes can hold (truncated?)");
+            }
+            long[] read = {0};
+            T data = reader.read(in, (int) total, read);
+            if (data == null) {
                 throw new DataException(what + ": truncated: header declares " + total + " data bytes, found "
-                        + data.length + " (ends at byte " + (headerBytes + data.length) + ")");
+                        + read[0] + " (ends at byte " + (headerBytes + read[0]) + ")");
             }
             if (in.read() != -1) {
                 throw new DataException(what + ": unexpected data after the " + total
                         + " bytes the header declares (at byte " + (headerBytes + total) + ")");
             }
-            return new Array(file, dims, data);
+            return new Array<>(file, dims, data);
         } catch (EOFException | ZipException e) {
             throw new DataException(file + ": truncated or corrupt gzip data (" + e.getMessage() + ")", e);
         } catch (NoSuchFileException e) {
@@ -154,6 +168,37 @@ public final class Idx {
         } catch (IOException e) {
             throw new DataException(file + ": cannot read (" + e.getMessage() + ")", e);
         }
+    }
+
+    private static byte[] bytes(InputStream in, int total, long[] read) throws IOException {
+        byte[] data = new byte[total];
+        int n = in.readNBytes(data, 0, total);
+        read[0] = n;
+        return n == total ? data : null;
+    }
+
+    /**
+     * The bytes as floats from 0 to 1, converted a block at a time as they are read, so that no
+     * copy of the whole data as bytes (47 MB for Fashion-MNIST) is made: memory the JVM touches for
+     * the first time costs more here than inflating the data.
+     */
+    private static float[] unitFloats(InputStream in, int total, long[] read) throws IOException {
+        float[] x = new float[total];
+        byte[] block = new byte[1 << 16];
+        int n = 0;
+        while (n < total) {
+            int got = in.read(block, 0, Math.min(block.length, total - n));
+            if (got < 0) {
+                read[0] = n;
+                return null;
+            }
+            for (int i = 0; i < got; i++) {
+                x[n + i] = (block[i] & 0xFF) / 255f;
+            }
+            n += got;
+        }
+        read[0] = n;
+        return x;
     }
 
     private static long headerSize(int dimCount) {
