@@ -4,6 +4,7 @@ import bp.data.DataSources;
 import bp.data.Dataset;
 import bp.io.CheckpointFile;
 import bp.io.ModelFile;
+import bp.kernel.KernelWarmup;
 import bp.kernel.Kernels;
 import bp.nn.Activation;
 import bp.nn.Initializer;
@@ -231,6 +232,7 @@ class TrainCommand implements Callable<Integer> {
         }
         int threadCount = threads != null ? threads : Runtime.getRuntime().availableProcessors();
 
+        KernelWarmup.start(); // compiles the kernels while the data loads
         long loadStart = System.nanoTime();
         DataSources.TrainTest data = dataOptions.load(DEFAULT_DATA);
         Dataset train = data.train();
@@ -245,6 +247,7 @@ class TrainCommand implements Callable<Integer> {
             validation = parts[1];
         }
         dataSpec = dataOptions.describe(train);
+        KernelWarmup.await();
         Network net = initFrom != null ? startingModel(train, lossFn)
                 : initialModel(train, hidden, outAct, initializer, lossFn);
         if (normalize != null) {
