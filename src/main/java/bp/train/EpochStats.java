@@ -14,4 +14,28 @@ public record EpochStats(int epoch, double trainLoss, double trainAccuracy, doub
     public boolean hasValidation() {
         return !Double.isNaN(validationLoss);
     }
+
+    /**
+     * One line, as {@code bp train} prints an epoch: {@code epoch 3  train loss 0.1488 acc 95.34%
+     * test loss 0.1093 acc 97.49%  0.20 s  7121 samples/s}; sets and accuracies that are not there
+     * (regression, no validation or test set) are left out.
+     */
+    @Override
+    public String toString() {
+        StringBuilder sb = new StringBuilder("epoch ").append(epoch);
+        part(sb, "train", trainLoss, trainAccuracy);
+        part(sb, "validation", validationLoss, validationAccuracy);
+        part(sb, "test", testLoss, testAccuracy);
+        return sb.append(String.format(java.util.Locale.ROOT, "  %.2f s  %.0f samples/s", seconds, samplesPerSecond))
+                .toString();
+    }
+
+    private static void part(StringBuilder sb, String set, double loss, double accuracy) {
+        if (!Double.isNaN(loss)) {
+            sb.append(String.format(java.util.Locale.ROOT, "  %s loss %.4f", set, loss));
+            if (!Double.isNaN(accuracy)) {
+                sb.append(String.format(java.util.Locale.ROOT, " acc %.2f%%", 100 * accuracy));
+            }
+        }
+    }
 }
