@@ -1,7 +1,7 @@
 /** bp: feedforward neural networks trained by backpropagation. */
 module bp {
     requires static jdk.incubator.vector;
-    requires info.picocli;
+    requires static info.picocli; // the command line only (bp.cli); the library runs without it
     requires it.unimi.dsi.fastutil;
     requires com.fasterxml.jackson.jr.ob;
     requires java.desktop; // bp plot draws PNGs with Java2D

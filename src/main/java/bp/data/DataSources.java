@@ -2,6 +2,7 @@ package bp.data;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
@@ -78,10 +79,39 @@ public final class DataSources {
         return new TrainTest(Csv.readRegression(train, targets, format), Csv.readRegression(test, targets, format));
     }
 
-    /** The 8×8 digits (1797 samples, 64 features scaled to [0, 1], 10 classes), split 80:20 with a fixed seed. */
+    /**
+     * The 8×8 digits (1797 samples, 64 features scaled to [0, 1], 10 classes), split 80:20 with a
+     * fixed seed: {@code digits/digits.csv.gz} of the {@link #dataDir() data directory} when it is
+     * there, else the copy inside bp's jar.
+     */
     public static TrainTest digits() {
         Path file = dataDir().resolve("digits").resolve("digits.csv.gz");
+        if (!Files.exists(file)) {
+            file = bundled("digits/digits.csv.gz");
+        }
         return split(Csv.readClassification(file, -1).scaleFeatures(1f / 16f));
+    }
+
+    /** A data file packaged with bp's classes, as a path (inside the jar's file system when in a jar). */
+    private static Path bundled(String name) {
+        java.net.URL url = DataSources.class.getResource(name);
+        if (url == null) {
+            throw new DataException(name + ": not in bp's jar, nor in the data directory " + dataDir().toAbsolutePath()
+                    + " (set -Dbp.data.dir or BP_DATA)");
+        }
+        try {
+            java.net.URI uri = url.toURI();
+            if (uri.getScheme().equals("jar")) {
+                try {
+                    java.nio.file.FileSystems.newFileSystem(uri, Map.of());
+                } catch (java.nio.file.FileSystemAlreadyExistsException alreadyOpen) {
+                    // opened by an earlier call: Path.of finds it
+                }
+            }
+            return Path.of(uri);
+        } catch (java.net.URISyntaxException | java.io.IOException e) {
+            throw new DataException(url + ": cannot read bp's bundled " + name + " (" + e.getMessage() + ")", e);
+        }
     }
 
     /** Explicit training and test files: IDX image files (with labels beside them) or CSV files. */

@@ -1,0 +1,4 @@
+/** An application that uses bp through its exported API only. */
+module example.consumer {
+    requires bp;
+}
