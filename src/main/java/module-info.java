@@ -2,7 +2,6 @@
 module bp {
     requires static jdk.incubator.vector;
     requires static info.picocli; // the command line only (bp.cli); the library runs without it
-    requires it.unimi.dsi.fastutil;
     requires com.fasterxml.jackson.jr.ob;
     requires java.desktop; // bp plot draws PNGs with Java2D
     requires jdk.httpserver; // bp playground

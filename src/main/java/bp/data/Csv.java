@@ -1,8 +1,5 @@
 package bp.data;
 
-import it.unimi.dsi.fastutil.floats.FloatArrayList;
-import it.unimi.dsi.fastutil.ints.IntArrayList;
-
 import java.io.BufferedInputStream;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -18,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
 import java.util.regex.Pattern;
+import java.util.stream.IntStream;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.ZipException;
 
@@ -98,23 +96,23 @@ public final class Csv {
             if (names != null) {
                 Integer c = index.get(cell);
                 if (c == null) {
-                    throw new DataException(file + ": line " + t.lines.getInt(r) + ", column " + (t.labelIndex + 1)
+                    throw new DataException(file + ": line " + t.lines[r] + ", column " + (t.labelIndex + 1)
                             + ": label '" + abbreviate(cell) + "' is not one of the model's classes "
                             + abbreviate(String.valueOf(names)));
                 }
                 y[r] = c;
                 continue;
             }
-            float v = parseCell(file, t.lines.getInt(r), t.labelIndex, cell);
+            float v = parseCell(file, t.lines[r], t.labelIndex, cell);
             if (v < 0 || v != Math.rint(v) || v > 1_000_000) {
-                throw new DataException(file + ": line " + t.lines.getInt(r) + ", column " + (t.labelIndex + 1)
+                throw new DataException(file + ": line " + t.lines[r] + ", column " + (t.labelIndex + 1)
                         + ": label '" + v + "' is not a class index (expected a whole number ≥ 0, or a class name; "
                         + "for real-valued targets use --targets)");
             }
             y[r] = (int) v;
             classes = Math.max(classes, y[r] + 1);
         }
-        Dataset d = Dataset.classification(file.getFileName().toString(), t.values.toFloatArray(), featureCount, y,
+        Dataset d = Dataset.classification(file.getFileName().toString(), t.values, featureCount, y,
                 Math.max(classes, 2));
         return names == null ? d : d.withClassNames(names);
     }
@@ -151,10 +149,10 @@ public final class Csv {
         float[] y = new float[t.rows * targets];
         for (int r = 0; r < t.rows; r++) {
             for (int c = 0; c < featureCount; c++) {
-                x[r * featureCount + c] = t.values.getFloat(r * t.width + c);
+                x[r * featureCount + c] = t.values[r * t.width + c];
             }
             for (int c = 0; c < targets; c++) {
-                y[r * targets + c] = t.values.getFloat(r * t.width + featureCount + c);
+                y[r * targets + c] = t.values[r * t.width + featureCount + c];
             }
         }
         return Dataset.regression(file.getFileName().toString(), x, featureCount, y, targets);
@@ -164,10 +162,10 @@ public final class Csv {
     public static float[] readFeatures(Path file, int expectedWidth) {
         Table t = readTable(file, Format.DEFAULT, false);
         if (t.width != expectedWidth) {
-            throw new DataException(file + ": line " + t.lines.getInt(0) + ": expected " + expectedWidth
+            throw new DataException(file + ": line " + t.lines[0] + ": expected " + expectedWidth
                     + " columns (the model's inputs), found " + t.width);
         }
-        return t.values.toFloatArray();
+        return t.values;
     }
 
     /** A model's inputs read from a file, and the labels when the file had them (else {@code null}). */
@@ -183,11 +181,11 @@ public final class Csv {
         int width = width(file, format);
         if (width == inputs) {
             Table t = readTable(file, format, false);
-            return new Inputs(t.values.toFloatArray(), t.rows, null);
+            return new Inputs(t.values, t.rows, null);
         }
         if (targets == 0 && width == inputs + 1) {
             Table t = readTable(file, format, true);
-            return new Inputs(t.values.toFloatArray(), t.rows, t.labels);
+            return new Inputs(t.values, t.rows, t.labels);
         }
         if (targets > 0 && width == inputs + targets) {
             Dataset d = readRegression(file, targets, format);
@@ -211,7 +209,8 @@ public final class Csv {
      * The cells of a file, row by row, with the line number of each row: every cell as a number,
      * or with {@code labelled} the label column's cells as text and the other cells as numbers.
      */
-    record Table(FloatArrayList values, List<String> labels, IntArrayList lines, int width, int rows, int labelIndex) {
+    /** Rows of values (the label column left out) one after another, and the line each row came from. */
+    record Table(float[] values, List<String> labels, int[] lines, int width, int rows, int labelIndex) {
     }
 
     static Table readTable(Path file, Format format, boolean labelled) {
@@ -226,9 +225,9 @@ public final class Csv {
             raw.reset();
             InputStream in = gzip ? new GZIPInputStream(raw, 1 << 16) : raw;
             BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8), 1 << 16);
-            FloatArrayList values = new FloatArrayList();
+            List<float[]> rows = new ArrayList<>();
             List<String> labels = labelled ? new ArrayList<>() : null;
-            IntArrayList lines = new IntArrayList();
+            IntStream.Builder lines = IntStream.builder();
             String delimiter = null;
             int width = -1;
             int label = -1;
@@ -247,7 +246,7 @@ public final class Csv {
                 if (width < 0) {
                     width = cells.length;
                     if (widthOnly) {
-                        return new Table(values, labels, lines, width, 0, -1);
+                        return new Table(new float[0], labels, new int[0], width, 0, -1);
                     }
                     boolean byName = labelled && !isIndex(format.labelColumn());
                     label = labelled && !byName ? labelIndex(file, format, width) : -1;
@@ -260,20 +259,22 @@ public final class Csv {
                             + " columns like the first row, found " + cells.length
                             + (cells.length == 1 && width > 1 ? " (another delimiter?)" : ""));
                 }
-                for (int c = 0; c < cells.length; c++) {
+                float[] row = new float[label >= 0 ? width - 1 : width];
+                for (int c = 0, v = 0; c < cells.length; c++) {
                     if (c == label) {
                         labels.add(cells[c].trim());
                     } else {
-                        values.add(parseCell(file, lineNo, c, cells[c]));
+                        row[v++] = parseCell(file, lineNo, c, cells[c]);
                     }
                 }
+                rows.add(row);
                 lines.add(lineNo);
             }
-            if (lines.isEmpty()) {
+            if (rows.isEmpty()) {
                 throw new DataException(file + ": " + (lineNo == 0 ? "empty file" : "no data rows")
                         + ", expected rows of comma-, semicolon- or tab-separated numbers");
             }
-            return new Table(values, labels, lines, width, lines.size(), label);
+            return new Table(concatenate(rows), labels, lines.build().toArray(), width, rows.size(), label);
         } catch (ZipException | java.io.EOFException e) {
             throw new DataException(file + ": truncated or corrupt gzip data (" + e.getMessage() + ")", e);
         } catch (java.nio.charset.MalformedInputException e) {
@@ -283,6 +284,16 @@ public final class Csv {
         } catch (IOException e) {
             throw new DataException(file + ": cannot read (" + e.getMessage() + ")", e);
         }
+    }
+
+    private static float[] concatenate(List<float[]> rows) {
+        float[] all = new float[rows.size() * rows.get(0).length];
+        int at = 0;
+        for (float[] row : rows) {
+            System.arraycopy(row, 0, all, at, row.length);
+            at += row.length;
+        }
+        return all;
     }
 
     /** The most frequent of comma, semicolon and tab in the first line (comma when none occurs). */

@@ -1,14 +1,13 @@
 package bp.io;
 
-import it.unimi.dsi.fastutil.floats.FloatArrayList;
-import it.unimi.dsi.fastutil.longs.LongArrayList;
-
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.DoubleStream;
+import java.util.stream.LongStream;
 
 /**
  * The ONNX messages bp writes and reads (onnx.proto: ModelProto, GraphProto, NodeProto,
@@ -228,7 +227,7 @@ final class Onnx {
         float f = 0;
         long i = 0;
         Tensor t = null;
-        LongArrayList ints = new LongArrayList();
+        LongStream.Builder ints = LongStream.builder();
         while (r.next()) {
             switch (r.field()) {
                 case 1 -> name = r.string();
@@ -240,13 +239,13 @@ final class Onnx {
                 default -> r.skip();
             }
         }
-        return new Attribute(name, type, f, i, t, ints.toLongArray());
+        return new Attribute(name, type, f, i, t, ints.build().toArray());
     }
 
     private static Tensor parseTensor(Protobuf.Reader r) {
-        LongArrayList dims = new LongArrayList();
-        FloatArrayList floats = new FloatArrayList();
-        LongArrayList int64s = new LongArrayList();
+        LongStream.Builder dims = LongStream.builder();
+        DoubleStream.Builder floats = DoubleStream.builder();
+        LongStream.Builder int64s = LongStream.builder();
         String name = "";
         int dataType = 0;
         boolean external = false;
@@ -267,7 +266,16 @@ final class Onnx {
                 default -> r.skip();
             }
         }
-        return new Tensor(name, dims.toLongArray(), dataType, external, raw, floats.toFloatArray(), int64s.toLongArray());
+        return new Tensor(name, dims.build().toArray(), dataType, external, raw, toFloats(floats.build().toArray()),
+                int64s.build().toArray());
+    }
+
+    private static float[] toFloats(double[] values) {
+        float[] f = new float[values.length];
+        for (int i = 0; i < f.length; i++) {
+            f[i] = (float) values[i];
+        }
+        return f;
     }
 
     private static ValueInfo parseValueInfo(Protobuf.Reader r) {

@@ -1,12 +1,11 @@
 package bp.io;
 
-import it.unimi.dsi.fastutil.floats.FloatArrayList;
-import it.unimi.dsi.fastutil.longs.LongArrayList;
-
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.util.stream.DoubleStream;
+import java.util.stream.LongStream;
 
 /**
  * The protocol-buffers wire format, as much as ONNX files need: a writer that appends fields to
@@ -163,10 +162,11 @@ final class Protobuf {
         }
 
         /**
-         * A repeated float field, packed or not, appended to {@code values}: the list grows only by
-         * values really read, so its size is bounded by the file's.
+         * A repeated float field, packed or not, appended to {@code values} (as doubles, which hold
+         * every float exactly: the JDK has no float stream): they grow only by values really read,
+         * so their size is bounded by the file's.
          */
-        void floats(FloatArrayList values) {
+        void floats(DoubleStream.Builder values) {
             if ((tag & 7) == LENGTH) {
                 int len = length();
                 if (len % 4 != 0) {
@@ -183,7 +183,7 @@ final class Protobuf {
         }
 
         /** A repeated integer field, packed or not, appended to {@code values}. */
-        void varints(LongArrayList values) {
+        void varints(LongStream.Builder values) {
             if ((tag & 7) == LENGTH) {
                 int len = length();
                 int stop = pos + len;
