@@ -77,14 +77,19 @@ public record InputScaling(String kind, float[] offset, float[] divisor) {
 
     /** {@code rows} rows of {@code x} scaled, in a new array (the same operations as the ONNX export's Sub and Div). */
     public float[] apply(float[] x, int rows) {
-        int width = offset.length;
         float[] out = new float[x.length];
+        apply(x, 0, rows, out);
+        return out;
+    }
+
+    /** {@code rows} rows of {@code x} from {@code from} on, scaled into the start of {@code out}. */
+    void apply(float[] x, int from, int rows, float[] out) {
+        int width = offset.length;
         for (int r = 0; r < rows; r++) {
             for (int j = 0; j < width; j++) {
-                out[r * width + j] = (x[r * width + j] - offset[j]) / divisor[j];
+                out[r * width + j] = (x[from + r * width + j] - offset[j]) / divisor[j];
             }
         }
-        return out;
     }
 
     @Override

@@ -1,0 +1,91 @@
+package bp.nn;
+
+/**
+ * Predictions of one network for an application that serves them from many threads at once.
+ *
+ * <p>It works on a copy of the network taken when it is made, so training or changing the
+ * original afterwards changes nothing here, and any number of threads may call it at the same
+ * time. Each thread gets a workspace of its own on its first call; after that a call allocates
+ * nothing: rows go through in batches of up to {@value #BATCH}, and the outputs are written into
+ * the caller's array. The outputs are those of {@link Network#predict(float[], int)}, bit for bit
+ * (the network's {@link Network#inputScaling() input scaling} included), on the calling thread only.
+ *
+ * <pre>{@code
+ * Predictor predictor = new Predictor(net);          // once; share it between threads
+ * float[] out = new float[rows * predictor.outputs()];  // one per thread, reused
+ * predictor.predict(features, rows, out);
+ * }</pre>
+ */
+public final class Predictor {
+    /** Rows per pass through a workspace: the GEMM kernels are near full speed from 64 rows, and a workspace stays about 1 MB. */
+    static final int BATCH = 64;
+
+    private final Network net;
+    private final TransposedWeights transposed;
+    private final ThreadLocal<Workspace> workspaces;
+
+    public Predictor(Network network) {
+        this.net = network.copy();
+        this.transposed = net.transposedWeights();
+        this.workspaces = ThreadLocal.withInitial(() -> new Workspace(net, BATCH));
+    }
+
+    /** Features per row. */
+    public int inputs() {
+        return net.inputs();
+    }
+
+    /** Outputs per row. */
+    public int outputs() {
+        return net.outputs();
+    }
+
+    /** The outputs of {@code rows} rows of {@code features} (stored row by row), into the start of {@code out}. */
+    public void predict(float[] features, int rows, float[] out) {
+        predict(features, 0, rows, out, 0);
+    }
+
+    /**
+     * The outputs of the {@code rows} rows of features that start at {@code featuresFrom}, written
+     * as {@code rows × outputs()} values from {@code outFrom} on.
+     */
+    public void predict(float[] features, int featuresFrom, int rows, float[] out, int outFrom) {
+        int in = inputs();
+        int outs = outputs();
+        if (rows < 0 || featuresFrom < 0 || (long) featuresFrom + (long) rows * in > features.length) {
+            throw new IllegalArgumentException(rows + " rows of " + in + " features from index " + featuresFrom
+                    + " do not fit in " + features.length + " values");
+        }
+        if (outFrom < 0 || (long) outFrom + (long) rows * outs > out.length) {
+            throw new IllegalArgumentException(rows + " rows of " + outs + " outputs from index " + outFrom
+                    + " do not fit in an array of " + out.length);
+        }
+        Workspace ws = workspaces.get();
+        for (int r = 0; r < rows; r += BATCH) {
+            int n = Math.min(BATCH, rows - r);
+            pass(ws, features, featuresFrom + r * in, n);
+            System.arraycopy(ws.output(), 0, out, outFrom + r * outs, n * outs);
+        }
+    }
+
+    /** The index of the largest output for one row of features (the class, for a classifier). */
+    public int classify(float[] features) {
+        if (features.length != inputs()) {
+            throw new IllegalArgumentException("expected " + inputs() + " features, got " + features.length);
+        }
+        Workspace ws = workspaces.get();
+        pass(ws, features, 0, 1);
+        return Network.argmax(ws.output(), 0, outputs());
+    }
+
+    /** {@code rows} rows of features from {@code from} through the network, into the workspace's outputs. */
+    private void pass(Workspace ws, float[] features, int from, int rows) {
+        InputScaling scaling = net.inputScaling();
+        if (scaling == null) {
+            System.arraycopy(features, from, ws.input(), 0, rows * inputs());
+        } else {
+            scaling.apply(features, from, rows, ws.input());
+        }
+        ws.forward(net, transposed, rows);
+    }
+}
