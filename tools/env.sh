@@ -77,18 +77,10 @@ if [ "$(bp_java_version "$JAVA_HOME")" -ge 23 ]; then
     export MAVEN_OPTS="$MAVEN_OPTS --sun-misc-unsafe-memory-access=allow"
 fi
 
-# JVM flags for running bp. The dontinline keeps each Vector API kernel its own compilation unit:
-# inlined deep into the trainer's ForkJoin tasks, the JIT can run out of inlining budget inside
-# the Vector API and fall back to boxing every vector (slow, and garbage on every batch).
-# The rest make the first epoch nearly as fast as the others (see bp.kernel.KernelWarmup): C2
-# compiles a kernel after a twentieth of the usual calls, with three C2 threads instead of one
-# so that the kernels compile side by side while the data loads; and the 200 MB that a dataset
-# like Fashion-MNIST fills are touched for the first time in 2 MB pages instead of 4 KB ones
-# (a page fault here costs about 10 µs), when the kernel offers them.
-BP_JVM_FLAGS=(--add-modules jdk.incubator.vector -XX:CompileCommand=quiet
-    "-XX:CompileCommand=dontinline,bp.kernel.VectorKernels::*"
-    "-XX:CompileCommand=CompileThresholdScaling,bp.kernel.VectorKernels::*,0.05"
-    -XX:CICompilerCount=4)
+# JVM flags for running bp: tools/jvm.flags (the one list, with the reasons), and 2 MB pages when
+# the kernel offers them: the 200 MB a dataset like Fashion-MNIST fills are touched for the first
+# time in 2 MB pages instead of 4 KB ones (a page fault here costs about 10 µs).
+mapfile -t BP_JVM_FLAGS < <(grep -v -e '^#' -e '^[[:space:]]*$' "$BP_ROOT/tools/jvm.flags")
 if grep -qs '\[\(always\|madvise\)\]' /sys/kernel/mm/transparent_hugepage/enabled; then
     BP_JVM_FLAGS+=(-XX:+UseTransparentHugePages)
 fi

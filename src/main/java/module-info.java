@@ -4,6 +4,7 @@ module bp {
     requires static info.picocli; // the command line only (bp.cli); the library runs without it
     requires com.fasterxml.jackson.jr.ob;
     requires java.desktop; // bp plot draws PNGs with Java2D
+    requires java.management; // to see whether the JVM runs with the kernels' flag
     requires jdk.httpserver; // bp playground
 
     exports bp.nn;

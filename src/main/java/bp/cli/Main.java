@@ -32,6 +32,10 @@ public final class Main implements Runnable {
     }
 
     public static void main(String[] args) {
+        // bp's few log messages (scalar kernels, a missing JVM flag) as one line each, not JUL's two
+        if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
+            System.setProperty("java.util.logging.SimpleFormatter.format", "%5$s%n");
+        }
         System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
     }
 

@@ -31,8 +31,7 @@ import java.util.concurrent.TimeUnit;
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-XX:+UseParallelGC",
-        "-XX:CompileCommand=quiet", "-XX:CompileCommand=dontinline,bp.kernel.VectorKernels::*"})
+@Fork(1) // with bp's JVM flags (tools/jvm.flags), which bench/run passes as -jvmArgsAppend
 public class GemmBench {
 
     @Param({"fwd1", "fwd2", "fwd3", "dx2", "dx3", "dw1", "dw2", "dw3"})

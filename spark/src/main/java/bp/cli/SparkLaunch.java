@@ -13,8 +13,8 @@ public final class SparkLaunch {
     /**
      * The JVM flags of executors (and of a driver started by spark-submit): the Vector API (an
      * executor without it falls back to the scalar kernels with one warning) and the
-     * {@code --add-opens} Spark needs on JDK 17 and later. The list is the pom's
-     * {@code spark.jvm.flags}, which the tests and spark/run use too.
+     * {@code --add-opens} Spark needs on JDK 17 and later: bp's
+     * {@code tools/jvm.flags} and the pom's {@code spark.own.flags}, which the tests and spark/run use too.
      */
     public static final String EXECUTOR_FLAGS = readFlags();
 
