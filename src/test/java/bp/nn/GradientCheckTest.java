@@ -3,6 +3,11 @@ package bp.nn;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 
+import bp.kernel.Kernels;
+import bp.kernel.ScalarKernels;
+
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -48,12 +53,52 @@ class GradientCheckTest {
 
     @org.junit.jupiter.api.Test
     void aBrokenGradientIsCaught() {
-        Network net = Network.builder(3).dense(4, Activation.TANH).dense(2, Activation.IDENTITY).loss(Loss.MSE).build();
-        double[] x = {0.1, -0.4, 0.9};
-        double[] t = {0.3, -0.2};
-        double[] analytic = GradientCheck.engineGradient(net, x, t, 1);
-        double[] wrong = analytic.clone();
-        wrong[0] *= 1.01;
-        assertTrue(GradientCheck.maxError(wrong, analytic) > 5e-3);
+        Network net = Network.builder(3).dense(4, Activation.TANH).dense(2, Activation.IDENTITY).loss(Loss.MSE).seed(5)
+                .build();
+        GradientCheck.Result sound = GradientCheck.run(net, 3, 7);
+        assertTrue(sound.engineVsReference() < ENGINE_LIMIT, "the sound engine: " + sound.engineVsReference());
+        for (String broken : new String[] {"tanhBackward", "gemmAtB", "gemmAB"}) {
+            Network faulty = new Network(net, withASignError(broken));
+            GradientCheck.Result r = GradientCheck.run(faulty, 3, 7);
+            assertTrue(r.engineVsReference() > 100 * ENGINE_LIMIT, broken + " with a sign error: " + r.engineVsReference());
+        }
+    }
+
+    /**
+     * The scalar kernels with one of them broken as a slip in a backward pass would break it: the
+     * part of its output array that it writes comes out negated.
+     */
+    static Kernels withASignError(String kernel) {
+        Kernels sound = ScalarKernels.INSTANCE;
+        return (Kernels) Proxy.newProxyInstance(Kernels.class.getClassLoader(), new Class<?>[] {Kernels.class},
+                (proxy, method, args) -> {
+                    Object result;
+                    try {
+                        result = method.invoke(sound, args);
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                    if (method.getName().equals(kernel)) {
+                        negateOutput(kernel, args);
+                    }
+                    return result;
+                });
+    }
+
+    private static void negateOutput(String kernel, Object[] args) {
+        boolean strided = args.length == 11; // gemmAtB's full form has lda after aOff
+        switch (kernel) {
+            case "tanhBackward" -> negate((float[]) args[1], (int) args[2], (int) args[3]);
+            case "gemmAB" -> negate((float[]) args[4], (int) args[5], (int) args[6] * (int) args[7]);
+            case "gemmAtB" -> negate((float[]) args[strided ? 5 : 4], (int) args[strided ? 6 : 5],
+                    (int) args[strided ? 7 : 6] * (int) args[strided ? 8 : 7]);
+            default -> throw new IllegalArgumentException(kernel);
+        }
+    }
+
+    private static void negate(float[] v, int from, int len) {
+        for (int i = from; i < from + len; i++) {
+            v[i] = -v[i];
+        }
     }
 }
