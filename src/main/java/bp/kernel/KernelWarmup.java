@@ -20,13 +20,14 @@ import java.util.concurrent.FutureTask;
  */
 public final class KernelWarmup {
     /**
-     * Calls of each kernel. With {@code -XX:CompileCommand=CompileThresholdScaling,bp.kernel.*::*,0.05}
-     * (in {@code tools/env.sh}) C2 compiles a kernel after 30 to 250 calls; without the flag
+     * Calls of each kernel. With {@code -XX:CompileCommand=CompileThresholdScaling,bp.kernel.VectorKernels::*,0.05}
+     * (in {@code tools/jvm.flags}) C2 compiles a kernel after 30 to 250 calls; without the flag
      * these rounds still compile them with C1 and bring C2 closer.
      */
     static final int ROUNDS = 300;
 
     private static final FutureTask<Void> ONCE = new FutureTask<>(() -> exercise(Kernels.get(), ROUNDS), null);
+    private static boolean started;
 
     private KernelWarmup() {
     }
@@ -42,8 +43,6 @@ public final class KernelWarmup {
             }
         }
     }
-
-    private static boolean started;
 
     /** Starts the warm-up unless it has started, and waits until it has finished. */
     public static void await() {
