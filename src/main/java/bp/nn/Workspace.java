@@ -132,7 +132,8 @@ public final class Workspace {
             case PRELU -> k.prelu(z[l], a[l], off, rows, units, net.parameters(), net.slopeOffset(l));
             case SOFTMAX -> k.softmaxRows(z[l], a[l], off, rows, units);
             case MAXOUT -> k.maxout(z[l], a[l], r0, rows, units, net.weightRows(l) / units);
-            default -> activateElementwise(net, l, off, rows * units);
+            case SIGMOID, TANH, RELU, LEAKY_RELU, ELU, SOFTPLUS, IDENTITY -> activateElementwise(net, l, off, rows * units);
+            case null -> throw new NullPointerException(); // with it the compiler requires every activation here
         }
     }
 
@@ -151,6 +152,7 @@ public final class Workspace {
             case SOFTPLUS -> k.softplus(z, a, off, len);
             case IDENTITY -> System.arraycopy(z, off, a, off, len);
             case PRELU, SOFTMAX, MAXOUT -> throw new IllegalStateException(net.activation(l) + " is not elementwise");
+            case null -> throw new NullPointerException(); // with it the compiler requires every activation here
         }
     }
 
@@ -168,7 +170,7 @@ public final class Workspace {
         return transposed != null && net.kernels().transposedForwardPays(net.weightRows(l))
                 && switch (net.activation(l)) {
                     case PRELU, SOFTMAX, MAXOUT -> false;
-                    default -> true;
+                    case SIGMOID, TANH, RELU, LEAKY_RELU, ELU, SOFTPLUS, IDENTITY -> true;
                 };
     }
 
@@ -238,6 +240,7 @@ public final class Workspace {
             case MAXOUT -> k.maxoutBackward(z, a, g, dz[l], r0, rows, units, net.weightRows(l) / units);
             case IDENTITY -> { }
             case PRELU -> throw new IllegalStateException("PReLU's backward pass needs all rows at once");
+            case null -> throw new NullPointerException(); // with it the compiler requires every activation here
         }
     }
 
