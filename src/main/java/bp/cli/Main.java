@@ -48,7 +48,14 @@ public final class Main implements Runnable {
      * The {@code bp} command line with its error handling, writing to the given streams; a
      * distribution may add commands to it (bp-spark adds {@code spark-train}).
      */
+    /**
+     * The system property through which the help of {@code bp train} lists the activations: picocli
+     * interpolates system properties into descriptions, which must otherwise be constants.
+     */
+    static final String ACTIVATIONS_PROPERTY = "bp.help.activations";
+
     public static CommandLine commandLine(PrintWriter out, PrintWriter err) {
+        System.setProperty(ACTIVATIONS_PROPERTY, bp.nn.Activation.usage());
         CommandLine cl = new CommandLine(new Main());
         withVersion(cl);
         cl.setOut(out);

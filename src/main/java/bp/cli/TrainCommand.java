@@ -53,10 +53,8 @@ class TrainCommand implements Callable<Integer> {
                     + "(hidden) or --output.")
     String layers;
 
-    @Option(names = "--activation", paramLabel = "NAME", defaultValue = "relu", description = "Hidden activation: sigmoid, tanh, relu, "
-            + "leaky_relu[:α] (slope below 0, default 0.01), prelu[:α] (a slope per unit, learned, starting at α, "
-            + "default 0.25), elu[:α] (default 1), softplus, maxout[:k] (max of k linear pieces per unit, default 2), "
-            + "identity, softmax (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--activation", paramLabel = "NAME", defaultValue = "relu",
+            description = "Hidden activation: ${sys:" + Main.ACTIVATIONS_PROPERTY + "} (default: ${DEFAULT-VALUE}).")
     String activation;
 
     @Option(names = "--output-activation", paramLabel = "NAME",

@@ -2,40 +2,51 @@ package bp.nn;
 
 /** Activation functions of a layer, applied to {@code z = W a + b}; {@link Workspace} computes them. */
 public enum Activation {
-    SIGMOID("sigmoid"),
-    TANH("tanh"),
-    RELU("relu"),
+    SIGMOID("sigmoid", ""),
+    TANH("tanh", ""),
+    RELU("relu", ""),
     /** {@code z > 0 ? z : 0.01·z}, PyTorch's {@code LeakyReLU()} default slope. */
-    LEAKY_RELU("leaky_relu"),
+    LEAKY_RELU("leaky_relu", "[:α] (slope below 0, default 0.01)"),
     /** {@code z > 0 ? z : e^z − 1}, PyTorch's {@code ELU()} with α = 1. */
-    ELU("elu"),
+    ELU("elu", "[:α] (default 1)"),
     /**
      * {@code z > 0 ? z : a_j·z} with a slope {@code a_j} per unit learned like the weights (He et
      * al. 2015, PyTorch's {@code PReLU(units)}); α is the slopes' initial value, 0.25 by default.
      */
-    PRELU("prelu"),
+    PRELU("prelu", "[:α] (a slope per unit, learned, starting at α, default 0.25)"),
     /** {@code log(1 + e^z)}, a smooth ReLU. */
-    SOFTPLUS("softplus"),
+    SOFTPLUS("softplus", ""),
     /** Row-wise softmax; its backward pass is the full Jacobian-vector product. */
-    SOFTMAX("softmax"),
+    SOFTMAX("softmax", ""),
     /**
      * {@code max_p z_p} over k linear pieces per unit (Goodfellow et al. 2013): the layer computes
      * k·units pre-activations, piece p of unit j in row {@code p·units + j} of the weights; α is k,
      * 2 by default. The same as PyTorch's {@code Linear(in, k·units)} then {@code view(-1, k, units).amax(1)}.
      */
-    MAXOUT("maxout"),
-    IDENTITY("identity");
-
+    MAXOUT("maxout", "[:k] (max of k linear pieces per unit, default 2)"),
+    IDENTITY("identity", "");
 
     private final String label;
+    /** What may follow the name on the command line, and what it means. */
+    private final String parameterUsage;
 
-    Activation(String label) {
+    Activation(String label, String parameterUsage) {
         this.label = label;
+        this.parameterUsage = parameterUsage;
     }
 
     /** The name used on the command line and in model files. */
     public String label() {
         return label;
+    }
+
+    /**
+     * Every activation as the command line takes it, e.g. {@code sigmoid, …, leaky_relu[:α] (slope
+     * below 0, default 0.01), …}: the help of {@code bp train} is made from it.
+     */
+    public static String usage() {
+        return java.util.Arrays.stream(values()).map(a -> a.label + a.parameterUsage)
+                .collect(java.util.stream.Collectors.joining(", "));
     }
 
     /** Parses a name such as {@code relu}; the error lists the accepted names. */

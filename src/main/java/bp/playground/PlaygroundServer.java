@@ -248,11 +248,32 @@ public final class PlaygroundServer implements AutoCloseable {
             }
             bytes = in.readAllBytes();
         }
+        if (name.equals("index.html")) {
+            bytes = new String(bytes, java.nio.charset.StandardCharsets.UTF_8)
+                    .replace(ACTIVATIONS_MARKER, activationOptions()).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        }
         String type = name.endsWith(".html") ? "text/html" : name.endsWith(".js") ? "text/javascript" : "text/css";
         ex.getResponseHeaders().set("Content-Type", type + "; charset=utf-8");
         ex.getResponseHeaders().set("Content-Security-Policy", "default-src 'self'");
         ex.sendResponseHeaders(200, bytes.length);
         ex.getResponseBody().write(bytes);
+    }
+
+    private static final String ACTIVATIONS_MARKER = "<!-- activations: the server puts one option per hidden activation here -->";
+
+    /** The page's choice of hidden activation, from the enum: every one but softmax, tanh first chosen, and maxout:3 too. */
+    static String activationOptions() {
+        StringBuilder sb = new StringBuilder();
+        for (bp.nn.Activation a : bp.nn.Activation.values()) {
+            if (a == bp.nn.Activation.SOFTMAX) {
+                continue;
+            }
+            sb.append(a == bp.nn.Activation.TANH ? "<option selected>" : "<option>").append(a.label()).append("</option>");
+            if (a == bp.nn.Activation.MAXOUT) {
+                sb.append("<option>maxout:3</option>");
+            }
+        }
+        return sb.toString();
     }
 
     private static final class NotFound extends RuntimeException {

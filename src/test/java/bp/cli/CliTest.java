@@ -383,6 +383,11 @@ class CliTest {
         assertTrue(help.contains("-o, --out=FILE") && help.contains("--output-activation=NAME"), help);
         assertFalse(help.contains("--save") || help.contains("--output="), help);
         assertFalse(help.matches("(?s).*=<\\w+>.*"), "a placeholder that is not a word: " + help);
+        String unwrapped = help.replaceAll("\\s+", " ");
+        for (bp.nn.Activation a : bp.nn.Activation.values()) { // the list comes from the enum
+            assertTrue(unwrapped.contains(" " + a.label()), a.label() + " missing from: " + help);
+        }
+        assertTrue(unwrapped.contains("maxout[:k] (max of k linear pieces per unit, default 2)"), help);
         Run prelu = bp("train", "--data", "digits", "--layers", "64-8:prelu:-0.1-10", "--epochs", "1", "--quiet");
         assertEquals(0, prelu.status(), prelu.err());
     }

@@ -78,6 +78,11 @@ class PlaygroundServerTest {
         Response page = call("GET", "/", null);
         assertEquals(200, page.status());
         assertTrue(page.body().contains("<canvas id=\"plane\"") && page.body().contains("src=\"/app.js\""), page.body());
+        // the choice of activation comes from the enum: every hidden activation, tanh chosen
+        for (bp.nn.Activation a : bp.nn.Activation.values()) {
+            assertEquals(a != bp.nn.Activation.SOFTMAX, page.body().contains(">" + a.label() + "</option>"), a.label());
+        }
+        assertTrue(page.body().contains("<option selected>tanh</option>"), page.body());
         assertTrue(call("GET", "/app.js", null).body().contains("/api/sessions"));
         assertEquals(404, call("GET", "/nothing.js", null).status());
         assertEquals(405, call("POST", "/", "{}").status());
