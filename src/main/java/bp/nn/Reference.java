@@ -5,7 +5,7 @@ package bp.nn;
  * the float32 engine and the finite differences are compared with. Slow on purpose; never used for
  * training.
  */
-public final class Reference {
+final class Reference {
 
     private final int[] sizes;
     private final Activation[] activations;

@@ -1,6 +1,7 @@
 package bp.train;
 
 import bp.data.Dataset;
+import bp.engine.BatchGradient;
 import bp.nn.Network;
 
 /**

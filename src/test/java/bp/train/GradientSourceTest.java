@@ -2,6 +2,7 @@ package bp.train;
 
 import bp.data.DataSources;
 import bp.data.Dataset;
+import bp.engine.BatchGradient;
 import bp.nn.Activation;
 import bp.nn.LayerActivation;
 import bp.nn.Network;

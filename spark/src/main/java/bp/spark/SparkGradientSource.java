@@ -1,8 +1,8 @@
 package bp.spark;
 
 import bp.data.Dataset;
+import bp.engine.BatchGradient;
 import bp.nn.Network;
-import bp.train.BatchGradient;
 import bp.train.GradientSource;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;

@@ -1,4 +1,4 @@
-package bp.train;
+package bp.engine;
 
 import bp.data.Dataset;
 import bp.nn.Network;
@@ -8,7 +8,7 @@ import bp.kernel.Kernels;
 
 /**
  * How the gradient of one mini-batch is cut up and summed, the same wherever it is computed (the
- * {@link Trainer}'s threads, or the executors of a {@link GradientSource}): the batch is cut
+ * {@link bp.train.Trainer}'s threads, or the executors of a {@link bp.train.GradientSource}): the batch is cut
  * into shards of a fixed size; consecutive shards form at most {@value #MAX_GROUPS} groups, each
  * summed shard after shard into its own buffer; the group sums are added in a fixed binary tree,
  * {@code (g0 + g1) + (g2 + g3)}, …. Computing an aligned block of {@link #blockSize} groups in one
@@ -121,7 +121,7 @@ public final class BatchGradient {
      * Copies the rows {@code order[from + r0 .. from + r1)} into rows {@code [r0, r1)} of the
      * workspace's contiguous input and target buffers.
      */
-    static void gather(Dataset data, int[] order, int from, int r0, int r1, Workspace ws) {
+    public static void gather(Dataset data, int[] order, int from, int r0, int r1, Workspace ws) {
         int fin = data.featureCount();
         int fout = data.targetWidth();
         float[] x = data.features();
@@ -136,7 +136,7 @@ public final class BatchGradient {
         }
     }
 
-    static int ceilDiv(int a, int b) {
+    public static int ceilDiv(int a, int b) {
         return (a + b - 1) / b;
     }
 }
