@@ -35,6 +35,9 @@ public final class Csv {
      * How to read a file: {@code delimiter} ',' ';' or '\t' ({@code '\0'} detects it from the first
      * line) and the label column, a header name or an index counting from 0 (negative from the end,
      * -1 the last; {@code null} is the last).
+     *
+     * @param delimiter the cell delimiter, or {@code '\0'} to detect it from the first line
+     * @param labelColumn the label column as a header name or an index, or {@code null} for the last
      */
     public record Format(char delimiter, String labelColumn) {
 
@@ -62,6 +65,10 @@ public final class Csv {
     /**
      * Reads a classification set: the label is in column {@code labelColumn} (counting from 0;
      * negative counts from the end, so -1 is the last), the rest are features.
+     *
+     * @param file a CSV file, plain or gzip-compressed
+     * @param labelColumn the label column's index
+     * @return the rows as features and one-hot targets
      */
     public static Dataset readClassification(Path file, int labelColumn) {
         return readClassification(file, new Format('\0', String.valueOf(labelColumn)), null);
@@ -71,6 +78,11 @@ public final class Csv {
      * Reads a classification set. Labels that are all whole numbers are class indices; otherwise
      * they are class names, numbered in sorted order (kept in {@link Dataset#classNames()}).
      * With {@code classNames} (a model's), each label must be one of them.
+     *
+     * @param file a CSV file, plain or gzip-compressed
+     * @param format its delimiter and label column
+     * @param classNames the class names the labels must be among, or {@code null} to take them from the file
+     * @return the rows as features and one-hot targets
      */
     public static Dataset readClassification(Path file, Format format, List<String> classNames) {
         Table t = readTable(file, format, true);
@@ -132,12 +144,23 @@ public final class Csv {
     /**
      * Reads a regression set: the last {@code targets} columns are real-valued targets, the others
      * features. Binary classification with one sigmoid output is this with one 0/1 target.
+     *
+     * @param file a CSV file, plain or gzip-compressed
+     * @param targets how many of the last columns are targets
+     * @return the rows as features and targets
      */
     public static Dataset readRegression(Path file, int targets) {
         return readRegression(file, targets, Format.DEFAULT);
     }
 
-    /** As {@link #readRegression(Path, int)}, in the given format (its label column is not used). */
+    /**
+     * As {@link #readRegression(Path, int)}, in the given format (its label column is not used).
+     *
+     * @param file a CSV file, plain or gzip-compressed
+     * @param targets how many of the last columns are targets
+     * @param format its delimiter
+     * @return the rows as features and targets
+     */
     public static Dataset readRegression(Path file, int targets, Format format) {
         Table t = readTable(file, format, false);
         if (targets < 1 || t.width <= targets) {
@@ -158,7 +181,13 @@ public final class Csv {
         return Dataset.regression(file.getFileName().toString(), x, featureCount, y, targets);
     }
 
-    /** Reads rows of features only; each row must have {@code expectedWidth} columns. */
+    /**
+     * Reads rows of features only; each row must have {@code expectedWidth} columns.
+     *
+     * @param file a CSV file, plain or gzip-compressed
+     * @param expectedWidth the columns every row must have
+     * @return the rows one after another
+     */
     public static float[] readFeatures(Path file, int expectedWidth) {
         Table t = readTable(file, Format.DEFAULT, false);
         if (t.width != expectedWidth) {
@@ -168,7 +197,13 @@ public final class Csv {
         return t.values;
     }
 
-    /** A model's inputs read from a file, and the labels when the file had them (else {@code null}). */
+    /**
+     * A model's inputs read from a file, and the labels when the file had them (else {@code null}).
+     *
+     * @param features the rows' features one after another
+     * @param rows how many rows were read
+     * @param labels the labels, one per row, or {@code null}
+     */
     public record Inputs(float[] features, int rows, List<String> labels) {
     }
 
@@ -176,6 +211,12 @@ public final class Csv {
      * Reads {@code inputs} features per row for a model, from a file of just those columns or from
      * a file like its training data: {@code inputs + 1} columns with the label in the format's
      * label column, or {@code inputs + targets} with real-valued targets last.
+     *
+     * @param file a CSV file, plain or gzip-compressed
+     * @param format its delimiter and label column
+     * @param inputs the model's inputs
+     * @param targets the model's real-valued outputs (0 for a classifier)
+     * @return the features, and the labels or targets as text when the file had them
      */
     public static Inputs readInputs(Path file, Format format, int inputs, int targets) {
         int width = width(file, format);

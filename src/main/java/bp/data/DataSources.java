@@ -15,7 +15,12 @@ public final class DataSources {
     /** Seed of the fixed 80:20 split of sets that ship without a test part. */
     private static final long SPLIT_SEED = 20_240_601L;
 
-    /** A training set and the test set it is judged on. */
+    /**
+     * A training set and the test set it is judged on.
+     *
+     * @param train the rows to train on
+     * @param test the rows to judge the trained model on
+     */
     public record TrainTest(Dataset train, Dataset test) {
     }
 

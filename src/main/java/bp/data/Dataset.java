@@ -44,7 +44,16 @@ public final class Dataset {
         this.size = features.length / featureCount;
     }
 
-    /** A classification set: {@code labels[i]} in {@code [0, classes)} is the class of row i. */
+    /**
+     * A classification set: {@code labels[i]} in {@code [0, classes)} is the class of row i.
+     *
+     * @param name a name for messages
+     * @param features the rows' features one after another (kept, not copied)
+     * @param featureCount features per row
+     * @param labels the class of each row
+     * @param classes the number of classes
+     * @return the set, with one-hot targets
+     */
     public static Dataset classification(String name, float[] features, int featureCount, int[] labels, int classes) {
         if (labels.length * (long) featureCount != features.length) {
             throw new IllegalArgumentException(name + ": " + labels.length + " labels for "
@@ -61,7 +70,16 @@ public final class Dataset {
         return new Dataset(name, features, featureCount, oneHot, classes, labels.clone());
     }
 
-    /** A regression set with {@code targetWidth} real targets per row. */
+    /**
+     * A regression set with {@code targetWidth} real targets per row.
+     *
+     * @param name a name for messages
+     * @param features the rows' features one after another (kept, not copied)
+     * @param featureCount features per row
+     * @param targets the rows' targets one after another
+     * @param targetWidth targets per row
+     * @return the set
+     */
     public static Dataset regression(String name, float[] features, int featureCount, float[] targets, int targetWidth) {
         return new Dataset(name, features, featureCount, targets, targetWidth, null);
     }

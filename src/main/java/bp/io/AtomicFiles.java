@@ -16,12 +16,25 @@ public final class AtomicFiles {
     /** Produces a file's content. */
     @FunctionalInterface
     public interface Writer {
+        /**
+         * Writes the content.
+         *
+         * @param out where to; the caller closes it
+         * @throws IOException when writing fails, which leaves the target as it was
+         */
         void write(OutputStream out) throws IOException;
     }
 
     private AtomicFiles() {
     }
 
+    /**
+     * Writes {@code target} with what {@code writer} produces, atomically: on any failure the
+     * target is as it was and the temporary file is gone.
+     *
+     * @param target the file to write; its directory must exist
+     * @param writer produces the content
+     */
     public static void write(Path target, Writer writer) {
         Path absolute = target.toAbsolutePath();
         Path dir = absolute.getParent();

@@ -23,6 +23,7 @@ import java.util.Map;
  */
 public final class CheckpointFile {
 
+    /** The checkpoint's name in its directory. */
     public static final String FILE_NAME = "checkpoint.safetensors";
     private static final String KEY = "bp.checkpoint";
     /** A checkpoint's header holds a few numbers and the settings. */
@@ -31,14 +32,32 @@ public final class CheckpointFile {
     private CheckpointFile() {
     }
 
-    /** A checkpoint read back: the state and the settings it was written with. */
+    /**
+     * A checkpoint read back: the state and the settings it was written with.
+     *
+     * @param state the training state
+     * @param settings the settings the run was started with
+     */
     public record Loaded(TrainingState state, Map<String, Object> settings) {
     }
 
+    /**
+     * Where the checkpoint of a directory is.
+     *
+     * @param dir the checkpoint directory
+     * @return the checkpoint file in it
+     */
     public static Path file(Path dir) {
         return dir.resolve(FILE_NAME);
     }
 
+    /**
+     * Writes the checkpoint of {@code dir}, replacing the previous one atomically.
+     *
+     * @param dir the checkpoint directory, which must exist
+     * @param s the state to continue from
+     * @param settings the run's settings, which a resumed run must match
+     */
     public static void save(Path dir, TrainingState s, Map<String, Object> settings) {
         Map<String, float[]> tensors = new LinkedHashMap<>();
         tensors.put("parameters", s.parameters());
@@ -74,6 +93,13 @@ public final class CheckpointFile {
         }
     }
 
+    /**
+     * Reads the checkpoint of {@code dir}.
+     *
+     * @param dir the checkpoint directory
+     * @return the state and the settings it was written with
+     * @throws ModelFileException naming the file and what is wrong, for a missing or malformed checkpoint
+     */
     public static Loaded load(Path dir) {
         Path file = file(dir);
         byte[] bytes;

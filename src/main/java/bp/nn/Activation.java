@@ -2,8 +2,11 @@ package bp.nn;
 
 /** Activation functions of a layer, applied to {@code z = W a + b}; {@link Workspace} computes them. */
 public enum Activation {
+    /** {@code 1 / (1 + e^−z)}. */
     SIGMOID("sigmoid", ""),
+    /** {@code tanh z}. */
     TANH("tanh", ""),
+    /** {@code max(z, 0)}. */
     RELU("relu", ""),
     /** {@code z > 0 ? z : 0.01·z}, PyTorch's {@code LeakyReLU()} default slope. */
     LEAKY_RELU("leaky_relu", "[:α] (slope below 0, default 0.01)"),
@@ -24,6 +27,7 @@ public enum Activation {
      * 2 by default. The same as PyTorch's {@code Linear(in, k·units)} then {@code view(-1, k, units).amax(1)}.
      */
     MAXOUT("maxout", "[:k] (max of k linear pieces per unit, default 2)"),
+    /** {@code z} itself: a linear layer (regression outputs). */
     IDENTITY("identity", "");
 
     private final String label;
@@ -35,7 +39,11 @@ public enum Activation {
         this.parameterUsage = parameterUsage;
     }
 
-    /** The name used on the command line and in model files. */
+    /**
+     * The name used on the command line and in model files.
+     *
+     * @return the label, such as {@code leaky_relu}
+     */
     public String label() {
         return label;
     }
@@ -43,13 +51,20 @@ public enum Activation {
     /**
      * Every activation as the command line takes it, e.g. {@code sigmoid, …, leaky_relu[:α] (slope
      * below 0, default 0.01), …}: the help of {@code bp train} is made from it.
+     *
+     * @return the list, comma-separated
      */
     public static String usage() {
         return java.util.Arrays.stream(values()).map(a -> a.label + a.parameterUsage)
                 .collect(java.util.stream.Collectors.joining(", "));
     }
 
-    /** Parses a name such as {@code relu}; the error lists the accepted names. */
+    /**
+     * Parses a name such as {@code relu}; the error lists the accepted names.
+     *
+     * @param name a label such as {@code relu}, in any case
+     * @return the activation
+     */
     public static Activation parse(String name) {
         for (Activation a : values()) {
             if (a.label.equalsIgnoreCase(name.trim())) {
@@ -60,7 +75,11 @@ public enum Activation {
                 + java.util.Arrays.stream(values()).map(Activation::label).toList() + ")");
     }
 
-    /** Whether the activation has a parameter α (see {@link LayerActivation}). */
+    /**
+     * Whether the activation has a parameter α (see {@link LayerActivation}).
+     *
+     * @return whether a layer of this activation takes {@code :α}
+     */
     public boolean hasAlpha() {
         return this == LEAKY_RELU || this == ELU || this == PRELU || this == MAXOUT;
     }
@@ -68,6 +87,8 @@ public enum Activation {
     /**
      * The default α: PyTorch's LeakyReLU slope 0.01, ELU scale 1 and PReLU initial slope 0.25, and
      * maxout's 2 pieces; 0 for the others.
+     *
+     * @return α's default value
      */
     public float defaultAlpha() {
         return switch (this) {

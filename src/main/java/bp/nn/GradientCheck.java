@@ -12,7 +12,13 @@ import java.util.SplittableRandom;
  */
 public final class GradientCheck {
 
-    /** The worst component errors found. */
+    /**
+     * The worst component errors found.
+     *
+     * @param referenceVsFiniteDifferences the worst error of the double-precision backward pass against central differences
+     * @param engineVsReference the worst error of the float32 engine against the double-precision backward pass
+     * @param parameters the number of parameters checked
+     */
     public record Result(double referenceVsFiniteDifferences, double engineVsReference, int parameters) {
     }
 

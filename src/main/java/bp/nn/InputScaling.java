@@ -8,6 +8,10 @@ import java.util.Arrays;
  * counts, millimetres) as the training data had them. {@code standard} uses the training rows' mean
  * and standard deviation, {@code minmax} their minimum and range; a constant feature gets divisor 1.
  * An {@code affine} scaling comes from elsewhere, such as an imported ONNX model's Sub and Div.
+ *
+ * @param kind {@code standard} or {@code minmax}
+ * @param offset what is subtracted from each feature
+ * @param divisor what each feature is then divided by
  */
 public record InputScaling(String kind, float[] offset, float[] divisor) {
 

@@ -6,6 +6,9 @@ package bp.nn;
  * {@code maxout}; written {@code leaky_relu:0.2}, {@code elu:0.5}, {@code prelu:0.1},
  * {@code maxout:3} (without it, the defaults of {@link Activation#defaultAlpha()}). The other
  * activations take no parameter.
+ *
+ * @param kind the activation
+ * @param alpha its parameter α (the default when not given)
  */
 public record LayerActivation(Activation kind, float alpha) {
 

@@ -300,7 +300,13 @@ public final class Network {
         return slopeOffsets[layer];
     }
 
-    /** A named slice of {@link #parameters()}: {@code weight [rows, in]}, {@code bias [rows]} or {@code slope [units]}. */
+    /**
+     * A named slice of {@link #parameters()}: {@code weight [rows, in]}, {@code bias [rows]} or {@code slope [units]}.
+     *
+     * @param name {@code weight}, {@code bias} or {@code slope}
+     * @param shape its dimensions
+     * @param offset where it starts in {@link #parameters()}
+     */
     public record Tensor(String name, List<Integer> shape, int offset) {
         public int length() {
             return shape.stream().reduce(1, (a, b) -> a * b);

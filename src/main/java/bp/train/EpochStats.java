@@ -5,6 +5,16 @@ package bp.train;
  * they were trained (as PyTorch scripts usually report them); validation and test figures come
  * from passes over those sets after the epoch. Accuracies are fractions in [0, 1]; figures are NaN
  * where undefined (regression, or no such set). Seconds and samples/s cover the training passes.
+ *
+ * @param epoch the epoch, from 1
+ * @param trainLoss mean training loss over the epoch's batches
+ * @param trainAccuracy training accuracy over the epoch's batches
+ * @param validationLoss mean loss on the validation set
+ * @param validationAccuracy accuracy on the validation set
+ * @param testLoss mean loss on the test set
+ * @param testAccuracy accuracy on the test set
+ * @param seconds time spent training
+ * @param samplesPerSecond training samples per second
  */
 public record EpochStats(int epoch, double trainLoss, double trainAccuracy, double validationLoss,
                          double validationAccuracy, double testLoss, double testAccuracy, double seconds,

@@ -5,6 +5,14 @@ package bp.train;
  * ({@code confusion[actual][predicted]} counts), or for regression the mean squared and absolute
  * errors over all outputs and R² (1 − residual / total sum of squares, averaged over the outputs
  * as scikit-learn's {@code r2_score} does). Figures that do not apply are NaN (the matrix null).
+ *
+ * @param samples rows evaluated
+ * @param loss mean loss
+ * @param accuracy fraction classified correctly (NaN for regression)
+ * @param confusion counts by true class (row) and predicted class (column); null for regression
+ * @param meanSquaredError mean squared error over all outputs (regression)
+ * @param meanAbsoluteError mean absolute error over all outputs (regression)
+ * @param r2 the coefficient of determination (regression)
  */
 public record Evaluation(int samples, double loss, double accuracy, long[][] confusion,
                          double meanSquaredError, double meanAbsoluteError, double r2) {

@@ -34,6 +34,10 @@ public interface GradientSource {
     /**
      * What {@link Run#gradient} computed: how many blocks it wrote, each group's summed loss in
      * group order, and the rows classified correctly.
+     *
+     * @param blocks how many blocks of groups were written to the partial sums
+     * @param groupLosses each group's summed loss, in group order
+     * @param correct correctly classified rows of the batch
      */
     record Result(int blocks, double[] groupLosses, long correct) {
     }
