@@ -187,19 +187,48 @@ class TrainCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         checkSaveTarget();
-        Trainer.Builder settings;
-        Optimizer optimizer;
-        Schedule schedule;
-        Initializer initializer;
-        LayerActivation hidden;
-        LayerActivation outAct;
-        Loss lossFn;
+        Choices choices = choices();
+        KernelWarmup.start(); // compiles the kernels while the data loads
+        long loadStart = System.nanoTime();
+        Sets sets = sets();
+        dataSpec = dataOptions.describe(sets.train());
+        KernelWarmup.await();
+        Network net = model(sets.train(), choices);
+        sets = sets.scaled(net.inputScaling());
+        if (!quiet) {
+            printRun(out, net, sets, choices, (System.nanoTime() - loadStart) / 1e9);
+        }
+        Map<String, Object> runSettings = new LinkedHashMap<>(trainingSettings(choices.optimizer(), choices.schedule(),
+                choices.threads()));
+        runSettings.remove("threads"); // results do not depend on it
+        runSettings.put("network", net.describe());
+        Trainer.Builder settings = choices.settings();
+        resumeIfAsked(settings, runSettings, out);
+        checkpointIfAsked(settings, runSettings);
+        settings.listener(new Progress(out, quiet, epochs, batch, sets.train().size()));
+        long start = System.nanoTime();
+        List<EpochStats> history = fitLogged(settings, net, sets);
+        report(out, history, (System.nanoTime() - start) / 1e9, sets.train().size());
+        if (save != null) {
+            ModelFile.save(net, save, trainingSettings(choices.optimizer(), choices.schedule(), choices.threads()));
+            out.println("saved " + save);
+        }
+        out.flush();
+        return 0;
+    }
+
+    /** What the options choose, parsed and checked: a mistake is a usage error. */
+    private record Choices(Trainer.Builder settings, Optimizer optimizer, Schedule schedule, Initializer initializer,
+                           LayerActivation hidden, LayerActivation output, Loss loss, int threads) {
+    }
+
+    private Choices choices() {
         try {
-            optimizer = Optimizer.parse(optimizerName, learningRate != null ? learningRate
+            Optimizer optimizer = Optimizer.parse(optimizerName, learningRate != null ? learningRate
                     : defaultLearningRate(optimizerName)).withL2(l2);
-            schedule = Schedule.parse(scheduleName);
-            settings = Trainer.builder().epochs(epochs).batchSize(batch).optimizer(optimizer).schedule(schedule)
-                    .seed(seed);
+            Schedule schedule = Schedule.parse(scheduleName);
+            Trainer.Builder settings = Trainer.builder().epochs(epochs).batchSize(batch).optimizer(optimizer)
+                    .schedule(schedule).seed(seed);
             if (shard != null) {
                 settings.shardSize(shard);
             }
@@ -221,33 +250,40 @@ class TrainCommand implements Callable<Integer> {
             if (valSplit != null && !(valSplit > 0 && valSplit < 1)) {
                 throw new Main.UsageError("--val-split must be a fraction between 0 and 1 (exclusive), not " + valSplit);
             }
-            initializer = Initializer.parse(init);
-            hidden = LayerActivation.parse(activation);
-            outAct = LayerActivation.parse(output != null ? output : dataOptions.regression() ? "identity" : "softmax");
-            lossFn = loss == null ? null : Loss.parse(loss);
+            LayerActivation outAct = LayerActivation.parse(output != null ? output
+                    : dataOptions.regression() ? "identity" : "softmax");
+            return new Choices(settings, optimizer, schedule, Initializer.parse(init), LayerActivation.parse(activation),
+                    outAct, loss == null ? null : Loss.parse(loss),
+                    threads != null ? threads : Runtime.getRuntime().availableProcessors());
         } catch (IllegalArgumentException e) {
             throw new Main.UsageError(e.getMessage());
         }
-        int threadCount = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+    }
 
-        KernelWarmup.start(); // compiles the kernels while the data loads
-        long loadStart = System.nanoTime();
-        DataSources.TrainTest data = dataOptions.load(DEFAULT_DATA);
-        Dataset train = data.train();
-        Dataset test = data.test();
-        Dataset validation = null;
-        if (valSplit != null) {
-            Dataset[] parts = train.split(1 - valSplit, new java.util.SplittableRandom(seed ^ 0x5EEDL));
-            if (parts[0].size() == 0 || parts[1].size() == 0) {
-                throw new Main.UsageError("--val-split " + valSplit + " leaves no rows for training or for validation");
-            }
-            train = parts[0];
-            validation = parts[1];
+    /** The training, validation (null without --val-split) and test sets. */
+    private record Sets(Dataset train, Dataset validation, Dataset test) {
+        Sets scaled(InputScaling scaling) {
+            return new Sets(TrainCommand.scaled(train, scaling), validation == null ? null
+                    : TrainCommand.scaled(validation, scaling), TrainCommand.scaled(test, scaling));
         }
-        dataSpec = dataOptions.describe(train);
-        KernelWarmup.await();
-        Network net = initFrom != null ? startingModel(train, lossFn)
-                : initialModel(train, hidden, outAct, initializer, lossFn);
+    }
+
+    private Sets sets() {
+        DataSources.TrainTest data = dataOptions.load(DEFAULT_DATA);
+        if (valSplit == null) {
+            return new Sets(data.train(), null, data.test());
+        }
+        Dataset[] parts = data.train().split(1 - valSplit, new java.util.SplittableRandom(seed ^ 0x5EEDL));
+        if (parts[0].size() == 0 || parts[1].size() == 0) {
+            throw new Main.UsageError("--val-split " + valSplit + " leaves no rows for training or for validation");
+        }
+        return new Sets(parts[0], parts[1], data.test());
+    }
+
+    /** The network to train: from --init-from, or new, with the input scaling of --normalize. */
+    private Network model(Dataset train, Choices choices) {
+        Network net = initFrom != null ? startingModel(train, choices.loss())
+                : initialModel(train, choices.hidden(), choices.output(), choices.initializer(), choices.loss());
         if (normalize != null) {
             if (initFrom != null) {
                 throw new Main.UsageError("--normalize with --init-from: the model keeps the scaling it was trained "
@@ -259,78 +295,90 @@ class TrainCommand implements Callable<Integer> {
                 throw new Main.UsageError("--normalize " + normalize + ": " + e.getMessage());
             }
         }
-        train = scaled(train, net.inputScaling());
-        validation = validation == null ? null : scaled(validation, net.inputScaling());
-        test = scaled(test, net.inputScaling());
+        return net;
+    }
+
+    private void printRun(PrintWriter out, Network net, Sets sets, Choices choices, double loadSeconds) {
+        out.printf(Locale.ROOT, "bp: %s on %s (%d train, %s%d test; loaded in %.1f s)%n", net.describe(),
+                dataOptions.describe(DEFAULT_DATA), sets.train().size(),
+                sets.validation() == null ? "" : sets.validation().size() + " validation, ", sets.test().size(),
+                loadSeconds);
+        out.printf(Locale.ROOT, "bp: %s, %s schedule, batch %d, %d epochs, seed %d, %d threads, %s kernels%n",
+                choices.optimizer().describe(), choices.schedule().describe(), batch, epochs, seed, choices.threads(),
+                Kernels.get().description());
+    }
+
+    /** With --resume, continues from the checkpoint, which must have been written with the same settings. */
+    private void resumeIfAsked(Trainer.Builder settings, Map<String, Object> runSettings, PrintWriter out) {
+        if (resume == null) {
+            return;
+        }
+        CheckpointFile.Loaded loaded = CheckpointFile.load(resume);
+        if (!loaded.settings().equals(jsonRoundTrip(runSettings))) {
+            throw new Main.UsageError("--resume " + resume + ": the checkpoint was written with other settings "
+                    + loaded.settings() + "; run with the same options as " + runSettings);
+        }
+        try {
+            settings.resumeFrom(loaded.state());
+        } catch (IllegalArgumentException e) {
+            throw new Main.UsageError("--resume " + resume + ": " + e.getMessage());
+        }
         if (!quiet) {
-            out.printf(Locale.ROOT, "bp: %s on %s (%d train, %s%d test; loaded in %.1f s)%n", net.describe(),
-                    dataOptions.describe(DEFAULT_DATA), train.size(),
-                    validation == null ? "" : validation.size() + " validation, ", test.size(),
-                    (System.nanoTime() - loadStart) / 1e9);
-            out.printf(Locale.ROOT, "bp: %s, %s schedule, batch %d, %d epochs, seed %d, %d threads, %s kernels%n",
-                    optimizer.describe(), schedule.describe(), batch, epochs, seed, threadCount, Kernels.get().description());
+            out.printf(Locale.ROOT, "bp: resuming from %s after epoch %d%s%n", resume, loaded.state().epoch(),
+                    loaded.state().batch() == 0 ? "" : " and " + loaded.state().batch() + " batches of the next");
         }
-        Map<String, Object> runSettings = new LinkedHashMap<>(trainingSettings(optimizer, schedule, threadCount));
-        runSettings.remove("threads"); // results do not depend on it
-        runSettings.put("network", net.describe());
-        if (resume != null) {
-            CheckpointFile.Loaded loaded = CheckpointFile.load(resume);
-            if (!loaded.settings().equals(jsonRoundTrip(runSettings))) {
-                throw new Main.UsageError("--resume " + resume + ": the checkpoint was written with other settings "
-                        + loaded.settings() + "; run with the same options as " + runSettings);
-            }
-            try {
-                settings.resumeFrom(loaded.state());
-            } catch (IllegalArgumentException e) {
-                throw new Main.UsageError("--resume " + resume + ": " + e.getMessage());
-            }
-            if (!quiet) {
-                out.printf(Locale.ROOT, "bp: resuming from %s after epoch %d%s%n", resume, loaded.state().epoch(),
-                        loaded.state().batch() == 0 ? "" : " and " + loaded.state().batch() + " batches of the next");
-            }
-        }
+    }
+
+    /** With --checkpoint (and --checkpoint-every), writes the training state there as it goes. */
+    private void checkpointIfAsked(Trainer.Builder settings, Map<String, Object> runSettings) {
         if (checkpointEvery != null) {
             if (checkpoint == null || checkpointEvery < 1) {
                 throw new Main.UsageError("--checkpoint-every needs --checkpoint DIR and a number of batches ≥ 1");
             }
             settings.stateEvery(checkpointEvery);
         }
-        if (checkpoint != null) {
-            try {
-                Files.createDirectories(checkpoint);
-            } catch (java.io.IOException e) {
-                throw new Main.UsageError("--checkpoint " + checkpoint + ": cannot create the directory (" + e.getMessage() + ")");
-            }
-            settings.listener(new TrainingListener() {
-                @Override
-                public boolean wantsState() {
-                    return true;
-                }
-
-                @Override
-                public void onState(TrainingState state) {
-                    CheckpointFile.save(checkpoint, state, runSettings);
-                }
-            });
+        if (checkpoint == null) {
+            return;
         }
-        settings.listener(new Progress(out, quiet, epochs, batch, train.size()));
+        try {
+            Files.createDirectories(checkpoint);
+        } catch (java.io.IOException e) {
+            throw new Main.UsageError("--checkpoint " + checkpoint + ": cannot create the directory (" + e.getMessage() + ")");
+        }
+        settings.listener(new TrainingListener() {
+            @Override
+            public boolean wantsState() {
+                return true;
+            }
+
+            @Override
+            public void onState(TrainingState state) {
+                CheckpointFile.save(checkpoint, state, runSettings);
+            }
+        });
+    }
+
+    /** Trains, appending each epoch to --metrics when given. */
+    private List<EpochStats> fitLogged(Trainer.Builder settings, Network net, Sets sets) {
         MetricsLog log = metrics == null ? null
                 : new MetricsLog(metrics, java.time.Instant.now().toString() + " " + net.describe());
         if (log != null) {
             settings.listener(log);
         }
-        long start = System.nanoTime();
-        List<EpochStats> history;
         try {
-            history = fit(settings, net, train, validation, test);
+            return fit(settings, net, sets.train(), sets.validation(), sets.test());
         } finally {
             if (log != null) {
                 log.close();
             }
         }
-        double seconds = (System.nanoTime() - start) / 1e9;
-        double testAccuracy = history.get(history.size() - 1).testAccuracy();
-        double testLoss = history.get(history.size() - 1).testLoss();
+    }
+
+    /** The last line: the test result (the kept epoch's, with early stopping), time and speed. */
+    private void report(PrintWriter out, List<EpochStats> history, double seconds, int trainRows) {
+        EpochStats last = history.get(history.size() - 1);
+        double testAccuracy = last.testAccuracy();
+        double testLoss = last.testLoss();
         if (patience != null) {
             int kept = Trainer.bestEpoch(history);
             EpochStats best = history.get(Math.max(0, kept - 1));
@@ -343,13 +391,7 @@ class TrainCommand implements Callable<Integer> {
         String result = Double.isNaN(testAccuracy) ? String.format(Locale.ROOT, "test loss %.4f", testLoss)
                 : String.format(Locale.ROOT, "test accuracy %.2f%% (loss %.4f)", 100 * testAccuracy, testLoss);
         out.printf(Locale.ROOT, "%s after %d epochs in %.1f s, %.0f samples/s%n", result, history.size(), seconds,
-                (double) train.size() * history.size() / seconds);
-        if (save != null) {
-            ModelFile.save(net, save, trainingSettings(optimizer, schedule, threadCount));
-            out.println("saved " + save);
-        }
-        out.flush();
-        return 0;
+                (double) trainRows * history.size() / seconds);
     }
 
     /** A new network from --layers, --activation, --output-activation, --init and --bias-init. */
