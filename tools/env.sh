@@ -84,6 +84,14 @@ mapfile -t BP_JVM_FLAGS < <(grep -v -e '^#' -e '^[[:space:]]*$' "$BP_ROOT/tools/
 if grep -qs '\[\(always\|madvise\)\]' /sys/kernel/mm/transparent_hugepage/enabled; then
     BP_JVM_FLAGS+=(-XX:+UseTransparentHugePages)
 fi
+# The command line's flags: the first epoch nearly as fast as the others, because bp train
+# compiles the kernels while the data loads (bp.kernel.KernelWarmup) and these let C2 compile a
+# kernel after a twentieth of the usual calls, with three C2 threads so that the kernels compile
+# side by side. Only where the warm-up runs first: compiled that early without it, on a profile
+# that has not yet seen every path, a kernel can keep calls it did not inline, which box vectors
+# (AllocationTest caught 1.5 KB a step).
+BP_CLI_FLAGS=("${BP_JVM_FLAGS[@]}" "-XX:CompileCommand=CompileThresholdScaling,bp.kernel.VectorKernels::*,0.05"
+    -XX:CICompilerCount=4)
 
 # Runs a JVM command line in place of this shell (same process, so a signal or `kill` reaches
 # the JVM itself, and its exit status is the script's), dropping from stderr only the line in

@@ -21,7 +21,7 @@ import java.util.concurrent.FutureTask;
 public final class KernelWarmup {
     /**
      * Calls of each kernel. With {@code -XX:CompileCommand=CompileThresholdScaling,bp.kernel.VectorKernels::*,0.05}
-     * (in {@code tools/jvm.flags}) C2 compiles a kernel after 30 to 250 calls; without the flag
+     * (which {@code tools/bp} passes) C2 compiles a kernel after 30 to 250 calls; without the flag
      * these rounds still compile them with C1 and bring C2 closer.
      */
     static final int ROUNDS = 300;
