@@ -151,39 +151,12 @@ public final class Trainer {
 
     private List<EpochStats> epochs(Network net, Dataset train, Dataset validation, Dataset test, int[] order,
                                     int batch, int shard, Parallel parallel, GradientSource.Run remote) {
-        float[] best = patience > 0 ? net.parameters().clone() : null;
-        int bestEpoch = 0;
-        double bestLoss = Double.POSITIVE_INFINITY;
-        int firstEpoch = 1;
-        int firstBatch = 0;
-        double resumedLoss = 0;
-        long resumedCorrect = 0;
         int n = train.size();
         int batches = ceilDiv(n, batch);
         Optimizer.State state = optimizer.newState(net.parameterCount());
-        if (resumeFrom != null) {
-            TrainingState r = resumeFrom;
-            if (r.parameters().length != net.parameterCount()) {
-                throw new IllegalArgumentException("the checkpoint has " + r.parameters().length
-                        + " parameters, the network " + net.parameterCount());
-            }
-            if (r.epoch() >= epochs || r.batch() < 0) {
-                throw new IllegalArgumentException("the checkpoint is at epoch " + r.epoch() + " of " + epochs
-                        + ": nothing left to train");
-            }
-            System.arraycopy(r.parameters(), 0, net.parameters(), 0, r.parameters().length);
-            net.parametersChanged();
-            state.restore(r.optimizerSteps(), r.optimizerBuffers());
-            if (best != null && r.bestParameters() != null) {
-                System.arraycopy(r.bestParameters(), 0, best, 0, best.length);
-                bestEpoch = r.bestEpoch();
-                bestLoss = r.bestLoss();
-            }
-            firstEpoch = r.epoch() + 1;
-            firstBatch = r.batch();
-            resumedLoss = r.epochLoss();
-            resumedCorrect = r.epochCorrect();
-        }
+        Best best = patience > 0 ? new Best(net.parameters()) : null;
+        TrainingState resumed = resumeFrom == null ? null : resume(net, state, best);
+        int firstEpoch = resumed == null ? 1 : resumed.epoch() + 1;
         List<EpochStats> history = new ArrayList<>();
         Step step = new Step(net, train, order, batch, shard, clipNorm, parallel, remote, profile);
         for (int epoch = firstEpoch; epoch <= epochs; epoch++) {
@@ -191,37 +164,16 @@ public final class Trainer {
                 listeners.get(i).onEpochStart(epoch, batches);
             }
             long start = System.nanoTime();
-            double lr = optimizer.learningRate() * schedule.factor(epoch - 1, epochs);
             fillEpochOrder(order, epoch);
-            double lossSum = epoch == firstEpoch ? resumedLoss : 0;
-            long correct = epoch == firstEpoch ? resumedCorrect : 0;
-            for (int b = epoch == firstEpoch ? firstBatch : 0; b < batches; b++) {
-                int from = b * batch;
-                int size = Math.min(batch, n - from);
-                long stepStart = profile == null ? 0 : System.nanoTime();
-                double batchLoss = step.train(from, size, state, lr, updateBiases);
-                if (profile != null) {
-                    profile.step(System.nanoTime() - stepStart);
-                }
-                if (!Double.isFinite(batchLoss)) {
-                    throw new TrainingDivergedException("training diverged at epoch " + epoch + ", batch "
-                            + (b + 1) + " of " + batches + ": the loss is " + batchLoss
-                            + "; try a smaller learning rate (now " + lr + ")");
-                }
-                correct += step.correct;
-                lossSum += batchLoss;
-                for (int i = 0; i < listeners.size(); i++) {
-                    listeners.get(i).onBatchEnd(epoch, b + 1, batches, batchLoss / size);
-                }
-                if (checkpointEvery > 0 && (b + 1) % checkpointEvery == 0 && b + 1 < batches) {
-                    publishState(net, epoch - 1, b + 1, lossSum, correct, state, best, bestEpoch, bestLoss);
-                }
-            }
+            EpochSums sums = epoch == firstEpoch && resumed != null
+                    ? new EpochSums(resumed.batch(), resumed.epochLoss(), resumed.epochCorrect())
+                    : new EpochSums(0, 0, 0);
+            trainEpoch(net, step, state, epoch, sums, n, batch, best);
             double seconds = (System.nanoTime() - start) / 1e9;
             Evaluation val = validation == null ? null : evaluate(net, validation, parallel);
             Evaluation eval = test == null ? null : evaluate(net, test, parallel);
-            EpochStats stats = new EpochStats(epoch, lossSum / n,
-                    train.isClassification() ? (double) correct / n : Double.NaN,
+            EpochStats stats = new EpochStats(epoch, sums.loss / n,
+                    train.isClassification() ? (double) sums.correct / n : Double.NaN,
                     val == null ? Double.NaN : val.loss(), val == null ? Double.NaN : val.accuracy(),
                     eval == null ? Double.NaN : eval.loss(), eval == null ? Double.NaN : eval.accuracy(),
                     seconds, n / seconds);
@@ -229,26 +181,103 @@ public final class Trainer {
             for (TrainingListener l : listeners) {
                 l.onEpochEnd(stats);
             }
-            boolean stop = false;
-            if (best != null) {
-                if (val.loss() < bestLoss) {
-                    bestLoss = val.loss();
-                    bestEpoch = epoch;
-                    System.arraycopy(net.parameters(), 0, best, 0, best.length);
-                } else if (epoch - bestEpoch >= patience) {
-                    stop = true;
-                }
-            }
-            publishState(net, epoch, 0, 0, 0, state, best, bestEpoch, bestLoss);
+            boolean stop = best != null && best.stopsAfter(epoch, val.loss(), net.parameters(), patience);
+            publishState(net, epoch, 0, 0, 0, state, best);
             if (stop) {
                 break;
             }
         }
         if (best != null) {
-            System.arraycopy(best, 0, net.parameters(), 0, best.length);
+            System.arraycopy(best.parameters, 0, net.parameters(), 0, best.parameters.length);
             net.parametersChanged();
         }
         return history;
+    }
+
+    /** The running loss and correct count of an epoch, and the batch it starts at (after a resume). */
+    private static final class EpochSums {
+        final int firstBatch;
+        double loss;
+        long correct;
+
+        EpochSums(int firstBatch, double loss, long correct) {
+            this.firstBatch = firstBatch;
+            this.loss = loss;
+            this.correct = correct;
+        }
+    }
+
+    /** Early stopping's best epoch so far: its number, validation loss and parameters. */
+    private static final class Best {
+        final float[] parameters;
+        int epoch;
+        double loss = Double.POSITIVE_INFINITY;
+
+        Best(float[] start) {
+            parameters = start.clone();
+        }
+
+        /** Takes an epoch's validation loss; whether {@code patience} epochs have passed without a better one. */
+        boolean stopsAfter(int epochNumber, double validationLoss, float[] current, int patience) {
+            if (validationLoss < loss) {
+                loss = validationLoss;
+                epoch = epochNumber;
+                System.arraycopy(current, 0, parameters, 0, parameters.length);
+                return false;
+            }
+            return epochNumber - epoch >= patience;
+        }
+    }
+
+    /** Puts the network, the optimizer and early stopping where {@link #resumeFrom} left them. */
+    private TrainingState resume(Network net, Optimizer.State state, Best best) {
+        TrainingState r = resumeFrom;
+        if (r.parameters().length != net.parameterCount()) {
+            throw new IllegalArgumentException("the checkpoint has " + r.parameters().length
+                    + " parameters, the network " + net.parameterCount());
+        }
+        if (r.epoch() >= epochs || r.batch() < 0) {
+            throw new IllegalArgumentException("the checkpoint is at epoch " + r.epoch() + " of " + epochs
+                    + ": nothing left to train");
+        }
+        System.arraycopy(r.parameters(), 0, net.parameters(), 0, r.parameters().length);
+        net.parametersChanged();
+        state.restore(r.optimizerSteps(), r.optimizerBuffers());
+        if (best != null && r.bestParameters() != null) {
+            System.arraycopy(r.bestParameters(), 0, best.parameters, 0, best.parameters.length);
+            best.epoch = r.bestEpoch();
+            best.loss = r.bestLoss();
+        }
+        return r;
+    }
+
+    /** The batches of one epoch, from {@code sums.firstBatch} on, adding their loss and correct count to {@code sums}. */
+    private void trainEpoch(Network net, Step step, Optimizer.State state, int epoch, EpochSums sums, int n, int batch,
+                            Best best) {
+        int batches = ceilDiv(n, batch);
+        double lr = optimizer.learningRate() * schedule.factor(epoch - 1, epochs);
+        for (int b = sums.firstBatch; b < batches; b++) {
+            int from = b * batch;
+            int size = Math.min(batch, n - from);
+            long stepStart = profile == null ? 0 : System.nanoTime();
+            double batchLoss = step.train(from, size, state, lr, updateBiases);
+            if (profile != null) {
+                profile.step(System.nanoTime() - stepStart);
+            }
+            if (!Double.isFinite(batchLoss)) {
+                throw new TrainingDivergedException("training diverged at epoch " + epoch + ", batch "
+                        + (b + 1) + " of " + batches + ": the loss is " + batchLoss
+                        + "; try a smaller learning rate (now " + lr + ")");
+            }
+            sums.correct += step.correct;
+            sums.loss += batchLoss;
+            for (int i = 0; i < listeners.size(); i++) {
+                listeners.get(i).onBatchEnd(epoch, b + 1, batches, batchLoss / size);
+            }
+            if (checkpointEvery > 0 && (b + 1) % checkpointEvery == 0 && b + 1 < batches) {
+                publishState(net, epoch - 1, b + 1, sums.loss, sums.correct, state, best);
+            }
+        }
     }
 
     /**
@@ -269,7 +298,7 @@ public final class Trainer {
 
     /** Hands a copy of the state to the listeners that want it (checkpoints). */
     private void publishState(Network net, int epoch, int batch, double epochLoss, long epochCorrect,
-                              Optimizer.State state, float[] best, int bestEpoch, double bestLoss) {
+                              Optimizer.State state, Best best) {
         TrainingState snapshot = null;
         for (TrainingListener l : listeners) {
             if (l.wantsState()) {
@@ -284,7 +313,8 @@ public final class Trainer {
                         }
                     }
                     snapshot = new TrainingState(epoch, batch, epochLoss, epochCorrect, net.parameters().clone(),
-                            state.steps, copy(state.buffers()), best == null ? null : best.clone(), bestEpoch, bestLoss);
+                            state.steps, copy(state.buffers()), best == null ? null : best.parameters.clone(),
+                            best == null ? 0 : best.epoch, best == null ? Double.POSITIVE_INFINITY : best.loss);
                 }
                 l.onState(snapshot);
             }
