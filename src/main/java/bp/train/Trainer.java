@@ -3,10 +3,7 @@ package bp.train;
 import bp.data.Dataset;
 import bp.engine.BatchGradient;
 import bp.kernel.Parallel;
-import bp.nn.Activation;
 import bp.nn.Network;
-import bp.nn.TransposedWeights;
-import bp.nn.Workspace;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -357,93 +354,7 @@ public final class Trainer {
     }
 
     private static Evaluation evaluate(Network net, Dataset data, Parallel parallel) {
-        TransposedWeights transposed = net.transposedWeights();
-        int n = data.size();
-        int chunk = 256;
-        int parts = Math.min(ceilDiv(n, chunk), 4 * parallel.threads());
-        double[] loss = new double[parts];
-        int classes = net.outputs();
-        int labels = Math.max(classes, 2);
-        long[][][] confusion = new long[parts][labels][labels];
-        // regression: per part and output, Σ(a−t)², Σ|a−t|, Σt, Σt²
-        double[][][] residuals = data.isClassification() ? null : new double[parts][4][classes];
-        // one sigmoid output on regression data is binary classification: threshold 0.5 on both sides
-        boolean binary = !data.isClassification() && classes == 1
-                && net.activation(net.layerCount() - 1) == Activation.SIGMOID;
-        int[] identity = new int[n];
-        Arrays.setAll(identity, i -> i);
-        parallel.forEach(parts, part -> {
-            Workspace ws = new Workspace(net, Math.min(chunk, n));
-            int end = (int) ((long) n * (part + 1) / parts);
-            for (int from = (int) ((long) n * part / parts); from < end; from += chunk) {
-                int rows = Math.min(chunk, end - from);
-                BatchGradient.gather(data, identity, from, 0, rows, ws);
-                ws.forward(net, transposed, rows);
-                loss[part] += ws.loss(net, rows);
-                if (data.isClassification()) {
-                    float[] out = ws.output();
-                    for (int r = 0; r < rows; r++) {
-                        int best = 0;
-                        for (int j = 1; j < classes; j++) {
-                            if (out[r * classes + j] > out[r * classes + best]) {
-                                best = j;
-                            }
-                        }
-                        confusion[part][ws.labels()[r]][best]++;
-                    }
-                } else {
-                    float[] out = ws.output();
-                    float[] target = ws.target();
-                    double[][] acc = residuals[part];
-                    for (int i = 0; i < rows * classes; i++) {
-                        int j = i % classes;
-                        double e = (double) out[i] - target[i];
-                        acc[0][j] += e * e;
-                        acc[1][j] += Math.abs(e);
-                        acc[2][j] += target[i];
-                        acc[3][j] += (double) target[i] * target[i];
-                        if (binary) {
-                            confusion[part][target[i] >= 0.5f ? 1 : 0][out[i] >= 0.5f ? 1 : 0]++;
-                        }
-                    }
-                }
-            }
-        });
-        double total = 0;
-        long[][] matrix = new long[labels][labels];
-        long correct = 0;
-        for (int part = 0; part < parts; part++) {
-            total += loss[part];
-            for (int a = 0; a < labels; a++) {
-                for (int p = 0; p < labels; p++) {
-                    matrix[a][p] += confusion[part][a][p];
-                }
-            }
-        }
-        for (int a = 0; a < labels; a++) {
-            correct += matrix[a][a];
-        }
-        if (data.isClassification()) {
-            return new Evaluation(n, total / n, (double) correct / n, matrix, Double.NaN, Double.NaN, Double.NaN);
-        }
-        double squares = 0;
-        double absolute = 0;
-        double r2 = 0;
-        for (int j = 0; j < classes; j++) {
-            double res = 0, abs = 0, sum = 0, sum2 = 0;
-            for (int part = 0; part < parts; part++) {
-                res += residuals[part][0][j];
-                abs += residuals[part][1][j];
-                sum += residuals[part][2][j];
-                sum2 += residuals[part][3][j];
-            }
-            squares += res;
-            absolute += abs;
-            double totalSquares = sum2 - sum * sum / n;
-            r2 += totalSquares > 0 ? 1 - res / totalSquares : Double.NaN;
-        }
-        return new Evaluation(n, total / n, binary ? (double) correct / n : Double.NaN, binary ? matrix : null,
-                squares / ((double) n * classes), absolute / ((double) n * classes), r2 / classes);
+        return new Evaluator(net, data, parallel.threads()).run(parallel);
     }
 
     private static void checkShapes(Network net, Dataset data) {
