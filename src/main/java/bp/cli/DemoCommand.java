@@ -74,73 +74,80 @@ final class DemoCommand implements Runnable {
             for (int i = 1; i <= 12; i++) {
                 w[i] = 0.05 + 0.05 * i;
             }
-            double b1 = 0.35;
-            double b2 = 0.65;
-            double[] x = {5, 10};
-            double[] t = {0.01, 0.99};
+            double[] b = {0.35, 0.65};
             out.printf(Locale.ROOT, "worked example: x = (5, 10), t = (0.01, 0.99), learning rate %s, %s, %s%n",
                     lr, freezeBiases ? "biases frozen" : "biases trained",
                     notesOrder ? "the notes' order (output weights first)" : "standard backpropagation");
-            printWeights(out, "initial", w, b1, b2);
+            printWeights(out, "initial", w, b[0], b[1]);
             for (int step = 1; step <= steps; step++) {
-                double[] h = new double[3];
-                for (int j = 0; j < 3; j++) {
-                    h[j] = sigmoid(w[1 + 2 * j] * x[0] + w[2 + 2 * j] * x[1] + b1);
-                }
-                double[] o = new double[2];
-                for (int k = 0; k < 2; k++) {
-                    o[k] = sigmoid(w[7 + k] * h[0] + w[9 + k] * h[1] + w[11 + k] * h[2] + b2);
-                }
-                double error = 0.5 * ((t[0] - o[0]) * (t[0] - o[0]) + (t[1] - o[1]) * (t[1] - o[1]));
-                out.printf(Locale.ROOT, "%nstep %d%n", step);
-                out.printf(Locale.ROOT, "  forward   out_h = (%.10f, %.10f, %.10f)%n", h[0], h[1], h[2]);
-                out.printf(Locale.ROOT, "            out_o = (%.10f, %.10f)%n", o[0], o[1]);
-                out.printf(Locale.ROOT, "            E = ½Σ(t − o)² = %.10f%n", error);
-                // δo = ∂E/∂net_o = (o − t)·o·(1 − o)
-                double[] deltaO = new double[2];
-                for (int k = 0; k < 2; k++) {
-                    deltaO[k] = (o[k] - t[k]) * o[k] * (1 - o[k]);
-                }
-                double[] gradOut = new double[13];
-                for (int k = 0; k < 2; k++) {
-                    for (int j = 0; j < 3; j++) {
-                        gradOut[7 + k + 2 * j] = deltaO[k] * h[j];
-                    }
-                }
-                double[] outWeights = w.clone();
-                if (notesOrder) {
-                    for (int i = 7; i <= 12; i++) {
-                        outWeights[i] = w[i] - lr * gradOut[i];
-                    }
-                }
-                // δh_j = (Σ_k w_jk δo_k)·h_j·(1 − h_j), with the output weights of the chosen order
-                double[] deltaH = new double[3];
-                for (int j = 0; j < 3; j++) {
-                    double back = outWeights[7 + 2 * j] * deltaO[0] + outWeights[8 + 2 * j] * deltaO[1];
-                    deltaH[j] = back * h[j] * (1 - h[j]);
-                }
-                double[] grad = gradOut.clone();
-                for (int j = 0; j < 3; j++) {
-                    grad[1 + 2 * j] = deltaH[j] * x[0];
-                    grad[2 + 2 * j] = deltaH[j] * x[1];
-                }
-                out.printf(Locale.ROOT, "  backward  δo = ∂E/∂net_o = (%.10f, %.10f)%n", deltaO[0], deltaO[1]);
-                out.printf(Locale.ROOT, "            δh = (%.10f, %.10f, %.10f)%n", deltaH[0], deltaH[1], deltaH[2]);
-                StringBuilder g = new StringBuilder("            ∂E/∂w1..w12 =");
-                for (int i = 1; i <= 12; i++) {
-                    g.append(String.format(Locale.ROOT, " %.10f", grad[i]));
-                }
-                out.println(g);
-                for (int i = 1; i <= 12; i++) {
-                    w[i] -= lr * grad[i];
-                }
-                if (!freezeBiases) {
-                    b1 -= lr * (deltaH[0] + deltaH[1] + deltaH[2]);
-                    b2 -= lr * (deltaO[0] + deltaO[1]);
-                }
-                printWeights(out, "after step " + step, w, b1, b2);
+                step(out, step, w, b);
+                printWeights(out, "after step " + step, w, b[0], b[1]);
             }
             out.flush();
+        }
+
+        private static final double[] X = {5, 10};
+        private static final double[] T = {0.01, 0.99};
+
+        /** One step on the example: forward, E, the deltas and gradients printed, then the update of w and b (b1, b2). */
+        private void step(PrintWriter out, int step, double[] w, double[] b) {
+            double[] x = X;
+            double[] t = T;
+            double[] h = new double[3];
+            for (int j = 0; j < 3; j++) {
+                h[j] = sigmoid(w[1 + 2 * j] * x[0] + w[2 + 2 * j] * x[1] + b[0]);
+            }
+            double[] o = new double[2];
+            for (int k = 0; k < 2; k++) {
+                o[k] = sigmoid(w[7 + k] * h[0] + w[9 + k] * h[1] + w[11 + k] * h[2] + b[1]);
+            }
+            double error = 0.5 * ((t[0] - o[0]) * (t[0] - o[0]) + (t[1] - o[1]) * (t[1] - o[1]));
+            out.printf(Locale.ROOT, "%nstep %d%n", step);
+            out.printf(Locale.ROOT, "  forward   out_h = (%.10f, %.10f, %.10f)%n", h[0], h[1], h[2]);
+            out.printf(Locale.ROOT, "            out_o = (%.10f, %.10f)%n", o[0], o[1]);
+            out.printf(Locale.ROOT, "            E = ½Σ(t − o)² = %.10f%n", error);
+            // δo = ∂E/∂net_o = (o − t)·o·(1 − o)
+            double[] deltaO = new double[2];
+            for (int k = 0; k < 2; k++) {
+                deltaO[k] = (o[k] - t[k]) * o[k] * (1 - o[k]);
+            }
+            double[] gradOut = new double[13];
+            for (int k = 0; k < 2; k++) {
+                for (int j = 0; j < 3; j++) {
+                    gradOut[7 + k + 2 * j] = deltaO[k] * h[j];
+                }
+            }
+            double[] outWeights = w.clone();
+            if (notesOrder) {
+                for (int i = 7; i <= 12; i++) {
+                    outWeights[i] = w[i] - lr * gradOut[i];
+                }
+            }
+            // δh_j = (Σ_k w_jk δo_k)·h_j·(1 − h_j), with the output weights of the chosen order
+            double[] deltaH = new double[3];
+            for (int j = 0; j < 3; j++) {
+                double back = outWeights[7 + 2 * j] * deltaO[0] + outWeights[8 + 2 * j] * deltaO[1];
+                deltaH[j] = back * h[j] * (1 - h[j]);
+            }
+            double[] grad = gradOut.clone();
+            for (int j = 0; j < 3; j++) {
+                grad[1 + 2 * j] = deltaH[j] * x[0];
+                grad[2 + 2 * j] = deltaH[j] * x[1];
+            }
+            out.printf(Locale.ROOT, "  backward  δo = ∂E/∂net_o = (%.10f, %.10f)%n", deltaO[0], deltaO[1]);
+            out.printf(Locale.ROOT, "            δh = (%.10f, %.10f, %.10f)%n", deltaH[0], deltaH[1], deltaH[2]);
+            StringBuilder g = new StringBuilder("            ∂E/∂w1..w12 =");
+            for (int i = 1; i <= 12; i++) {
+                g.append(String.format(Locale.ROOT, " %.10f", grad[i]));
+            }
+            out.println(g);
+            for (int i = 1; i <= 12; i++) {
+                w[i] -= lr * grad[i];
+            }
+            if (!freezeBiases) {
+                b[0] -= lr * (deltaH[0] + deltaH[1] + deltaH[2]);
+                b[1] -= lr * (deltaO[0] + deltaO[1]);
+            }
         }
 
         private static void printWeights(PrintWriter out, String when, double[] w, double b1, double b2) {

@@ -128,82 +128,112 @@ final class PlotCommand implements Runnable {
     }
 
     private void panel(Graphics2D g, List<Map<String, Object>> epochs, String what, int x0, int w, boolean percent) {
+        Map<String, double[]> series = series(epochs, what, percent);
+        Frame f = new Frame(x0 + 60, x0 + w - 20, 40, height - 45);
+        g.setColor(Color.BLACK);
+        g.drawRect(f.left, f.top, f.right - f.left, f.bottom - f.top);
+        g.drawString(what + (percent ? " (%)" : "") + " per epoch", f.left, f.top - 8);
+        if (series.isEmpty()) {
+            g.drawString("no " + what + " in the file", f.left + 10, f.top + 20);
+            return;
+        }
+        double[] range = range(series);
+        axes(g, f, range, epochs, x0, percent);
+        // curves of loss fall and of accuracy rise: the legend goes in the corner they leave free
+        int legend = 0;
+        int legendTop = percent ? f.bottom - 14 * series.size() - 4 : f.top + 16;
+        for (Map.Entry<String, double[]> e : series.entrySet()) {
+            g.setColor(COLORS[java.util.Arrays.asList(SERIES).indexOf(e.getKey())]);
+            curve(g, f, range, e.getValue());
+            g.drawString(e.getKey(), f.right - 60, legendTop + 14 * legend++);
+        }
+    }
+
+    /** Where a panel plots: its edges in pixels. */
+    private record Frame(int left, int right, int top, int bottom) {
+        int x(int i, int n) {
+            return left + (n == 1 ? (right - left) / 2 : (int) Math.round((right - left) * (double) i / (n - 1)));
+        }
+
+        int y(double v, double[] range) {
+            return bottom - (int) Math.round((bottom - top) * (v - range[0]) / (range[1] - range[0]));
+        }
+    }
+
+    /** Each set's figure per epoch (in % when {@code percent}), for the sets the file has it for. */
+    private static Map<String, double[]> series(List<Map<String, Object>> epochs, String what, boolean percent) {
         Map<String, double[]> series = new LinkedHashMap<>();
-        double min = Double.POSITIVE_INFINITY;
-        double max = Double.NEGATIVE_INFINITY;
         for (String s : SERIES) {
             double[] ys = new double[epochs.size()];
             boolean any = false;
             for (int i = 0; i < ys.length; i++) {
                 Object v = epochs.get(i).get(s + "_" + what);
                 ys[i] = v instanceof Number n ? n.doubleValue() * (percent ? 100 : 1) : Double.NaN;
-                if (!Double.isNaN(ys[i])) {
-                    any = true;
-                    min = Math.min(min, ys[i]);
-                    max = Math.max(max, ys[i]);
-                }
+                any |= !Double.isNaN(ys[i]);
             }
             if (any) {
                 series.put(s, ys);
             }
         }
-        int left = x0 + 60;
-        int right = x0 + w - 20;
-        int top = 40;
-        int bottom = height - 45;
-        g.setColor(Color.BLACK);
-        g.drawRect(left, top, right - left, bottom - top);
-        g.drawString(what + (percent ? " (%)" : "") + " per epoch", left, top - 8);
-        if (series.isEmpty()) {
-            g.drawString("no " + what + " in the file", left + 10, top + 20);
-            return;
+        return series;
+    }
+
+    /** The lowest and highest value of all series, 5 % apart from the frame. */
+    private static double[] range(Map<String, double[]> series) {
+        double min = Double.POSITIVE_INFINITY;
+        double max = Double.NEGATIVE_INFINITY;
+        for (double[] ys : series.values()) {
+            for (double y : ys) {
+                if (!Double.isNaN(y)) {
+                    min = Math.min(min, y);
+                    max = Math.max(max, y);
+                }
+            }
         }
         if (max - min < 1e-12) {
             max = min + 1;
         }
         double pad = (max - min) * 0.05;
-        min -= pad;
-        max += pad;
-        int n = epochs.size();
+        return new double[] {min - pad, max + pad};
+    }
+
+    /** Grid lines with their values, and the epochs along the bottom. */
+    private static void axes(Graphics2D g, Frame f, double[] range, List<Map<String, Object>> epochs, int x0,
+                             boolean percent) {
         for (int t = 0; t <= 4; t++) {
-            double v = min + (max - min) * t / 4;
-            int y = bottom - (int) Math.round((bottom - top) * (double) t / 4);
+            double v = range[0] + (range[1] - range[0]) * t / 4;
+            int y = f.bottom - (int) Math.round((f.bottom - f.top) * (double) t / 4);
             g.setColor(new Color(0xdddddd));
-            g.drawLine(left + 1, y, right - 1, y);
+            g.drawLine(f.left + 1, y, f.right - 1, y);
             g.setColor(Color.DARK_GRAY);
             g.drawString(String.format(Locale.ROOT, percent ? "%.1f" : "%.3f", v), x0 + 5, y + 4);
         }
+        int n = epochs.size();
         for (int i = 0; i < n; i += Math.max(1, n / 10)) {
-            int x = left + (n == 1 ? (right - left) / 2 : (int) Math.round((right - left) * (double) i / (n - 1)));
-            g.drawString(String.valueOf(((Number) epochs.get(i).get("epoch")).intValue()), x - 4, bottom + 16);
+            g.drawString(String.valueOf(((Number) epochs.get(i).get("epoch")).intValue()), f.x(i, n) - 4, f.bottom + 16);
         }
-        g.drawString("epoch", (left + right) / 2 - 15, bottom + 32);
-        // curves of loss fall and of accuracy rise: the legend goes in the corner they leave free
-        int legend = 0;
-        int legendTop = percent ? bottom - 14 * series.size() - 4 : top + 16;
-        for (Map.Entry<String, double[]> e : series.entrySet()) {
-            Color c = COLORS[java.util.Arrays.asList(SERIES).indexOf(e.getKey())];
-            g.setColor(c);
-            g.setStroke(new BasicStroke(2f));
-            double[] ys = e.getValue();
-            int px = -1;
-            int py = -1;
-            for (int i = 0; i < n; i++) {
-                if (Double.isNaN(ys[i])) {
-                    px = -1;
-                    continue;
-                }
-                int x = left + (n == 1 ? (right - left) / 2 : (int) Math.round((right - left) * (double) i / (n - 1)));
-                int y = bottom - (int) Math.round((bottom - top) * (ys[i] - min) / (max - min));
-                if (px >= 0) {
-                    g.drawLine(px, py, x, y);
-                }
-                g.fillOval(x - 3, y - 3, 6, 6);
-                px = x;
-                py = y;
+        g.drawString("epoch", (f.left + f.right) / 2 - 15, f.bottom + 32);
+    }
+
+    /** One series as dots joined by lines, broken where a value is missing. */
+    private static void curve(Graphics2D g, Frame f, double[] range, double[] ys) {
+        g.setStroke(new BasicStroke(2f));
+        int px = -1;
+        int py = -1;
+        for (int i = 0; i < ys.length; i++) {
+            if (Double.isNaN(ys[i])) {
+                px = -1;
+                continue;
             }
-            g.setStroke(new BasicStroke(1f));
-            g.drawString(e.getKey(), right - 60, legendTop + 14 * legend++);
+            int x = f.x(i, ys.length);
+            int y = f.y(ys[i], range);
+            if (px >= 0) {
+                g.drawLine(px, py, x, y);
+            }
+            g.fillOval(x - 3, y - 3, 6, 6);
+            px = x;
+            py = y;
         }
+        g.setStroke(new BasicStroke(1f));
     }
 }
