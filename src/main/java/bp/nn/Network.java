@@ -98,17 +98,38 @@ public final class Network {
         this.params = params;
     }
 
-    /** Starts a network whose input has {@code inputs} features. */
+    /**
+     * Starts a network whose input has {@code inputs} features.
+     *
+     * @param inputs features per input row
+     * @return a builder to add the layers to
+     */
     public static Builder builder(int inputs) {
         return new Builder(inputs);
     }
 
-    /** A network with the given architecture and parameters (copied), e.g. read from a file. */
+    /**
+     * A network with the given architecture and parameters (copied), e.g. read from a file.
+     *
+     * @param sizes the widths, input first
+     * @param activations one per layer
+     * @param loss the loss
+     * @param params the parameters in storage order (see {@link #tensors})
+     * @return the network
+     */
     public static Network of(int[] sizes, List<Activation> activations, Loss loss, float[] params) {
         return ofLayers(sizes, activations.stream().map(LayerActivation::of).toList(), loss, params);
     }
 
-    /** As {@link #of(int[], List, Loss, float[])}, with each layer's activation parameter. */
+    /**
+     * As {@link #of(int[], List, Loss, float[])}, with each layer's activation parameter.
+     *
+     * @param sizes the widths, input first
+     * @param activations one per layer, with its parameter
+     * @param loss the loss
+     * @param params the parameters in storage order (see {@link #tensors})
+     * @return the network
+     */
     public static Network ofLayers(int[] sizes, List<LayerActivation> activations, Loss loss, float[] params) {
         Network net = architecture(sizes, activations, loss);
         if (params.length != net.params.length) {
@@ -118,7 +139,14 @@ public final class Network {
         return net;
     }
 
-    /** The architecture with every parameter 0: a shape to fill, e.g. from a file. */
+    /**
+     * The architecture with every parameter 0: a shape to fill, e.g. from a file.
+     *
+     * @param sizes the widths, input first
+     * @param activations one per layer, with its parameter
+     * @param loss the loss
+     * @return the network, every parameter 0
+     */
     public static Network architecture(int[] sizes, List<LayerActivation> activations, Loss loss) {
         if (activations.size() != sizes.length - 1) {
             throw new IllegalArgumentException(sizes.length - 1 + " layers need as many activations, got "
@@ -133,7 +161,13 @@ public final class Network {
         return new Network(sizes, kinds, alphas, loss, null);
     }
 
-    /** How many parameters a network of this architecture has (without allocating them). */
+    /**
+     * How many parameters a network of this architecture has (without allocating them).
+     *
+     * @param sizes the widths, input first
+     * @param activations one per layer, with its parameter
+     * @return the number of parameters
+     */
     public static long parameterCount(int[] sizes, List<LayerActivation> activations) {
         Activation[] kinds = new Activation[activations.size()];
         float[] alphas = new float[activations.size()];
@@ -175,7 +209,11 @@ public final class Network {
         }
     }
 
-    /** An independent copy: same architecture, parameters copied. */
+    /**
+     * An independent copy: same architecture, parameters copied.
+     *
+     * @return the copy
+     */
     public Network copy() {
         Network n = new Network(sizes, activations, alphas, loss, params.clone());
         n.inputScaling = inputScaling;
@@ -185,12 +223,18 @@ public final class Network {
     /**
      * The scaling applied to the inputs of {@link #predict} before the first layer, or
      * {@code null}; the training data was scaled the same way before training.
+     *
+     * @return the scaling, or {@code null} for none
      */
     public InputScaling inputScaling() {
         return inputScaling;
     }
 
-    /** Sets (or with {@code null} removes) the scaling of {@link #inputScaling()}. */
+    /**
+     * Sets (or with {@code null} removes) the scaling of {@link #inputScaling()}.
+     *
+     * @param scaling the scaling, as wide as the input, or {@code null}
+     */
     public void setInputScaling(InputScaling scaling) {
         if (scaling != null && scaling.offset().length != inputs()) {
             throw new IllegalArgumentException("an input scaling of " + scaling.offset().length + " features for a "
@@ -199,47 +243,96 @@ public final class Network {
         this.inputScaling = scaling;
     }
 
+    /**
+     * Features per input row.
+     *
+     * @return the input width
+     */
     public int inputs() {
         return sizes[0];
     }
 
+    /**
+     * Outputs per row: the last layer's units.
+     *
+     * @return the output width
+     */
     public int outputs() {
         return sizes[sizes.length - 1];
     }
 
-    /** Number of dense layers (not counting the input). */
+    /**
+     * Number of dense layers (not counting the input).
+     *
+     * @return the number of layers
+     */
     public int layerCount() {
         return activations.length;
     }
 
-    /** All widths, input first: e.g. {@code [784, 512, 256, 10]}. */
+    /**
+     * All widths, input first: e.g. {@code [784, 512, 256, 10]}.
+     *
+     * @return a copy of the widths
+     */
     public int[] sizes() {
         return sizes.clone();
     }
 
-    /** The width of layer {@code i} of {@link #sizes()} (0 is the input), without copying the array. */
+    /**
+     * The width of layer {@code i} of {@link #sizes()} (0 is the input), without copying the array.
+     *
+     * @param i 0 for the input, l + 1 for layer l
+     * @return the width
+     */
     public int size(int i) {
         return sizes[i];
     }
 
+    /**
+     * Layer {@code layer}'s activation (layers count from 0).
+     *
+     * @param layer the layer, from 0
+     * @return its activation
+     */
     public Activation activation(int layer) {
         return activations[layer];
     }
 
-    /** Layer {@code layer}'s activation parameter α (see {@link LayerActivation}); 0 where there is none. */
+    /**
+     * Layer {@code layer}'s activation parameter α (see {@link LayerActivation}); 0 where there is none.
+     *
+     * @param layer the layer, from 0
+     * @return α
+     */
     public float alpha(int layer) {
         return alphas[layer];
     }
 
-    /** Layer {@code layer}'s activation with its parameter. */
+    /**
+     * Layer {@code layer}'s activation with its parameter.
+     *
+     * @param layer the layer, from 0
+     * @return the activation and its parameter
+     */
     public LayerActivation layerActivation(int layer) {
         return new LayerActivation(activations[layer], alphas[layer]);
     }
 
+    /**
+     * The loss it is trained with.
+     *
+     * @return the loss
+     */
     public Loss loss() {
         return loss;
     }
 
+    /**
+     * The number of parameters: weights, biases and PReLU slopes.
+     *
+     * @return the number of parameters
+     */
     public int parameterCount() {
         return params.length;
     }
@@ -247,6 +340,8 @@ public final class Network {
     /**
      * The live parameter array (all layers' weights and biases, see the class comment). Writing it
      * changes the network; the trainer updates it in place.
+     *
+     * @return the parameters themselves (not a copy)
      */
     public float[] parameters() {
         return params;
@@ -260,7 +355,11 @@ public final class Network {
         parameterVersion++;
     }
 
-    /** The weights transposed for batched inference, refreshed when the parameters changed. */
+    /**
+     * The weights transposed for batched inference, refreshed when the parameters changed.
+     *
+     * @return the transposed weights, current
+     */
     public synchronized TransposedWeights transposedWeights() {
         if (inferenceWeights == null) {
             inferenceWeights = new TransposedWeights(this);
@@ -271,10 +370,22 @@ public final class Network {
         return inferenceWeights;
     }
 
+    /**
+     * Where layer {@code layer}'s weights ({@code [rows, in]}, row-major) start in {@link #parameters()}.
+     *
+     * @param layer the layer, from 0
+     * @return the offset
+     */
     public int weightOffset(int layer) {
         return weightOffsets[layer];
     }
 
+    /**
+     * Where layer {@code layer}'s biases start in {@link #parameters()}.
+     *
+     * @param layer the layer, from 0
+     * @return the offset
+     */
     public int biasOffset(int layer) {
         return biasOffsets[layer];
     }
@@ -282,17 +393,30 @@ public final class Network {
     /**
      * The rows of layer {@code layer}'s weight matrix, which is also the number of its biases and
      * pre-activations: its units, times the pieces of a maxout layer.
+     *
+     * @param layer the layer, from 0
+     * @return the number of rows
      */
     public int weightRows(int layer) {
         return weightRows[layer];
     }
 
-    /** Whether layer {@code layer} has learned PReLU slopes. */
+    /**
+     * Whether layer {@code layer} has learned PReLU slopes.
+     *
+     * @param layer the layer, from 0
+     * @return whether it is a PReLU layer
+     */
     public boolean hasSlopes(int layer) {
         return slopeOffsets[layer] >= 0;
     }
 
-    /** Where layer {@code layer}'s PReLU slopes start in {@link #parameters()}; only when {@link #hasSlopes}. */
+    /**
+     * Where layer {@code layer}'s PReLU slopes start in {@link #parameters()}; only when {@link #hasSlopes}.
+     *
+     * @param layer the layer, from 0
+     * @return the offset
+     */
     public int slopeOffset(int layer) {
         if (slopeOffsets[layer] < 0) {
             throw new IllegalArgumentException("layer " + layer + " (" + activations[layer].label() + ") has no slopes");
@@ -308,12 +432,22 @@ public final class Network {
      * @param offset where it starts in {@link #parameters()}
      */
     public record Tensor(String name, List<Integer> shape, int offset) {
+        /**
+         * The number of values.
+         *
+         * @return the product of the shape
+         */
         public int length() {
             return shape.stream().reduce(1, (a, b) -> a * b);
         }
     }
 
-    /** Layer {@code layer}'s parameters in storage order, named as in model files (without the layer prefix). */
+    /**
+     * Layer {@code layer}'s parameters in storage order, named as in model files (without the layer prefix).
+     *
+     * @param layer the layer, from 0
+     * @return its weight, bias and (PReLU) slope tensors
+     */
     public List<Tensor> tensors(int layer) {
         List<Tensor> out = new ArrayList<>(3);
         out.add(new Tensor("weight", List.of(weightRows(layer), sizes[layer]), weightOffsets[layer]));
@@ -324,16 +458,35 @@ public final class Network {
         return out;
     }
 
-    /** The weight from input {@code in} to row {@code out} (a unit, or a maxout piece) of layer {@code layer}. */
+    /**
+     * The weight from input {@code in} to row {@code out} (a unit, or a maxout piece) of layer {@code layer}.
+     *
+     * @param layer the layer, from 0
+     * @param out the row
+     * @param in the input
+     * @return the weight
+     */
     public float weight(int layer, int out, int in) {
         return params[weightOffsets[layer] + out * sizes[layer] + in];
     }
 
+    /**
+     * The bias of row {@code out} (a unit, or a maxout piece) of layer {@code layer}.
+     *
+     * @param layer the layer, from 0
+     * @param out the row
+     * @return the bias
+     */
     public float bias(int layer, int out) {
         return params[biasOffsets[layer] + out];
     }
 
-    /** The outputs for one input vector. */
+    /**
+     * The outputs for one input vector.
+     *
+     * @param input one row of features
+     * @return the outputs
+     */
     public float[] predict(float[] input) {
         return predict(input, 1);
     }
@@ -343,6 +496,10 @@ public final class Network {
      * A row's outputs do not depend on the other rows or on how many there are. The features are on
      * the scale of the training data as it was read: the network's {@link #inputScaling()}, if any,
      * is applied first.
+     *
+     * @param features the rows' features one after another
+     * @param rows how many rows
+     * @return {@code rows × outputs()} values, row by row
      */
     public float[] predict(float[] features, int rows) {
         if (features.length != rows * inputs()) {
@@ -435,7 +592,12 @@ public final class Network {
         System.arraycopy(ws.output(), 0, out, r * outputs(), n * outputs());
     }
 
-    /** The index of the largest output for one input vector. */
+    /**
+     * The index of the largest output for one input vector.
+     *
+     * @param input one row of features
+     * @return the class
+     */
     public int classify(float[] input) {
         return argmax(predict(input), 0, outputs());
     }
@@ -450,7 +612,11 @@ public final class Network {
         return best;
     }
 
-    /** A one-line description such as {@code 784-512:relu-10:softmax, loss ce, 535818 parameters}. */
+    /**
+     * A one-line description such as {@code 784-512:relu-10:softmax, loss ce, 535818 parameters}.
+     *
+     * @return the description
+     */
     public String describe() {
         StringBuilder sb = new StringBuilder().append(sizes[0]);
         for (int l = 0; l < activations.length; l++) {
@@ -479,12 +645,24 @@ public final class Network {
             sizes.add(inputs);
         }
 
-        /** Adds a dense layer of {@code units} units. */
+        /**
+         * Adds a dense layer of {@code units} units.
+         *
+         * @param units the layer's width
+         * @param activation its activation, with α at its default
+         * @return this builder
+         */
         public Builder dense(int units, Activation activation) {
             return dense(units, LayerActivation.of(activation));
         }
 
-        /** Adds a dense layer whose activation has a parameter, e.g. {@code LayerActivation.parse("leaky_relu:0.2")}. */
+        /**
+         * Adds a dense layer whose activation has a parameter, e.g. {@code LayerActivation.parse("leaky_relu:0.2")}.
+         *
+         * @param units the layer's width
+         * @param activation its activation and α
+         * @return this builder
+         */
         public Builder dense(int units, LayerActivation activation) {
             sizes.add(units);
             activations.add(activation.kind());
@@ -492,17 +670,34 @@ public final class Network {
             return this;
         }
 
+        /**
+         * The loss to train with (default: cross-entropy after softmax, else MSE).
+         *
+         * @param loss the loss
+         * @return this builder
+         */
         public Builder loss(Loss loss) {
             this.loss = loss;
             return this;
         }
 
+        /**
+         * How the weights start (default: PyTorch's for {@code nn.Linear}, uniform in ±1/√fan_in).
+         *
+         * @param initializer the initialiser
+         * @return this builder
+         */
         public Builder initializer(Initializer initializer) {
             this.initializer = initializer;
             return this;
         }
 
-        /** Starts every bias at {@code value} (e.g. 0) instead of the initialiser's choice. */
+        /**
+         * Starts every bias at {@code value} (e.g. 0) instead of the initialiser's choice.
+         *
+         * @param value every bias's first value
+         * @return this builder
+         */
         public Builder biases(float value) {
             if (!Float.isFinite(value)) {
                 throw new IllegalArgumentException("initial bias must be a finite number, not " + value);
@@ -511,12 +706,22 @@ public final class Network {
             return this;
         }
 
-        /** Seed of the initial weights. */
+        /**
+         * Seed of the initial weights.
+         *
+         * @param seed the seed (default 42)
+         * @return this builder
+         */
         public Builder seed(long seed) {
             this.seed = seed;
             return this;
         }
 
+        /**
+         * The network, its parameters drawn by the initialiser from the seed.
+         *
+         * @return the network
+         */
         public Network build() {
             if (activations.isEmpty()) {
                 throw new IllegalArgumentException("a network needs at least one dense layer");

@@ -24,23 +24,42 @@ public final class Predictor {
     private final TransposedWeights transposed;
     private final ThreadLocal<Workspace> workspaces;
 
+    /**
+     * Makes a predictor of a copy of {@code network} as it is now.
+     *
+     * @param network the trained network
+     */
     public Predictor(Network network) {
         this.net = network.copy();
         this.transposed = net.transposedWeights();
         this.workspaces = ThreadLocal.withInitial(() -> new Workspace(net, BATCH));
     }
 
-    /** Features per row. */
+    /**
+     * Features per row.
+     *
+     * @return features per row
+     */
     public int inputs() {
         return net.inputs();
     }
 
-    /** Outputs per row. */
+    /**
+     * Outputs per row.
+     *
+     * @return outputs per row
+     */
     public int outputs() {
         return net.outputs();
     }
 
-    /** The outputs of {@code rows} rows of {@code features} (stored row by row), into the start of {@code out}. */
+    /**
+     * The outputs of {@code rows} rows of {@code features} (stored row by row), into the start of {@code out}.
+     *
+     * @param features the rows' features one after another
+     * @param rows how many rows
+     * @param out at least {@code rows × outputs()} values
+     */
     public void predict(float[] features, int rows, float[] out) {
         predict(features, 0, rows, out, 0);
     }
@@ -48,6 +67,12 @@ public final class Predictor {
     /**
      * The outputs of the {@code rows} rows of features that start at {@code featuresFrom}, written
      * as {@code rows × outputs()} values from {@code outFrom} on.
+     *
+     * @param features holds the rows' features one after another
+     * @param featuresFrom where the first row starts
+     * @param rows how many rows
+     * @param out where the outputs go
+     * @param outFrom where the first row's outputs go
      */
     public void predict(float[] features, int featuresFrom, int rows, float[] out, int outFrom) {
         int in = inputs();
@@ -68,7 +93,12 @@ public final class Predictor {
         }
     }
 
-    /** The index of the largest output for one row of features (the class, for a classifier). */
+    /**
+     * The index of the largest output for one row of features (the class, for a classifier).
+     *
+     * @param features one row of features
+     * @return the index of the largest output
+     */
     public int classify(float[] features) {
         if (features.length != inputs()) {
             throw new IllegalArgumentException("expected " + inputs() + " features, got " + features.length);

@@ -64,31 +64,65 @@ public final class Trainer {
         this.listeners = List.copyOf(b.listeners);
     }
 
+    /**
+     * Starts the settings of a trainer, each at its default.
+     *
+     * @return a builder
+     */
     public static Builder builder() {
         return new Builder();
     }
 
+    /**
+     * Epochs to train.
+     *
+     * @return the number of epochs
+     */
     public int epochs() {
         return epochs;
     }
 
-    /** Samples per update as set (a batch larger than the training set is the whole set). */
+    /**
+     * Samples per update as set (a batch larger than the training set is the whole set).
+     *
+     * @return the batch size
+     */
     public int batchSize() {
         return batchSize;
     }
 
+    /**
+     * The optimizer and its learning rate.
+     *
+     * @return the optimizer
+     */
     public Optimizer optimizer() {
         return optimizer;
     }
 
+    /**
+     * How the learning rate changes from epoch to epoch.
+     *
+     * @return the schedule
+     */
     public Schedule schedule() {
         return schedule;
     }
 
+    /**
+     * Seed of the epochs' shuffling.
+     *
+     * @return the seed
+     */
     public long seed() {
         return seed;
     }
 
+    /**
+     * The listeners, in the order they are called.
+     *
+     * @return the listeners (unmodifiable)
+     */
     public List<TrainingListener> listeners() {
         return listeners;
     }
@@ -96,6 +130,10 @@ public final class Trainer {
     /**
      * The training order of epoch {@code epoch} (1-based) for {@code n} rows: it depends only on the
      * seed and the epoch, so a resumed run, or a training loop of one's own, repeats it.
+     *
+     * @param epoch the epoch, from 1
+     * @param n the number of rows
+     * @return a permutation of 0 … n − 1
      */
     public int[] epochOrder(int epoch, int n) {
         int[] order = new int[n];
@@ -114,6 +152,11 @@ public final class Trainer {
      *
      * @throws TrainingDivergedException when a batch's loss is NaN or infinite; the network's parameters
      *                                   are then unusable (they produced that loss)
+     *
+     * @param net the network, whose parameters are trained in place
+     * @param train the rows to train on
+     * @param test the rows to evaluate on after each epoch, or {@code null}
+     * @return each epoch's figures
      */
     public List<EpochStats> fit(Network net, Dataset train, Dataset test) {
         return fit(net, train, null, test);
@@ -124,6 +167,12 @@ public final class Trainer {
      * after each epoch. With a {@link Builder#patience patience} of N, training stops when the
      * validation loss has not improved for N epochs, and the network is left with the weights of
      * its best epoch ({@link #bestEpoch}).
+     *
+     * @param net the network, whose parameters are trained in place
+     * @param train the rows to train on
+     * @param validation the rows early stopping watches, or {@code null}
+     * @param test the rows to evaluate on after each epoch, or {@code null}
+     * @return each epoch's figures
      */
     public List<EpochStats> fit(Network net, Dataset train, Dataset validation, Dataset test) {
         checkShapes(net, train);
@@ -280,6 +329,9 @@ public final class Trainer {
     /**
      * The epoch early stopping keeps: the first with the lowest validation loss (0 when the history
      * has no validation figures).
+     *
+     * @param history what {@link #fit} returned
+     * @return the epoch, from 1, or 0
      */
     public static int bestEpoch(List<EpochStats> history) {
         int best = 0;
@@ -326,7 +378,12 @@ public final class Trainer {
         return c;
     }
 
-    /** The shard size this trainer uses for batches of {@code batch} samples. */
+    /**
+     * The shard size this trainer uses for batches of {@code batch} samples.
+     *
+     * @param batch a batch size
+     * @return rows per shard
+     */
     public int shardSize(int batch) {
         return shardSize > 0 ? shardSize : defaultShardSize(batch);
     }
@@ -345,7 +402,13 @@ public final class Trainer {
         return Math.min(batch, MAX_DEFAULT_SHARD);
     }
 
-    /** Mean loss, accuracy and confusion matrix of {@code net} on {@code data}, using all cores. */
+    /**
+     * Mean loss, accuracy and confusion matrix of {@code net} on {@code data}, using all cores.
+     *
+     * @param net the network
+     * @param data the rows to evaluate it on
+     * @return the figures
+     */
     public static Evaluation evaluate(Network net, Dataset data) {
         checkShapes(net, data);
         try (Parallel parallel = new Parallel(Runtime.getRuntime().availableProcessors())) {
@@ -378,6 +441,9 @@ public final class Trainer {
 
     /** Settings of a {@link Trainer}; each setter checks its value. */
     public static final class Builder {
+        private Builder() {
+        }
+
         private int epochs = 10;
         private int batchSize = 64;
         private int shardSize = 0;
@@ -394,7 +460,12 @@ public final class Trainer {
         private GradientSource gradientSource;
         private StepProfile profile;
 
-        /** Records where each step's time goes into {@code profile} (see {@link StepProfile#report}). */
+        /**
+         * Records where each step's time goes into {@code profile} (see {@link StepProfile#report}).
+         *
+         * @param profile where to record
+         * @return this builder
+         */
         public Builder profile(StepProfile profile) {
             this.profile = profile;
             return this;
@@ -403,24 +474,43 @@ public final class Trainer {
         /**
          * Computes the mini-batch gradients with {@code source} (e.g. on Spark executors) instead of
          * this JVM's pool; the sum of its blocks, the update and everything else stay here.
+         *
+         * @param source where the gradients are computed
+         * @return this builder
          */
         public Builder gradientSource(GradientSource source) {
             this.gradientSource = source;
             return this;
         }
 
+        /**
+         * Epochs to train (default 10).
+         *
+         * @param epochs at least 1
+         * @return this builder
+         */
         public Builder epochs(int epochs) {
             this.epochs = positive("epochs", epochs);
             return this;
         }
 
-        /** Samples per update: 1 is online learning, the training-set size (or more) full-batch. */
+        /**
+         * Samples per update: 1 is online learning, the training-set size (or more) full-batch.
+         *
+         * @param batchSize at least 1 (default 64)
+         * @return this builder
+         */
         public Builder batchSize(int batchSize) {
             this.batchSize = positive("batch size", batchSize);
             return this;
         }
 
-        /** How the learning rate changes from epoch to epoch (default: constant). */
+        /**
+         * How the learning rate changes from epoch to epoch (default: constant).
+         *
+         * @param schedule the schedule (default constant)
+         * @return this builder
+         */
         public Builder schedule(Schedule schedule) {
             this.schedule = java.util.Objects.requireNonNull(schedule, "schedule");
             return this;
@@ -429,31 +519,54 @@ public final class Trainer {
         /**
          * Samples per parallel task; part of the result's definition (unlike the thread count).
          * Default: the whole batch, up to 256 rows (see {@link Trainer#shardSize(int)}).
+         *
+         * @param shardSize rows per shard, at least 1
+         * @return this builder
          */
         public Builder shardSize(int shardSize) {
             this.shardSize = positive("shard size", shardSize);
             return this;
         }
 
-        /** How gradients update the parameters (default: plain SGD with learning rate 0.1). */
+        /**
+         * How gradients update the parameters (default: plain SGD with learning rate 0.1).
+         *
+         * @param optimizer the optimizer (default SGD with learning rate 0.1)
+         * @return this builder
+         */
         public Builder optimizer(Optimizer optimizer) {
             this.optimizer = java.util.Objects.requireNonNull(optimizer, "optimizer");
             return this;
         }
 
-        /** Seed of the per-epoch shuffling. */
+        /**
+         * Seed of the per-epoch shuffling.
+         *
+         * @param seed the seed (default 1)
+         * @return this builder
+         */
         public Builder seed(long seed) {
             this.seed = seed;
             return this;
         }
 
-        /** Worker threads; changes speed, never results. */
+        /**
+         * Worker threads; changes speed, never results.
+         *
+         * @param threads at least 1 (default: every core)
+         * @return this builder
+         */
         public Builder threads(int threads) {
             this.threads = positive("threads", threads);
             return this;
         }
 
-        /** False keeps biases at their initial values, as the lecture notes' worked example does. */
+        /**
+         * False keeps biases at their initial values, as the lecture notes' worked example does.
+         *
+         * @param updateBiases false to keep the biases as they are (default true)
+         * @return this builder
+         */
         public Builder updateBiases(boolean updateBiases) {
             this.updateBiases = updateBiases;
             return this;
@@ -462,6 +575,9 @@ public final class Trainer {
         /**
          * Early stopping: stop when the validation loss has not improved for {@code epochs} epochs
          * and restore the weights of the best epoch; 0 (the default) trains all epochs.
+         *
+         * @param epochs epochs without a better validation loss before stopping; 0 for no early stopping
+         * @return this builder
          */
         public Builder patience(int epochs) {
             if (epochs < 0) {
@@ -475,6 +591,9 @@ public final class Trainer {
          * Gradient clipping: when the L2 norm of a batch's mean gradient (all parameters together)
          * exceeds {@code maxNorm}, scale it down to that norm, as PyTorch's {@code clip_grad_norm_}
          * does; 0 (the default) never clips.
+         *
+         * @param maxNorm the largest L2 norm of the mean gradient, positive; 0 for no clipping
+         * @return this builder
          */
         public Builder clipNorm(double maxNorm) {
             if (!(maxNorm >= 0) || Double.isInfinite(maxNorm)) {
@@ -487,6 +606,9 @@ public final class Trainer {
         /**
          * Continues a run from a state saved after one of its epochs (see {@link TrainingListener#onState}):
          * with the same data, settings and seed, the result is the same bits as a run never stopped.
+         *
+         * @param state a state a listener received (e.g. read back from a checkpoint)
+         * @return this builder
          */
         public Builder resumeFrom(TrainingState state) {
             this.resumeFrom = java.util.Objects.requireNonNull(state, "state");
@@ -496,6 +618,9 @@ public final class Trainer {
         /**
          * Besides after every epoch, hand the state to {@link TrainingListener#onState} every
          * {@code batches} batches (0, the default: only after epochs).
+         *
+         * @param batches batches between states, at least 1
+         * @return this builder
          */
         public Builder stateEvery(int batches) {
             if (batches < 0) {
@@ -505,11 +630,22 @@ public final class Trainer {
             return this;
         }
 
+        /**
+         * Adds a listener, called after the ones added before.
+         *
+         * @param listener the listener
+         * @return this builder
+         */
         public Builder listener(TrainingListener listener) {
             listeners.add(listener);
             return this;
         }
 
+        /**
+         * The trainer with these settings.
+         *
+         * @return the trainer
+         */
         public Trainer build() {
             return new Trainer(this);
         }
