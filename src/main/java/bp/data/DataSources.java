@@ -30,6 +30,8 @@ public final class DataSources {
     /**
      * The directory of the bundled data: the system property {@code bp.data.dir}, else the
      * environment variable {@code BP_DATA}, else {@code ./data}.
+     *
+     * @return the directory (it need not exist)
      */
     public static Path dataDir() {
         String dir = System.getProperty("bp.data.dir");
@@ -39,17 +41,35 @@ public final class DataSources {
         return Path.of(dir == null || dir.isBlank() ? "data" : dir);
     }
 
-    /** Loads a named or located data set; see the class comment. */
+    /**
+     * Loads a named or located data set; see the class comment.
+     *
+     * @param data {@code fashion-mnist}, {@code digits}, a directory of IDX files or a CSV file
+     * @return the training and test sets
+     */
     public static TrainTest load(String data) {
         return load(data, Csv.Format.DEFAULT);
     }
 
-    /** As {@link #load(String)}, reading a CSV file in the given format. */
+    /**
+     * As {@link #load(String)}, reading a CSV file in the given format.
+     *
+     * @param data {@code fashion-mnist}, {@code digits}, a directory of IDX files or a CSV file
+     * @param format a CSV file's delimiter and label column
+     * @return the training and test sets
+     */
     public static TrainTest load(String data, Csv.Format format) {
         return load(data, format, null);
     }
 
-    /** As {@link #load(String, Csv.Format)}, a CSV file's labels among {@code classNames} when not null. */
+    /**
+     * As {@link #load(String, Csv.Format)}, a CSV file's labels among {@code classNames} when not null.
+     *
+     * @param data {@code fashion-mnist}, {@code digits}, a directory of IDX files or a CSV file
+     * @param format a CSV file's delimiter and label column
+     * @param classNames the names the labels must be among, or {@code null}
+     * @return the training and test sets
+     */
     public static TrainTest load(String data, Csv.Format format, java.util.List<String> classNames) {
         return switch (data) {
             case "fashion-mnist" -> idxDirectory(dataDir().resolve("fashion-mnist"));
@@ -71,12 +91,25 @@ public final class DataSources {
     /**
      * Regression data from CSV, the last {@code targets} columns being the targets: one file split
      * 80:20 with the fixed seed, or explicit training and test files ({@code test} non-null).
+     *
+     * @param train a CSV file
+     * @param test a CSV file, or {@code null} to split {@code train} 80:20
+     * @param targets how many of the last columns are targets
+     * @return the training and test sets
      */
     public static TrainTest regression(Path train, Path test, int targets) {
         return regression(train, test, targets, Csv.Format.DEFAULT);
     }
 
-    /** As {@link #regression(Path, Path, int)}, in the given format. */
+    /**
+     * As {@link #regression(Path, Path, int)}, in the given format.
+     *
+     * @param train a CSV file
+     * @param test a CSV file, or {@code null} to split {@code train} 80:20
+     * @param targets how many of the last columns are targets
+     * @param format the files' delimiter
+     * @return the training and test sets
+     */
     public static TrainTest regression(Path train, Path test, int targets, Csv.Format format) {
         if (test == null) {
             return split(Csv.readRegression(train, targets, format));
@@ -88,6 +121,8 @@ public final class DataSources {
      * The 8×8 digits (1797 samples, 64 features scaled to [0, 1], 10 classes), split 80:20 with a
      * fixed seed: {@code digits/digits.csv.gz} of the {@link #dataDir() data directory} when it is
      * there, else the copy inside bp's jar.
+     *
+     * @return the 1438 training and 359 test rows
      */
     public static TrainTest digits() {
         Path file = dataDir().resolve("digits").resolve("digits.csv.gz");
@@ -119,12 +154,25 @@ public final class DataSources {
         }
     }
 
-    /** Explicit training and test files: IDX image files (with labels beside them) or CSV files. */
+    /**
+     * Explicit training and test files: IDX image files (with labels beside them) or CSV files.
+     *
+     * @param train the training file
+     * @param test the test file
+     * @return the two sets, with as many classes as either has
+     */
     public static TrainTest files(Path train, Path test) {
         return files(train, test, Csv.Format.DEFAULT);
     }
 
-    /** As {@link #files(Path, Path)}; CSV files in the given format, the test file with the training file's class names. */
+    /**
+     * As {@link #files(Path, Path)}; CSV files in the given format, the test file with the training file's class names.
+     *
+     * @param train the training file
+     * @param test the test file
+     * @param format CSV files' delimiter and label column
+     * @return the two sets, with as many classes as either has
+     */
     public static TrainTest files(Path train, Path test, Csv.Format format) {
         if (isCsv(train)) {
             Dataset trainSet = Csv.readClassification(train, format, null);
@@ -143,6 +191,10 @@ public final class DataSources {
     /**
      * One labelled file: IDX images (labels beside them) or CSV, read as {@code classes} classes
      * (e.g. a model's output count).
+     *
+     * @param file an IDX image file or a CSV file
+     * @param classes the number of classes
+     * @return the set
      */
     public static Dataset file(Path file, int classes) {
         return withClasses(file(file, classes, Csv.Format.DEFAULT, null), classes);
@@ -151,6 +203,12 @@ public final class DataSources {
     /**
      * As {@link #file(Path, int)}, but a CSV file is read as it is, in the given format, its labels
      * among {@code classNames} when the model has names for its classes (see {@link #withClasses}).
+     *
+     * @param file an IDX image file or a CSV file
+     * @param classes the number of classes
+     * @param format a CSV file's delimiter and label column
+     * @param classNames the model's class names, or {@code null}
+     * @return the set
      */
     public static Dataset file(Path file, int classes, Csv.Format format, java.util.List<String> classNames) {
         if (isCsv(file)) {
@@ -159,7 +217,13 @@ public final class DataSources {
         return Idx.read(file, labelsFor(file), classes);
     }
 
-    /** {@code d} read as {@code classes} classes, e.g. a model's outputs; it may not have more. */
+    /**
+     * {@code d} read as {@code classes} classes, e.g. a model's outputs; it may not have more.
+     *
+     * @param d a classification set
+     * @param classes at least its class count
+     * @return the set with that many classes
+     */
     public static Dataset withClasses(Dataset d, int classes) {
         if (d.classCount() > classes) {
             throw new DataException(d.name() + ": labels go up to " + (d.classCount() - 1) + ", but there are only "
@@ -183,7 +247,12 @@ public final class DataSources {
         return images.resolveSibling(name.replace("images-idx3", "labels-idx1"));
     }
 
-    /** A directory with {@code train-images-idx3-ubyte[.gz]}, {@code t10k-images-idx3-ubyte[.gz]} and their labels. */
+    /**
+     * A directory with {@code train-images-idx3-ubyte[.gz]}, {@code t10k-images-idx3-ubyte[.gz]} and their labels.
+     *
+     * @param dir the directory
+     * @return the training and test sets
+     */
     public static TrainTest idxDirectory(Path dir) {
         return files(find(dir, "train-images-idx3-ubyte"), find(dir, "t10k-images-idx3-ubyte"));
     }

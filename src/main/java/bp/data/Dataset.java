@@ -84,42 +84,84 @@ public final class Dataset {
         return new Dataset(name, features, featureCount, targets, targetWidth, null);
     }
 
+    /**
+     * The set's name, for messages (e.g. its file's).
+     *
+     * @return the name
+     */
     public String name() {
         return name;
     }
 
+    /**
+     * The number of rows.
+     *
+     * @return the number of rows
+     */
     public int size() {
         return size;
     }
 
+    /**
+     * Features per row.
+     *
+     * @return features per row
+     */
     public int featureCount() {
         return featureCount;
     }
 
+    /**
+     * Targets per row: the classes of a classification set (one-hot), or the regression outputs.
+     *
+     * @return targets per row
+     */
     public int targetWidth() {
         return targetWidth;
     }
 
+    /**
+     * Whether the rows have class labels (else real-valued targets).
+     *
+     * @return whether it is a classification set
+     */
     public boolean isClassification() {
         return labels != null;
     }
 
-    /** Number of classes (the target width) of a classification set. */
+    /**
+     * Number of classes (the target width) of a classification set.
+     *
+     * @return the number of classes
+     */
     public int classCount() {
         return targetWidth;
     }
 
-    /** The live feature array, {@code size × featureCount}. */
+    /**
+     * The live feature array, {@code size × featureCount}.
+     *
+     * @return the features, row by row (not a copy)
+     */
     public float[] features() {
         return features;
     }
 
-    /** The live target array, {@code size × targetWidth}. */
+    /**
+     * The live target array, {@code size × targetWidth}.
+     *
+     * @return the targets, row by row (not a copy)
+     */
     public float[] targets() {
         return targets;
     }
 
-    /** The class of row {@code i}; only for classification sets. */
+    /**
+     * The class of row {@code i}; only for classification sets.
+     *
+     * @param i the row
+     * @return its class
+     */
     public int label(int i) {
         if (labels == null) {
             throw new IllegalStateException(name + " is a regression set: it has no labels");
@@ -130,12 +172,19 @@ public final class Dataset {
     /**
      * The names of the classes, class i the i-th, when the labels were names (such as read from a
      * CSV file with {@code cat}, {@code dog}); {@code null} when they were class indices.
+     *
+     * @return the names, or {@code null}
      */
     public java.util.List<String> classNames() {
         return classNames;
     }
 
-    /** The same rows with names for the classes, one per class. */
+    /**
+     * The same rows with names for the classes, one per class.
+     *
+     * @param names one per class
+     * @return the set with them
+     */
     public Dataset withClassNames(java.util.List<String> names) {
         if (labels == null || names.size() != targetWidth) {
             throw new IllegalArgumentException(name + ": " + names.size() + " class names for " + targetWidth
@@ -144,7 +193,12 @@ public final class Dataset {
         return new Dataset(name, features, featureCount, targets, targetWidth, labels, java.util.List.copyOf(names));
     }
 
-    /** The same rows and targets with other features ({@code size × featureCount} values), e.g. scaled. */
+    /**
+     * The same rows and targets with other features ({@code size × featureCount} values), e.g. scaled.
+     *
+     * @param newFeatures the features, kept (not copied)
+     * @return the set with them
+     */
     public Dataset withFeatures(float[] newFeatures) {
         if (newFeatures.length != features.length) {
             throw new IllegalArgumentException(name + ": " + newFeatures.length + " feature values for "
@@ -153,12 +207,23 @@ public final class Dataset {
         return new Dataset(name, newFeatures, featureCount, targets, targetWidth, labels, classNames);
     }
 
-    /** The same rows with the one-hot targets widened to {@code classes} classes. */
+    /**
+     * The same rows with the one-hot targets widened to {@code classes} classes.
+     *
+     * @param classes at least the current count
+     * @return the widened set
+     */
     public Dataset withClassCount(int classes) {
         return classification(name, features, featureCount, labels, classes);
     }
 
-    /** The rows at the given indices, in that order. */
+    /**
+     * The rows at the given indices, in that order.
+     *
+     * @param newName the name of the result
+     * @param rows indices of rows of this set
+     * @return a new set of those rows
+     */
     public Dataset select(String newName, int[] rows) {
         float[] x = new float[rows.length * featureCount];
         float[] y = new float[rows.length * targetWidth];
@@ -176,6 +241,10 @@ public final class Dataset {
     /**
      * Splits the rows at random (from {@code rng}) into a first part holding {@code fraction} of
      * them and a second part holding the rest.
+     *
+     * @param fraction the first part's share, between 0 and 1
+     * @param rng the source of the random order
+     * @return the two parts
      */
     public Dataset[] split(double fraction, RandomGenerator rng) {
         if (!(fraction > 0 && fraction < 1)) {
@@ -188,7 +257,13 @@ public final class Dataset {
                 select(name + " (last " + (size - first) + ")", Arrays.copyOfRange(order, first, size))};
     }
 
-    /** A uniformly random permutation of {@code 0..n-1} (Fisher–Yates). */
+    /**
+     * A uniformly random permutation of {@code 0..n-1} (Fisher–Yates).
+     *
+     * @param n the number of elements
+     * @param rng the source of randomness
+     * @return the permutation
+     */
     public static int[] permutation(int n, RandomGenerator rng) {
         int[] p = new int[n];
         for (int i = 0; i < n; i++) {
@@ -198,7 +273,12 @@ public final class Dataset {
         return p;
     }
 
-    /** Shuffles in place (Fisher–Yates). */
+    /**
+     * Shuffles in place (Fisher–Yates).
+     *
+     * @param p the array to shuffle
+     * @param rng the source of randomness
+     */
     public static void shuffle(int[] p, RandomGenerator rng) {
         for (int i = p.length - 1; i > 0; i--) {
             int j = rng.nextInt(i + 1);
@@ -208,7 +288,12 @@ public final class Dataset {
         }
     }
 
-    /** Multiplies every feature by {@code factor}, in place (e.g. 1/16 for 4-bit pixels). */
+    /**
+     * Multiplies every feature by {@code factor}, in place (e.g. 1/16 for 4-bit pixels).
+     *
+     * @param factor what each feature is multiplied by
+     * @return this set
+     */
     public Dataset scaleFeatures(float factor) {
         for (int i = 0; i < features.length; i++) {
             features[i] *= factor;
