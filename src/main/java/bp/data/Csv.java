@@ -43,13 +43,20 @@ public final class Csv {
 
         public static final Format DEFAULT = new Format('\0', null);
 
+        /** Checks that the delimiter is comma, semicolon, tab or {@code '\0'} (detect). */
         public Format {
             if ("\0,;\t".indexOf(delimiter) < 0) {
                 throw new IllegalArgumentException("delimiter '" + delimiter + "': expected comma, semicolon or tab");
             }
         }
 
-        /** Parses {@code comma}, {@code semicolon}, {@code tab} or the character itself; {@code null} detects. */
+        /**
+         * Parses {@code comma}, {@code semicolon}, {@code tab} or the character itself; {@code null} detects.
+         *
+         * @param delimiter {@code comma}, {@code semicolon}, {@code tab}, one character, or {@code null} to detect it
+         * @param labelColumn a header name or an index, or {@code null} for the last
+         * @return the format
+         */
         public static Format of(String delimiter, String labelColumn) {
             char d = delimiter == null ? '\0' : switch (delimiter.toLowerCase(java.util.Locale.ROOT)) {
                 case "comma", "," -> ',';

@@ -43,6 +43,11 @@ public final class Idx {
     /**
      * Reads an image file and its label file into a classification set with pixels scaled to
      * [0, 1] and {@code classes} classes.
+     *
+     * @param images the image file
+     * @param labels the label file
+     * @param classes the number of classes
+     * @return the set
      */
     public static Dataset read(Path images, Path labels, int classes) {
         Array<float[]> img = readFile(images, Idx::unitFloats);
@@ -68,7 +73,12 @@ public final class Idx {
         return Dataset.classification(images.getFileName().toString(), img.data(), img.itemSize(), y, classes);
     }
 
-    /** The largest label in a label file plus one. */
+    /**
+     * The largest label in a label file plus one.
+     *
+     * @param labels a label file
+     * @return the number of classes
+     */
     public static int classCount(Path labels) {
         Array<byte[]> lab = readArray(labels);
         int max = -1;

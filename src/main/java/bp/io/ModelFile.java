@@ -38,7 +38,13 @@ public final class ModelFile {
     private ModelFile() {
     }
 
-    /** Writes {@code net} atomically; {@code training} (may be empty) is stored in the spec as is. */
+    /**
+     * Writes {@code net} atomically; {@code training} (may be empty) is stored in the spec as is.
+     *
+     * @param net the network
+     * @param file the safetensors file to write, atomically
+     * @param training the training settings to keep in the metadata
+     */
     public static void save(Network net, Path file, Map<String, Object> training) {
         InputScaling scaling = net.inputScaling();
         SafeTensors.write(file, headerJson(net, training), scaling == null ? List.of(net.parameters())
@@ -98,7 +104,12 @@ public final class ModelFile {
         return t;
     }
 
-    /** Reads a model written by {@link #save} (or any safetensors file with the same tensors and spec). */
+    /**
+     * Reads a model written by {@link #save} (or any safetensors file with the same tensors and spec).
+     *
+     * @param file a model file
+     * @return the network
+     */
     public static Network load(Path file) {
         SafeTensors.Parsed parsed = SafeTensors.parse(file, readAll(file), SafeTensors.MAX_HEADER);
         byte[] bytes = parsed.bytes();
@@ -144,7 +155,12 @@ public final class ModelFile {
         return net;
     }
 
-    /** The training settings stored with a model (an empty map when there are none). */
+    /**
+     * The training settings stored with a model (an empty map when there are none).
+     *
+     * @param file a model file
+     * @return the settings, empty when the file has none
+     */
     @SuppressWarnings("unchecked")
     public static Map<String, Object> trainingSettings(Path file) {
         byte[] bytes = readAll(file);

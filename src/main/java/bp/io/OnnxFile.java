@@ -41,12 +41,23 @@ public final class OnnxFile {
     private OnnxFile() {
     }
 
-    /** Writes {@code net} atomically, with no training settings. */
+    /**
+     * Writes {@code net} atomically, with no training settings.
+     *
+     * @param net the network
+     * @param file the ONNX file to write
+     */
     public static void save(Network net, Path file) {
         save(net, file, Map.of());
     }
 
-    /** Writes {@code net} atomically; {@code training} (may be empty) is stored in {@code bp.spec} as is. */
+    /**
+     * Writes {@code net} atomically; {@code training} (may be empty) is stored in {@code bp.spec} as is.
+     *
+     * @param net the network
+     * @param file the ONNX file to write
+     * @param training the training settings to keep in the metadata
+     */
     public static void save(Network net, Path file, Map<String, Object> training) {
         byte[] bytes = encode(net, training);
         AtomicFiles.write(file, out -> out.write(bytes));
@@ -55,12 +66,21 @@ public final class OnnxFile {
     /**
      * Reads a model: bp's own export with its loss, or another producer's chain of dense layers
      * with the loss that fits its output (ce after softmax, bce after sigmoid, mse otherwise).
+     *
+     * @param file an ONNX file
+     * @return the network
      */
     public static Network load(Path file) {
         return load(file, null);
     }
 
-    /** As {@link #load(Path)}, with the loss to train it with ({@code null}: as stored, or as fits the output). */
+    /**
+     * As {@link #load(Path)}, with the loss to train it with ({@code null}: as stored, or as fits the output).
+     *
+     * @param file an ONNX file
+     * @param loss the loss to train it with from now on
+     * @return the network
+     */
     public static Network load(Path file, Loss loss) {
         return OnnxImport.read(file, parse(file)).network(loss);
     }
@@ -68,6 +88,9 @@ public final class OnnxFile {
     /**
      * The training settings stored in a bp export; for another producer's model, where it came
      * from ({@code imported_from}, {@code producer}).
+     *
+     * @param file an ONNX file
+     * @return the settings, empty when the file has none
      */
     public static Map<String, Object> trainingSettings(Path file) {
         return OnnxImport.read(file, parse(file)).training();

@@ -25,7 +25,14 @@ public final class GradientCheck {
     private GradientCheck() {
     }
 
-    /** Checks {@code net} on {@code rows} random inputs in [-1, 1] and random targets that suit its loss. */
+    /**
+     * Checks {@code net} on {@code rows} random inputs in [-1, 1] and random targets that suit its loss.
+     *
+     * @param net the network, with its parameters
+     * @param rows how many random rows
+     * @param seed the seed of the rows
+     * @return the worst errors
+     */
     public static Result run(Network net, int rows, long seed) {
         SplittableRandom rng = new SplittableRandom(seed);
         double[] x = new double[rows * net.inputs()];
@@ -45,7 +52,15 @@ public final class GradientCheck {
         return run(net, x, t, rows);
     }
 
-    /** Checks {@code net} on the given inputs and targets (row by row). */
+    /**
+     * Checks {@code net} on the given inputs and targets (row by row).
+     *
+     * @param net the network, with its parameters
+     * @param x the inputs, row by row
+     * @param t the targets, row by row
+     * @param rows how many rows
+     * @return the worst errors
+     */
     public static Result run(Network net, double[] x, double[] t, int rows) {
         Reference ref = new Reference(net);
         float[] p = net.parameters();
@@ -59,7 +74,15 @@ public final class GradientCheck {
         return new Result(maxError(analytic, numeric), maxError(engine, analytic), p.length);
     }
 
-    /** The float32 engine's mean gradient over the rows, widened to double. */
+    /**
+     * The float32 engine's mean gradient over the rows, widened to double.
+     *
+     * @param net the network, with its parameters
+     * @param x the inputs, row by row
+     * @param t the targets, row by row
+     * @param rows how many rows
+     * @return the gradient, one value per parameter
+     */
     public static double[] engineGradient(Network net, double[] x, double[] t, int rows) {
         Workspace ws = new Workspace(net, rows);
         for (int i = 0; i < x.length; i++) {
@@ -82,6 +105,10 @@ public final class GradientCheck {
      * The largest component error of {@code a} against {@code b}, as defined in the class comment.
      * Components where {@code b} is NaN (finite differences across a kink) are left out; a NaN in
      * {@code a} makes the result NaN.
+     *
+     * @param a the gradient checked
+     * @param b the gradient it is checked against
+     * @return the largest error
      */
     public static double maxError(double[] a, double[] b) {
         double scale = 0;

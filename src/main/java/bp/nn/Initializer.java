@@ -20,7 +20,12 @@ public sealed interface Initializer {
     /** He et al. (for ReLU): weights from {@code N(0, 2/fan_in)}, biases zero. */
     Initializer HE_NORMAL = new He();
 
-    /** Weights from {@code N(0, σ²)}, biases zero. */
+    /**
+     * Weights from {@code N(0, σ²)}, biases zero.
+     *
+     * @param sigma the standard deviation, positive
+     * @return the initialiser
+     */
     static Initializer normal(double sigma) {
         if (!(sigma > 0) || Double.isInfinite(sigma)) {
             throw new IllegalArgumentException("normal initialiser: sigma must be a positive number, not " + sigma);
@@ -28,7 +33,12 @@ public sealed interface Initializer {
         return new Normal(sigma);
     }
 
-    /** Parses {@code uniform}, {@code xavier}, {@code xavier_normal}, {@code he} or {@code normal:SIGMA}. */
+    /**
+     * Parses {@code uniform}, {@code xavier}, {@code xavier_normal}, {@code he} or {@code normal:SIGMA}.
+     *
+     * @param text {@code uniform}, {@code xavier}, {@code xavier_normal}, {@code he} or {@code normal:SIGMA}
+     * @return the initialiser
+     */
     static Initializer parse(String text) {
         String t = text.trim().toLowerCase(java.util.Locale.ROOT);
         switch (t) {
@@ -57,9 +67,19 @@ public sealed interface Initializer {
                 + "' (expected uniform, xavier, xavier_normal, he or normal:SIGMA)");
     }
 
-    /** Fills one layer's weights {@code [out × in]} and biases {@code [out]}. */
+    /**
+     * Fills one layer's weights {@code [out × in]} and biases {@code [out]}.
+     *
+     * @param params the network's parameters
+     * @param weightOffset where the weights start
+     * @param biasOffset where the biases start
+     * @param in the layer's inputs (fan-in)
+     * @param out its rows (fan-out)
+     * @param rng the source of randomness
+     */
     void fill(float[] params, int weightOffset, int biasOffset, int in, int out, RandomGenerator rng);
 
+    /** PyTorch's default for {@code nn.Linear}; see {@link #PYTORCH_DEFAULT}. */
     record Uniform() implements Initializer {
         @Override
         public void fill(float[] params, int weightOffset, int biasOffset, int in, int out, RandomGenerator rng) {
@@ -78,6 +98,11 @@ public sealed interface Initializer {
         }
     }
 
+    /**
+     * Weights from N(0, σ²), biases 0; see {@link #normal}.
+     *
+     * @param sigma the standard deviation
+     */
     record Normal(double sigma) implements Initializer {
         @Override
         public void fill(float[] params, int weightOffset, int biasOffset, int in, int out, RandomGenerator rng) {
@@ -93,6 +118,11 @@ public sealed interface Initializer {
         }
     }
 
+    /**
+     * Glorot and Bengio's, uniform or normal, biases 0.
+     *
+     * @param normal normal rather than uniform
+     */
     record Xavier(boolean normal) implements Initializer {
         @Override
         public void fill(float[] params, int weightOffset, int biasOffset, int in, int out, RandomGenerator rng) {
@@ -110,6 +140,7 @@ public sealed interface Initializer {
         }
     }
 
+    /** He et al.'s, for ReLU layers, biases 0. */
     record He() implements Initializer {
         @Override
         public void fill(float[] params, int weightOffset, int biasOffset, int in, int out, RandomGenerator rng) {

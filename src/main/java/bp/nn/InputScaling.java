@@ -15,6 +15,7 @@ import java.util.Arrays;
  */
 public record InputScaling(String kind, float[] offset, float[] divisor) {
 
+    /** Checks that there are as many offsets as divisors, all finite and no divisor 0, and copies them. */
     public InputScaling {
         if (offset.length != divisor.length) {
             throw new IllegalArgumentException("input scaling: " + offset.length + " offsets for " + divisor.length
@@ -30,7 +31,15 @@ public record InputScaling(String kind, float[] offset, float[] divisor) {
         divisor = divisor.clone();
     }
 
-    /** The scaling {@code kind} ({@code standard} or {@code minmax}) fitted to {@code rows} rows of {@code x}. */
+    /**
+     * The scaling {@code kind} ({@code standard} or {@code minmax}) fitted to {@code rows} rows of {@code x}.
+     *
+     * @param kind {@code standard} (mean 0, deviation 1) or {@code minmax} (0 to 1)
+     * @param x the rows, one after another
+     * @param rows how many rows
+     * @param width features per row
+     * @return the scaling
+     */
     public static InputScaling fit(String kind, float[] x, int rows, int width) {
         double[] a = new double[width];
         double[] b = new double[width];
@@ -79,7 +88,13 @@ public record InputScaling(String kind, float[] offset, float[] divisor) {
         return new InputScaling(kind, offset, divisor);
     }
 
-    /** {@code rows} rows of {@code x} scaled, in a new array (the same operations as the ONNX export's Sub and Div). */
+    /**
+     * {@code rows} rows of {@code x} scaled, in a new array (the same operations as the ONNX export's Sub and Div).
+     *
+     * @param x the rows, one after another
+     * @param rows how many rows
+     * @return the scaled rows
+     */
     public float[] apply(float[] x, int rows) {
         float[] out = new float[x.length];
         apply(x, 0, rows, out);
@@ -96,11 +111,21 @@ public record InputScaling(String kind, float[] offset, float[] divisor) {
         }
     }
 
+    /**
+     * What is subtracted from each feature.
+     *
+     * @return a copy
+     */
     @Override
     public float[] offset() {
         return offset.clone();
     }
 
+    /**
+     * What each feature is then divided by.
+     *
+     * @return a copy
+     */
     @Override
     public float[] divisor() {
         return divisor.clone();

@@ -15,6 +15,7 @@ public record LayerActivation(Activation kind, float alpha) {
     /** The most pieces a maxout unit may have. */
     public static final int MAX_PIECES = 64;
 
+    /** Checks α for the kinds that have one. */
     public LayerActivation {
         switch (kind) {
             case LEAKY_RELU, ELU -> {
@@ -40,17 +41,31 @@ public record LayerActivation(Activation kind, float alpha) {
         }
     }
 
-    /** The activation with its default parameter. */
+    /**
+     * The activation with its default parameter.
+     *
+     * @param kind the activation
+     * @return it with its default α
+     */
     public static LayerActivation of(Activation kind) {
         return new LayerActivation(kind, kind.defaultAlpha());
     }
 
-    /** Pre-activations per unit: maxout's pieces, 1 for every other activation. */
+    /**
+     * Pre-activations per unit: maxout's pieces, 1 for every other activation.
+     *
+     * @return the pieces of a maxout unit, 1 for the others
+     */
     public int pieces() {
         return kind == Activation.MAXOUT ? (int) alpha : 1;
     }
 
-    /** Parses {@code relu}, {@code leaky_relu}, {@code leaky_relu:0.2}, {@code elu:0.5}, {@code maxout:3}, …. */
+    /**
+     * Parses {@code relu}, {@code leaky_relu}, {@code leaky_relu:0.2}, {@code elu:0.5}, {@code maxout:3}, ….
+     *
+     * @param text a name, then {@code :α} where it takes one, e.g. {@code leaky_relu:0.2}
+     * @return the activation
+     */
     public static LayerActivation parse(String text) {
         String[] nameAndAlpha = text.trim().split(":", 2);
         Activation kind = Activation.parse(nameAndAlpha[0]);
@@ -67,7 +82,11 @@ public record LayerActivation(Activation kind, float alpha) {
         }
     }
 
-    /** The name as written in model files and descriptions: the parameter only where not the default. */
+    /**
+     * The name as written in model files and descriptions: the parameter only where not the default.
+     *
+     * @return the name as {@link #parse} takes it
+     */
     public String label() {
         if (!kind.hasAlpha() || alpha == kind.defaultAlpha()) {
             return kind.label();

@@ -28,10 +28,21 @@ public enum Loss {
         this.label = label;
     }
 
+    /**
+     * The name used on the command line and in model files.
+     *
+     * @return the name
+     */
     public String label() {
         return label;
     }
 
+    /**
+     * Parses a name such as {@code ce}; the error lists the accepted names.
+     *
+     * @param name the name, in any case
+     * @return the loss
+     */
     public static Loss parse(String name) {
         String n = name.trim().toLowerCase(java.util.Locale.ROOT);
         for (Loss l : values()) {

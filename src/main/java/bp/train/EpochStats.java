@@ -20,7 +20,11 @@ public record EpochStats(int epoch, double trainLoss, double trainAccuracy, doub
                          double validationAccuracy, double testLoss, double testAccuracy, double seconds,
                          double samplesPerSecond) {
 
-    /** Whether a validation set was evaluated. */
+    /**
+     * Whether a validation set was evaluated.
+     *
+     * @return whether the validation figures are there
+     */
     public boolean hasValidation() {
         return !Double.isNaN(validationLoss);
     }

@@ -17,7 +17,12 @@ package bp.train;
 public record Evaluation(int samples, double loss, double accuracy, long[][] confusion,
                          double meanSquaredError, double meanAbsoluteError, double r2) {
 
-    /** Of the samples predicted as class c, the fraction that are c (NaN when none is predicted c). */
+    /**
+     * Of the samples predicted as class c, the fraction that are c (NaN when none is predicted c).
+     *
+     * @param c the class
+     * @return the precision
+     */
     public double precision(int c) {
         long predicted = 0;
         for (long[] row : confusion) {
@@ -26,7 +31,12 @@ public record Evaluation(int samples, double loss, double accuracy, long[][] con
         return predicted == 0 ? Double.NaN : (double) confusion[c][c] / predicted;
     }
 
-    /** Of the samples of class c, the fraction predicted as c (NaN when there are none). */
+    /**
+     * Of the samples of class c, the fraction predicted as c (NaN when there are none).
+     *
+     * @param c the class
+     * @return the recall
+     */
     public double recall(int c) {
         long actual = 0;
         for (long v : confusion[c]) {
@@ -35,7 +45,12 @@ public record Evaluation(int samples, double loss, double accuracy, long[][] con
         return actual == 0 ? Double.NaN : (double) confusion[c][c] / actual;
     }
 
-    /** The harmonic mean of precision and recall of class c (0 when both are 0). */
+    /**
+     * The harmonic mean of precision and recall of class c (0 when both are 0).
+     *
+     * @param c the class
+     * @return the F1 score
+     */
     public double f1(int c) {
         double p = precision(c);
         double r = recall(c);
@@ -45,7 +60,11 @@ public record Evaluation(int samples, double loss, double accuracy, long[][] con
         return p + r == 0 ? 0 : 2 * p * r / (p + r);
     }
 
-    /** The mean F1 over the classes that have samples or predictions (macro average). */
+    /**
+     * The mean F1 over the classes that have samples or predictions (macro average).
+     *
+     * @return the mean F1 over the classes
+     */
     public double macroF1() {
         double sum = 0;
         int count = 0;

@@ -16,39 +16,92 @@ import java.util.Locale;
  */
 public sealed interface Optimizer extends java.io.Serializable {
 
-    /** The base learning rate. */
+    /**
+     * The base learning rate.
+     *
+     * @return the learning rate
+     */
     double learningRate();
 
-    /** L2 coefficient λ on the weights. */
+    /**
+     * L2 coefficient λ on the weights.
+     *
+     * @return λ
+     */
     double l2();
 
-    /** This optimizer with another L2 coefficient. */
+    /**
+     * This optimizer with another L2 coefficient.
+     *
+     * @param l2 λ, at least 0
+     * @return the optimizer with it
+     */
     Optimizer withL2(double l2);
 
-    /** The same optimizer with another learning rate (e.g. a schedule's, for a training loop of one's own). */
+    /**
+     * The same optimizer with another learning rate (e.g. a schedule's, for a training loop of one's own).
+     *
+     * @param lr a positive learning rate
+     * @return the optimizer with it
+     */
     Optimizer withLearningRate(double lr);
 
-    /** A readable description, e.g. {@code adam(lr=0.001)}. */
+    /**
+     * A readable description, e.g. {@code adam(lr=0.001)}.
+     *
+     * @return the description
+     */
     String describe();
 
+    /**
+     * Plain SGD: {@code p -= lr·g}.
+     *
+     * @param lr a positive learning rate
+     * @return the optimizer
+     */
     static Optimizer sgd(double lr) {
         return new Sgd(check(lr), 0, 0, false);
     }
 
+    /**
+     * SGD with momentum {@code momentum} (PyTorch's {@code SGD(momentum=…)}).
+     *
+     * @param lr a positive learning rate
+     * @param momentum in [0, 1)
+     * @return the optimizer
+     */
     static Optimizer momentum(double lr, double momentum) {
         return new Sgd(check(lr), 0, fraction("momentum", momentum), false);
     }
 
+    /**
+     * SGD with Nesterov momentum (PyTorch's {@code SGD(momentum=…, nesterov=True)}).
+     *
+     * @param lr a positive learning rate
+     * @param momentum in [0, 1)
+     * @return the optimizer
+     */
     static Optimizer nesterov(double lr, double momentum) {
         return new Sgd(check(lr), 0, fraction("momentum", momentum), true);
     }
 
-    /** Adam with β1 = 0.9, β2 = 0.999, ε = 1e-8. */
+    /**
+     * Adam with β1 = 0.9, β2 = 0.999, ε = 1e-8.
+     *
+     * @param lr a positive learning rate
+     * @return the optimizer
+     */
     static Optimizer adam(double lr) {
         return new Adam(check(lr), 0, 0, 0.9, 0.999, 1e-8);
     }
 
-    /** AdamW: Adam with decoupled weight decay {@code wd} (PyTorch's default is 0.01). */
+    /**
+     * AdamW: Adam with decoupled weight decay {@code wd} (PyTorch's default is 0.01).
+     *
+     * @param lr a positive learning rate
+     * @param weightDecay at least 0
+     * @return the optimizer
+     */
     static Optimizer adamW(double lr, double weightDecay) {
         if (!(weightDecay >= 0) || Double.isInfinite(weightDecay)) {
             throw new IllegalArgumentException("weight decay must be ≥ 0, not " + weightDecay);
@@ -56,12 +109,23 @@ public sealed interface Optimizer extends java.io.Serializable {
         return new Adam(check(lr), 0, weightDecay, 0.9, 0.999, 1e-8);
     }
 
-    /** RMSprop with α = 0.99, ε = 1e-8 (PyTorch's defaults). */
+    /**
+     * RMSprop with α = 0.99, ε = 1e-8 (PyTorch's defaults).
+     *
+     * @param lr a positive learning rate
+     * @return the optimizer
+     */
     static Optimizer rmsprop(double lr) {
         return new RmsProp(check(lr), 0, 0.99, 1e-8);
     }
 
-    /** By name: sgd, momentum, nesterov, adam, adamw, rmsprop (momentum 0.9, AdamW decay 0.01). */
+    /**
+     * By name: sgd, momentum, nesterov, adam, adamw, rmsprop (momentum 0.9, AdamW decay 0.01).
+     *
+     * @param name one of the names above
+     * @param lr a positive learning rate
+     * @return the optimizer
+     */
     static Optimizer parse(String name, double lr) {
         return switch (name.trim().toLowerCase(Locale.ROOT)) {
             case "sgd" -> sgd(lr);
@@ -75,7 +139,12 @@ public sealed interface Optimizer extends java.io.Serializable {
         };
     }
 
-    /** The mutable part: buffers and step count, one per training run. */
+    /**
+     * The mutable part: buffers and step count, one per training run.
+     *
+     * @param parameterCount the network's
+     * @return a state of no steps
+     */
     State newState(int parameterCount);
 
     private static double check(double lr) {
@@ -103,10 +172,20 @@ public sealed interface Optimizer extends java.io.Serializable {
     abstract class State {
         long steps;
 
+        /** A state of no steps; {@link Optimizer#newState} makes them. */
+        State() {
+        }
+
         /**
          * Updates {@code net} from {@code gradSum}, the gradient summed over {@code batch} samples;
          * {@code lr} is the learning rate for this step (a schedule may change it); biases are
          * updated only if {@code updateBiases}.
+         *
+         * @param net the network to update
+         * @param gradSum the gradient, summed over the batch
+         * @param batch the number of samples summed
+         * @param lr this step's learning rate
+         * @param updateBiases whether the biases change too
          */
         public final void step(Network net, float[] gradSum, int batch, double lr, boolean updateBiases) {
             begin();
@@ -168,6 +247,14 @@ public sealed interface Optimizer extends java.io.Serializable {
         }
     }
 
+    /**
+     * SGD, with momentum when {@code momentum > 0}; made by {@link #sgd}, {@link #momentum} and {@link #nesterov}.
+     *
+     * @param learningRate the learning rate
+     * @param l2 λ
+     * @param momentum the momentum, 0 for none
+     * @param nesterov whether it is Nesterov's
+     */
     record Sgd(double learningRate, double l2, double momentum, boolean nesterov) implements Optimizer {
         @Override
         public Optimizer withL2(double l2) {
@@ -208,6 +295,16 @@ public sealed interface Optimizer extends java.io.Serializable {
         }
     }
 
+    /**
+     * Adam, and AdamW when {@code weightDecay > 0}; made by {@link #adam} and {@link #adamW}.
+     *
+     * @param learningRate the learning rate
+     * @param l2 λ (added to the gradient)
+     * @param weightDecay decoupled weight decay (AdamW), 0 for Adam
+     * @param beta1 the first moment's decay
+     * @param beta2 the second moment's decay
+     * @param eps added to the denominator
+     */
     record Adam(double learningRate, double l2, double weightDecay, double beta1, double beta2, double eps)
             implements Optimizer {
         @Override
@@ -247,6 +344,14 @@ public sealed interface Optimizer extends java.io.Serializable {
         }
     }
 
+    /**
+     * RMSprop; made by {@link #rmsprop}.
+     *
+     * @param learningRate the learning rate
+     * @param l2 λ
+     * @param alpha the squares' decay
+     * @param eps added to the denominator
+     */
     record RmsProp(double learningRate, double l2, double alpha, double eps) implements Optimizer {
         @Override
         public Optimizer withL2(double l2) {

@@ -8,14 +8,32 @@ import java.util.Locale;
  */
 public sealed interface Schedule {
 
+    /** The learning rate unchanged. */
     Schedule CONSTANT = new Constant();
 
-    /** The learning-rate factor of epoch {@code epoch} (0-based) of {@code epochs}. */
+    /**
+     * The learning-rate factor of epoch {@code epoch} (0-based) of {@code epochs}.
+     *
+     * @param epoch the epoch, from 0
+     * @param epochs the run's epochs
+     * @return the factor
+     */
     double factor(int epoch, int epochs);
 
+    /**
+     * A readable description, e.g. {@code cosine}.
+     *
+     * @return the description
+     */
     String describe();
 
-    /** {@code γ^⌊e/k⌋}: multiply by γ every k epochs (PyTorch's StepLR). */
+    /**
+     * {@code γ^⌊e/k⌋}: multiply by γ every k epochs (PyTorch's StepLR).
+     *
+     * @param everyEpochs at least 1
+     * @param gamma the factor, in (0, 1]
+     * @return the schedule
+     */
     static Schedule step(int everyEpochs, double gamma) {
         if (everyEpochs < 1 || !(gamma > 0 && gamma <= 1)) {
             throw new IllegalArgumentException("step schedule needs every ≥ 1 and 0 < gamma ≤ 1, got " + everyEpochs
@@ -24,7 +42,12 @@ public sealed interface Schedule {
         return new Step(everyEpochs, gamma);
     }
 
-    /** {@code γ^e} (PyTorch's ExponentialLR). */
+    /**
+     * {@code γ^e} (PyTorch's ExponentialLR).
+     *
+     * @param gamma the factor, in (0, 1]
+     * @return the schedule
+     */
     static Schedule exponential(double gamma) {
         if (!(gamma > 0 && gamma <= 1)) {
             throw new IllegalArgumentException("exponential schedule needs 0 < gamma ≤ 1, got " + gamma);
@@ -32,12 +55,21 @@ public sealed interface Schedule {
         return new Exponential(gamma);
     }
 
-    /** {@code ½(1 + cos(π·e/E))} over the run's E epochs (PyTorch's CosineAnnealingLR to 0). */
+    /**
+     * {@code ½(1 + cos(π·e/E))} over the run's E epochs (PyTorch's CosineAnnealingLR to 0).
+     *
+     * @return the schedule
+     */
     static Schedule cosine() {
         return new Cosine();
     }
 
-    /** {@code constant}, {@code step:K:GAMMA}, {@code exp:GAMMA} or {@code cosine}; the error lists them. */
+    /**
+     * {@code constant}, {@code step:K:GAMMA}, {@code exp:GAMMA} or {@code cosine}; the error lists them.
+     *
+     * @param text {@code constant}, {@code cosine}, {@code step:K:G} or {@code exp:G}
+     * @return the schedule
+     */
     static Schedule parse(String text) {
         Schedule s = parseOrNull(text);
         if (s == null) {
@@ -62,6 +94,7 @@ public sealed interface Schedule {
         }
     }
 
+    /** Factor 1 throughout; see {@link #CONSTANT}. */
     record Constant() implements Schedule {
         @Override
         public double factor(int epoch, int epochs) {
@@ -74,6 +107,12 @@ public sealed interface Schedule {
         }
     }
 
+    /**
+     * Times {@code gamma} every {@code everyEpochs} epochs; see {@link #step}.
+     *
+     * @param everyEpochs epochs between steps
+     * @param gamma the factor of each step
+     */
     record Step(int everyEpochs, double gamma) implements Schedule {
         @Override
         public double factor(int epoch, int epochs) {
@@ -86,6 +125,11 @@ public sealed interface Schedule {
         }
     }
 
+    /**
+     * Times {@code gamma} every epoch; see {@link #exponential}.
+     *
+     * @param gamma the factor per epoch
+     */
     record Exponential(double gamma) implements Schedule {
         @Override
         public double factor(int epoch, int epochs) {
@@ -98,6 +142,7 @@ public sealed interface Schedule {
         }
     }
 
+    /** Cosine annealing to 0; see {@link #cosine}. */
     record Cosine() implements Schedule {
         @Override
         public double factor(int epoch, int epochs) {
