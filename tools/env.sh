@@ -87,9 +87,9 @@ fi
 # The command line's flags: the first epoch nearly as fast as the others, because bp train
 # compiles the kernels while the data loads (bp.kernel.KernelWarmup) and these let C2 compile a
 # kernel after a twentieth of the usual calls, with three C2 threads so that the kernels compile
-# side by side. Only where the warm-up runs first: compiled that early without it, on a profile
-# that has not yet seen every path, a kernel can keep calls it did not inline, which box vectors
-# (AllocationTest caught 1.5 KB a step).
+# side by side. Only where the warm-up runs first (tools/bp train, bench/run default): compiled
+# that early without it, on a profile that has not yet seen every path, a kernel can keep calls
+# it did not inline, which box vectors (AllocationTest caught 1-15 KB a step).
 BP_CLI_FLAGS=("${BP_JVM_FLAGS[@]}" "-XX:CompileCommand=CompileThresholdScaling,bp.kernel.VectorKernels::*,0.05"
     -XX:CICompilerCount=4)
 
