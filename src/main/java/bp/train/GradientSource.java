@@ -13,7 +13,15 @@ import bp.nn.Network;
  */
 public interface GradientSource {
 
-    /** Starts a run on {@code train} with these batch and shard sizes; the network's architecture is fixed for it. */
+    /**
+     * Starts a run on {@code train} with these batch and shard sizes; the network's architecture is fixed for it.
+     *
+     * @param net the network to train
+     * @param train the training set
+     * @param batch rows per batch
+     * @param shard rows per shard
+     * @return the run, to close when training ends
+     */
     Run start(Network net, Dataset train, int batch, int shard);
 
     /** One training run's connection to the source. */
@@ -24,6 +32,13 @@ public interface GradientSource {
          * current parameters. The batch's {@link BatchGradient#groupsUsed groups} are computed in
          * aligned blocks of {@link BatchGradient#blockSize} groups; block b's tree sum is written to
          * {@code partials[b]} (at most {@link BatchGradient#groups} of them).
+         *
+         * @param net the network, at its current parameters
+         * @param order the epoch's order of the rows
+         * @param from the batch's first position in {@code order}
+         * @param size the batch's rows
+         * @param partials where the blocks' sums go
+         * @return what was computed
          */
         Result gradient(Network net, int[] order, int from, int size, float[][] partials);
 

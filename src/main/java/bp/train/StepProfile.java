@@ -20,6 +20,11 @@ public final class StepProfile {
     private long steps;
     private long stepNanos;
 
+    /**
+     * An empty profile for a network of {@code layers} layers.
+     *
+     * @param layers the network's layers
+     */
     public StepProfile(int layers) {
         this.wall = new long[2 + layers];
         this.busy = new AtomicLongArray(2 + layers);
@@ -52,7 +57,12 @@ public final class StepProfile {
         stepNanos = 0;
     }
 
-    /** A table in microseconds per step: each phase's wall time, busy time over all threads, and the threads' waits. */
+    /**
+     * A table in microseconds per step: each phase's wall time, busy time over all threads, and the threads' waits.
+     *
+     * @param threads the threads that ran the steps
+     * @return the table, one line per phase
+     */
     public String report(int threads) {
         StringBuilder s = new StringBuilder();
         double n = Math.max(1, steps);
