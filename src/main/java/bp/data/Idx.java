@@ -7,6 +7,7 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.function.IntFunction;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.ZipException;
 
@@ -50,7 +51,7 @@ public final class Idx {
      * @return the set
      */
     public static Dataset read(Path images, Path labels, int classes) {
-        Array<float[]> img = readFile(images, Idx::unitFloats);
+        Array<float[]> img = readFile(images, float[]::new, Idx::unitFloats);
         Array<byte[]> lab = readArray(labels);
         if (img.dims().length < 2) {
             throw new DataException(images + ": expected an image file with 2 or more dimensions, found "
@@ -89,19 +90,23 @@ public final class Idx {
     }
 
     static Array<byte[]> readArray(Path file) {
-        return readFile(file, Idx::bytes);
+        return readFile(file, byte[]::new, (block, count, data, at) -> System.arraycopy(block, 0, data, at, count));
     }
 
-    /** Reads the data that follows an IDX header: {@code total} bytes of {@code in}. */
-    private interface DataReader<T> {
-        /** The data, or null when the stream ends first, after {@code read[0]} bytes. */
-        T read(InputStream in, int total, long[] read) throws IOException;
+    /** Puts a block of the bytes that follow an IDX header into the data array, in whatever form it holds them. */
+    private interface Decoder<T> {
+        void decode(byte[] block, int count, T data, int at);
     }
 
     /** The most that deflate expands data (a 1032:1 ratio), which bounds what a gzip file can hold. */
     private static final long MAX_DEFLATE_RATIO = 1032;
 
-    private static <T> Array<T> readFile(Path file, DataReader<T> reader) {
+    /**
+     * Reads an IDX file into an array of {@code allocate(count)}, filled a block at a time as the
+     * bytes are read (no copy of the whole data as bytes is made: memory the JVM touches for the
+     * first time costs more here than inflating the data).
+     */
+    private static <T> Array<T> readFile(Path file, IntFunction<T> allocate, Decoder<T> decoder) {
         long fileSize;
         try {
             fileSize = Files.size(file);
@@ -160,11 +165,16 @@ public final class Idx {
                 throw new DataException(what + ": header declares " + describe(dims) + " = " + total
                         + " data bytes, more than a gzip file of " + fileSize + " bytes can hold (truncated?)");
             }
-            long[] read = {0};
-            T data = reader.read(in, (int) total, read);
-            if (data == null) {
-                throw new DataException(what + ": truncated: header declares " + total + " data bytes, found "
-                        + read[0] + " (ends at byte " + (headerBytes + read[0]) + ")");
+            T data = allocate.apply((int) total);
+            byte[] block = new byte[1 << 16];
+            for (int n = 0; n < total; ) {
+                int got = in.read(block, 0, (int) Math.min(block.length, total - n));
+                if (got < 0) {
+                    throw new DataException(what + ": truncated: header declares " + total + " data bytes, found "
+                            + n + " (ends at byte " + (headerBytes + n) + ")");
+                }
+                decoder.decode(block, got, data, n);
+                n += got;
             }
             if (in.read() != -1) {
                 throw new DataException(what + ": unexpected data after the " + total
@@ -180,35 +190,11 @@ public final class Idx {
         }
     }
 
-    private static byte[] bytes(InputStream in, int total, long[] read) throws IOException {
-        byte[] data = new byte[total];
-        int n = in.readNBytes(data, 0, total);
-        read[0] = n;
-        return n == total ? data : null;
-    }
-
-    /**
-     * The bytes as floats from 0 to 1, converted a block at a time as they are read, so that no
-     * copy of the whole data as bytes (47 MB for Fashion-MNIST) is made: memory the JVM touches for
-     * the first time costs more here than inflating the data.
-     */
-    private static float[] unitFloats(InputStream in, int total, long[] read) throws IOException {
-        float[] x = new float[total];
-        byte[] block = new byte[1 << 16];
-        int n = 0;
-        while (n < total) {
-            int got = in.read(block, 0, Math.min(block.length, total - n));
-            if (got < 0) {
-                read[0] = n;
-                return null;
-            }
-            for (int i = 0; i < got; i++) {
-                x[n + i] = (block[i] & 0xFF) / 255f;
-            }
-            n += got;
+    /** Bytes 0..255 as floats 0..1. */
+    private static void unitFloats(byte[] block, int count, float[] x, int at) {
+        for (int i = 0; i < count; i++) {
+            x[at + i] = (block[i] & 0xFF) / 255f;
         }
-        read[0] = n;
-        return x;
     }
 
     private static long headerSize(int dimCount) {
