@@ -45,15 +45,15 @@ public final class Main implements Runnable {
     }
 
     /**
-     * The {@code bp} command line with its error handling, writing to the given streams; a
-     * distribution may add commands to it (bp-spark adds {@code spark-train}).
-     */
-    /**
      * The system property through which the help of {@code bp train} lists the activations: picocli
      * interpolates system properties into descriptions, which must otherwise be constants.
      */
     static final String ACTIVATIONS_PROPERTY = "bp.help.activations";
 
+    /**
+     * The {@code bp} command line with its error handling, writing to the given streams; a
+     * distribution may add commands to it (bp-spark adds {@code spark-train}).
+     */
     public static CommandLine commandLine(PrintWriter out, PrintWriter err) {
         System.setProperty(ACTIVATIONS_PROPERTY, bp.nn.Activation.usage());
         CommandLine cl = new CommandLine(new Main());
