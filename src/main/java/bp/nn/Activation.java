@@ -9,14 +9,14 @@ public enum Activation {
     /** {@code max(z, 0)}. */
     RELU("relu", ""),
     /** {@code z > 0 ? z : 0.01·z}, PyTorch's {@code LeakyReLU()} default slope. */
-    LEAKY_RELU("leaky_relu", "[:α] (slope below 0, default 0.01)"),
+    LEAKY_RELU("leaky_relu", "slope below 0"),
     /** {@code z > 0 ? z : e^z − 1}, PyTorch's {@code ELU()} with α = 1. */
-    ELU("elu", "[:α] (default 1)"),
+    ELU("elu", ""),
     /**
      * {@code z > 0 ? z : a_j·z} with a slope {@code a_j} per unit learned like the weights (He et
      * al. 2015, PyTorch's {@code PReLU(units)}); α is the slopes' initial value, 0.25 by default.
      */
-    PRELU("prelu", "[:α] (a slope per unit, learned, starting at α, default 0.25)"),
+    PRELU("prelu", "a slope per unit, learned, starting at α"),
     /** {@code log(1 + e^z)}, a smooth ReLU. */
     SOFTPLUS("softplus", ""),
     /** Row-wise softmax; its backward pass is the full Jacobian-vector product. */
@@ -26,17 +26,17 @@ public enum Activation {
      * k·units pre-activations, piece p of unit j in row {@code p·units + j} of the weights; α is k,
      * 2 by default. The same as PyTorch's {@code Linear(in, k·units)} then {@code view(-1, k, units).amax(1)}.
      */
-    MAXOUT("maxout", "[:k] (max of k linear pieces per unit, default 2)"),
+    MAXOUT("maxout", "max of k linear pieces per unit"),
     /** {@code z} itself: a linear layer (regression outputs). */
     IDENTITY("identity", "");
 
     private final String label;
-    /** What may follow the name on the command line, and what it means. */
-    private final String parameterUsage;
+    /** What its parameter means, for the help (the default comes from {@link #defaultAlpha()}). */
+    private final String parameterMeaning;
 
-    Activation(String label, String parameterUsage) {
+    Activation(String label, String parameterMeaning) {
         this.label = label;
-        this.parameterUsage = parameterUsage;
+        this.parameterMeaning = parameterMeaning;
     }
 
     /**
@@ -55,8 +55,19 @@ public enum Activation {
      * @return the list, comma-separated
      */
     public static String usage() {
-        return java.util.Arrays.stream(values()).map(a -> a.label + a.parameterUsage)
+        return java.util.Arrays.stream(values()).map(Activation::usageOfOne)
                 .collect(java.util.stream.Collectors.joining(", "));
+    }
+
+    /** {@code relu}, or {@code leaky_relu[:α] (slope below 0, default 0.01)} for one with a parameter. */
+    private String usageOfOne() {
+        if (!hasAlpha()) {
+            return label;
+        }
+        String value = Float.toString(defaultAlpha());
+        value = value.endsWith(".0") ? value.substring(0, value.length() - 2) : value;
+        return label + "[:" + (this == MAXOUT ? "k" : "α") + "] ("
+                + (parameterMeaning.isEmpty() ? "" : parameterMeaning + ", ") + "default " + value + ")";
     }
 
     /**
