@@ -2,8 +2,8 @@ package bp.engine;
 
 import bp.data.Dataset;
 import bp.nn.Network;
-import bp.nn.TransposedWeights;
-import bp.nn.Workspace;
+import bp.engine.TransposedWeights;
+import bp.engine.Workspace;
 import bp.kernel.Kernels;
 
 /**

@@ -1,6 +1,6 @@
 package bp.nn;
 
-/** Activation functions of a layer, applied to {@code z = W a + b}; {@link Workspace} computes them. */
+/** Activation functions of a layer, applied to {@code z = W a + b}; the engine's workspace computes them. */
 public enum Activation {
     /** {@code 1 / (1 + e^−z)}. */
     SIGMOID("sigmoid", ""),

@@ -1,5 +1,6 @@
 package bp.nn;
 
+import bp.engine.Workspace;
 import java.util.SplittableRandom;
 
 /**

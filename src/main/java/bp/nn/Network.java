@@ -1,5 +1,8 @@
 package bp.nn;
 
+import bp.engine.NetworkInternals;
+import bp.engine.TransposedWeights;
+import bp.engine.Workspace;
 import bp.kernel.Kernels;
 import bp.kernel.Parallel;
 
@@ -355,12 +358,8 @@ public final class Network {
         parameterVersion++;
     }
 
-    /**
-     * The weights transposed for batched inference, refreshed when the parameters changed.
-     *
-     * @return the transposed weights, current
-     */
-    public synchronized TransposedWeights transposedWeights() {
+    /** The weights packed for batched inference, refreshed when the parameters changed. */
+    private synchronized TransposedWeights transposedWeights() {
         if (inferenceWeights == null) {
             inferenceWeights = new TransposedWeights(this);
         } else if (inferenceVersion != parameterVersion) {
@@ -599,17 +598,7 @@ public final class Network {
      * @return the class
      */
     public int classify(float[] input) {
-        return argmax(predict(input), 0, outputs());
-    }
-
-    static int argmax(float[] v, int off, int len) {
-        int best = 0;
-        for (int j = 1; j < len; j++) {
-            if (v[off + j] > v[off + best]) {
-                best = j;
-            }
-        }
-        return best;
+        return Workspace.argmax(predict(input), 0, outputs());
     }
 
     /**
@@ -627,8 +616,18 @@ public final class Network {
                 .toString();
     }
 
-    Kernels kernels() {
-        return kernels;
+    static {
+        NetworkInternals.register(new NetworkInternals.Access() {
+            @Override
+            public Kernels kernels(Network net) {
+                return net.kernels;
+            }
+
+            @Override
+            public TransposedWeights transposedWeights(Network net) {
+                return net.transposedWeights();
+            }
+        });
     }
 
     /** Builds a network layer by layer. */

@@ -1,5 +1,8 @@
 package bp.nn;
 
+import bp.engine.NetworkInternals;
+import bp.engine.TransposedWeights;
+import bp.engine.Workspace;
 /**
  * Predictions of one network for an application that serves them from many threads at once.
  *
@@ -31,7 +34,7 @@ public final class Predictor {
      */
     public Predictor(Network network) {
         this.net = network.copy();
-        this.transposed = net.transposedWeights();
+        this.transposed = NetworkInternals.transposedWeights(net);
         this.workspaces = ThreadLocal.withInitial(() -> new Workspace(net, BATCH));
     }
 
@@ -105,7 +108,7 @@ public final class Predictor {
         }
         Workspace ws = workspaces.get();
         pass(ws, features, 0, 1);
-        return Network.argmax(ws.output(), 0, outputs());
+        return Workspace.argmax(ws.output(), 0, outputs());
     }
 
     /** {@code rows} rows of features from {@code from} through the network, into the workspace's outputs. */

@@ -5,7 +5,7 @@ import bp.nn.Activation;
 import bp.nn.LayerActivation;
 import bp.nn.Loss;
 import bp.nn.Network;
-import bp.nn.Workspace;
+import bp.engine.Workspace;
 import bp.train.Optimizer;
 
 import java.util.ArrayList;

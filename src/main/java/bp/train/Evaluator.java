@@ -1,12 +1,13 @@
 package bp.train;
 
+import bp.engine.NetworkInternals;
 import bp.data.Dataset;
 import bp.engine.BatchGradient;
 import bp.kernel.Parallel;
 import bp.nn.Activation;
 import bp.nn.Network;
-import bp.nn.TransposedWeights;
-import bp.nn.Workspace;
+import bp.engine.TransposedWeights;
+import bp.engine.Workspace;
 
 import java.util.Arrays;
 
@@ -36,7 +37,7 @@ final class Evaluator {
     Evaluator(Network net, Dataset data, int threads) {
         this.net = net;
         this.data = data;
-        this.transposed = net.transposedWeights();
+        this.transposed = NetworkInternals.transposedWeights(net);
         this.n = data.size();
         this.parts = Math.min(BatchGradient.ceilDiv(n, CHUNK), 4 * threads);
         this.classes = net.outputs();

@@ -4,8 +4,8 @@ import bp.data.Dataset;
 import bp.engine.BatchGradient;
 import bp.kernel.Parallel;
 import bp.nn.Network;
-import bp.nn.TransposedWeights;
-import bp.nn.Workspace;
+import bp.engine.TransposedWeights;
+import bp.engine.Workspace;
 
 /**
  * One mini-batch step: the gradient of a batch and the optimizer's update, with every thread on

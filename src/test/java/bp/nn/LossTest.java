@@ -1,5 +1,6 @@
 package bp.nn;
 
+import bp.engine.Workspace;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;

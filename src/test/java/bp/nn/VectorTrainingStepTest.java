@@ -1,5 +1,6 @@
 package bp.nn;
 
+import bp.engine.Workspace;
 import bp.kernel.Kernels;
 import bp.kernel.ScalarKernels;
 import org.junit.jupiter.api.Test;

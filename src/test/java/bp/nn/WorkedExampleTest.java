@@ -1,5 +1,6 @@
 package bp.nn;
 
+import bp.engine.Workspace;
 import bp.data.Dataset;
 import bp.train.Optimizer;
 import bp.train.Trainer;

@@ -1,6 +1,8 @@
-package bp.nn;
+package bp.engine;
 
 import bp.kernel.Kernels;
+import bp.nn.Activation;
+import bp.nn.Network;
 
 /**
  * The buffers of one batch (a shard of at most {@link #capacity()} samples) going forward and
@@ -125,7 +127,7 @@ public final class Workspace {
 
     /** {@code a[l] = f(z[l])} for rows {@code [r0, r0 + rows)}. */
     private void activate(Network net, int l, int r0, int rows) {
-        Kernels k = net.kernels();
+        Kernels k = NetworkInternals.kernels(net);
         int units = net.size(l + 1);
         int off = r0 * units;
         switch (net.activation(l)) {
@@ -139,7 +141,7 @@ public final class Workspace {
 
     /** {@code a[l] = f(z[l])} over {@code [off, off + len)}, for an activation of one value at a time. */
     private void activateElementwise(Network net, int l, int off, int len) {
-        Kernels k = net.kernels();
+        Kernels k = NetworkInternals.kernels(net);
         float alpha = net.alpha(l);
         float[] z = this.z[l];
         float[] a = this.a[l];
@@ -158,7 +160,7 @@ public final class Workspace {
 
     /** Units per piece of a layer shared out by units ({@link #forwardColumns}): 128, in whole packed panels. */
     public static int unitBlock(Network net) {
-        int panel = net.kernels().panelWidth();
+        int panel = NetworkInternals.kernels(net).panelWidth();
         return (128 + panel - 1) / panel * panel;
     }
 
@@ -167,7 +169,7 @@ public final class Workspace {
      * ({@link #forwardColumns}): through packed weights, and with an activation of one value at a time.
      */
     public static boolean columnsSplittable(Network net, TransposedWeights transposed, int l) {
-        return transposed != null && net.kernels().transposedForwardPays(net.weightRows(l))
+        return transposed != null && NetworkInternals.kernels(net).transposedForwardPays(net.weightRows(l))
                 && switch (net.activation(l)) {
                     case PRELU, SOFTMAX, MAXOUT -> false;
                     case SIGMOID, TANH, RELU, LEAKY_RELU, ELU, SOFTPLUS, IDENTITY -> true;
@@ -187,7 +189,7 @@ public final class Workspace {
         float[] in = l == 0 ? input : a[l - 1];
         int fanIn = net.size(l);
         int n = net.weightRows(l);
-        net.kernels().gemmPackedBias(in, 0, transposed.array(), net.weightOffset(l) + j0 * fanIn, net.parameters(),
+        NetworkInternals.kernels(net).gemmPackedBias(in, 0, transposed.array(), net.weightOffset(l) + j0 * fanIn, net.parameters(),
                 net.biasOffset(l) + j0, z[l], j0, n, rows, j1 - j0, fanIn);
         for (int r = 0; r < rows; r++) {
             activateElementwise(net, l, r * n + j0, j1 - j0);
@@ -196,7 +198,7 @@ public final class Workspace {
 
     /** Layer l's forward pass for rows {@code [r0, r1)}, layer l − 1 complete for them. */
     public void forwardLayer(Network net, TransposedWeights transposed, int l, int r0, int r1) {
-        Kernels k = net.kernels();
+        Kernels k = NetworkInternals.kernels(net);
         float[] p = net.parameters();
         float[] in = l == 0 ? input : a[l - 1];
         int rows = r1 - r0;
@@ -221,7 +223,7 @@ public final class Workspace {
 
     /** Turns ∂L/∂a of layer l into ∂L/∂z for rows {@code [r0, r0 + rows)} (a {@link #rowWiseBackward} layer). */
     private void activationBackwardRows(Network net, int l, int r0, int rows) {
-        Kernels k = net.kernels();
+        Kernels k = NetworkInternals.kernels(net);
         int units = net.size(l + 1);
         int off = r0 * units;
         int len = rows * units;
@@ -249,7 +251,7 @@ public final class Workspace {
      * {@code rows} rows, writing its slopes' gradient into {@code grad} (added when {@code accumulate}).
      */
     public void activationBackward(Network net, int l, int rows, float[] grad, boolean accumulate) {
-        net.kernels().preluBackward(z[l], da[l], 0, rows, net.size(l + 1), net.parameters(), net.slopeOffset(l),
+        NetworkInternals.kernels(net).preluBackward(z[l], da[l], 0, rows, net.size(l + 1), net.parameters(), net.slopeOffset(l),
                 grad, net.slopeOffset(l), accumulate);
     }
 
@@ -291,8 +293,8 @@ public final class Workspace {
     public void lossRows(Network net, int r0, int r1) {
         checkRows(r1);
         int last = net.layerCount() - 1;
-        boolean fused = net.loss().fusedWithOutput();
-        net.loss().outputDelta(net.kernels(), z[last], a[last], target, fused ? dz[last] : da[last], r0, r1,
+        boolean fused = LossGradient.fusedWithOutput(net.loss());
+        LossGradient.outputDelta(net.loss(), NetworkInternals.kernels(net), z[last], a[last], target, fused ? dz[last] : da[last], r0, r1,
                 net.outputs(), rowLoss);
         if (!fused && rowWiseBackward(net, last)) {
             activationBackwardRows(net, last, r0, r1 - r0);
@@ -305,7 +307,7 @@ public final class Workspace {
      */
     public void finishOutputGradient(Network net, int rows, float[] grad, boolean accumulate) {
         int last = net.layerCount() - 1;
-        if (!net.loss().fusedWithOutput() && !rowWiseBackward(net, last)) {
+        if (!LossGradient.fusedWithOutput(net.loss()) && !rowWiseBackward(net, last)) {
             activationBackward(net, last, rows, grad, accumulate);
         }
     }
@@ -325,7 +327,7 @@ public final class Workspace {
      * of layer l for all rows.
      */
     public void weightGradient(Network net, int l, int j0, int j1, int rows, float[] grad, boolean accumulate) {
-        Kernels k = net.kernels();
+        Kernels k = NetworkInternals.kernels(net);
         int fanIn = net.size(l);
         int n = net.weightRows(l);
         float[] in = l == 0 ? input : a[l - 1];
@@ -340,7 +342,7 @@ public final class Workspace {
     public void inputGradientRows(Network net, int l, int r0, int r1) {
         int fanIn = net.size(l);
         int n = net.weightRows(l);
-        net.kernels().gemmAB(dz[l], r0 * n, net.parameters(), net.weightOffset(l), da[l - 1], r0 * fanIn, r1 - r0,
+        NetworkInternals.kernels(net).gemmAB(dz[l], r0 * n, net.parameters(), net.weightOffset(l), da[l - 1], r0 * fanIn, r1 - r0,
                 fanIn, n);
         if (rowWiseBackward(net, l - 1)) {
             activationBackwardRows(net, l - 1, r0, r1 - r0);
@@ -370,7 +372,7 @@ public final class Workspace {
         float[] out = output();
         int correct = 0;
         for (int r = r0; r < r1; r++) {
-            if (Network.argmax(out, r * outputs, outputs) == labels[r]) {
+            if (argmax(out, r * outputs, outputs) == labels[r]) {
                 correct++;
             }
         }
@@ -385,5 +387,23 @@ public final class Workspace {
 
     private static int ceilDiv(int a, int b) {
         return (a + b - 1) / b;
+    }
+
+    /**
+     * The index of the largest of {@code v[off, off + len)}, the first on ties.
+     *
+     * @param v the values
+     * @param off where they start
+     * @param len how many
+     * @return the index, from 0
+     */
+    public static int argmax(float[] v, int off, int len) {
+        int best = 0;
+        for (int j = 1; j < len; j++) {
+            if (v[off + j] > v[off + best]) {
+                best = j;
+            }
+        }
+        return best;
     }
 }

@@ -1,4 +1,6 @@
-package bp.nn;
+package bp.engine;
+
+import bp.nn.Network;
 
 /**
  * A copy of a network's weight matrices packed for the forward pass (transposed to {@code [in, out]}
@@ -53,7 +55,7 @@ public final class TransposedWeights {
     /** Re-packs rows (units) {@code [r0, r1)} of layer {@code l}'s weights. */
     public void refreshRows(int l, int r0, int r1) {
         int w = net.weightOffset(l);
-        net.kernels().packRows(net.parameters(), w, net.weightRows(l), net.size(l), r0, r1, t, w);
+        NetworkInternals.kernels(net).packRows(net.parameters(), w, net.weightRows(l), net.size(l), r0, r1, t, w);
     }
 
     /** Re-copies all the weights. */

@@ -1,5 +1,8 @@
-package bp.nn;
+package bp.engine;
 
+import bp.nn.Activation;
+import bp.nn.Loss;
+import bp.nn.Network;
 import org.junit.jupiter.api.Test;
 
 import java.util.Arrays;
@@ -44,7 +47,7 @@ class TransposedWeightsTest {
                 float[] one = net.predict(Arrays.copyOfRange(x, r * 37, (r + 1) * 37));
                 Workspace ws = new Workspace(net, 1); // the one-thread pass
                 System.arraycopy(x, r * 37, ws.input(), 0, 37);
-                ws.forward(net, net.transposedWeights(), 1);
+                ws.forward(net, NetworkInternals.transposedWeights(net), 1);
                 assertArrayEquals(ws.output(), one, "row " + r + " on one thread");
                 assertArrayEquals(Arrays.copyOfRange(all, r * 5, (r + 1) * 5), one, "row " + r);
             }

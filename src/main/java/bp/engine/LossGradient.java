@@ -1,0 +1,93 @@
+package bp.engine;
+
+import bp.kernel.Kernels;
+import bp.nn.Loss;
+
+/** Each {@link Loss}'s value and gradient at the output layer, row by row. */
+final class LossGradient {
+
+    private LossGradient() {
+    }
+
+    /**
+     * Whether the loss includes its output activation, so that {@link #outputDelta} gives the
+     * gradient by z ({@code a − t}) rather than by the outputs a.
+     */
+    static boolean fusedWithOutput(Loss loss) {
+        return loss == Loss.CROSS_ENTROPY || loss == Loss.BINARY_CROSS_ENTROPY;
+    }
+
+    /**
+     * Writes the loss's gradient per sample (not yet divided by the batch size) of rows
+     * {@code [r0, r1)} into {@code delta}: by the outputs a, or by the output layer's z when
+     * {@link #fusedWithOutput}. Each row's loss goes to {@code rowLoss[r]}, so that a batch's sum
+     * is taken in row order however its rows were shared out.
+     */
+    static void outputDelta(Loss loss, Kernels k, float[] z, float[] a, float[] target, float[] delta, int r0, int r1, int cols,
+                     double[] rowLoss) {
+        k.subtract(a, target, delta, r0 * cols, (r1 - r0) * cols);
+        for (int r = r0; r < r1; r++) {
+            rowLoss[r] = rowLoss(loss, z, target, delta, r * cols, cols);
+        }
+    }
+
+    /** The loss of the row at {@code off}, turning its {@code delta = a − t} into the loss's gradient. */
+    private static double rowLoss(Loss loss, float[] z, float[] target, float[] delta, int off, int cols) {
+        int end = off + cols;
+        double sum = 0;
+        switch (loss) {
+            case SSE -> {
+                for (int i = off; i < end; i++) {
+                    sum += 0.5 * (double) delta[i] * delta[i];
+                }
+            }
+            case MSE -> {
+                for (int i = off; i < end; i++) {
+                    sum += (double) delta[i] * delta[i];
+                }
+                sum /= cols;
+                float twoOverN = 2f / cols;
+                for (int i = off; i < end; i++) {
+                    delta[i] *= twoOverN;
+                }
+            }
+            case MAE -> {
+                float oneOverN = 1f / cols;
+                for (int i = off; i < end; i++) {
+                    float e = delta[i];
+                    sum += Math.abs((double) e);
+                    delta[i] = e > 0 ? oneOverN : e < 0 ? -oneOverN : 0f;
+                }
+                sum /= cols;
+            }
+            case BINARY_CROSS_ENTROPY -> {
+                float oneOverN = 1f / cols;
+                for (int i = off; i < end; i++) {
+                    double x = z[i];
+                    sum += Math.max(x, 0) - x * target[i] + Math.log1p(Math.exp(-Math.abs(x)));
+                    delta[i] *= oneOverN;
+                }
+                sum /= cols;
+            }
+            case CROSS_ENTROPY -> {
+                // log softmax from z directly: exact where a has underflowed to 0
+                double max = Double.NEGATIVE_INFINITY;
+                for (int i = off; i < end; i++) {
+                    max = Math.max(max, z[i]);
+                }
+                double s = 0;
+                for (int i = off; i < end; i++) {
+                    s += Math.exp(z[i] - max);
+                }
+                double logSum = max + Math.log(s);
+                for (int i = off; i < end; i++) {
+                    float t = target[i];
+                    if (t != 0f) {
+                        sum -= t * (z[i] - logSum);
+                    }
+                }
+            }
+        }
+        return sum;
+    }
+}

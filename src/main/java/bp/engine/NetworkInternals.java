@@ -1,0 +1,50 @@
+package bp.engine;
+
+import bp.kernel.Kernels;
+import bp.nn.Network;
+
+/**
+ * What the engine needs of a {@link Network} that is no part of bp's API: the kernels it computes
+ * with and its cached packed weights. {@code Network} hands these over when its class loads (the
+ * JDK's shared-secrets pattern), so they stay out of the exported package while the engine, which
+ * lives in a package the module does not export, can still reach them.
+ */
+public final class NetworkInternals {
+
+    /** Implemented by {@code Network}. */
+    public interface Access {
+        /** The kernels {@code net} computes with. */
+        Kernels kernels(Network net);
+
+        /** {@code net}'s packed weights, refreshed if its parameters changed since the last call. */
+        TransposedWeights transposedWeights(Network net);
+    }
+
+    private static volatile Access access;
+
+    private NetworkInternals() {
+    }
+
+    /** Called once, by {@code Network}'s static initializer. */
+    public static void register(Access networkAccess) {
+        if (access != null) {
+            throw new IllegalStateException("network internals already registered");
+        }
+        access = networkAccess;
+    }
+
+    /** Any Network instance exists only after its class ran {@link #register}, so access is set here. */
+    static Kernels kernels(Network net) {
+        return access.kernels(net);
+    }
+
+    /**
+     * The network's packed weights for inference, current with its parameters.
+     *
+     * @param net the network
+     * @return its packed weights
+     */
+    public static TransposedWeights transposedWeights(Network net) {
+        return access.transposedWeights(net);
+    }
+}
