@@ -85,8 +85,13 @@ public final class Main implements Runnable {
         return cl;
     }
 
-    /** {@code -V} prints bp's version in every command, not only in {@code bp} itself. */
-    static void withVersion(CommandLine cl) {
+    /**
+     * Makes {@code -V} print bp's version in every command of {@code cl}, not only in {@code bp}
+     * itself; call it again after adding a command.
+     *
+     * @param cl the command line
+     */
+    public static void withVersion(CommandLine cl) {
         cl.getCommandSpec().versionProvider(new Version());
         cl.getSubcommands().values().forEach(Main::withVersion);
     }
@@ -100,10 +105,15 @@ public final class Main implements Runnable {
     }
 
     /** A mistake in the command line found after parsing: exits with status 2 like picocli's own. */
-    static final class UsageError extends RuntimeException {
+    public static final class UsageError extends RuntimeException {
         private static final long serialVersionUID = 1L;
 
-        UsageError(String message) {
+        /**
+         * A usage error.
+         *
+         * @param message what is wrong, printed after "bp: "
+         */
+        public UsageError(String message) {
             super(message);
         }
     }

@@ -40,7 +40,7 @@ import java.util.concurrent.Callable;
                 "  bp train                  # Fashion-MNIST, 784-512-256-10, Adam, 15 epochs",
                 "  bp train --data digits --epochs 30 --out digits.safetensors",
                 "  bp train --train my-train.csv --test my-test.csv --layers 20,64,3 --lr 0.05"})
-class TrainCommand implements Callable<Integer> {
+public class TrainCommand implements Callable<Integer> {
 
     static final String DEFAULT_DATA = "fashion-mnist";
 
@@ -178,9 +178,38 @@ class TrainCommand implements Callable<Integer> {
     /** What the model file keeps of the training data (see {@link DataOptions#describe}). */
     private Map<String, Object> dataSpec = Map.of();
 
-    /** Runs the training on this JVM's cores (bp-spark's spark-train runs it on Spark instead). */
-    List<EpochStats> fit(Trainer.Builder settings, Network net, Dataset train, Dataset validation, Dataset test) {
+    /**
+     * Runs the training on this JVM's cores; bp-spark's {@code spark-train} runs it on Spark instead.
+     *
+     * @param settings the trainer the options describe, with the listeners that print and save
+     * @param net the network to train in place
+     * @param train the training rows
+     * @param validation the rows early stopping watches, or {@code null}
+     * @param test the test rows, or {@code null}
+     * @return each epoch's figures
+     */
+    protected List<EpochStats> fit(Trainer.Builder settings, Network net, Dataset train, Dataset validation,
+                                   Dataset test) {
         return settings.build().fit(net, train, validation, test);
+    }
+
+    /** {@return whether --quiet was given} */
+    protected final boolean quiet() {
+        return quiet;
+    }
+
+    /** {@return where the command prints} */
+    protected final PrintWriter out() {
+        return spec.commandLine().getOut();
+    }
+
+    /**
+     * {@return whether the command line gave {@code option}, e.g. "--patience"}
+     *
+     * @param option the option's long name
+     */
+    protected final boolean given(String option) {
+        return spec.commandLine().getParseResult().hasMatchedOption(option);
     }
 
     @Override
@@ -380,7 +409,7 @@ class TrainCommand implements Callable<Integer> {
         double testAccuracy = last.testAccuracy();
         double testLoss = last.testLoss();
         if (patience != null) {
-            int kept = Trainer.bestEpoch(history);
+            int kept = EpochStats.bestEpoch(history);
             EpochStats best = history.get(Math.max(0, kept - 1));
             testAccuracy = best.testAccuracy();
             testLoss = best.testLoss();

@@ -2,8 +2,6 @@ package bp.engine;
 
 import bp.data.Dataset;
 import bp.nn.Network;
-import bp.engine.TransposedWeights;
-import bp.engine.Workspace;
 import bp.kernel.Kernels;
 
 /**
@@ -138,5 +136,19 @@ public final class BatchGradient {
 
     public static int ceilDiv(int a, int b) {
         return (a + b - 1) / b;
+    }
+
+    /** Largest shard by default: its workspace (about 2.5 KB a row for 784-512-256-10) stays near L2's size. */
+    public static final int MAX_DEFAULT_SHARD = 256;
+
+    /**
+     * The shard size when none is set: the whole batch, up to {@value #MAX_DEFAULT_SHARD} rows.
+     * All threads share each shard's matrix products (see the trainer's step), so a shard needs no
+     * minimum size to keep them busy, and a batch that is one shard needs no gradient buffers to
+     * add up. It depends on the batch only, never on the thread count, so results do not change
+     * with threads.
+     */
+    public static int defaultShardSize(int batch) {
+        return Math.min(batch, MAX_DEFAULT_SHARD);
     }
 }

@@ -1,25 +1,27 @@
 package bp.playground;
 
 import bp.data.Dataset;
+import bp.engine.Workspace;
 import bp.nn.Activation;
 import bp.nn.LayerActivation;
 import bp.nn.Loss;
 import bp.nn.Network;
-import bp.engine.Workspace;
+import bp.train.EpochStats;
 import bp.train.Optimizer;
+import bp.train.Trainer;
+import bp.train.TrainingDivergedException;
+import bp.train.TrainingRun;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.SplittableRandom;
 
 /**
- * One browser tab's network, points and training state. Trains with bp's engine: a
- * {@link Workspace} forward and backward pass per mini-batch, then the optimizer's step, the
- * mini-batches drawn from a fresh shuffle every epoch. Every public method is synchronized: a
- * tab's requests may overlap.
+ * One browser tab's network, points and training state. Trains with bp's own loop, a
+ * {@link TrainingRun} on one thread, a step or an epoch at a time. Every public method is
+ * synchronized: a tab's requests may overlap.
  */
 final class Session {
 
@@ -32,14 +34,12 @@ final class Session {
 
     private Config config;
     private Network net;
-    private Optimizer.State optimizer;
-    private Workspace batchWorkspace;
+    private TrainingRun run;
+    /** The parameters before the last step, to go back to when it diverges. */
+    private float[] lastGood;
     private Workspace allWorkspace;
-    private float[] grad;
     private float[] inputs;
     private float[] targets;
-    private int[] order;
-    private int cursor;
     private int epoch;
     private long iteration;
     private String problem;
@@ -59,8 +59,7 @@ final class Session {
         Network fresh = build(c);
         this.config = c;
         this.net = fresh;
-        this.optimizer = Optimizer.parse(c.optimizer(), c.lr()).newState(net.parameterCount());
-        this.grad = new float[net.parameterCount()];
+        this.lastGood = new float[net.parameterCount()];
         this.iteration = 0;
         this.epoch = 0;
         this.problem = null;
@@ -70,7 +69,7 @@ final class Session {
         return state(null);
     }
 
-    /** Replaces the points, keeping the network and its training. */
+    /** Replaces the points, keeping the network (the optimizer starts afresh on them). */
     synchronized Map<String, Object> setPoints(List<Config.Point> points) {
         config = config.withPoints(points);
         usePoints(points);
@@ -83,8 +82,8 @@ final class Session {
      */
     synchronized Map<String, Object> step() {
         requirePoints();
-        Map<String, Object> trace = trace(order[cursor]);
-        trainSteps(1);
+        Map<String, Object> trace = trace(run.nextRow());
+        trainStep();
         recordLoss();
         return state(trace);
     }
@@ -93,10 +92,11 @@ final class Session {
     synchronized Map<String, Object> train(int epochs) {
         requirePoints();
         long start = System.nanoTime();
-        int stepsPerEpoch = (points() + config.batch() - 1) / config.batch();
-        for (int e = 0; e < epochs && problem == null && System.nanoTime() - start < TRAIN_BUDGET_NANOS; e++) {
-            trainSteps(stepsPerEpoch);
-            recordLoss();
+        for (int e = 0; e < epochs && problem == null && System.nanoTime() - start < TRAIN_BUDGET_NANOS; ) {
+            if (trainStep()) {
+                e++;
+                recordLoss();
+            }
         }
         return state(null);
     }
@@ -160,51 +160,49 @@ final class Session {
                 targets[2 * i + 1] = p.label() == 1 ? 0.99f : 0.01f;
             }
         }
-        batchWorkspace = new Workspace(net, Math.max(1, Math.min(config.batch(), n)));
         allWorkspace = new Workspace(net, Math.max(1, n));
-        order = new int[n];
-        cursor = 0;
-        shuffle();
+        if (run != null) {
+            run.close();
+        }
+        run = n == 0 ? null : trainer().start(net, dataset(n), null, null);
     }
 
-    private void shuffle() {
-        SplittableRandom rng = new SplittableRandom(config.seed() * 0x9E3779B97F4A7C15L + epoch);
-        for (int i = 0; i < order.length; i++) {
-            order[i] = i;
-        }
-        if (config.batch() >= order.length) {
-            return; // full-batch: the order does not matter, and the worked example keeps its single sample first
-        }
-        Dataset.shuffle(order, rng);
+    /** The trainer of the page's settings: one thread (the networks are tiny), epochs without end. */
+    private Trainer trainer() {
+        return Trainer.builder().epochs(Integer.MAX_VALUE).batchSize(config.batch())
+                .optimizer(Optimizer.parse(config.optimizer(), config.lr())).seed(config.seed())
+                .updateBiases(!config.freezeBiases()).threads(1).build();
     }
 
-    private void trainSteps(int steps) {
-        int outputs = config.outputs();
-        float[] before = net.parameters().clone();
-        for (int s = 0; s < steps; s++) {
-            int rows = Math.min(batchWorkspace.capacity(), order.length - cursor);
-            for (int r = 0; r < rows; r++) {
-                int i = order[cursor + r];
-                System.arraycopy(inputs, 2 * i, batchWorkspace.input(), 2 * r, 2);
-                System.arraycopy(targets, outputs * i, batchWorkspace.target(), outputs * r, outputs);
+    private Dataset dataset(int n) {
+        if (config.loss() == Loss.CROSS_ENTROPY) {
+            int[] labels = config.points().stream().mapToInt(Config.Point::label).toArray();
+            return Dataset.classification("points", inputs, 2, labels, config.outputs());
+        }
+        return Dataset.regression("points", inputs, 2, targets, config.outputs());
+    }
+
+    /**
+     * One mini-batch; whether it ended an epoch. A step whose loss or parameters are not finite
+     * is undone and leaves a problem to show.
+     */
+    private boolean trainStep() {
+        System.arraycopy(net.parameters(), 0, lastGood, 0, lastGood.length);
+        try {
+            EpochStats end = run.step();
+            if (!finite(net.parameters())) {
+                throw new TrainingDivergedException("a parameter overflowed");
             }
-            batchWorkspace.forward(net, rows);
-            double loss = batchWorkspace.backward(net, rows, grad, false);
-            optimizer.step(net, grad, rows, config.lr(), !config.freezeBiases());
-            if (!Double.isFinite(loss) || !finite(net.parameters())) {
-                System.arraycopy(before, 0, net.parameters(), 0, before.length);
-                net.parametersChanged();
-                problem = "training diverged at iteration " + (iteration + 1) + ": try a smaller learning rate";
-                return;
-            }
-            System.arraycopy(net.parameters(), 0, before, 0, before.length);
             iteration++;
-            cursor += rows;
-            if (cursor >= order.length) {
-                cursor = 0;
+            if (end != null) {
                 epoch++;
-                shuffle();
             }
+            return end != null;
+        } catch (TrainingDivergedException e) {
+            System.arraycopy(lastGood, 0, net.parameters(), 0, lastGood.length);
+            net.parametersChanged();
+            problem = "training diverged at iteration " + (iteration + 1) + ": try a smaller learning rate";
+            return false;
         }
     }
 

@@ -1,5 +1,7 @@
 package bp.train;
 
+import java.util.List;
+
 /**
  * What one epoch achieved. Training loss and accuracy are averaged over the epoch's batches as
  * they were trained (as PyTorch scripts usually report them); validation and test figures come
@@ -51,5 +53,24 @@ public record EpochStats(int epoch, double trainLoss, double trainAccuracy, doub
                 sb.append(String.format(java.util.Locale.ROOT, " acc %.2f%%", 100 * accuracy));
             }
         }
+    }
+
+    /**
+     * The epoch early stopping keeps: the first with the lowest validation loss (0 when the history
+     * has no validation figures).
+     *
+     * @param history what {@link Trainer#fit} returned
+     * @return the epoch, from 1, or 0
+     */
+    public static int bestEpoch(List<EpochStats> history) {
+        int best = 0;
+        double bestLoss = Double.POSITIVE_INFINITY;
+        for (EpochStats s : history) {
+            if (s.validationLoss() < bestLoss) {
+                bestLoss = s.validationLoss();
+                best = s.epoch();
+            }
+        }
+        return best;
     }
 }

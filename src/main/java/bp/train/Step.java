@@ -2,10 +2,10 @@ package bp.train;
 
 import bp.data.Dataset;
 import bp.engine.BatchGradient;
-import bp.kernel.Parallel;
-import bp.nn.Network;
 import bp.engine.TransposedWeights;
 import bp.engine.Workspace;
+import bp.kernel.Parallel;
+import bp.nn.Network;
 
 /**
  * One mini-batch step: the gradient of a batch and the optimizer's update, with every thread on
@@ -17,13 +17,13 @@ import bp.engine.Workspace;
  * of rows, then per layer (last first) its weight gradient by blocks of units beside its input
  * gradient by blocks of rows. Every value is computed the same way whichever thread takes its
  * block, so the result never depends on the thread count, and there is no per-thread gradient
- * buffer to add up. When the batch is one shard (the default up to {@link Trainer#defaultShardSize}
+ * buffer to add up. When the batch is one shard (the default up to {@link BatchGradient#defaultShardSize}
  * rows) and nothing needs the whole gradient first (clipping), the update is folded into the
  * backward phases: layer l is updated, and its packed copy refreshed, in the phase after the one
  * that last reads its weights, while its gradient is still in cache; layer 0 right after its
  * gradient, in the same task. The update then needs no pass of its own.
  */
-final class Step {
+final class Step implements TrainingStep {
 
     /**
      * Rows (units) of a layer per weight-gradient and update task: a block's weights, gradients and
@@ -97,16 +97,18 @@ final class Step {
     private boolean shardAccumulate;
     // the current update
     private int used;
-    private Optimizer.State state;
+    private final Optimizer.State state;
     private float scale;
     private double lr;
-    private boolean updateBiases;
-    /** Output of the last step: correctly classified samples of the batch. */
-    long correct;
+    private final boolean updateBiases;
+    /** Correctly classified samples of the last batch. */
+    private long correct;
 
-    Step(Network net, Dataset data, int[] order, int batch, int shard, double clipNorm, Parallel parallel,
-         GradientSource.Run remote, StepProfile profile) {
+    Step(Network net, Dataset data, int[] order, Optimizer.State state, boolean updateBiases, int batch, int shard,
+         double clipNorm, Parallel parallel, GradientSource.Run remote, StepProfile profile) {
         this.net = net;
+        this.state = state;
+        this.updateBiases = updateBiases;
         this.data = data;
         this.order = order;
         this.shard = shard;
@@ -147,15 +149,10 @@ final class Step {
         this.unitBlock = Workspace.unitBlock(net);
     }
 
-    /**
-     * Trains on rows {@code order[from, from + size)}: computes their gradient, applies the
-     * optimizer with learning rate {@code lr}, and returns the summed loss (NaN or infinite when
-     * the parameters have diverged; the caller stops then). Sets {@link #correct}.
-     */
-    double train(int from, int size, Optimizer.State state, double lr, boolean updateBiases) {
-        this.state = state;
+    /** Computes the gradient of rows {@code order[from, from + size)} and applies the optimizer. */
+    @Override
+    public double train(int epoch, int from, int size, double lr) {
         this.lr = lr;
-        this.updateBiases = updateBiases;
         this.scale = 1f / size;
         double loss;
         if (remote != null) {
@@ -423,6 +420,11 @@ final class Step {
         if (transposed != null) {
             transposed.refreshRows(l, r0, r1);
         }
+    }
+
+    @Override
+    public long correct() {
+        return correct;
     }
 
     private static int ceilDiv(int a, int b) {

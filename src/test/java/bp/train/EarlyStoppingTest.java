@@ -35,7 +35,7 @@ class EarlyStoppingTest {
                         snapshots.add(net.parameters().clone());
                     }
                 }).build().fit(net, train, validation, null);
-        int best = Trainer.bestEpoch(history);
+        int best = EpochStats.bestEpoch(history);
         assertTrue(history.size() < 80, "expected an early stop, trained all " + history.size() + " epochs");
         assertEquals(best + patience, history.size(), "stops exactly `patience` epochs after the best one");
         for (EpochStats s : history.subList(best, history.size())) {

@@ -3,23 +3,23 @@ package bp.spark;
 import bp.data.Dataset;
 import bp.nn.Network;
 import bp.train.EpochStats;
-import bp.train.Evaluation;
 import bp.train.Trainer;
-import bp.train.TrainingListener;
+import bp.train.TrainingStep;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 
 import java.io.Serializable;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 /**
  * Local SGD with periodic averaging: one Spark job per K mini-batch steps instead of one per step.
- * Each epoch's order (the local trainer's) is dealt round-robin to {@code places} tasks; in a round
- * each task trains its own copy of the network on its next K·batch rows with bp's {@link Trainer}
+ * It runs in the trainer's own epoch loop as a {@link TrainingStep} whose "batch" is a round of
+ * {@code places × K} mini-batches of the epoch's order: the round's rows are dealt round-robin to
+ * the tasks, each task trains its own copy of the network on its rows with bp's {@link Trainer}
  * (its optimizer starting afresh), and the driver averages the copies, weighted by their rows.
- * Not the local trainer's bits, nor its arithmetic: the README measures what it trades for speed.
+ * Listeners see one batch per round. Not the local trainer's bits, nor its arithmetic: the README
+ * measures what it trades for speed.
  */
 public final class LocalSgd {
 
@@ -39,86 +39,74 @@ public final class LocalSgd {
 
     /** Trains {@code net} with the settings of {@code trainer} (epochs, batch, optimizer, schedule, seed, listeners). */
     public List<EpochStats> fit(Trainer trainer, Network net, Dataset train, Dataset test) {
-        Broadcast<TrainingData> data = spark.broadcast(TrainingData.of(train));
-        Architecture architecture = Architecture.of(net);
-        int n = train.size();
-        int batch = Math.min(trainer.batchSize(), n);
-        int rowsPerRound = syncEvery * batch;
-        List<EpochStats> history = new ArrayList<>();
-        try {
-            for (int epoch = 1; epoch <= trainer.epochs(); epoch++) {
-                long start = System.nanoTime();
-                int[] order = trainer.epochOrder(epoch, n);
-                int[][] dealt = deal(order);
-                int rounds = (dealt[0].length + rowsPerRound - 1) / rowsPerRound;
-                for (TrainingListener l : trainer.listeners()) {
-                    l.onEpochStart(epoch, rounds);
-                }
-                double lr = trainer.optimizer().learningRate() * trainer.schedule().factor(epoch - 1, trainer.epochs());
-                double lossSum = 0;
-                long correct = 0;
-                for (int round = 0; round < rounds; round++) {
-                    List<Slice> slices = new ArrayList<>();
-                    for (int p = 0; p < places; p++) {
-                        int from = round * rowsPerRound;
-                        if (from < dealt[p].length) {
-                            int[] rows = Arrays.copyOfRange(dealt[p], from, Math.min(dealt[p].length, from + rowsPerRound));
-                            slices.add(new Slice(rows, trainer.seed() * 31 + epoch * 1_000_003L + round * 131L + p));
-                        }
-                    }
-                    Broadcast<float[]> parameters = spark.broadcast(net.parameters().clone());
-                    Settings settings = new Settings(batch, trainer.optimizer().withLearningRate(lr));
-                    List<Result> results = spark.parallelize(slices, slices.size())
-                            .map(s -> s.train(data.value().cached(), architecture, parameters.value(), settings))
-                            .collect();
-                    parameters.destroy();
-                    average(results, net.parameters());
-                    net.parametersChanged();
-                    double roundLoss = 0;
-                    long roundRows = 0;
-                    for (Result r : results) {
-                        roundLoss += r.lossSum;
-                        roundRows += r.rows;
-                        correct += r.correct;
-                    }
-                    lossSum += roundLoss;
-                    if (!Double.isFinite(roundLoss)) {
-                        throw new bp.train.TrainingDivergedException("training diverged at epoch " + epoch + ", round "
-                                + (round + 1) + " of " + rounds + ": the loss is " + roundLoss
-                                + "; try a smaller learning rate (now " + lr + ")");
-                    }
-                    for (TrainingListener l : trainer.listeners()) {
-                        l.onBatchEnd(epoch, round + 1, rounds, roundLoss / roundRows);
-                    }
-                }
-                double seconds = (System.nanoTime() - start) / 1e9;
-                Evaluation eval = test == null ? null : Trainer.evaluate(net, test);
-                EpochStats stats = new EpochStats(epoch, lossSum / n,
-                        train.isClassification() ? (double) correct / n : Double.NaN, Double.NaN, Double.NaN,
-                        eval == null ? Double.NaN : eval.loss(), eval == null ? Double.NaN : eval.accuracy(),
-                        seconds, n / seconds);
-                history.add(stats);
-                for (TrainingListener l : trainer.listeners()) {
-                    l.onEpochEnd(stats);
-                }
-            }
-        } finally {
-            data.destroy();
-        }
-        return history;
+        int batch = Math.min(trainer.batchSize(), train.size());
+        int roundRows = (int) Math.min(Integer.MAX_VALUE, (long) places * syncEvery * batch);
+        Trainer rounds = trainer.toBuilder().batchSize(roundRows)
+                .steps((n, data, order, state) -> new Round(n, data, order, batch, roundRows, trainer))
+                .build();
+        return rounds.fit(net, train, test);
     }
 
-    /** The epoch's order dealt round-robin to the places: place p gets order[p], order[p + places], …. */
-    private int[][] deal(int[] order) {
-        int[][] dealt = new int[places][];
-        for (int p = 0; p < places; p++) {
-            int count = (order.length - p + places - 1) / places;
-            dealt[p] = new int[Math.max(0, count)];
-            for (int i = 0; i < dealt[p].length; i++) {
-                dealt[p][i] = order[p + i * places];
-            }
+    /** The step of one run: a round of local steps on the executors, then the average. */
+    private final class Round implements TrainingStep {
+        private final Network net;
+        private final Broadcast<TrainingData> data;
+        private final Architecture architecture;
+        private final int[] order;
+        private final int batch;
+        private final int roundRows;
+        private final Trainer trainer;
+        private long correct;
+
+        Round(Network net, Dataset train, int[] order, int batch, int roundRows, Trainer trainer) {
+            this.net = net;
+            this.data = spark.broadcast(TrainingData.of(train));
+            this.architecture = Architecture.of(net);
+            this.order = order;
+            this.batch = batch;
+            this.roundRows = roundRows;
+            this.trainer = trainer;
         }
-        return dealt;
+
+        @Override
+        public double train(int epoch, int from, int size, double lr) {
+            int round = from / roundRows;
+            List<Slice> slices = new ArrayList<>();
+            for (int p = 0; p < places && p < size; p++) {
+                int[] rows = new int[(size - p + places - 1) / places];
+                for (int i = 0; i < rows.length; i++) {
+                    rows[i] = order[from + p + i * places];
+                }
+                slices.add(new Slice(rows, trainer.seed() * 31 + epoch * 1_000_003L + round * 131L + p));
+            }
+            Broadcast<float[]> parameters = spark.broadcast(net.parameters().clone());
+            Settings settings = new Settings(batch, trainer.optimizer().withLearningRate(lr));
+            Broadcast<TrainingData> rows = data; // the task's closure takes locals, not this step
+            Architecture shape = architecture;
+            List<Result> results = spark.parallelize(slices, slices.size())
+                    .map(s -> s.train(rows.value().cached(), shape, parameters.value(), settings))
+                    .collect();
+            parameters.destroy();
+            average(results, net.parameters());
+            net.parametersChanged();
+            double loss = 0;
+            correct = 0;
+            for (Result r : results) {
+                loss += r.lossSum;
+                correct += r.correct;
+            }
+            return loss;
+        }
+
+        @Override
+        public long correct() {
+            return correct;
+        }
+
+        @Override
+        public void close() {
+            data.destroy();
+        }
     }
 
     /** {@code out = Σ rows_k · θ_k / Σ rows_k}, in task order, in double. */

@@ -1,6 +1,5 @@
 package bp.spark;
 
-import bp.cli.SparkLaunch;
 import bp.data.DataSources;
 import bp.data.Dataset;
 import bp.nn.Activation;

@@ -1,8 +1,6 @@
 package bp.spark;
 
 import bp.cli.Main;
-import bp.cli.SparkLaunch;
-import bp.cli.SparkMain;
 import bp.data.DataSources;
 import bp.data.Dataset;
 import bp.nn.Activation;
@@ -132,7 +130,7 @@ class SparkTrainingTest {
             }
         }
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), "-Dbp.data.dir=" + System.getProperty("bp.data.dir"),
-                "bp.cli.SparkMain", "spark-train", "--master", "local[1]", "--data", "digits", "--layers", "64,32,10",
+                "bp.spark.SparkMain", "spark-train", "--master", "local[1]", "--data", "digits", "--layers", "64,32,10",
                 "--epochs", "5", "--batch", "32", "--lr", "0.01", "--quiet"));
         Process p = new ProcessBuilder(command).redirectErrorStream(false).start();
         String out = new String(p.getInputStream().readAllBytes());

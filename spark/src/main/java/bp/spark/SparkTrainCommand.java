@@ -1,9 +1,9 @@
-package bp.cli;
+package bp.spark;
 
+import bp.cli.Main;
+import bp.cli.TrainCommand;
 import bp.data.Dataset;
 import bp.nn.Network;
-import bp.spark.LocalSgd;
-import bp.spark.SparkGradientSource;
 import bp.train.EpochStats;
 import bp.train.Trainer;
 import org.apache.spark.SparkConf;
@@ -14,6 +14,7 @@ import picocli.CommandLine.Option;
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.Locale;
+import java.util.stream.Stream;
 
 /**
  * {@code bp spark-train}: {@code bp train} with the mini-batch gradients computed on Spark
@@ -27,7 +28,7 @@ import java.util.Locale;
                 + "bit-for-bit the one 'bp train' makes with the same options when the executors use the same "
                 + "kernels as a local run. Every option of 'bp train' applies."},
         footer = {"", "Examples:", "  spark/run spark-train --master local[2] --data digits --epochs 10",
-                "  spark-submit --class bp.cli.SparkMain bp-spark.jar \\",
+                "  spark-submit --class bp.spark.SparkMain bp-spark.jar \\",
                 "      spark-train --data fashion-mnist --places 4"})
 final class SparkTrainCommand extends TrainCommand {
 
@@ -51,10 +52,11 @@ final class SparkTrainCommand extends TrainCommand {
     private JavaSparkContext spark;
 
     @Override
-    List<EpochStats> fit(Trainer.Builder settings, Network net, Dataset train, Dataset validation, Dataset test) {
+    protected List<EpochStats> fit(Trainer.Builder settings, Network net, Dataset train, Dataset validation,
+                                   Dataset test) {
         int places = places();
-        if (!quiet) {
-            PrintWriter out = spec.commandLine().getOut();
+        if (!quiet()) {
+            PrintWriter out = out();
             out.printf(Locale.ROOT, "bp: Spark %s, master %s, %s%n", spark.version(), spark.master(), localSgd()
                     ? "local SGD on " + places + " tasks, averaged every " + syncEvery + " steps"
                     : places + " tasks per mini-batch at most");
@@ -86,7 +88,7 @@ final class SparkTrainCommand extends TrainCommand {
             if (syncEvery < 1) {
                 throw new Main.UsageError("--sync-every must be at least 1, not " + syncEvery);
             }
-            if (valSplit != null || patience != null || checkpoint != null || resume != null || clipNorm != null) {
+            if (Stream.of("--val-split", "--patience", "--checkpoint", "--resume", "--clip-norm").anyMatch(this::given)) {
                 throw new Main.UsageError("--mode local-sgd trains without --val-split, --patience, --checkpoint, "
                         + "--resume and --clip-norm; use --mode sync for them");
             }

@@ -1,4 +1,4 @@
-package bp.cli;
+package bp.spark;
 
 import org.apache.spark.SparkConf;
 
@@ -21,7 +21,7 @@ public final class SparkLaunch {
     private static String readFlags() {
         try (InputStream in = SparkLaunch.class.getResourceAsStream("jvm-flags.txt")) {
             if (in == null) {
-                throw new IllegalStateException("bp-spark.jar lacks bp/cli/jvm-flags.txt");
+                throw new IllegalStateException("bp-spark.jar lacks bp/spark/jvm-flags.txt");
             }
             return new String(in.readAllBytes(), StandardCharsets.UTF_8).trim();
         } catch (IOException e) {

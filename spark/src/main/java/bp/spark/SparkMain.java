@@ -1,12 +1,13 @@
-package bp.cli;
+package bp.spark;
 
+import bp.cli.Main;
 import picocli.CommandLine;
 
 import java.io.PrintWriter;
 
 /**
  * The entry point of bp-spark.jar: every {@code bp} command plus {@code spark-train}, e.g.
- * {@code spark-submit --class bp.cli.SparkMain bp-spark.jar spark-train --data digits}.
+ * {@code spark-submit --class bp.spark.SparkMain bp-spark.jar spark-train --data digits}.
  */
 public final class SparkMain {
 
