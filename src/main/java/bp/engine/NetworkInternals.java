@@ -1,11 +1,13 @@
 package bp.engine;
 
+import bp.kernel.Elementwise;
 import bp.kernel.Kernels;
+import bp.nn.Activation;
 import bp.nn.Network;
 
 /**
  * What the engine needs of a {@link Network} that is no part of bp's API: the kernels it computes
- * with and its cached packed weights. {@code Network} hands these over when its class loads (the
+ * with, its cached packed weights and its activations' elementwise kernels. {@code Network} hands these over when its class loads (the
  * JDK's shared-secrets pattern), so they stay out of the exported package while the engine, which
  * lives in a package the module does not export, can still reach them.
  */
@@ -18,6 +20,9 @@ public final class NetworkInternals {
 
         /** {@code net}'s packed weights, refreshed if its parameters changed since the last call. */
         TransposedWeights transposedWeights(Network net);
+
+        /** The kernels of an activation of one value at a time, null for the others. */
+        Elementwise elementwise(Activation activation);
     }
 
     private static volatile Access access;
@@ -46,5 +51,10 @@ public final class NetworkInternals {
      */
     public static TransposedWeights transposedWeights(Network net) {
         return access.transposedWeights(net);
+    }
+
+    /** The kernels of layer l's activation when it acts on one value at a time, else null. */
+    static Elementwise elementwise(Network net, int l) {
+        return access.elementwise(net.activation(l));
     }
 }

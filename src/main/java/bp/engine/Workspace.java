@@ -1,5 +1,6 @@
 package bp.engine;
 
+import bp.kernel.Elementwise;
 import bp.kernel.Kernels;
 import bp.nn.Activation;
 import bp.nn.Network;
@@ -130,31 +131,17 @@ public final class Workspace {
         Kernels k = NetworkInternals.kernels(net);
         int units = net.size(l + 1);
         int off = r0 * units;
+        Elementwise f = NetworkInternals.elementwise(net, l);
+        if (f != null) {
+            k.activate(f, z[l], a[l], off, rows * units, net.alpha(l));
+            return;
+        }
         switch (net.activation(l)) {
             case PRELU -> k.prelu(z[l], a[l], off, rows, units, net.parameters(), net.slopeOffset(l));
             case SOFTMAX -> k.softmaxRows(z[l], a[l], off, rows, units);
             case MAXOUT -> k.maxout(z[l], a[l], r0, rows, units, net.weightRows(l) / units);
-            case SIGMOID, TANH, RELU, LEAKY_RELU, ELU, SOFTPLUS, IDENTITY -> activateElementwise(net, l, off, rows * units);
-            case null -> throw new NullPointerException(); // with it the compiler requires every activation here
-        }
-    }
-
-    /** {@code a[l] = f(z[l])} over {@code [off, off + len)}, for an activation of one value at a time. */
-    private void activateElementwise(Network net, int l, int off, int len) {
-        Kernels k = NetworkInternals.kernels(net);
-        float alpha = net.alpha(l);
-        float[] z = this.z[l];
-        float[] a = this.a[l];
-        switch (net.activation(l)) {
-            case SIGMOID -> k.sigmoid(z, a, off, len);
-            case TANH -> k.tanh(z, a, off, len);
-            case RELU -> k.relu(z, a, off, len);
-            case LEAKY_RELU -> k.leakyRelu(z, a, off, len, alpha);
-            case ELU -> k.elu(z, a, off, len, alpha);
-            case SOFTPLUS -> k.softplus(z, a, off, len);
-            case IDENTITY -> System.arraycopy(z, off, a, off, len);
-            case PRELU, SOFTMAX, MAXOUT -> throw new IllegalStateException(net.activation(l) + " is not elementwise");
-            case null -> throw new NullPointerException(); // with it the compiler requires every activation here
+            default -> throw new IllegalStateException(net.activation(l) + " has neither elementwise kernels nor a "
+                    + "forward pass of its own here");
         }
     }
 
@@ -170,10 +157,7 @@ public final class Workspace {
      */
     public static boolean columnsSplittable(Network net, TransposedWeights transposed, int l) {
         return transposed != null && NetworkInternals.kernels(net).transposedForwardPays(net.weightRows(l))
-                && switch (net.activation(l)) {
-                    case PRELU, SOFTMAX, MAXOUT -> false;
-                    case SIGMOID, TANH, RELU, LEAKY_RELU, ELU, SOFTPLUS, IDENTITY -> true;
-                };
+                && NetworkInternals.elementwise(net, l) != null;
     }
 
     /**
@@ -191,8 +175,10 @@ public final class Workspace {
         int n = net.weightRows(l);
         NetworkInternals.kernels(net).gemmPackedBias(in, 0, transposed.array(), net.weightOffset(l) + j0 * fanIn, net.parameters(),
                 net.biasOffset(l) + j0, z[l], j0, n, rows, j1 - j0, fanIn);
+        Kernels k = NetworkInternals.kernels(net);
+        Elementwise f = NetworkInternals.elementwise(net, l);
         for (int r = 0; r < rows; r++) {
-            activateElementwise(net, l, r * n + j0, j1 - j0);
+            k.activate(f, z[l], a[l], r * n + j0, j1 - j0, net.alpha(l));
         }
     }
 
@@ -231,18 +217,17 @@ public final class Workspace {
         float[] z = this.z[l];
         float[] a = this.a[l];
         float[] g = da[l];
+        Elementwise f = NetworkInternals.elementwise(net, l);
+        if (f != null) {
+            k.activateBackward(f, z, a, g, off, len, alpha);
+            return;
+        }
         switch (net.activation(l)) {
-            case SIGMOID -> k.sigmoidBackward(a, g, off, len);
-            case TANH -> k.tanhBackward(a, g, off, len);
-            case RELU -> k.reluBackward(z, g, off, len);
-            case LEAKY_RELU -> k.leakyReluBackward(z, g, off, len, alpha);
-            case ELU -> k.eluBackward(z, a, g, off, len, alpha);
-            case SOFTPLUS -> k.softplusBackward(a, g, off, len);
             case SOFTMAX -> k.softmaxBackwardRows(a, g, off, rows, units);
             case MAXOUT -> k.maxoutBackward(z, a, g, dz[l], r0, rows, units, net.weightRows(l) / units);
-            case IDENTITY -> { }
             case PRELU -> throw new IllegalStateException("PReLU's backward pass needs all rows at once");
-            case null -> throw new NullPointerException(); // with it the compiler requires every activation here
+            default -> throw new IllegalStateException(net.activation(l) + " has neither elementwise kernels nor a "
+                    + "backward pass of its own here");
         }
     }
 

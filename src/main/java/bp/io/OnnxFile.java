@@ -139,17 +139,18 @@ public final class OnnxFile {
                 Map.of(ModelFile.SPEC_KEY, ModelFile.specJson(net, training))).toByteArray();
     }
 
+    private static String onnxOp(LayerActivation act) {
+        if (act.kind().onnxOp() == null) {
+            throw new IllegalArgumentException(act.kind().label() + " has no ONNX operator");
+        }
+        return act.kind().onnxOp();
+    }
+
     /** Adds the nodes of a layer's activation from {@code z} to {@code a}; returns {@code a}. */
     private static String activation(String layer, LayerActivation act, int units, String z, String a,
                                      List<Protobuf.Writer> nodes, List<Protobuf.Writer> initializers) {
         String name = layer + "." + act.kind().label();
         Protobuf.Writer node = switch (act.kind()) {
-            case SIGMOID -> Onnx.node(name, "Sigmoid", List.of(z), a);
-            case TANH -> Onnx.node(name, "Tanh", List.of(z), a);
-            case RELU -> Onnx.node(name, "Relu", List.of(z), a);
-            case SOFTPLUS -> Onnx.node(name, "Softplus", List.of(z), a);
-            case LEAKY_RELU -> Onnx.node(name, "LeakyRelu", List.of(z), a, Onnx.floatAttribute("alpha", act.alpha()));
-            case ELU -> Onnx.node(name, "Elu", List.of(z), a, Onnx.floatAttribute("alpha", act.alpha()));
             case PRELU -> Onnx.node(name, "PRelu", List.of(z, layer + ".slope"), a);
             case SOFTMAX -> Onnx.node(name, "Softmax", List.of(z), a, Onnx.intAttribute("axis", 1));
             case MAXOUT -> {
@@ -159,6 +160,10 @@ public final class OnnxFile {
                         Onnx.intAttribute("keepdims", 0));
             }
             case IDENTITY -> throw new IllegalArgumentException("identity has no node");
+            // one node of the activation's own operator, α as its alpha attribute
+            default -> act.kind().hasAlpha()
+                    ? Onnx.node(name, onnxOp(act), List.of(z), a, Onnx.floatAttribute("alpha", act.alpha()))
+                    : Onnx.node(name, onnxOp(act), List.of(z), a);
         };
         nodes.add(node);
         return a;

@@ -22,9 +22,13 @@ import java.util.Set;
  */
 final class OnnxImport {
 
+    /** The activations of one ONNX node that the switch below has no case of its own for, by operator. */
+    private static final Map<String, Activation> ONE_NODE_ACTIVATIONS = Arrays.stream(Activation.values())
+            .filter(a -> a.onnxOp() != null && a != Activation.PRELU && a != Activation.SOFTMAX)
+            .collect(java.util.stream.Collectors.toMap(Activation::onnxOp, a -> a, (x, y) -> x, LinkedHashMap::new));
     private static final String SUPPORTED = "bp imports chains of dense layers: Gemm, or MatMul then Add, each "
-            + "followed by Relu, Sigmoid, Tanh, LeakyRelu, Elu, PRelu, Softplus, Softmax, Reshape+ReduceMax (maxout) "
-            + "or nothing, after an optional leading Flatten and an input scaling (Sub, Div)";
+            + "followed by " + String.join(", ", ONE_NODE_ACTIVATIONS.keySet()) + ", PRelu, Softmax, "
+            + "Reshape+ReduceMax (maxout) or nothing, after an optional leading Flatten and an input scaling (Sub, Div)";
     private static final Set<String> DOMAINS = Set.of("", "ai.onnx");
 
     /** One dense layer: weights {@code [rows, in]}, bias {@code [rows]}, and slopes for PReLU. */
@@ -133,12 +137,6 @@ final class OnnxImport {
                 case "Gemm" -> gemm(n, current);
                 case "MatMul" -> matMul(n, current);
                 case "Add" -> add(n, current);
-                case "Relu" -> activate(n, current, LayerActivation.of(Activation.RELU));
-                case "Sigmoid" -> activate(n, current, LayerActivation.of(Activation.SIGMOID));
-                case "Tanh" -> activate(n, current, LayerActivation.of(Activation.TANH));
-                case "Softplus" -> activate(n, current, LayerActivation.of(Activation.SOFTPLUS));
-                case "LeakyRelu" -> activate(n, current, parametric(n, Activation.LEAKY_RELU, floatAttribute(n, "alpha", 0.01f)));
-                case "Elu" -> activate(n, current, parametric(n, Activation.ELU, floatAttribute(n, "alpha", 1f)));
                 case "PRelu" -> prelu(n, current);
                 case "Softmax" -> softmax(n, current);
                 case "Reshape" -> {
@@ -146,7 +144,7 @@ final class OnnxImport {
                     n = nodes.get(++i);
                 }
                 case "Identity" -> takes(n, current, 0);
-                default -> throw refuse(n, "is not supported; " + SUPPORTED);
+                default -> activate(n, current, elementwise(n));
             }
             current = output(n);
         }
@@ -260,6 +258,15 @@ final class OnnxImport {
         }
         open.activation = activation;
         close();
+    }
+
+    /** The activation whose operator n is, α from its alpha attribute (ONNX's default is bp's). */
+    private LayerActivation elementwise(Onnx.Node n) {
+        Activation kind = ONE_NODE_ACTIVATIONS.get(n.op());
+        if (kind == null) {
+            throw refuse(n, "is not supported; " + SUPPORTED);
+        }
+        return parametric(n, kind, kind.hasAlpha() ? floatAttribute(n, "alpha", kind.defaultAlpha()) : 0f);
     }
 
     private LayerActivation parametric(Onnx.Node n, Activation kind, float alpha) {

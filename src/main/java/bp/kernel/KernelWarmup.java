@@ -117,18 +117,10 @@ public final class KernelWarmup {
 
     private static void activations(Kernels k, float[] z, float[] out, float[] delta, float[] scratch, int len, int w) {
         int units = w + 3;
-        k.sigmoid(z, out, 0, len);
-        k.sigmoidBackward(out, delta, 0, len);
-        k.tanh(z, out, 0, len);
-        k.tanhBackward(out, delta, 0, len);
-        k.relu(z, out, 0, len);
-        k.reluBackward(z, delta, 0, len);
-        k.leakyRelu(z, out, 0, len, 0.01f);
-        k.leakyReluBackward(z, delta, 0, len, 0.01f);
-        k.elu(z, out, 0, len, 1f);
-        k.eluBackward(z, out, delta, 0, len, 1f);
-        k.softplus(z, out, 0, len);
-        k.softplusBackward(out, delta, 0, len);
+        for (Elementwise f : Elementwise.values()) {
+            k.activate(f, z, out, 0, len, 0.5f);
+            k.activateBackward(f, z, out, delta, 0, len, 0.5f);
+        }
         k.softmaxRows(z, out, 0, 3, 10);
         k.softmaxRows(z, out, 0, 3, units);
         k.softmaxBackwardRows(out, delta, 0, 3, 10);

@@ -111,20 +111,17 @@ public interface Kernels {
 
     // ---- activations, forward: out = f(z) ------------------------------------------------
 
-    void sigmoid(float[] z, float[] out, int off, int len);
-
-    void tanh(float[] z, float[] out, int off, int len);
-
-    void relu(float[] z, float[] out, int off, int len);
-
-    /** {@code out = z > 0 ? z : α·z}. */
-    void leakyRelu(float[] z, float[] out, int off, int len, float alpha);
-
-    /** {@code out = z > 0 ? z : α·(e^z − 1)}. */
-    void elu(float[] z, float[] out, int off, int len, float alpha);
-
-    /** {@code out = log(1 + e^z)}, computed as {@code max(z, 0) + log1p(e^−|z|)} so it never overflows. */
-    void softplus(float[] z, float[] out, int off, int len);
+    /**
+     * {@code out[off, off + len) = f(z)} for an activation of one value at a time.
+     *
+     * @param f the activation
+     * @param z the pre-activations
+     * @param out where the activations go (may be z)
+     * @param off the first index
+     * @param len how many values
+     * @param alpha the activation's parameter (0 when it has none)
+     */
+    void activate(Elementwise f, float[] z, float[] out, int off, int len, float alpha);
 
     /** Row-wise softmax of {@code rows × cols}, shifted by the row maximum so it cannot overflow. */
     void softmaxRows(float[] z, float[] out, int off, int rows, int cols);
@@ -148,23 +145,18 @@ public interface Kernels {
 
     // ---- activations, backward: delta ⊙= f'(z), written with the cheapest argument ----------
 
-    /** {@code delta ⊙= a(1 − a)} where {@code a = σ(z)}. */
-    void sigmoidBackward(float[] a, float[] delta, int off, int len);
-
-    /** {@code delta ⊙= 1 − a²} where {@code a = tanh(z)}. */
-    void tanhBackward(float[] a, float[] delta, int off, int len);
-
-    /** {@code delta ⊙= [z > 0]}. */
-    void reluBackward(float[] z, float[] delta, int off, int len);
-
-    /** {@code δ ⊙= (z > 0 ? 1 : α)}. */
-    void leakyReluBackward(float[] z, float[] delta, int off, int len, float alpha);
-
-    /** {@code δ ⊙= (z > 0 ? 1 : a + α)}, from z and the activation a. */
-    void eluBackward(float[] z, float[] a, float[] delta, int off, int len, float alpha);
-
-    /** {@code δ ⊙= σ(z) = 1 − e^−a}, from the activation a. */
-    void softplusBackward(float[] a, float[] delta, int off, int len);
+    /**
+     * {@code delta[off, off + len) ⊙= f'(z)} for an activation of one value at a time.
+     *
+     * @param f the activation
+     * @param z the pre-activations
+     * @param a the activations {@code f(z)}
+     * @param delta ∂L/∂a, turned into ∂L/∂z in place
+     * @param off the first index
+     * @param len how many values
+     * @param alpha the activation's parameter (0 when it has none)
+     */
+    void activateBackward(Elementwise f, float[] z, float[] a, float[] delta, int off, int len, float alpha);
 
     /**
      * PReLU's backward pass, in place: {@code δ ⊙= (z > 0 ? 1 : slope_j)}, and the slopes' gradient

@@ -156,31 +156,13 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
-    public void sigmoid(float[] z, float[] out, int off, int len) {
-        for (int i = off; i < off + len; i++) {
-            out[i] = (float) (1.0 / (1.0 + Math.exp(-z[i])));
-        }
+    public void activate(Elementwise f, float[] z, float[] out, int off, int len, float alpha) {
+        f.forward(z, out, off, len, alpha);
     }
 
     @Override
-    public void tanh(float[] z, float[] out, int off, int len) {
-        for (int i = off; i < off + len; i++) {
-            out[i] = (float) Math.tanh(z[i]);
-        }
-    }
-
-    @Override
-    public void relu(float[] z, float[] out, int off, int len) {
-        for (int i = off; i < off + len; i++) {
-            out[i] = Math.max(z[i], 0f);
-        }
-    }
-
-    @Override
-    public void leakyRelu(float[] z, float[] out, int off, int len, float alpha) {
-        for (int i = off; i < off + len; i++) {
-            out[i] = z[i] > 0f ? z[i] : alpha * z[i];
-        }
+    public void activateBackward(Elementwise f, float[] z, float[] a, float[] delta, int off, int len, float alpha) {
+        f.backward(z, a, delta, off, len, alpha);
     }
 
     @Override
@@ -211,21 +193,6 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
-    public void elu(float[] z, float[] out, int off, int len, float alpha) {
-        for (int i = off; i < off + len; i++) {
-            out[i] = z[i] > 0f ? z[i] : (float) (alpha * Math.expm1(z[i]));
-        }
-    }
-
-    @Override
-    public void softplus(float[] z, float[] out, int off, int len) {
-        for (int i = off; i < off + len; i++) {
-            double x = z[i];
-            out[i] = (float) (Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x))));
-        }
-    }
-
-    @Override
     public void softmaxRows(float[] z, float[] out, int off, int rows, int cols) {
         for (int r = 0; r < rows; r++) {
             int row = off + r * cols;
@@ -243,34 +210,6 @@ public final class ScalarKernels implements Kernels {
             for (int j = 0; j < cols; j++) {
                 out[row + j] *= inv;
             }
-        }
-    }
-
-    @Override
-    public void sigmoidBackward(float[] a, float[] delta, int off, int len) {
-        for (int i = off; i < off + len; i++) {
-            delta[i] *= a[i] * (1f - a[i]);
-        }
-    }
-
-    @Override
-    public void tanhBackward(float[] a, float[] delta, int off, int len) {
-        for (int i = off; i < off + len; i++) {
-            delta[i] *= 1f - a[i] * a[i];
-        }
-    }
-
-    @Override
-    public void reluBackward(float[] z, float[] delta, int off, int len) {
-        for (int i = off; i < off + len; i++) {
-            delta[i] = z[i] > 0f ? delta[i] : 0f;
-        }
-    }
-
-    @Override
-    public void leakyReluBackward(float[] z, float[] delta, int off, int len, float alpha) {
-        for (int i = off; i < off + len; i++) {
-            delta[i] = z[i] > 0f ? delta[i] : alpha * delta[i];
         }
     }
 
@@ -312,20 +251,6 @@ public final class ScalarKernels implements Kernels {
                 dz[i] = winner ? d : 0f;
                 routed |= winner;
             }
-        }
-    }
-
-    @Override
-    public void eluBackward(float[] z, float[] a, float[] delta, int off, int len, float alpha) {
-        for (int i = off; i < off + len; i++) {
-            delta[i] = z[i] > 0f ? delta[i] : delta[i] * (a[i] + alpha);
-        }
-    }
-
-    @Override
-    public void softplusBackward(float[] a, float[] delta, int off, int len) {
-        for (int i = off; i < off + len; i++) {
-            delta[i] = (float) (delta[i] * -Math.expm1(-a[i]));
         }
     }
 

@@ -1156,8 +1156,35 @@ public final class VectorKernels implements Kernels {
         }
     }
 
+    /**
+     * The activations with a vector kernel here; the others (softplus: the Vector API has no log
+     * that is the same compiled and interpreted) run their scalar twins.
+     */
     @Override
-    public void sigmoid(float[] z, float[] out, int off, int len) {
+    public void activate(Elementwise f, float[] z, float[] out, int off, int len, float alpha) {
+        switch (f) {
+            case SIGMOID -> sigmoid(z, out, off, len);
+            case TANH -> tanh(z, out, off, len);
+            case RELU -> relu(z, out, off, len);
+            case LEAKY_RELU -> leakyRelu(z, out, off, len, alpha);
+            case ELU -> elu(z, out, off, len, alpha);
+            default -> f.forward(z, out, off, len, alpha);
+        }
+    }
+
+    @Override
+    public void activateBackward(Elementwise f, float[] z, float[] a, float[] delta, int off, int len, float alpha) {
+        switch (f) {
+            case SIGMOID -> sigmoidBackward(a, delta, off, len);
+            case TANH -> tanhBackward(a, delta, off, len);
+            case RELU -> reluBackward(z, delta, off, len);
+            case LEAKY_RELU -> leakyReluBackward(z, delta, off, len, alpha);
+            case ELU -> eluBackward(z, a, delta, off, len, alpha);
+            default -> f.backward(z, a, delta, off, len, alpha);
+        }
+    }
+
+    private void sigmoid(float[] z, float[] out, int off, int len) {
         int vectorLen = S.loopBound(len);
         for (int i = off; i < off + vectorLen; i += L) {
             FloatVector.fromArray(S, z, i).neg().intoArray(out, i);
@@ -1176,8 +1203,7 @@ public final class VectorKernels implements Kernels {
      * Cephes' tanhf: an odd polynomial below |x| = 0.625, where 1 − 2/(e^{2|x|} + 1) would lose
      * digits to cancellation, and that formula (with x's sign) above.
      */
-    @Override
-    public void tanh(float[] z, float[] out, int off, int len) {
+    private void tanh(float[] z, float[] out, int off, int len) {
         int vectorLen = S.loopBound(len);
         for (int i = off; i < off + vectorLen; i += L) {
             FloatVector ax = FloatVector.fromArray(S, z, i).abs();
@@ -1203,30 +1229,27 @@ public final class VectorKernels implements Kernels {
         }
     }
 
-    @Override
-    public void relu(float[] z, float[] out, int off, int len) {
+    private void relu(float[] z, float[] out, int off, int len) {
         int bound = off + S.loopBound(len);
         int i = off;
         for (; i < bound; i += L) {
             FloatVector.fromArray(S, z, i).max(0f).intoArray(out, i);
         }
-        ScalarKernels.INSTANCE.relu(z, out, i, off + len - i);
+        Elementwise.RELU.forward(z, out, i, off + len - i, 0f);
     }
 
-    @Override
-    public void leakyRelu(float[] z, float[] out, int off, int len, float alpha) {
+    private void leakyRelu(float[] z, float[] out, int off, int len, float alpha) {
         int bound = off + S.loopBound(len);
         int i = off;
         for (; i < bound; i += L) {
             FloatVector v = FloatVector.fromArray(S, z, i);
             v.blend(v.mul(alpha), v.compare(VectorOperators.LE, 0f)).intoArray(out, i);
         }
-        ScalarKernels.INSTANCE.leakyRelu(z, out, i, off + len - i, alpha);
+        Elementwise.LEAKY_RELU.forward(z, out, i, off + len - i, alpha);
     }
 
     /** The negative side is α·(e^z − 1) with e^z from {@link #expInPlace}; within a few ulps of expm1. */
-    @Override
-    public void elu(float[] z, float[] out, int off, int len, float alpha) {
+    private void elu(float[] z, float[] out, int off, int len, float alpha) {
         int vectorLen = S.loopBound(len);
         for (int i = off; i < off + vectorLen; i += L) {
             FloatVector.fromArray(S, z, i).min(0f).intoArray(out, i);
@@ -1271,12 +1294,6 @@ public final class VectorKernels implements Kernels {
             }
             ScalarKernels.maxoutRow(z, zRow, out, r * units, bound, units, units, pieces);
         }
-    }
-
-    /** Scalar: the Vector API has no log of its own that is the same compiled and interpreted. */
-    @Override
-    public void softplus(float[] z, float[] out, int off, int len) {
-        ScalarKernels.INSTANCE.softplus(z, out, off, len);
     }
 
     @Override
@@ -1339,8 +1356,7 @@ public final class VectorKernels implements Kernels {
         }
     }
 
-    @Override
-    public void sigmoidBackward(float[] a, float[] delta, int off, int len) {
+    private void sigmoidBackward(float[] a, float[] delta, int off, int len) {
         int bound = off + S.loopBound(len);
         int i = off;
         for (; i < bound; i += L) {
@@ -1348,11 +1364,10 @@ public final class VectorKernels implements Kernels {
             FloatVector d = FloatVector.fromArray(S, delta, i);
             d.mul(av.mul(av.neg().add(1f))).intoArray(delta, i);
         }
-        ScalarKernels.INSTANCE.sigmoidBackward(a, delta, i, off + len - i);
+        Elementwise.SIGMOID.backward(null, a, delta, i, off + len - i, 0f);
     }
 
-    @Override
-    public void tanhBackward(float[] a, float[] delta, int off, int len) {
+    private void tanhBackward(float[] a, float[] delta, int off, int len) {
         int bound = off + S.loopBound(len);
         int i = off;
         for (; i < bound; i += L) {
@@ -1360,22 +1375,20 @@ public final class VectorKernels implements Kernels {
             FloatVector d = FloatVector.fromArray(S, delta, i);
             d.mul(av.mul(av).neg().add(1f)).intoArray(delta, i);
         }
-        ScalarKernels.INSTANCE.tanhBackward(a, delta, i, off + len - i);
+        Elementwise.TANH.backward(null, a, delta, i, off + len - i, 0f);
     }
 
-    @Override
-    public void reluBackward(float[] z, float[] delta, int off, int len) {
+    private void reluBackward(float[] z, float[] delta, int off, int len) {
         int bound = off + S.loopBound(len);
         int i = off;
         for (; i < bound; i += L) {
             VectorMask<Float> inactive = FloatVector.fromArray(S, z, i).compare(VectorOperators.LE, 0f);
             FloatVector.fromArray(S, delta, i).blend(0f, inactive).intoArray(delta, i);
         }
-        ScalarKernels.INSTANCE.reluBackward(z, delta, i, off + len - i);
+        Elementwise.RELU.backward(z, null, delta, i, off + len - i, 0f);
     }
 
-    @Override
-    public void leakyReluBackward(float[] z, float[] delta, int off, int len, float alpha) {
+    private void leakyReluBackward(float[] z, float[] delta, int off, int len, float alpha) {
         int bound = off + S.loopBound(len);
         int i = off;
         for (; i < bound; i += L) {
@@ -1383,11 +1396,10 @@ public final class VectorKernels implements Kernels {
             FloatVector d = FloatVector.fromArray(S, delta, i);
             d.blend(d.mul(alpha), negative).intoArray(delta, i);
         }
-        ScalarKernels.INSTANCE.leakyReluBackward(z, delta, i, off + len - i, alpha);
+        Elementwise.LEAKY_RELU.backward(z, null, delta, i, off + len - i, alpha);
     }
 
-    @Override
-    public void eluBackward(float[] z, float[] a, float[] delta, int off, int len, float alpha) {
+    private void eluBackward(float[] z, float[] a, float[] delta, int off, int len, float alpha) {
         int bound = off + S.loopBound(len);
         int i = off;
         for (; i < bound; i += L) {
@@ -1395,7 +1407,7 @@ public final class VectorKernels implements Kernels {
             FloatVector d = FloatVector.fromArray(S, delta, i);
             d.blend(d.mul(FloatVector.fromArray(S, a, i).add(alpha)), negative).intoArray(delta, i);
         }
-        ScalarKernels.INSTANCE.eluBackward(z, a, delta, i, off + len - i, alpha);
+        Elementwise.ELU.backward(z, a, delta, i, off + len - i, alpha);
     }
 
     @Override
@@ -1440,12 +1452,6 @@ public final class VectorKernels implements Kernels {
             }
             ScalarKernels.maxoutBackwardRow(z, a, delta, dz, r, bound, units, units, pieces);
         }
-    }
-
-    /** Scalar, like {@link #softplus}. */
-    @Override
-    public void softplusBackward(float[] a, float[] delta, int off, int len) {
-        ScalarKernels.INSTANCE.softplusBackward(a, delta, off, len);
     }
 
     @Override

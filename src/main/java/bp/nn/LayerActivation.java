@@ -18,11 +18,6 @@ public record LayerActivation(Activation kind, float alpha) {
     /** Checks α for the kinds that have one. */
     public LayerActivation {
         switch (kind) {
-            case LEAKY_RELU, ELU -> {
-                if (!(alpha > 0) || Float.isInfinite(alpha)) {
-                    throw new IllegalArgumentException(kind.label() + ": α must be a positive number, not " + alpha);
-                }
-            }
             case PRELU -> {
                 if (!Float.isFinite(alpha)) {
                     throw new IllegalArgumentException("prelu: the initial slope must be a finite number, not " + alpha);
@@ -34,7 +29,12 @@ public record LayerActivation(Activation kind, float alpha) {
                             + MAX_PIECES + ", not " + alpha);
                 }
             }
-            default -> { }
+            default -> {
+                // the scale or slope of an elementwise activation (leaky_relu, elu)
+                if (kind.hasAlpha() && (!(alpha > 0) || Float.isInfinite(alpha))) {
+                    throw new IllegalArgumentException(kind.label() + ": α must be a positive number, not " + alpha);
+                }
+            }
         }
         if (!kind.hasAlpha()) {
             alpha = 0f;

@@ -3,6 +3,7 @@ package bp.nn;
 import bp.engine.NetworkInternals;
 import bp.engine.TransposedWeights;
 import bp.engine.Workspace;
+import bp.kernel.Elementwise;
 import bp.kernel.Kernels;
 import bp.kernel.Parallel;
 
@@ -626,6 +627,11 @@ public final class Network {
             @Override
             public TransposedWeights transposedWeights(Network net) {
                 return net.transposedWeights();
+            }
+
+            @Override
+            public Elementwise elementwise(Activation activation) {
+                return activation.elementwise();
             }
         });
     }

@@ -315,41 +315,40 @@ class KernelsTest {
 
     // ---- elementwise -----------------------------------------------------------------------------
 
+    /**
+     * Every elementwise activation, forward, against its scalar twin: exact unless its vector kernel
+     * computes e^z with bp's own polynomial (sigmoid and tanh within 4 ulps; elu's e^z − 1 within a
+     * few ulps of 1, since near z = 0 the error is absolute).
+     */
     @Test
     void activationsMatchScalar() {
         SplittableRandom rng = new SplittableRandom(13);
         for (int len : lengths()) {
             float[] z = random(rng, len + 2, 12);
             z[0] = 0f;
-            float[] s = new float[len + 2];
-            float[] v = new float[len + 2];
-            scalar.sigmoid(z, s, 1, len);
-            vector.sigmoid(z, v, 1, len);
-            assertUlps(s, v, 4, "sigmoid len=" + len);
-            scalar.tanh(z, s, 1, len);
-            vector.tanh(z, v, 1, len);
-            assertUlps(s, v, 4, "tanh len=" + len);
-            scalar.relu(z, s, 1, len);
-            vector.relu(z, v, 1, len);
-            assertExact(s, v, "relu len=" + len);
-            scalar.leakyRelu(z, s, 1, len, 0.01f);
-            vector.leakyRelu(z, v, 1, len, 0.01f);
-            assertExact(s, v, "leaky relu len=" + len);
-            scalar.softplus(z, s, 1, len);
-            vector.softplus(z, v, 1, len);
-            assertExact(s, v, "softplus len=" + len);
-            // e^z − 1 from a float e^z: near z = 0 the error is absolute, a few ulps of 1
-            scalar.elu(z, s, 1, len, 1f);
-            vector.elu(z, v, 1, len, 1f);
-            for (int i = 1; i <= len; i++) {
-                assertClose(s[i], v[i], 4 * Math.ulp(1f) + 4 * Math.ulp(s[i]), "elu len=" + len + " at " + i);
+            for (Elementwise f : Elementwise.values()) {
+                float alpha = f == Elementwise.LEAKY_RELU ? 0.01f : 1f;
+                float[] s = new float[len + 2];
+                float[] v = new float[len + 2];
+                scalar.activate(f, z, s, 1, len, alpha);
+                vector.activate(f, z, v, 1, len, alpha);
+                String what = f + " len=" + len;
+                switch (f) {
+                    case SIGMOID, TANH -> assertUlps(s, v, 4, what);
+                    case ELU -> {
+                        for (int i = 1; i <= len; i++) {
+                            assertClose(s[i], v[i], 4 * Math.ulp(1f) + 4 * Math.ulp(s[i]), what + " at " + i);
+                        }
+                    }
+                    default -> assertExact(s, v, what);
+                }
             }
         }
     }
 
     /**
-     * A value gets the same bits in a vector as in the scalar tail of the vector kernels' exp-based
-     * activations, so a row's outputs never depend on its place in a batch.
+     * A value gets the same bits in a vector as in the scalar tail of the vector kernels, so a
+     * row's outputs never depend on its place in a batch: it matters for the exp-based ones.
      */
     @Test
     void activationTailsGiveTheLanesBits() {
@@ -361,25 +360,18 @@ class KernelsTest {
         z[2] = 100f;
         z[3] = 0.625f;
         z[4] = -0.625f;
-        float[] inVectors = new float[len];
-        float[] alone = new float[len];
-        for (int f = 0; f < 3; f++) {
+        for (Elementwise f : Elementwise.values()) {
+            float[] inVectors = new float[len];
+            float[] alone = new float[len];
             for (int i = 0; i < len; i++) {
-                switch (f) {
-                    case 0 -> vector.sigmoid(z, alone, i, 1);
-                    case 1 -> vector.tanh(z, alone, i, 1);
-                    default -> vector.elu(z, alone, i, 1, 0.7f);
-                }
+                vector.activate(f, z, alone, i, 1, 0.7f);
             }
-            switch (f) {
-                case 0 -> vector.sigmoid(z, inVectors, 0, len);
-                case 1 -> vector.tanh(z, inVectors, 0, len);
-                default -> vector.elu(z, inVectors, 0, len, 0.7f);
-            }
-            assertExact(inVectors, alone, "activation " + f + " in vectors and alone");
+            vector.activate(f, z, inVectors, 0, len, 0.7f);
+            assertExact(inVectors, alone, f + " in vectors and alone");
         }
     }
 
+    /** Every elementwise activation's backward pass, and subtract, bit for bit against the scalar twin. */
     @Test
     void backwardElementwiseIsBitExact() {
         SplittableRandom rng = new SplittableRandom(17);
@@ -390,36 +382,16 @@ class KernelsTest {
                 z[2] = 0f; // relu'(0) = 0 in both
             }
             float[] d = random(rng, len + 1, 3);
+            for (Elementwise f : Elementwise.values()) {
+                float alpha = f == Elementwise.LEAKY_RELU ? 0.01f : 1f;
+                float[] ds = d.clone();
+                float[] dv = d.clone();
+                scalar.activateBackward(f, z, a, ds, 1, len, alpha);
+                vector.activateBackward(f, z, a, dv, 1, len, alpha);
+                assertExact(ds, dv, f + "' len=" + len);
+            }
             float[] ds = d.clone();
             float[] dv = d.clone();
-            scalar.sigmoidBackward(a, ds, 1, len);
-            vector.sigmoidBackward(a, dv, 1, len);
-            assertExact(ds, dv, "sigmoid' len=" + len);
-            ds = d.clone();
-            dv = d.clone();
-            scalar.tanhBackward(a, ds, 1, len);
-            vector.tanhBackward(a, dv, 1, len);
-            assertExact(ds, dv, "tanh' len=" + len);
-            ds = d.clone();
-            dv = d.clone();
-            scalar.reluBackward(z, ds, 1, len);
-            vector.reluBackward(z, dv, 1, len);
-            assertExact(ds, dv, "relu' len=" + len);
-            ds = d.clone();
-            dv = d.clone();
-            scalar.leakyReluBackward(z, ds, 1, len, 0.01f);
-            vector.leakyReluBackward(z, dv, 1, len, 0.01f);
-            assertExact(ds, dv, "leaky relu' len=" + len);
-            ds = d.clone();
-            dv = d.clone();
-            scalar.eluBackward(z, a, ds, 1, len, 1f);
-            vector.eluBackward(z, a, dv, 1, len, 1f);
-            assertExact(ds, dv, "elu' len=" + len);
-            ds = d.clone();
-            dv = d.clone();
-            scalar.softplusBackward(a, ds, 1, len);
-            vector.softplusBackward(a, dv, 1, len);
-            assertExact(ds, dv, "softplus' len=" + len);
             scalar.subtract(a, z, ds, 1, len);
             vector.subtract(a, z, dv, 1, len);
             assertExact(ds, dv, "subtract len=" + len);

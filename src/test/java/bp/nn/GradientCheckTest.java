@@ -57,7 +57,7 @@ class GradientCheckTest {
                 .build();
         GradientCheck.Result sound = GradientCheck.run(net, 3, 7);
         assertTrue(sound.engineVsReference() < ENGINE_LIMIT, "the sound engine: " + sound.engineVsReference());
-        for (String broken : new String[] {"tanhBackward", "gemmAtB", "gemmAB"}) {
+        for (String broken : new String[] {"activateBackward", "gemmAtB", "gemmAB"}) {
             Network faulty = new Network(net, withASignError(broken));
             GradientCheck.Result r = GradientCheck.run(faulty, 3, 7);
             assertTrue(r.engineVsReference() > 100 * ENGINE_LIMIT, broken + " with a sign error: " + r.engineVsReference());
@@ -88,7 +88,7 @@ class GradientCheckTest {
     private static void negateOutput(String kernel, Object[] args) {
         boolean strided = args.length == 11; // gemmAtB's full form has lda after aOff
         switch (kernel) {
-            case "tanhBackward" -> negate((float[]) args[1], (int) args[2], (int) args[3]);
+            case "activateBackward" -> negate((float[]) args[3], (int) args[4], (int) args[5]);
             case "gemmAB" -> negate((float[]) args[4], (int) args[5], (int) args[6] * (int) args[7]);
             case "gemmAtB" -> negate((float[]) args[strided ? 5 : 4], (int) args[strided ? 6 : 5],
                     (int) args[strided ? 7 : 6] * (int) args[strided ? 8 : 7]);
