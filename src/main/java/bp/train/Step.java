@@ -151,7 +151,8 @@ final class Step implements TrainingStep {
 
     /** Computes the gradient of rows {@code order[from, from + size)} and applies the optimizer. */
     @Override
-    public double train(int epoch, int from, int size, double lr) {
+    public double train(int epoch, long batchFrom, int size, double lr) {
+        int from = (int) batchFrom; // the rows are in an array
         this.lr = lr;
         this.scale = 1f / size;
         double loss;

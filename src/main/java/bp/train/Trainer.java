@@ -40,11 +40,7 @@ public final class Trainer {
         return settings.copy();
     }
 
-    /**
-     * Starts the settings of a trainer, each at its default.
-     *
-     * @return a builder
-     */
+    /** {@return a builder of a trainer's settings, each at its default} */
     public static Builder builder() {
         return new Builder();
     }
@@ -68,13 +64,12 @@ public final class Trainer {
      * Trains {@code net} in place on {@code train}, reporting test figures on {@code test} (may be
      * null) after each epoch, and returns the per-epoch statistics.
      *
-     * @throws TrainingDivergedException when a batch's loss is NaN or infinite; the network's parameters
-     *                                   are then unusable (they produced that loss)
-     *
      * @param net the network, whose parameters are trained in place
      * @param train the rows to train on
      * @param test the rows to evaluate on after each epoch, or {@code null}
      * @return each epoch's figures
+     * @throws TrainingDivergedException when a batch's loss is NaN or infinite; the network's parameters
+     *                                   are then unusable (they produced that loss)
      */
     public List<EpochStats> fit(Network net, Dataset train, Dataset test) {
         return fit(net, train, null, test);
@@ -93,16 +88,9 @@ public final class Trainer {
      * @return each epoch's figures
      */
     public List<EpochStats> fit(Network net, Dataset train, Dataset validation, Dataset test) {
-        List<EpochStats> history = new ArrayList<>();
         try (TrainingRun run = start(net, train, validation, test)) {
-            while (!run.finished()) {
-                EpochStats end = run.step();
-                if (end != null) {
-                    history.add(end);
-                }
-            }
+            return run.toEnd();
         }
-        return history;
     }
 
     /**
@@ -116,14 +104,27 @@ public final class Trainer {
      * @return the run, before its first step
      */
     public TrainingRun start(Network net, Dataset train, Dataset validation, Dataset test) {
+        return start(net, Rows.of(train), Rows.of(validation), Rows.of(test));
+    }
+
+    /**
+     * As {@link #start(Network, Dataset, Dataset, Dataset)} on rows that may live elsewhere (see
+     * {@link Rows}).
+     *
+     * @param net the network, whose parameters are trained in place
+     * @param train the rows to train on
+     * @param validation the rows early stopping watches, or {@code null}
+     * @param test the rows to evaluate on after each epoch, or {@code null}
+     * @return the run, before its first step
+     */
+    public TrainingRun start(Network net, Rows train, Rows validation, Rows test) {
         return new TrainingRun(this, net, train, validation, test);
     }
 
     /**
-     * The shard size this trainer uses for batches of {@code batch} samples.
+     * {@return the rows per shard this trainer uses for batches of {@code batch} samples}
      *
      * @param batch a batch size
-     * @return rows per shard
      */
     public int shardSize(int batch) {
         return settings.shardSize > 0 ? settings.shardSize : BatchGradient.defaultShardSize(batch);
@@ -137,7 +138,7 @@ public final class Trainer {
      * @return the figures
      */
     public static Evaluation evaluate(Network net, Dataset data) {
-        TrainingRun.checkShapes(net, data);
+        TrainingRun.checkShapes(net, Rows.of(data));
         try (Parallel parallel = new Parallel(Runtime.getRuntime().availableProcessors())) {
             return new Evaluator(net, data, parallel.threads()).run(parallel);
         }

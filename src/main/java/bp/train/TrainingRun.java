@@ -4,6 +4,7 @@ import bp.data.Dataset;
 import bp.kernel.Parallel;
 import bp.nn.Network;
 
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -30,9 +31,10 @@ public final class TrainingRun implements AutoCloseable {
     private final Trainer trainer;
     private final Trainer.Builder settings;
     private final Network net;
-    private final Dataset train;
-    private final Dataset validation;
-    private final Dataset test;
+    private final Rows train;
+    private final Rows validation;
+    private final Rows test;
+    /** The rows in the order of this epoch; null when they are not in this JVM (the step orders them). */
     private final List<TrainingListener> listeners;
     private final int batch;
     private final int batches;
@@ -55,8 +57,8 @@ public final class TrainingRun implements AutoCloseable {
     private long steps;
     private boolean finished;
 
-    TrainingRun(Trainer trainer, Network net, Dataset train, Dataset validation, Dataset test) {
-        for (Dataset d : new Dataset[] {train, validation, test}) {
+    TrainingRun(Trainer trainer, Network net, Rows train, Rows validation, Rows test) {
+        for (Rows d : new Rows[] {train, validation, test}) {
             if (d != null) {
                 checkShapes(net, d);
             }
@@ -73,10 +75,10 @@ public final class TrainingRun implements AutoCloseable {
         this.test = test;
         this.listeners = List.copyOf(settings.listeners);
         this.profile = settings.profile;
-        int n = train.size();
-        this.batch = Math.min(trainer.batchSize(), n);
-        this.batches = (n + batch - 1) / batch;
-        this.order = new int[n];
+        long n = train.size();
+        this.batch = (int) Math.min(trainer.batchSize(), n);
+        this.batches = Math.toIntExact((n + batch - 1) / batch);
+        this.order = train.local() == null ? null : new int[(int) n];
         this.state = trainer.optimizer().newState(net.parameterCount());
         this.best = settings.patience > 0 ? new EarlyStopping(net.parameters(), settings.patience) : null;
         this.epoch = 1;
@@ -91,15 +93,21 @@ public final class TrainingRun implements AutoCloseable {
             close();
             throw e;
         }
-        fillOrder(order, settings.seed, epoch);
+        if (order != null) {
+            fillOrder(order, settings.seed, epoch);
+        }
     }
 
     private TrainingStep ownStep() {
+        if (train.local() == null) {
+            throw new IllegalArgumentException(train.name() + " is not in this JVM: training on it needs a step "
+                    + "of its own (Trainer.Builder.steps)");
+        }
         int shard = trainer.shardSize(batch);
         if (settings.gradientSource != null) {
-            remote = settings.gradientSource.start(net, train, batch, shard);
+            remote = settings.gradientSource.start(net, train.local(), batch, shard);
         }
-        return new Step(net, train, order, state, settings.updateBiases, batch, shard, settings.clipNorm,
+        return new Step(net, train.local(), order, state, settings.updateBiases, batch, shard, settings.clipNorm,
                 parallel, remote, profile);
     }
 
@@ -141,8 +149,8 @@ public final class TrainingRun implements AutoCloseable {
         if (!inEpoch) {
             beginEpoch();
         }
-        int from = nextBatch * batch;
-        int size = Math.min(batch, train.size() - from);
+        long from = (long) nextBatch * batch;
+        int size = (int) Math.min(batch, train.size() - from);
         long stepStart = profile == null ? 0 : System.nanoTime();
         double loss = step.train(epoch, from, size, lr);
         if (profile != null) {
@@ -170,6 +178,22 @@ public final class TrainingRun implements AutoCloseable {
         return endEpoch();
     }
 
+    /**
+     * Trains the rest of the run, as {@link Trainer#fit} does.
+     *
+     * @return the figures of the epochs it ended
+     */
+    public List<EpochStats> toEnd() {
+        List<EpochStats> history = new ArrayList<>();
+        while (!finished) {
+            EpochStats end = step();
+            if (end != null) {
+                history.add(end);
+            }
+        }
+        return history;
+    }
+
     private void beginEpoch() {
         for (int i = 0; i < listeners.size(); i++) {
             listeners.get(i).onEpochStart(epoch, batches);
@@ -180,7 +204,7 @@ public final class TrainingRun implements AutoCloseable {
     }
 
     private EpochStats endEpoch() {
-        int n = train.size();
+        long n = train.size();
         double seconds = (System.nanoTime() - epochStart) / 1e9;
         Evaluation val = validation == null ? null : evaluate(validation);
         Evaluation eval = test == null ? null : evaluate(test);
@@ -201,14 +225,16 @@ public final class TrainingRun implements AutoCloseable {
         epoch++;
         if (stop || epoch > settings.epochs) {
             finish();
-        } else {
+        } else if (order != null) {
             fillOrder(order, settings.seed, epoch);
         }
         return stats;
     }
 
-    private Evaluation evaluate(Dataset data) {
-        return new Evaluator(net, data, parallel.threads()).run(parallel);
+    /** Rows in this JVM are evaluated on the run's threads, others where they are. */
+    private Evaluation evaluate(Rows rows) {
+        Dataset data = rows.local();
+        return data != null ? new Evaluator(net, data, parallel.threads()).run(parallel) : rows.evaluate(net);
     }
 
     /** The end of the run: with early stopping, the network takes its best epoch's weights. */
@@ -270,8 +296,11 @@ public final class TrainingRun implements AutoCloseable {
         return steps;
     }
 
-    /** {@return the index in the training set of the next batch's first row} */
+    /** {@return the index in the training set of the next batch's first row (rows in this JVM only)} */
     public int nextRow() {
+        if (order == null) {
+            throw new IllegalStateException(train.name() + " is not in this JVM: its order is the step's");
+        }
         return order[nextBatch * batch];
     }
 
@@ -289,7 +318,7 @@ public final class TrainingRun implements AutoCloseable {
         Dataset.shuffle(order, new SplittableRandom(seed * 0x9E3779B97F4A7C15L + epoch));
     }
 
-    static void checkShapes(Network net, Dataset data) {
+    static void checkShapes(Network net, Rows data) {
         if (data.featureCount() != net.inputs()) {
             throw new IllegalArgumentException(data.name() + " has " + data.featureCount()
                     + " features per row but the network takes " + net.inputs() + " inputs");

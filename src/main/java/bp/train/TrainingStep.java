@@ -1,6 +1,5 @@
 package bp.train;
 
-import bp.data.Dataset;
 import bp.nn.Network;
 
 /**
@@ -16,12 +15,13 @@ public interface TrainingStep extends AutoCloseable {
      * Trains the network on rows {@code order[from, from + size)} of the training set.
      *
      * @param epoch the epoch, from 1
-     * @param from the batch's first position in the epoch's order
+     * @param from the batch's first position in the epoch's order (the batch's number times the
+     *             run's batch size)
      * @param size its rows
      * @param lr the learning rate of this epoch (the optimizer's, scaled by the schedule)
      * @return the batch's summed loss, NaN or infinite when the parameters have diverged
      */
-    double train(int epoch, int from, int size, double lr);
+    double train(int epoch, long from, int size, double lr);
 
     /**
      * {@return the rows of the last batch classified correctly (0 for regression)}
@@ -41,11 +41,12 @@ public interface TrainingStep extends AutoCloseable {
          * The step of a run that trains {@code net} on {@code train}.
          *
          * @param net the network, trained in place
-         * @param train the training set
-         * @param order the epoch's order of the rows, refilled by the loop before each epoch
+         * @param train the training rows
+         * @param order the epoch's order of the rows, refilled by the loop before each epoch; null
+         *              when the rows are not in this JVM (the step orders them itself)
          * @param state the run's optimizer state (what checkpoints save)
          * @return the step
          */
-        TrainingStep start(Network net, Dataset train, int[] order, Optimizer.State state);
+        TrainingStep start(Network net, Rows train, int[] order, Optimizer.State state);
     }
 }

@@ -80,7 +80,7 @@ class TrainingRunTest {
             assertEquals(train.size(), order.length);
             return new TrainingStep() {
                 @Override
-                public double train(int epoch, int from, int size, double lr) {
+                public double train(int epoch, long from, int size, double lr) {
                     calls.add(epoch + ":" + from + "+" + size + "@" + lr);
                     return 2.0 * size; // a mean loss of 2 per row
                 }
@@ -114,7 +114,7 @@ class TrainingRunTest {
         Dataset train = DataSources.digits().train();
         Trainer trainer = settings().batchSize(1000).steps((net, data, order, state) -> new TrainingStep() {
             @Override
-            public double train(int epoch, int from, int size, double lr) {
+            public double train(int epoch, long from, int size, double lr) {
                 return from == 0 ? 1 : Double.NaN;
             }
 

@@ -42,7 +42,7 @@ public final class LocalSgd {
         int batch = Math.min(trainer.batchSize(), train.size());
         int roundRows = (int) Math.min(Integer.MAX_VALUE, (long) places * syncEvery * batch);
         Trainer rounds = trainer.toBuilder().batchSize(roundRows)
-                .steps((n, data, order, state) -> new Round(n, data, order, batch, roundRows, trainer))
+                .steps((n, data, order, state) -> new Round(n, data.local(), order, batch, roundRows, trainer))
                 .build();
         return rounds.fit(net, train, test);
     }
@@ -69,13 +69,13 @@ public final class LocalSgd {
         }
 
         @Override
-        public double train(int epoch, int from, int size, double lr) {
-            int round = from / roundRows;
+        public double train(int epoch, long from, int size, double lr) {
+            int round = (int) (from / roundRows);
             List<Slice> slices = new ArrayList<>();
             for (int p = 0; p < places && p < size; p++) {
                 int[] rows = new int[(size - p + places - 1) / places];
                 for (int i = 0; i < rows.length; i++) {
-                    rows[i] = order[from + p + i * places];
+                    rows[i] = order[(int) from + p + i * places];
                 }
                 slices.add(new Slice(rows, trainer.seed() * 31 + epoch * 1_000_003L + round * 131L + p));
             }
