@@ -9,6 +9,7 @@ import bp.nn.Network;
 import bp.train.EpochStats;
 import bp.train.Optimizer;
 import bp.train.StepProfile;
+import bp.train.Rows;
 import bp.train.Trainer;
 import bp.train.TrainingListener;
 import picocli.CommandLine.Command;
@@ -82,7 +83,7 @@ final class BenchCommand implements Callable<Integer> {
             throw new Main.UsageError("bp bench: unknown benchmark '" + what + "' (expected: train or predict)");
         }
         Dataset all = DataSources.load("fashion-mnist").train();
-        int[] sizes = TrainCommand.parseLayers(layers, all);
+        int[] sizes = TrainCommand.parseLayers(layers, Rows.of(all));
         if (samples < 1 || samples > all.size()) {
             throw new Main.UsageError("--samples must be between 1 and " + all.size() + ", got " + samples);
         }
@@ -144,7 +145,7 @@ final class BenchCommand implements Callable<Integer> {
             throw new Main.UsageError("--seconds must be positive, got " + seconds);
         }
         Dataset test = DataSources.load("fashion-mnist").test();
-        Network net = network(TrainCommand.parseLayers(layers, test));
+        Network net = network(TrainCommand.parseLayers(layers, Rows.of(test)));
         int rows = Math.min(batch, test.size());
         int in = net.inputs();
         float[] x = test.features();

@@ -15,7 +15,9 @@ import bp.nn.Network;
 import bp.train.EpochStats;
 import bp.train.Optimizer;
 import bp.train.Schedule;
+import bp.train.Rows;
 import bp.train.Trainer;
+import bp.train.TrainingRun;
 import bp.train.TrainingListener;
 import bp.train.TrainingState;
 import picocli.CommandLine.Command;
@@ -188,9 +190,55 @@ public class TrainCommand implements Callable<Integer> {
      * @param test the test rows, or {@code null}
      * @return each epoch's figures
      */
-    protected List<EpochStats> fit(Trainer.Builder settings, Network net, Dataset train, Dataset validation,
-                                   Dataset test) {
-        return settings.build().fit(net, train, validation, test);
+    protected List<EpochStats> fit(Trainer.Builder settings, Network net, Rows train, Rows validation, Rows test) {
+        try (TrainingRun run = settings.build().start(net, train, validation, test)) {
+            return run.toEnd();
+        }
+    }
+
+    /**
+     * The rows to train, validate and test on, and what the model file keeps of them: by default
+     * the data options' sets, read into this JVM; bp-spark's {@code spark-train --parquet} reads
+     * rows that stay on its executors.
+     *
+     * @return the rows
+     */
+    protected Data data() {
+        DataSources.TrainTest data = dataOptions.load(DEFAULT_DATA);
+        Map<String, Object> description = dataOptions.describe(data.train());
+        if (valSplit == null) {
+            return new Data(Rows.of(data.train()), null, Rows.of(data.test()), description);
+        }
+        Dataset[] parts = data.train().split(1 - valSplit, new java.util.SplittableRandom(seed ^ 0x5EEDL));
+        if (parts[0].size() == 0 || parts[1].size() == 0) {
+            throw new Main.UsageError("--val-split " + valSplit + " leaves no rows for training or for validation");
+        }
+        return new Data(Rows.of(parts[0]), Rows.of(parts[1]), Rows.of(data.test()), description);
+    }
+
+    /**
+     * The rows of a run.
+     *
+     * @param train the training rows
+     * @param validation the rows early stopping watches, or null
+     * @param test the test rows, or null
+     * @param description what the model file keeps of the training data
+     */
+    public record Data(Rows train, Rows validation, Rows test, Map<String, Object> description) {
+
+        /** The same rows with their features scaled (rows in this JVM only). */
+        Data scaled(InputScaling scaling) {
+            return scaling == null ? this : new Data(scaledRows(train, scaling), scaledRows(validation, scaling),
+                    scaledRows(test, scaling), description);
+        }
+
+        private static Rows scaledRows(Rows rows, InputScaling scaling) {
+            if (rows != null && rows.local() == null) {
+                throw new Main.UsageError("the model scales its inputs, which bp does only for rows in this JVM, and "
+                        + rows.name() + " is not");
+            }
+            return rows == null ? null : Rows.of(TrainCommand.scaled(rows.local(), scaling));
+        }
     }
 
     /** {@return whether --quiet was given} */
@@ -219,8 +267,8 @@ public class TrainCommand implements Callable<Integer> {
         Choices choices = choices();
         KernelWarmup.start(); // compiles the kernels while the data loads
         long loadStart = System.nanoTime();
-        Sets sets = sets();
-        dataSpec = dataOptions.describe(sets.train());
+        Data sets = data();
+        dataSpec = sets.description();
         KernelWarmup.await();
         Network net = model(sets.train(), choices);
         sets = sets.scaled(net.inputScaling());
@@ -289,28 +337,8 @@ public class TrainCommand implements Callable<Integer> {
         }
     }
 
-    /** The training, validation (null without --val-split) and test sets. */
-    private record Sets(Dataset train, Dataset validation, Dataset test) {
-        Sets scaled(InputScaling scaling) {
-            return new Sets(TrainCommand.scaled(train, scaling), validation == null ? null
-                    : TrainCommand.scaled(validation, scaling), TrainCommand.scaled(test, scaling));
-        }
-    }
-
-    private Sets sets() {
-        DataSources.TrainTest data = dataOptions.load(DEFAULT_DATA);
-        if (valSplit == null) {
-            return new Sets(data.train(), null, data.test());
-        }
-        Dataset[] parts = data.train().split(1 - valSplit, new java.util.SplittableRandom(seed ^ 0x5EEDL));
-        if (parts[0].size() == 0 || parts[1].size() == 0) {
-            throw new Main.UsageError("--val-split " + valSplit + " leaves no rows for training or for validation");
-        }
-        return new Sets(parts[0], parts[1], data.test());
-    }
-
     /** The network to train: from --init-from, or new, with the input scaling of --normalize. */
-    private Network model(Dataset train, Choices choices) {
+    private Network model(Rows train, Choices choices) {
         Network net = initFrom != null ? startingModel(train, choices.loss())
                 : initialModel(train, choices.hidden(), choices.output(), choices.initializer(), choices.loss());
         if (normalize != null) {
@@ -318,8 +346,13 @@ public class TrainCommand implements Callable<Integer> {
                 throw new Main.UsageError("--normalize with --init-from: the model keeps the scaling it was trained "
                         + "with (if any); leave out --normalize");
             }
+            Dataset rows = train.local();
+            if (rows == null) {
+                throw new Main.UsageError("--normalize needs the training rows in this JVM; " + train.name()
+                        + " is not");
+            }
             try {
-                net.setInputScaling(InputScaling.fit(normalize, train.features(), train.size(), train.featureCount()));
+                net.setInputScaling(InputScaling.fit(normalize, rows.features(), rows.size(), rows.featureCount()));
             } catch (IllegalArgumentException e) {
                 throw new Main.UsageError("--normalize " + normalize + ": " + e.getMessage());
             }
@@ -327,10 +360,11 @@ public class TrainCommand implements Callable<Integer> {
         return net;
     }
 
-    private void printRun(PrintWriter out, Network net, Sets sets, Choices choices, double loadSeconds) {
+    private void printRun(PrintWriter out, Network net, Data sets, Choices choices, double loadSeconds) {
         out.printf(Locale.ROOT, "bp: %s on %s (%d train, %s%d test; loaded in %.1f s)%n", net.describe(),
-                dataOptions.describe(DEFAULT_DATA), sets.train().size(),
-                sets.validation() == null ? "" : sets.validation().size() + " validation, ", sets.test().size(),
+                sets.train().local() == null ? sets.train().name() : dataOptions.describe(DEFAULT_DATA),
+                sets.train().size(), sets.validation() == null ? "" : sets.validation().size() + " validation, ",
+                sets.test() == null ? 0 : sets.test().size(),
                 loadSeconds);
         out.printf(Locale.ROOT, "bp: %s, %s schedule, batch %d, %d epochs, seed %d, %d threads, %s kernels%n",
                 choices.optimizer().describe(), choices.schedule().describe(), batch, epochs, seed, choices.threads(),
@@ -388,7 +422,7 @@ public class TrainCommand implements Callable<Integer> {
     }
 
     /** Trains, appending each epoch to --metrics when given. */
-    private List<EpochStats> fitLogged(Trainer.Builder settings, Network net, Sets sets) {
+    private List<EpochStats> fitLogged(Trainer.Builder settings, Network net, Data sets) {
         MetricsLog log = metrics == null ? null
                 : new MetricsLog(metrics, java.time.Instant.now().toString() + " " + net.describe());
         if (log != null) {
@@ -404,7 +438,7 @@ public class TrainCommand implements Callable<Integer> {
     }
 
     /** The last line: the test result (the kept epoch's, with early stopping), time and speed. */
-    private void report(PrintWriter out, List<EpochStats> history, double seconds, int trainRows) {
+    private void report(PrintWriter out, List<EpochStats> history, double seconds, long trainRows) {
         EpochStats last = history.get(history.size() - 1);
         double testAccuracy = last.testAccuracy();
         double testLoss = last.testLoss();
@@ -424,7 +458,7 @@ public class TrainCommand implements Callable<Integer> {
     }
 
     /** A new network from --layers, --activation, --output-activation, --init and --bias-init. */
-    private Network initialModel(Dataset train, LayerActivation hidden, LayerActivation outAct, Initializer initializer,
+    private Network initialModel(Rows train, LayerActivation hidden, LayerActivation outAct, Initializer initializer,
                                  Loss lossFn) {
         int[] sizes = sizes(train);
         LayerActivation[] layerActivations = layers == null ? null : parseLayerActivations(layers, hidden, outAct);
@@ -451,7 +485,7 @@ public class TrainCommand implements Callable<Integer> {
     }
 
     /** The network of --init-from, checked against the data, with --loss if given. */
-    private Network startingModel(Dataset train, Loss lossFn) {
+    private Network startingModel(Rows train, Loss lossFn) {
         for (String option : List.of("--layers", "--activation", "--output-activation", "--output", "--init",
                 "--bias-init")) {
             if (spec.commandLine().getParseResult().hasMatchedOption(option)) {
@@ -504,7 +538,7 @@ public class TrainCommand implements Callable<Integer> {
         }
     }
 
-    private int[] sizes(Dataset train) {
+    private int[] sizes(Rows train) {
         if (layers == null) {
             return new int[] {train.featureCount(), 512, 256, train.targetWidth()};
         }
@@ -512,7 +546,7 @@ public class TrainCommand implements Callable<Integer> {
     }
 
     /** Parses {@code --layers}, checking the ends against the data's features and classes. */
-    static int[] parseLayers(String layers, Dataset train) {
+    static int[] parseLayers(String layers, Rows train) {
         int[] sizes = parseWidths(layers);
         if (sizes[0] != train.featureCount()) {
             throw new Main.UsageError("--layers " + layers + ": the input width must be " + train.featureCount()
@@ -654,14 +688,14 @@ public class TrainCommand implements Callable<Integer> {
         private final boolean live = System.console() != null;
         private final int epochs;
         private final int batchSize;
-        private final int samples;
+        private final long samples;
         private long epochStart;
         private long lastDraw;
         private double lossSum;
         private int lossCount;
         private int firstBatch = -1;
 
-        Progress(PrintWriter out, boolean quiet, int epochs, int batchSize, int samples) {
+        Progress(PrintWriter out, boolean quiet, int epochs, int batchSize, long samples) {
             this.out = out;
             this.quiet = quiet;
             this.epochs = epochs;

@@ -226,11 +226,26 @@ public sealed interface Optimizer extends java.io.Serializable {
         /** Updates {@code p[off, off+len)}; {@code weights} says whether L2 applies. */
         abstract void apply(float[] p, float[] g, int off, int len, float lr, float scale, boolean weights);
 
-        /** The buffers, for checkpoints. */
-        abstract float[][] buffers();
+        /**
+         * The buffers themselves (momentum's velocity, Adam's two moments; none for plain SGD), as
+         * checkpoints save them and distributed trainers average them.
+         *
+         * @return the live buffers, each as long as the parameters
+         */
+        public abstract float[][] buffers();
 
-        /** Continues from a checkpoint's step count and buffers (copied in). */
-        final void restore(long steps, float[][] saved) {
+        /** {@return the updates made so far (Adam's bias correction depends on it)} */
+        public final long steps() {
+            return steps;
+        }
+
+        /**
+         * Continues from a saved step count and buffers (copied in).
+         *
+         * @param steps the updates made
+         * @param saved buffers shaped as {@link #buffers()}
+         */
+        public final void restore(long steps, float[][] saved) {
             float[][] mine = buffers();
             if (saved.length != mine.length) {
                 throw new IllegalArgumentException("the checkpoint has " + saved.length + " optimizer buffers, "
@@ -288,7 +303,7 @@ public sealed interface Optimizer extends java.io.Serializable {
                 }
 
                 @Override
-                float[][] buffers() {
+                public float[][] buffers() {
                     return velocity == null ? new float[0][] : new float[][] {velocity};
                 }
             };
@@ -337,7 +352,7 @@ public sealed interface Optimizer extends java.io.Serializable {
                 }
 
                 @Override
-                float[][] buffers() {
+                public float[][] buffers() {
                     return new float[][] {m, v};
                 }
             };
@@ -379,7 +394,7 @@ public sealed interface Optimizer extends java.io.Serializable {
                 }
 
                 @Override
-                float[][] buffers() {
+                public float[][] buffers() {
                     return new float[][] {r};
                 }
             };

@@ -31,6 +31,7 @@ public final class SparkMain {
     public static int run(String[] args, PrintWriter out, PrintWriter err) {
         CommandLine cl = Main.commandLine(out, err);
         cl.addSubcommand("spark-train", new SparkTrainCommand());
+        cl.addSubcommand("convert", new ConvertCommand());
         Main.withVersion(cl);
         cl.setOut(out); // reaches the command just added
         cl.setErr(err);

@@ -2,58 +2,123 @@ package bp.spark;
 
 import bp.cli.Main;
 import bp.cli.TrainCommand;
-import bp.data.Dataset;
 import bp.nn.Network;
 import bp.train.EpochStats;
+import bp.train.Rows;
 import bp.train.Trainer;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.io.PrintWriter;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.stream.Stream;
 
 /**
- * {@code bp spark-train}: {@code bp train} with the mini-batch gradients computed on Spark
- * executors. Every option of {@code bp train} works the same way; the progress, metrics,
- * checkpoints and the saved model are the driver's.
+ * {@code bp spark-train}: {@code bp train} on Apache Spark. With bp's data options, the driver
+ * reads the data and each mini-batch's gradient is computed on the executors (sync, the local
+ * model bit for bit) or the executors run local SGD on shares of it; with {@code --parquet}, the
+ * rows stay on the executors and local SGD trains there. The progress, metrics, checkpoints and
+ * the saved model are the driver's.
  */
 @Command(name = "spark-train", mixinStandardHelpOptions = true,
-        description = {"Trains like 'bp train', with each mini-batch's gradient computed on Apache Spark: the "
-                + "driver broadcasts the parameters, the executors compute aligned blocks of the batch's shards with "
-                + "bp's kernels, the driver adds them in a fixed order and applies the optimizer. The model is "
-                + "bit-for-bit the one 'bp train' makes with the same options when the executors use the same "
-                + "kernels as a local run. Every option of 'bp train' applies."},
+        description = {"Trains like 'bp train', on Apache Spark. --mode sync: each mini-batch's gradient is computed "
+                + "on the executors (the driver broadcasts the parameters, the executors compute aligned blocks of the "
+                + "batch's shards, the driver adds them in a fixed order and applies the optimizer): the model is "
+                + "bit-for-bit the one 'bp train' makes with the same options. --mode local-sgd: each task takes "
+                + "--sync-every steps on its own share of the rows, then the driver averages the networks and the "
+                + "optimizer's state. --parquet DIR reads DIR/train (and DIR/test) on the executors, where the rows "
+                + "stay: the data never passes through the driver (local-sgd). Every option of 'bp train' applies, "
+                + "except those that need the rows on the driver."},
         footer = {"", "Examples:", "  spark/run spark-train --master local[2] --data digits --epochs 10",
+                "  spark/run convert --data fashion-mnist --out /tmp/fashion",
+                "  spark/run spark-train --master local[2] --parquet /tmp/fashion --mode local-sgd",
                 "  spark-submit --class bp.spark.SparkMain bp-spark.jar \\",
-                "      spark-train --data fashion-mnist --places 4"})
+                "      spark-train --parquet hdfs:///data/fashion --mode local-sgd --places 16"})
 final class SparkTrainCommand extends TrainCommand {
 
     @Option(names = "--master", paramLabel = "URL", description = "Spark master URL, e.g. local[2], spark://host:7077, "
             + "local-cluster[2,1,1024] (default: spark.master from spark-submit, else local[*]).")
     String master;
 
-    @Option(names = "--places", paramLabel = "N", description = "Tasks per mini-batch, at most one per group of shards (default: the "
-            + "cluster's default parallelism, e.g. its executor cores).")
+    @Option(names = "--places", paramLabel = "N", description = "Tasks per mini-batch, at most one per group of "
+            + "shards (sync), or partitions of the rows (local-sgd) (default: the cluster's default parallelism, "
+            + "e.g. its executor cores).")
     Integer places;
 
-    @Option(names = "--mode", paramLabel = "sync|local-sgd", defaultValue = "sync", description = "sync: one Spark job per mini-batch, the local "
-            + "trainer's model bit for bit; local-sgd: each task takes --sync-every steps on its own share of the data, "
-            + "then the driver averages the networks (fewer jobs, another model) (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--mode", paramLabel = "sync|local-sgd", defaultValue = "sync", description = "sync: one Spark "
+            + "job per mini-batch, the local trainer's model bit for bit; local-sgd: each task takes --sync-every "
+            + "steps on its own share of the data, then the driver averages the networks and the optimizer state "
+            + "(fewer jobs, another model) (default: ${DEFAULT-VALUE}; local-sgd with --parquet).")
     String mode;
 
     @Option(names = "--sync-every", defaultValue = "8", paramLabel = "K",
             description = "With --mode local-sgd: mini-batch steps per task between averages (default: ${DEFAULT-VALUE}).")
     int syncEvery;
 
+    @Option(names = "--parquet", paramLabel = "PATH", description = "Train on the Parquet table PATH/train, and test "
+            + "on PATH/test when it exists (as spark/run convert writes them), or on the table PATH itself when it "
+            + "has no train/; read by the executors.")
+    String parquet;
+
+    @Option(names = "--test-parquet", paramLabel = "PATH", description = "With --parquet: the test table "
+            + "(default: PATH/test when it exists).")
+    String testParquet;
+
+    @Option(names = "--features", paramLabel = "COL[,COL...]", defaultValue = "features", description = "With "
+            + "--parquet: the column of feature arrays, or several numeric columns (default: ${DEFAULT-VALUE}).")
+    String featureColumns;
+
+    @Option(names = "--label", paramLabel = "COL", description = "With --parquet: the integer class column "
+            + "(default: label, unless --target is given).")
+    String labelColumn;
+
+    @Option(names = "--target", paramLabel = "COL[,COL...]", description = "With --parquet: regression; the column "
+            + "of target arrays, or several numeric columns.")
+    String targetColumns;
+
     private JavaSparkContext spark;
+    private ParquetRows parquetTrain;
+    private ParquetRows parquetTest;
 
     @Override
-    protected List<EpochStats> fit(Trainer.Builder settings, Network net, Dataset train, Dataset validation,
-                                   Dataset test) {
+    protected Data data() {
+        if (parquet == null) {
+            return super.data();
+        }
+        SparkSession session = SparkSession.builder().sparkContext(spark.sc()).getOrCreate();
+        ParquetRows.Columns columns = targetColumns != null
+                ? ParquetRows.Columns.regression(featureColumns, targetColumns)
+                : ParquetRows.Columns.classification(featureColumns, labelColumn == null ? "label" : labelColumn);
+        String trainPath = isDirectory(parquet + "/train") ? parquet + "/train" : parquet;
+        String testPath = testParquet != null ? testParquet
+                : trainPath.equals(parquet) || !isDirectory(parquet + "/test") ? null : parquet + "/test";
+        parquetTrain = ParquetRows.read(session, trainPath, columns, places(), 0);
+        parquetTest = testPath == null ? null
+                : ParquetRows.read(session, testPath, columns, places(), parquetTrain.classes());
+        Map<String, Object> description = new LinkedHashMap<>();
+        description.put("parquet", trainPath);
+        description.put("rows", parquetTrain.size());
+        return new Data(parquetTrain, null, parquetTest, description);
+    }
+
+    /** Whether a path (local or on the cluster's file system) is a directory. */
+    private boolean isDirectory(String path) {
+        try {
+            org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(path);
+            return p.getFileSystem(spark.hadoopConfiguration()).getFileStatus(p).isDirectory();
+        } catch (java.io.IOException e) {
+            return false; // FileNotFoundException among them: not there
+        }
+    }
+
+    @Override
+    protected List<EpochStats> fit(Trainer.Builder settings, Network net, Rows train, Rows validation, Rows test) {
         int places = places();
         if (!quiet()) {
             PrintWriter out = out();
@@ -62,10 +127,15 @@ final class SparkTrainCommand extends TrainCommand {
                     : places + " tasks per mini-batch at most");
             out.flush();
         }
-        if (localSgd()) {
-            return new LocalSgd(spark, places, syncEvery).fit(settings.build(), net, train, test);
+        if (parquet != null) {
+            return new BpSpark(SparkSession.builder().sparkContext(spark.sc()).getOrCreate()).places(places)
+                    .syncEvery(syncEvery).fit(settings.build(), net, parquetTrain, parquetTest);
         }
-        return settings.gradientSource(new SparkGradientSource(spark, places)).build().fit(net, train, validation, test);
+        if (localSgd()) {
+            return new LocalSgd(spark, places, syncEvery).fit(settings.build(), net, train.local(),
+                    test == null ? null : test.local());
+        }
+        return super.fit(settings.gradientSource(new SparkGradientSource(spark, places)), net, train, validation, test);
     }
 
     private boolean localSgd() {
@@ -78,6 +148,30 @@ final class SparkTrainCommand extends TrainCommand {
 
     @Override
     public Integer call() {
+        checkOptions();
+        SparkConf conf = SparkLaunch.conf(master, "bp spark-train");
+        // a session already running in this JVM (a test's, an application's) is used and left running
+        boolean own = SparkSession.getActiveSession().isEmpty() && SparkSession.getDefaultSession().isEmpty();
+        spark = JavaSparkContext.fromSparkContext(org.apache.spark.SparkContext.getOrCreate(conf));
+        if (own) {
+            spark.setLogLevel(System.getProperty("bp.spark.logLevel", "WARN")); // the progress lines stay readable
+        }
+        try {
+            return super.call();
+        } finally {
+            if (parquetTrain != null) {
+                parquetTrain.close();
+            }
+            if (parquetTest != null) {
+                parquetTest.close();
+            }
+            if (own) {
+                spark.close();
+            }
+        }
+    }
+
+    private void checkOptions() {
         if (places != null && places < 1) {
             throw new Main.UsageError("--places must be at least 1, not " + places);
         }
@@ -93,13 +187,22 @@ final class SparkTrainCommand extends TrainCommand {
                         + "--resume and --clip-norm; use --mode sync for them");
             }
         }
-        SparkConf conf = SparkLaunch.conf(master, "bp spark-train");
-        spark = new JavaSparkContext(conf);
-        spark.setLogLevel(System.getProperty("bp.spark.logLevel", "WARN")); // the progress lines stay readable
-        try {
-            return super.call();
-        } finally {
-            spark.close();
+        if (parquet == null) {
+            if (Stream.of("--test-parquet", "--features", "--label", "--target").anyMatch(this::given)) {
+                throw new Main.UsageError("--test-parquet, --features, --label and --target go with --parquet");
+            }
+            return;
+        }
+        if (!localSgd()) {
+            throw new Main.UsageError("--parquet trains with --mode local-sgd: the rows stay on the executors, and "
+                    + "--mode sync needs them on the driver");
+        }
+        if (Stream.of("--data", "--train", "--test", "--normalize").anyMatch(this::given)) {
+            throw new Main.UsageError("--parquet names the data: leave out --data, --train, --test and --normalize "
+                    + "(bp scales features only for rows on the driver)");
+        }
+        if (labelColumn != null && targetColumns != null) {
+            throw new Main.UsageError("--label is for classification, --target for regression: give one");
         }
     }
 }

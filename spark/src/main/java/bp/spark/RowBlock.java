@@ -1,0 +1,35 @@
+package bp.spark;
+
+import bp.data.Dataset;
+
+import java.io.Serializable;
+
+/**
+ * One partition's rows as compact arrays, cached on its executor: {@code rows × width} features,
+ * and a label per row (classification) or {@code rows × targetWidth} targets (regression). A
+ * block that failed a check holds no rows and says why in {@code problem}.
+ *
+ * @param partition the partition's index
+ * @param rows its rows
+ * @param width features per row (0 when there are no rows)
+ * @param features the features, row by row
+ * @param labels the class of each row, or null for regression
+ * @param maxLabel the largest label (−1 when none)
+ * @param targets the targets, row by row, or null for classification
+ * @param targetWidth targets per row (0 for classification)
+ * @param problem the first bad row found, or null
+ */
+record RowBlock(int partition, int rows, int width, float[] features, int[] labels, int maxLabel, float[] targets,
+                int targetWidth, String problem) implements Serializable {
+
+    /** The block as a bp Dataset of {@code classes} classes (ignored for regression). */
+    Dataset dataset(String name, int classes) {
+        return labels != null ? Dataset.classification(name, features, width, labels, classes)
+                : Dataset.regression(name, features, width, targets, targetWidth);
+    }
+
+    /** What the driver collects to check the rows: the block without its arrays. */
+    RowBlock summary() {
+        return new RowBlock(partition, rows, width, null, null, maxLabel, null, targetWidth, problem);
+    }
+}
