@@ -28,6 +28,7 @@ public final class BpSpark {
     private final SparkSession spark;
     private int places;
     private int syncEvery = 8;
+    private boolean allReduce;
     private ParquetRows.Columns columns = ParquetRows.Columns.DEFAULT;
 
     /**
@@ -65,6 +66,20 @@ public final class BpSpark {
             throw new IllegalArgumentException("steps between averages must be at least 1, not " + steps);
         }
         this.syncEvery = steps;
+        return this;
+    }
+
+    /**
+     * Synchronous training instead of local SGD: one barrier stage per epoch whose tasks combine
+     * every step's gradient by an all-reduce ({@link AllReduce}); the rows are cut into
+     * {@link #places} virtual shards, and the model depends on their number only, never on the
+     * number of executors. It needs as many task slots at once as it has tasks
+     * (min(places, the cluster's default parallelism)), and dynamic allocation off.
+     *
+     * @return this
+     */
+    public BpSpark allReduce() {
+        this.allReduce = true;
         return this;
     }
 
@@ -118,9 +133,19 @@ public final class BpSpark {
         }
     }
 
-    /** bp's epoch loop on the driver, a round of local SGD per step. */
+    /** bp's epoch loop on the driver, a round of local SGD per step, or an epoch of all-reduce. */
     List<EpochStats> fit(Trainer trainer, Network net, ParquetRows train, ParquetRows test) {
         int batch = (int) Math.min(trainer.batchSize(), train.size());
+        if (allReduce) {
+            int tasks = allReduceTasks();
+            Trainer epochs = trainer.toBuilder().batchSize((int) Math.min(Integer.MAX_VALUE, train.size()))
+                    .steps((n, rows, order, state) -> new AllReduce(train, n, trainer.optimizer(), state, batch,
+                            trainer.seed(), tasks))
+                    .build();
+            try (TrainingRun run = epochs.start(net, train, null, test)) {
+                return run.toEnd();
+            }
+        }
         long perStep = (long) batch * syncEvery * train.partitions();
         Trainer rounds = trainer.toBuilder().batchSize((int) Math.min(Integer.MAX_VALUE, perStep))
                 .steps((n, rows, order, state) -> new PartitionedLocalSgd(train, n, trainer.optimizer(), state, batch,
@@ -129,5 +154,33 @@ public final class BpSpark {
         try (TrainingRun run = rounds.start(net, train, null, test)) {
             return run.toEnd();
         }
+    }
+
+    /**
+     * Tasks that can run at once: local[N]'s N threads, or the registered executors times their
+     * cores (spark.executor.cores, 1 when not set). The model does not depend on it.
+     */
+    private int slots() {
+        org.apache.spark.SparkContext sc = spark.sparkContext();
+        if (sc.isLocal()) {
+            return sc.defaultParallelism();
+        }
+        int executors = sc.statusTracker().getExecutorInfos().length - 1; // the driver is listed too
+        return executors * sc.getConf().getInt("spark.executor.cores", 1);
+    }
+
+    /** The all-reduce's tasks, all running at once: refused when the cluster cannot hold them. */
+    private int allReduceTasks() {
+        org.apache.spark.SparkConf conf = spark.sparkContext().getConf();
+        if (conf.getBoolean("spark.dynamicAllocation.enabled", false)) {
+            throw new IllegalStateException("the all-reduce needs a fixed set of executors: turn "
+                    + "spark.dynamicAllocation.enabled off");
+        }
+        int slots = slots();
+        int tasks = Math.min(places, slots);
+        if (tasks < 1) {
+            throw new IllegalStateException("the all-reduce needs task slots, and no executor has registered yet");
+        }
+        return tasks;
     }
 }

@@ -75,9 +75,9 @@ final class ConvertCommand implements Callable<Integer> {
             if (own) {
                 spark.sparkContext().setLogLevel(System.getProperty("bp.spark.logLevel", "WARN"));
             }
-            write(spark, sets.train(), out.resolve("train"));
+            write(spark, sets.train(), out.resolve("train"), partitions);
             if (sets.test() != null) {
-                write(spark, sets.test(), out.resolve("test"));
+                write(spark, sets.test(), out.resolve("test"), partitions);
             }
         } finally {
             if (own) {
@@ -90,7 +90,8 @@ final class ConvertCommand implements Callable<Integer> {
         return 0;
     }
 
-    private void write(SparkSession spark, Dataset d, Path table) {
+    /** Writes {@code d} as the Parquet table {@code table} in {@code partitions} files; refuses to overwrite. */
+    static void write(SparkSession spark, Dataset d, Path table, int partitions) {
         StructType schema = new StructType()
                 .add("features", DataTypes.createArrayType(DataTypes.FloatType, false), false)
                 .add(d.isClassification() ? "label" : "target", d.isClassification() ? DataTypes.IntegerType

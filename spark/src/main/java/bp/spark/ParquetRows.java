@@ -93,14 +93,20 @@ public final class ParquetRows implements Rows, AutoCloseable {
         }
     }
 
+    /** The column that orders the rows while they are read: a hash of the selected columns. */
+    private static final String HASH = "_bp_row_hash";
+
     private final String name;
     private final JavaRDD<RowBlock> blocks;
     private final long size;
     private final int width;
     private final int classes;
     private final int targetWidth;
+    private final long[] shardRows;
 
-    private ParquetRows(String name, JavaRDD<RowBlock> blocks, long size, int width, int classes, int targetWidth) {
+    private ParquetRows(String name, JavaRDD<RowBlock> blocks, long size, int width, int classes, int targetWidth,
+                        long[] shardRows) {
+        this.shardRows = shardRows;
         this.name = name;
         this.blocks = blocks;
         this.size = size;
@@ -115,7 +121,8 @@ public final class ParquetRows implements Rows, AutoCloseable {
      * @param spark the session
      * @param path the table
      * @param columns where the features and labels are
-     * @param partitions blocks to spread the rows over (evenly, by Spark's round-robin repartition)
+     * @param partitions blocks to spread the rows over (by a hash of each row, so that the blocks do
+     *                   not depend on the cluster)
      * @param classes the classes the labels must be among; 0 to take them from the data (largest label + 1)
      * @return the rows, checked
      * @throws DataException when the table or a row is not what bp trains on
@@ -145,7 +152,12 @@ public final class ParquetRows implements Rows, AutoCloseable {
                                  int classes) {
         Layout layout = Layout.check(df.schema(), name, columns);
         Column[] selected = columns.all().stream().map(df::col).toArray(Column[]::new);
-        JavaRDD<RowBlock> blocks = df.select(selected).repartition(partitions).javaRDD()
+        // each row's partition and place in it follow from its contents (a hash), not from how the
+        // input was split, which depends on the cluster: the same rows make the same blocks anywhere
+        Column hash = org.apache.spark.sql.functions.xxhash64(selected);
+        JavaRDD<RowBlock> blocks = df.select(selected).withColumn(HASH, hash)
+                .repartition(partitions, org.apache.spark.sql.functions.col(HASH)).sortWithinPartitions(HASH)
+                .drop(HASH).javaRDD()
                 .mapPartitionsWithIndex((index, rows) -> List.of(layout.block(index, rows)).iterator(), true);
         blocks.persist(StorageLevel.MEMORY_AND_DISK());
         try {
@@ -194,9 +206,18 @@ public final class ParquetRows implements Rows, AutoCloseable {
                 throw new DataException(name + ": column '" + layout.labelName() + "' has only the label 0: "
                         + "nothing to classify");
             }
-            return new ParquetRows(name, blocks, size, width, classes > 0 ? classes : maxLabel + 1, 0);
+            return new ParquetRows(name, blocks, size, width, classes > 0 ? classes : maxLabel + 1, 0,
+                    shardRows(summaries));
         }
-        return new ParquetRows(name, blocks, size, width, 0, targetWidth);
+        return new ParquetRows(name, blocks, size, width, 0, targetWidth, shardRows(summaries));
+    }
+
+    private static long[] shardRows(List<RowBlock> summaries) {
+        long[] rows = new long[summaries.size()];
+        for (RowBlock b : summaries) {
+            rows[b.partition()] = b.rows();
+        }
+        return rows;
     }
 
     private static String firstLine(String message) {
@@ -380,6 +401,11 @@ public final class ParquetRows implements Rows, AutoCloseable {
     /** {@return the cached blocks, one per partition, in partition order} */
     JavaRDD<RowBlock> blocks() {
         return blocks;
+    }
+
+    /** {@return each block's rows, in partition order} */
+    long[] shardRows() {
+        return shardRows.clone();
     }
 
     /** {@return the number of blocks} */

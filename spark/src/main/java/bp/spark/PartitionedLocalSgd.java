@@ -67,7 +67,7 @@ final class PartitionedLocalSgd implements TrainingStep {
     @Override
     public double train(int epoch, long from, int size, double lr) {
         int round = (int) (from / ((long) rowsPerTask() * rows.partitions()));
-        // Spark's round-robin repartition balances the partitions only roughly: the epoch's last
+        // rows go to partitions by a hash, so their sizes differ a little: the epoch's last
         // round takes whatever rows a partition has left
         boolean last = from + size >= rows.size();
         Broadcast<Start> start = spark.broadcast(new Start(net.parameters().clone(), state.steps(),

@@ -9,7 +9,11 @@ import bp.train.Optimizer;
 import bp.train.Trainer;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.SparkSession;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 
@@ -18,14 +22,18 @@ import java.util.Locale;
  * cross-entropy, SGD 0.1) with the local trainer, then on Spark with 1 executor of 2 cores and 2
  * executors of 1 core (local-cluster: separate JVMs on this machine), synchronous and local SGD.
  * Each figure is the second of two epochs, so that the JIT has compiled the kernels everywhere.
+ * Then the same data from Parquet, on 2 executors of 1 core: the all-reduce and local SGD (K = 32)
+ * on rows that stay on the executors, against the local trainer ({@code spark/run bench parquet}
+ * runs only this part).
  */
 public final class SparkBench {
 
     private SparkBench() {
     }
 
-    public static void main(String[] args) {
-        int batch = args.length > 0 ? Integer.parseInt(args[0]) : 128;
+    public static void main(String[] args) throws IOException {
+        boolean parquetOnly = args.length > 0 && args[0].equals("parquet");
+        int batch = args.length > 0 && !parquetOnly ? Integer.parseInt(args[0]) : 128;
         boolean syncOnly = args.length > 1 && args[1].equals("sync");
         DataSources.TrainTest data = DataSources.load("fashion-mnist");
         Dataset train = data.train();
@@ -34,6 +42,15 @@ public final class SparkBench {
                         + "moves 2 × %d B per task%n", shape.describe(), batch, train.size(), 4L * shape.parameterCount(),
                 4L * shape.parameterCount());
         double local = report("local trainer, 2 threads", run(null, 0, 0, batch, data));
+        if (!parquetOnly) {
+            fromTheDriver(data, batch, syncOnly, local);
+        }
+        if (!syncOnly) {
+            fromParquet(data, batch, local);
+        }
+    }
+
+    private static void fromTheDriver(DataSources.TrainTest data, int batch, boolean syncOnly, double local) {
         for (String master : syncOnly ? new String[] {"local-cluster[2,1,3072]"}
                 : new String[] {"local-cluster[1,2,3072]", "local-cluster[2,1,3072]"}) {
             SparkConf conf = SparkLaunch.conf(master, "bp bench")
@@ -47,6 +64,36 @@ public final class SparkBench {
                     double r = report(master + " local SGD K=" + k, run(spark, places, k, batch, data));
                     System.out.printf(Locale.ROOT, "  ratio local-sgd/local %.2f%n", r / local);
                 }
+            }
+        }
+    }
+
+    /** The all-reduce and local SGD on Fashion-MNIST from Parquet, on 2 executor JVMs of 1 core. */
+    private static void fromParquet(DataSources.TrainTest data, int batch, double local) throws IOException {
+        Path dir = Files.createTempDirectory("bp-bench-parquet");
+        SparkConf conf = SparkLaunch.conf("local-cluster[2,1,3072]", "bp bench")
+                .set("spark.executor.extraClassPath", System.getProperty("bp.spark.jar"));
+        SparkSession spark = SparkSession.builder().config(conf).getOrCreate();
+        try {
+            spark.sparkContext().setLogLevel("WARN");
+            ConvertCommand.write(spark, data.train(), dir.resolve("train"), 4);
+            ConvertCommand.write(spark, data.test(), dir.resolve("test"), 4);
+            Trainer trainer = Trainer.builder().epochs(2).batchSize(batch).optimizer(Optimizer.sgd(0.1)).seed(1).build();
+            try (ParquetRows train = ParquetRows.read(spark, dir.resolve("train").toString(), ParquetRows.Columns.DEFAULT,
+                    2, 10); ParquetRows test = ParquetRows.read(spark, dir.resolve("test").toString(),
+                    ParquetRows.Columns.DEFAULT, 2, 10)) {
+                double allReduce = report("parquet, 2 executors, all-reduce",
+                        new BpSpark(spark).places(2).allReduce().fit(trainer, network(), train, test).get(1));
+                double localSgd = report("parquet, 2 executors, local SGD K=32",
+                        new BpSpark(spark).places(2).syncEvery(32).fit(trainer, network(), train, test).get(1));
+                System.out.printf(Locale.ROOT, "spark ratio allreduce/local executors=2 batch=%d: %.2f%n", batch,
+                        allReduce / local);
+                System.out.printf(Locale.ROOT, "spark ratio local-sgd/local executors=2 K=32: %.2f%n", localSgd / local);
+            }
+        } finally {
+            spark.stop();
+            try (var files = Files.walk(dir)) {
+                files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
             }
         }
     }

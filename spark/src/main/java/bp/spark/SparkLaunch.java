@@ -40,7 +40,9 @@ public final class SparkLaunch {
         SparkConf conf = new SparkConf().setAppName(appName).setIfMissing("spark.ui.enabled", "false")
                 .setIfMissing("spark.master", "local[*]")
                 // a step's gradient (2 MB for 784-512-256-10) comes back in the task's answer, not by a block fetch
-                .setIfMissing("spark.task.maxDirectResultSize", "256m");
+                .setIfMissing("spark.task.maxDirectResultSize", "256m")
+                // a barrier stage that cannot get its slots fails after 2 checks 15 s apart, not 40
+                .setIfMissing("spark.scheduler.barrier.maxConcurrentTasksCheck.maxFailures", "2");
         if (master != null) {
             conf.setMaster(master);
         }

@@ -51,10 +51,12 @@ final class SparkTrainCommand extends TrainCommand {
             + "e.g. its executor cores).")
     Integer places;
 
-    @Option(names = "--mode", paramLabel = "sync|local-sgd", defaultValue = "sync", description = "sync: one Spark "
-            + "job per mini-batch, the local trainer's model bit for bit; local-sgd: each task takes --sync-every "
-            + "steps on its own share of the data, then the driver averages the networks and the optimizer state "
-            + "(fewer jobs, another model) (default: ${DEFAULT-VALUE}; local-sgd with --parquet).")
+    @Option(names = "--mode", paramLabel = "sync|local-sgd|allreduce", defaultValue = "sync", description = "sync: "
+            + "one Spark job per mini-batch, the local trainer's model bit for bit; local-sgd: each task takes "
+            + "--sync-every steps on its own share of the data, then the driver averages the networks and the "
+            + "optimizer state (fewer jobs, another model); allreduce (with --parquet): one barrier stage per epoch "
+            + "whose tasks add every step's gradient among themselves, the same model for any number of executors "
+            + "(default: ${DEFAULT-VALUE}).")
     String mode;
 
     @Option(names = "--sync-every", defaultValue = "8", paramLabel = "K",
@@ -124,12 +126,15 @@ final class SparkTrainCommand extends TrainCommand {
             PrintWriter out = out();
             out.printf(Locale.ROOT, "bp: Spark %s, master %s, %s%n", spark.version(), spark.master(), localSgd()
                     ? "local SGD on " + places + " tasks, averaged every " + syncEvery + " steps"
+                    : mode.equals("allreduce") ? "all-reduce over " + places + " shards"
                     : places + " tasks per mini-batch at most");
             out.flush();
         }
         if (parquet != null) {
-            return new BpSpark(SparkSession.builder().sparkContext(spark.sc()).getOrCreate()).places(places)
-                    .syncEvery(syncEvery).fit(settings.build(), net, parquetTrain, parquetTest);
+            BpSpark bp = new BpSpark(SparkSession.builder().sparkContext(spark.sc()).getOrCreate()).places(places)
+                    .syncEvery(syncEvery);
+            return (mode.equals("allreduce") ? bp.allReduce() : bp).fit(settings.build(), net, parquetTrain,
+                    parquetTest);
         }
         if (localSgd()) {
             return new LocalSgd(spark, places, syncEvery).fit(settings.build(), net, train.local(),
@@ -175,15 +180,18 @@ final class SparkTrainCommand extends TrainCommand {
         if (places != null && places < 1) {
             throw new Main.UsageError("--places must be at least 1, not " + places);
         }
-        if (!mode.equals("sync") && !mode.equals("local-sgd")) {
-            throw new Main.UsageError("--mode " + mode + ": expected sync or local-sgd");
+        if (!mode.equals("sync") && !mode.equals("local-sgd") && !mode.equals("allreduce")) {
+            throw new Main.UsageError("--mode " + mode + ": expected sync, local-sgd or allreduce");
         }
-        if (localSgd()) {
+        if (mode.equals("allreduce") && parquet == null) {
+            throw new Main.UsageError("--mode allreduce trains on --parquet rows, which stay on the executors");
+        }
+        if (!mode.equals("sync")) {
             if (syncEvery < 1) {
                 throw new Main.UsageError("--sync-every must be at least 1, not " + syncEvery);
             }
             if (Stream.of("--val-split", "--patience", "--checkpoint", "--resume", "--clip-norm").anyMatch(this::given)) {
-                throw new Main.UsageError("--mode local-sgd trains without --val-split, --patience, --checkpoint, "
+                throw new Main.UsageError("--mode " + mode + " trains without --val-split, --patience, --checkpoint, "
                         + "--resume and --clip-norm; use --mode sync for them");
             }
         }
@@ -193,9 +201,9 @@ final class SparkTrainCommand extends TrainCommand {
             }
             return;
         }
-        if (!localSgd()) {
-            throw new Main.UsageError("--parquet trains with --mode local-sgd: the rows stay on the executors, and "
-                    + "--mode sync needs them on the driver");
+        if (mode.equals("sync")) {
+            throw new Main.UsageError("--parquet trains with --mode local-sgd or allreduce: the rows stay on the "
+                    + "executors, and --mode sync needs them on the driver");
         }
         if (Stream.of("--data", "--train", "--test", "--normalize").anyMatch(this::given)) {
             throw new Main.UsageError("--parquet names the data: leave out --data, --train, --test and --normalize "

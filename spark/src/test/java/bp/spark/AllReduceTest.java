@@ -1,0 +1,147 @@
+package bp.spark;
+
+import bp.data.DataSources;
+import bp.nn.Activation;
+import bp.nn.Network;
+import bp.train.EpochStats;
+import bp.train.Optimizer;
+import bp.train.Trainer;
+import org.apache.spark.SparkConf;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The all-reduce mode: one barrier stage per epoch, gradients added between the tasks over their
+ * own connections; the same model for 1, 2 and 3 executor JVMs; strangers refused.
+ */
+class AllReduceTest {
+
+    @TempDir
+    static Path dir;
+
+    private static Network network() {
+        return Network.builder(64).dense(48, Activation.RELU).dense(10, Activation.SOFTMAX).seed(5).build();
+    }
+
+    private static Trainer trainer() {
+        return Trainer.builder().epochs(3).batchSize(60).optimizer(Optimizer.adam(0.005)).seed(7).build();
+    }
+
+    private static Path digits() {
+        Path out = dir.resolve("digits");
+        if (!Files.exists(out.resolve("train"))) {
+            StringWriter err = new StringWriter();
+            assertEquals(0, SparkMain.run(new String[] {"convert", "--master", "local[1]", "--data", "digits", "--out",
+                    out.toString()}, new PrintWriter(new StringWriter()), new PrintWriter(err)), err.toString());
+        }
+        return out;
+    }
+
+    private static SparkConf cluster(int executors) throws IOException {
+        Path home = Path.of(System.getProperty("bp.spark.home"));
+        if (!Files.exists(home.resolve("RELEASE"))) {
+            Files.writeString(home.resolve("RELEASE"), "Spark assembled from Maven for bp's tests\n");
+        }
+        return SparkLaunch.conf("local-cluster[" + executors + ",1,1024]", "bp test")
+                .set("spark.executor.extraClassPath", System.getProperty("bp.spark.appClasspath"));
+    }
+
+    private static Network train(SparkConf conf, Path data, List<EpochStats> history) {
+        SparkSession spark = SparkSession.builder().config(conf).getOrCreate();
+        try {
+            spark.sparkContext().setLogLevel("ERROR");
+            Network net = network();
+            history.addAll(new BpSpark(spark).places(6).allReduce().fit(trainer(), net,
+                    data.resolve("train").toString(), data.resolve("test").toString()));
+            return net;
+        } finally {
+            spark.stop();
+        }
+    }
+
+    /**
+     * Six shards over 1, 2 and 3 executor JVMs (so 1, 2 and 3 tasks, each with its chunk of the
+     * parameters): the same parameters bit for bit, and a model that learned the digits.
+     */
+    @Test
+    void theModelDoesNotDependOnTheExecutors() throws IOException {
+        Path data = digits();
+        List<EpochStats> one = new ArrayList<>();
+        Network a = train(cluster(1), data, one);
+        Network b = train(cluster(2), data, new ArrayList<>());
+        Network c = train(cluster(3), data, new ArrayList<>());
+        assertArrayEquals(a.parameters(), b.parameters(), "1 and 2 executors");
+        assertArrayEquals(a.parameters(), c.parameters(), "1 and 3 executors");
+        EpochStats last = one.get(one.size() - 1);
+        assertTrue(last.testAccuracy() > 0.9, one.toString());
+    }
+
+    /** spark-train --mode allreduce from Parquet; refused with dynamic allocation, and without --parquet. */
+    @Test
+    void sparkTrainRunsTheAllReduceAndRefusesWhatItCannotDo() {
+        Path data = digits();
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        assertEquals(0, SparkMain.run(new String[] {"spark-train", "--master", "local[2]", "--parquet", data.toString(),
+                "--mode", "allreduce", "--places", "4", "--layers", "64,32,10", "--epochs", "4", "--batch", "32",
+                "--optimizer", "adam", "--lr", "0.005"}, new PrintWriter(out), new PrintWriter(err)), err.toString());
+        assertTrue(out.toString().matches("(?s).*test accuracy (9\\d|100)\\.\\d\\d%.*"), out.toString());
+
+        err = new StringWriter();
+        assertEquals(2, SparkMain.run(new String[] {"spark-train", "--data", "digits", "--mode", "allreduce"},
+                new PrintWriter(new StringWriter()), new PrintWriter(err)));
+        assertTrue(err.toString().contains("--mode allreduce trains on --parquet rows"), err.toString());
+
+        SparkSession spark = SparkSession.builder().config(SparkLaunch.conf("local[2]", "bp test")
+                .set("spark.dynamicAllocation.enabled", "true")).getOrCreate();
+        try {
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> new BpSpark(spark).allReduce()
+                    .fit(trainer(), network(), data.resolve("train").toString(), null));
+            assertTrue(e.getMessage().contains("spark.dynamicAllocation.enabled"), e.getMessage());
+        } finally {
+            spark.stop();
+        }
+    }
+
+    /** A connection without the stage's secret is dropped; the tasks still find each other. */
+    @Test
+    void aStrangerCannotJoinTheMesh() throws Exception {
+        byte[] secret = "0123456789abcdef0123456789abcdef".getBytes();
+        ServerSocket[] servers = {Mesh.listen("127.0.0.1"), Mesh.listen("127.0.0.1")};
+        String[] addresses = new String[2];
+        for (int i = 0; i < 2; i++) {
+            addresses[i] = "127.0.0.1:" + servers[i].getLocalPort();
+        }
+        try (Socket stranger = new Socket("127.0.0.1", servers[1].getLocalPort())) {
+            stranger.getOutputStream().write(new byte[36]); // the wrong secret, claiming to be task 0
+            stranger.getOutputStream().flush();
+            CompletableFuture<Mesh> first = CompletableFuture.supplyAsync(
+                    () -> Mesh.connect(0, addresses, servers[0], secret));
+            try (Mesh second = Mesh.connect(1, addresses, servers[1], secret); Mesh mesh = first.get()) {
+                mesh.send(1, 7, 3, 1.5, 2, new float[] {1, 2, 3}, 1, 2);
+                Mesh.Message m = second.receive();
+                assertEquals(7, m.tag());
+                assertArrayEquals(new float[] {2, 3}, m.values());
+                assertEquals(-1, stranger.getInputStream().read(), "the stranger's connection is closed");
+            }
+        }
+        assertTrue(servers[0].isClosed() && servers[1].isClosed(), "nothing listens after the mesh is made");
+    }
+}
