@@ -11,6 +11,9 @@ module bp {
     exports bp.train;
     exports bp.data;
     exports bp.io;
+    // the engine for bp-spark's executors, which compute gradients with it (bp-spark runs on the class
+    // path with Spark; on the module path it is the module bp.spark)
+    exports bp.engine to bp.spark;
 
     opens bp.cli to info.picocli;
 }

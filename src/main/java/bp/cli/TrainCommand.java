@@ -659,7 +659,6 @@ public class TrainCommand implements Callable<Integer> {
         return t;
     }
 
-    /** Prints one line per epoch, and a live batch counter when stdout is a terminal. */
     /** The settings as they read back from a checkpoint's JSON (numbers may change type on the way). */
     private static Map<String, Object> jsonRoundTrip(Map<String, Object> settings) {
         try {

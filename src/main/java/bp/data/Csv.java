@@ -253,10 +253,6 @@ public final class Csv {
         return readTable(file, format, false, true).width;
     }
 
-    /**
-     * The cells of a file, row by row, with the line number of each row: every cell as a number,
-     * or with {@code labelled} the label column's cells as text and the other cells as numbers.
-     */
     /** Rows of values (the label column left out) one after another, and the line each row came from. */
     record Table(float[] values, List<String> labels, int[] lines, int width, int rows, int labelIndex) {
     }

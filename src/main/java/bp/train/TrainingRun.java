@@ -307,8 +307,18 @@ public final class TrainingRun implements AutoCloseable {
     /** Stops the run's worker threads and its gradient source; the network keeps its parameters. */
     @Override
     public void close() {
-        try (Parallel threads = parallel; GradientSource.Run source = remote; TrainingStep s = step) {
-            // each is closed, the last first, even when one fails
+        try {
+            if (step != null) {
+                step.close();
+            }
+        } finally {
+            try {
+                if (remote != null) {
+                    remote.close();
+                }
+            } finally {
+                parallel.close();
+            }
         }
     }
 
