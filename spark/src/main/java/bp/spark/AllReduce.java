@@ -38,9 +38,15 @@ import java.util.SplittableRandom;
  */
 final class AllReduce implements TrainingStep {
 
+    /**
+     * Fault injection for tests: a job-local property {@code "epoch:step:task"} at which that task
+     * halts its executor JVM, in the epoch's first attempt only (a lost executor, mid-epoch).
+     */
+    static final String HALT_AT = "bp.testing.haltAt";
+
     /** What every task of a stage needs; sent with the stage's closure. */
     private record Setup(String name, int classes, Architecture architecture, int batch, long seed, long[] shardRows,
-                         int tasks, byte[] secret) implements Serializable {
+                         int tasks, byte[] secret, int attempt) implements Serializable {
     }
 
     /** The epoch's starting point, broadcast: parameters, optimizer (with this epoch's learning rate) and its state. */
@@ -88,28 +94,50 @@ final class AllReduce implements TrainingStep {
         grouped.unpersist(false);
     }
 
-    /** One epoch: one barrier stage. */
+    /**
+     * Attempts of an epoch's stage. Spark retries no barrier stage that returns results to the
+     * driver (it aborts the job), so the driver runs the stage again itself: from the same state,
+     * the parameters and optimizer it holds from the end of the last epoch.
+     */
+    static final int ATTEMPTS = 4;
+
+    /** One epoch: one barrier stage, run again from the epoch's start when a task or an executor is lost. */
     @Override
     public double train(int epoch, long from, int size, double lr) {
-        byte[] secret = new byte[32];
-        new SecureRandom().nextBytes(secret); // a new one per stage: a retried stage cannot be joined by the old
-        Setup setup = new Setup(rows.name(), rows.classes(), Architecture.of(net), batch, seed, rows.shardRows(),
-                tasks, secret);
         Broadcast<Start> start = spark.broadcast(new Start(net.parameters().clone(), state.steps(),
                 copy(state.buffers()), optimizer.withLearningRate(lr), epoch));
-        List<Result> results;
+        Result r;
         try {
-            results = grouped.rdd().barrier().mapPartitions(new Stage(setup, start), false,
-                    scala.reflect.ClassTag$.MODULE$.apply(Result.class)).toJavaRDD().collect();
+            r = stage(start, epoch);
         } finally {
             start.destroy();
         }
-        Result r = results.get(0);
         System.arraycopy(r.parameters(), 0, net.parameters(), 0, r.parameters().length);
         net.parametersChanged();
         state.restore(r.steps(), r.buffers());
         correct = r.correct();
         return r.lossSum();
+    }
+
+    private Result stage(Broadcast<Start> start, int epoch) {
+        for (int attempt = 0; ; attempt++) {
+            byte[] secret = new byte[32];
+            new SecureRandom().nextBytes(secret); // a new one per attempt: the tasks of an old one cannot join
+            Setup setup = new Setup(rows.name(), rows.classes(), Architecture.of(net), batch, seed, rows.shardRows(),
+                    tasks, secret, attempt);
+            try {
+                return grouped.rdd().barrier().mapPartitions(new Stage(setup, start), false,
+                        scala.reflect.ClassTag$.MODULE$.apply(Result.class)).toJavaRDD().collect().get(0);
+            } catch (Exception e) { // a SparkException, which Scala throws undeclared: a task or an executor was lost
+                if (e instanceof RuntimeException r) {
+                    throw r;
+                }
+                if (attempt + 1 == ATTEMPTS) {
+                    throw new IllegalStateException("the all-reduce of epoch " + epoch + " failed " + ATTEMPTS
+                            + " times; the last time: " + e.getMessage(), e);
+                }
+            }
+        }
     }
 
     @Override
@@ -143,8 +171,9 @@ final class AllReduce implements TrainingStep {
         ServerSocket server = Mesh.listen(SparkEnv.get().blockManager().blockManagerId().host());
         String address = server.getInetAddress().getHostAddress() + ":" + server.getLocalPort();
         String[] addresses = context.allGather(address);
+        String halt = s.attempt() == 0 ? context.getLocalProperty(HALT_AT) : null;
         try (Mesh mesh = Mesh.connect(me, addresses, server, s.secret())) {
-            Result r = new Worker(s, start, blocks, me, mesh).run();
+            Result r = new Worker(s, start, blocks, me, mesh, halt).run();
             context.barrier(); // no task closes its sockets while another still reads
             return me == 0 ? List.of(r).iterator() : java.util.Collections.emptyIterator();
         }
@@ -175,8 +204,13 @@ final class AllReduce implements TrainingStep {
         private final List<Mesh.Message> early = new ArrayList<>();
         private final Workspace ws;
         private final int epoch;
+        /** "epoch:%d:task" when this task is to halt its JVM at a step of this epoch (tests), else null. */
+        private final String haltAt;
+        private final String halt;
 
-        Worker(Setup s, Start start, Iterator<RowBlock> blocks, int me, Mesh mesh) {
+        Worker(Setup s, Start start, Iterator<RowBlock> blocks, int me, Mesh mesh, String halt) {
+            this.haltAt = halt == null ? null : start.epoch() + ":%d:" + me;
+            this.halt = halt;
             this.s = s;
             this.me = me;
             this.mesh = mesh;
@@ -227,6 +261,9 @@ final class AllReduce implements TrainingStep {
 
         /** One step: my shards' gradients, reduce-scatter, all-gather, the update; the step's loss and correct rows. */
         private double[] step(int step) {
+            if (haltAt != null && String.format(haltAt, step).equals(halt)) {
+                Runtime.getRuntime().halt(137); // as if the executor were killed
+            }
             for (int i = 0; i < mine.size(); i++) {
                 shardGradient(i, step);
             }
