@@ -234,6 +234,16 @@ public sealed interface Optimizer extends java.io.Serializable {
          */
         public abstract float[][] buffers();
 
+        /** {@return a copy of the {@link #buffers()}, to keep or to send} */
+        public final float[][] copyOfBuffers() {
+            float[][] live = buffers();
+            float[][] copy = new float[live.length][];
+            for (int i = 0; i < live.length; i++) {
+                copy[i] = live[i].clone();
+            }
+            return copy;
+        }
+
         /** {@return the updates made so far (Adam's bias correction depends on it)} */
         public final long steps() {
             return steps;

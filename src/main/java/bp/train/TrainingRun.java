@@ -253,7 +253,7 @@ public final class TrainingRun implements AutoCloseable {
                 if (snapshot == null) {
                     checkFinite(doneEpochs, doneBatches);
                     snapshot = new TrainingState(doneEpochs, doneBatches, epochLoss, epochCorrect,
-                            net.parameters().clone(), state.steps, copy(state.buffers()),
+                            net.parameters().clone(), state.steps, state.copyOfBuffers(),
                             best == null ? null : best.parameters(), best == null ? 0 : best.epoch(),
                             best == null ? Double.POSITIVE_INFINITY : best.loss());
                 }
@@ -273,13 +273,6 @@ public final class TrainingRun implements AutoCloseable {
         }
     }
 
-    private static float[][] copy(float[][] arrays) {
-        float[][] c = new float[arrays.length][];
-        for (int i = 0; i < arrays.length; i++) {
-            c[i] = arrays[i].clone();
-        }
-        return c;
-    }
 
     /** {@return whether every epoch has been trained, or early stopping ended the run} */
     public boolean finished() {

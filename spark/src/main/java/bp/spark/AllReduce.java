@@ -105,7 +105,7 @@ final class AllReduce implements TrainingStep {
     @Override
     public double train(int epoch, long from, int size, double lr) {
         Broadcast<Start> start = spark.broadcast(new Start(net.parameters().clone(), state.steps(),
-                copy(state.buffers()), optimizer.withLearningRate(lr), epoch));
+                state.copyOfBuffers(), optimizer.withLearningRate(lr), epoch));
         Result r;
         try {
             r = stage(start, epoch);
@@ -358,13 +358,5 @@ final class AllReduce implements TrainingStep {
                 early.add(m);
             }
         }
-    }
-
-    private static float[][] copy(float[][] arrays) {
-        float[][] c = new float[arrays.length][];
-        for (int i = 0; i < arrays.length; i++) {
-            c[i] = arrays[i].clone();
-        }
-        return c;
     }
 }

@@ -71,7 +71,7 @@ final class PartitionedLocalSgd implements TrainingStep {
         // round takes whatever rows a partition has left
         boolean last = from + size >= rows.size();
         Broadcast<Start> start = spark.broadcast(new Start(net.parameters().clone(), state.steps(),
-                copy(state.buffers()), optimizer.withLearningRate(lr)));
+                state.copyOfBuffers(), optimizer.withLearningRate(lr)));
         Setup s = setup;
         List<Result> results;
         try {
@@ -142,7 +142,7 @@ final class PartitionedLocalSgd implements TrainingStep {
             steps = Math.max(steps, r.steps());
         }
         averageInto(trained, Result::parameters, net.parameters(), total);
-        float[][] buffers = copy(state.buffers());
+        float[][] buffers = state.copyOfBuffers();
         for (int b = 0; b < buffers.length; b++) {
             int index = b;
             averageInto(trained, r -> r.buffers()[index], buffers[b], total);
@@ -163,13 +163,5 @@ final class PartitionedLocalSgd implements TrainingStep {
         for (int i = 0; i < out.length; i++) {
             out[i] = (float) (sum[i] / total);
         }
-    }
-
-    private static float[][] copy(float[][] arrays) {
-        float[][] c = new float[arrays.length][];
-        for (int i = 0; i < arrays.length; i++) {
-            c[i] = arrays[i].clone();
-        }
-        return c;
     }
 }
