@@ -3,6 +3,9 @@ package bp.spark;
 import bp.data.Dataset;
 
 import java.io.Serializable;
+import java.util.Collections;
+import java.util.Map;
+import java.util.WeakHashMap;
 
 /**
  * One partition's rows as compact arrays, cached on its executor: {@code rows × width} features,
@@ -22,10 +25,22 @@ import java.io.Serializable;
 record RowBlock(int partition, int rows, int width, float[] features, int[] labels, int maxLabel, float[] targets,
                 int targetWidth, String problem) implements Serializable {
 
-    /** The block as a bp Dataset of {@code classes} classes (ignored for regression). */
+    /**
+     * Each cached block's Dataset, made once per executor rather than once per round or epoch (its
+     * one-hot targets are another copy of the rows); the entry goes when Spark drops the block (a
+     * record of arrays compares by the arrays' identity).
+     */
+    private static final Map<RowBlock, Dataset> DATASETS = Collections.synchronizedMap(new WeakHashMap<>());
+
+    /** The block as a bp Dataset of {@code classes} classes (ignored for regression), made once per executor. */
     Dataset dataset(String name, int classes) {
-        return labels != null ? Dataset.classification(name, features, width, labels, classes)
-                : Dataset.regression(name, features, width, targets, targetWidth);
+        Dataset d = DATASETS.get(this);
+        if (d == null || !d.name().equals(name) || (labels != null && d.classCount() != classes)) {
+            d = labels != null ? Dataset.classification(name, features, width, labels, classes)
+                    : Dataset.regression(name, features, width, targets, targetWidth);
+            DATASETS.put(this, d);
+        }
+        return d;
     }
 
     /** What the driver collects to check the rows: the block without its arrays. */
