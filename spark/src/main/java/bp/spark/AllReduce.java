@@ -202,6 +202,10 @@ final class AllReduce implements TrainingStep {
         private final double[] lossOf;
         private final long[] correctOf;
         private final List<Mesh.Message> early = new ArrayList<>();
+        /** My shards' pieces of my chunk, reused from step to step. */
+        private final float[][] own;
+        /** Which pieces came from the mesh this step, to hand back their arrays. */
+        private final boolean[] received;
         private final Workspace ws;
         private final int epoch;
         /** "epoch:%d:task" when this task is to halt its JVM at a step of this epoch (tests), else null. */
@@ -238,6 +242,8 @@ final class AllReduce implements TrainingStep {
             this.grad = new float[p];
             this.sum = new float[p];
             this.pieces = new float[shards][];
+            this.own = new float[shards][];
+            this.received = new boolean[shards];
             this.rowsOf = new int[shards];
             this.lossOf = new double[shards];
             this.correctOf = new long[shards];
@@ -271,6 +277,7 @@ final class AllReduce implements TrainingStep {
             while (expected > 0) {
                 Mesh.Message m = next(true);
                 accept(m.tag(), m.values(), m.rows(), m.loss(), m.correct());
+                received[m.tag()] = true;
                 expected--;
             }
             // my chunk: the shards' pieces added in a fixed tree, shard order
@@ -299,6 +306,13 @@ final class AllReduce implements TrainingStep {
                 Mesh.Message m = next(false);
                 int c = -1 - m.tag();
                 System.arraycopy(m.values(), 0, sum, chunkStart[c], m.values().length);
+                mesh.recycle(m.values());
+            }
+            for (int v = 0; v < shards; v++) {
+                if (received[v]) {
+                    mesh.recycle(pieces[v]);
+                    received[v] = false;
+                }
             }
             state.step(net, sum, rows, optimizer.learningRate(), true);
             return new double[] {loss, correct};
@@ -323,7 +337,12 @@ final class AllReduce implements TrainingStep {
                 int off = chunkStart[c];
                 int len = chunkStart[c + 1] - off;
                 if (c == me) {
-                    accept(b.partition(), Arrays.copyOfRange(grad, off, off + len), rows, loss, correct[0]);
+                    float[] piece = own[b.partition()];
+                    if (piece == null) {
+                        piece = own[b.partition()] = new float[len];
+                    }
+                    System.arraycopy(grad, off, piece, 0, len);
+                    accept(b.partition(), piece, rows, loss, correct[0]);
                 } else {
                     mesh.send(c, b.partition(), rows, loss, correct[0], grad, off, len);
                 }

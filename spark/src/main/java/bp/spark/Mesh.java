@@ -47,12 +47,17 @@ final class Mesh implements AutoCloseable {
     private final DataOutputStream[] out;
     private final Socket[] incoming;
     private final BlockingQueue<Object> inbox = new ArrayBlockingQueue<>(4096);
+    /** Arrays of messages the receiver is done with, for the readers to fill again: a step allocates nothing. */
+    private final BlockingQueue<float[]> spare = new ArrayBlockingQueue<>(4096);
+    /** Each peer's send buffer, reused. */
+    private final ByteBuffer[] sending;
 
     private Mesh(int me, int size) {
         this.me = me;
         this.outgoing = new Socket[size];
         this.out = new DataOutputStream[size];
         this.incoming = new Socket[size];
+        this.sending = new ByteBuffer[size];
     }
 
     /** The listening socket of a task, before the addresses are exchanged. */
@@ -129,6 +134,7 @@ final class Mesh implements AutoCloseable {
     }
 
     private void read(int peer, DataInputStream in) {
+        byte[] bytes = new byte[0];
         try {
             while (true) {
                 int tag = in.readInt();
@@ -136,10 +142,12 @@ final class Mesh implements AutoCloseable {
                 double loss = in.readDouble();
                 long correct = in.readLong();
                 int len = in.readInt();
-                byte[] bytes = new byte[len * Float.BYTES];
-                in.readFully(bytes);
-                float[] values = new float[len];
-                ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(values);
+                if (bytes.length < len * Float.BYTES) {
+                    bytes = new byte[len * Float.BYTES];
+                }
+                in.readFully(bytes, 0, len * Float.BYTES);
+                float[] values = spareArray(len);
+                ByteBuffer.wrap(bytes, 0, len * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(values);
                 inbox.put(new Message(tag, rows, loss, correct, values));
             }
         } catch (IOException | InterruptedException e) {
@@ -147,6 +155,26 @@ final class Mesh implements AutoCloseable {
                 inbox.offer(new IllegalStateException("task " + me + " lost task " + peer + ": " + e));
             }
         }
+    }
+
+    /** A spare array of {@code len} floats (the all-reduce's pieces all have one of a few lengths), or a new one. */
+    private float[] spareArray(int len) {
+        for (int tries = spare.size(); tries > 0; tries--) {
+            float[] a = spare.poll();
+            if (a == null) {
+                break;
+            }
+            if (a.length == len) {
+                return a;
+            }
+            spare.offer(a);
+        }
+        return new float[len];
+    }
+
+    /** Hands back a received message's array once its values have been used. */
+    void recycle(float[] values) {
+        spare.offer(values);
     }
 
     /** Sends {@code values[off, off + len)} with its header to {@code peer}. */
@@ -158,9 +186,13 @@ final class Mesh implements AutoCloseable {
             o.writeDouble(loss);
             o.writeLong(correct);
             o.writeInt(len);
-            ByteBuffer bytes = ByteBuffer.allocate(len * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+            ByteBuffer bytes = sending[peer];
+            if (bytes == null || bytes.capacity() < len * Float.BYTES) {
+                bytes = sending[peer] = ByteBuffer.allocate(len * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+            }
+            bytes.clear();
             bytes.asFloatBuffer().put(values, off, len);
-            o.write(bytes.array());
+            o.write(bytes.array(), 0, len * Float.BYTES);
             o.flush();
         } catch (IOException e) {
             throw new UncheckedIOException("task " + me + " lost task " + peer, e);
