@@ -21,7 +21,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
-import java.util.SplittableRandom;
 
 /**
  * Synchronous data-parallel training without a Spark job per step: one barrier stage per epoch,
@@ -208,13 +207,11 @@ final class AllReduce implements TrainingStep {
         private final boolean[] received;
         private final Workspace ws;
         private final int epoch;
-        /** "epoch:%d:task" when this task is to halt its JVM at a step of this epoch (tests), else null. */
-        private final String haltAt;
-        private final String halt;
+        /** The step of this epoch at which this task halts its JVM (tests), or −1. */
+        private final int haltStep;
 
         Worker(Setup s, Start start, Iterator<RowBlock> blocks, int me, Mesh mesh, String halt) {
-            this.haltAt = halt == null ? null : start.epoch() + ":%d:" + me;
-            this.halt = halt;
+            this.haltStep = haltStep(halt, start.epoch(), me);
             this.s = s;
             this.me = me;
             this.mesh = mesh;
@@ -227,8 +224,7 @@ final class AllReduce implements TrainingStep {
                 if (b.rows() > 0) {
                     mine.add(b);
                     data.add(b.dataset(s.name(), s.classes()));
-                    orders.add(Dataset.permutation(b.rows(), new SplittableRandom(
-                            s.seed() * 0x9E3779B97F4A7C15L + epoch * 1_000_003L + b.partition())));
+                    orders.add(b.epochOrder(s.seed(), epoch));
                 }
             });
             this.shards = s.shardRows().length;
@@ -265,9 +261,18 @@ final class AllReduce implements TrainingStep {
             return new Result(net.parameters(), state.steps(), state.buffers(), loss, correct);
         }
 
+        /** The step of {@link #HALT_AT}'s "epoch:step:task" when it names this epoch and task, else −1. */
+        private static int haltStep(String halt, int epoch, int me) {
+            if (halt == null) {
+                return -1;
+            }
+            String[] at = halt.split(":");
+            return Integer.parseInt(at[0]) == epoch && Integer.parseInt(at[2]) == me ? Integer.parseInt(at[1]) : -1;
+        }
+
         /** One step: my shards' gradients, reduce-scatter, all-gather, the update; the step's loss and correct rows. */
         private double[] step(int step) {
-            if (haltAt != null && String.format(haltAt, step).equals(halt)) {
+            if (step == haltStep) {
                 Runtime.getRuntime().halt(137); // as if the executor were killed
             }
             for (int i = 0; i < mine.size(); i++) {

@@ -14,7 +14,6 @@ import org.apache.spark.broadcast.Broadcast;
 import java.io.Serializable;
 import java.util.Arrays;
 import java.util.List;
-import java.util.SplittableRandom;
 
 /**
  * Local SGD on rows that stay in their partitions: one step of the epoch loop is a round in which
@@ -106,8 +105,7 @@ final class PartitionedLocalSgd implements TrainingStep {
         if (block.rows() <= from) {
             return null; // this partition has trained all its rows this epoch
         }
-        int[] order = Dataset.permutation(block.rows(),
-                new SplittableRandom(s.seed() * 0x9E3779B97F4A7C15L + epoch * 1_000_003L + block.partition()));
+        int[] order = block.epochOrder(s.seed(), epoch);
         int[] mine = Arrays.copyOfRange(order, from, last ? block.rows() : Math.min(block.rows(), from + perTask));
         Dataset data = block.dataset(s.name(), s.classes()).select(s.name(), mine);
         Network net = s.architecture().build(start.parameters().clone());

@@ -5,6 +5,7 @@ import bp.data.Dataset;
 import java.io.Serializable;
 import java.util.Collections;
 import java.util.Map;
+import java.util.SplittableRandom;
 import java.util.WeakHashMap;
 
 /**
@@ -41,6 +42,15 @@ record RowBlock(int partition, int rows, int width, float[] features, int[] labe
             DATASETS.put(this, d);
         }
         return d;
+    }
+
+    /**
+     * The order of the block's rows in an epoch: it depends on the run's seed, the epoch and the
+     * block's partition only, so whichever task holds the block trains its rows in the same order.
+     */
+    int[] epochOrder(long seed, int epoch) {
+        long mixed = seed * 0x9E3779B97F4A7C15L + epoch * 1_000_003L + partition;
+        return Dataset.permutation(rows, new SplittableRandom(mixed));
     }
 
     /** What the driver collects to check the rows: the block without its arrays. */

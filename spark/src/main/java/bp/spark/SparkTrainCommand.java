@@ -93,7 +93,7 @@ final class SparkTrainCommand extends TrainCommand {
         if (parquet == null) {
             return super.data();
         }
-        SparkSession session = SparkSession.builder().sparkContext(spark.sc()).getOrCreate();
+        SparkSession session = session();
         ParquetRows.Columns columns = targetColumns != null
                 ? ParquetRows.Columns.regression(featureColumns, targetColumns)
                 : ParquetRows.Columns.classification(featureColumns, labelColumn == null ? "label" : labelColumn);
@@ -107,6 +107,11 @@ final class SparkTrainCommand extends TrainCommand {
         description.put("parquet", trainPath);
         description.put("rows", parquetTrain.size());
         return new Data(parquetTrain, null, parquetTest, description);
+    }
+
+    /** The SQL session around the run's Spark context. */
+    private SparkSession session() {
+        return SparkSession.builder().sparkContext(spark.sc()).getOrCreate();
     }
 
     /** Whether a path (local or on the cluster's file system) is a directory. */
@@ -131,7 +136,7 @@ final class SparkTrainCommand extends TrainCommand {
             out.flush();
         }
         if (parquet != null) {
-            BpSpark bp = new BpSpark(SparkSession.builder().sparkContext(spark.sc()).getOrCreate()).places(places)
+            BpSpark bp = new BpSpark(session()).places(places)
                     .syncEvery(syncEvery);
             return (mode.equals("allreduce") ? bp.allReduce() : bp).fit(settings.build(), net, parquetTrain,
                     parquetTest);
