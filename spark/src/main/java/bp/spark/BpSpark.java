@@ -11,10 +11,15 @@ import java.util.List;
 
 /**
  * Training on rows that never pass through the driver: a DataFrame (or a Parquet table) is read
- * by the executors into cached blocks, trained on there by local SGD that keeps its optimizer
- * state ({@link PartitionedLocalSgd}), and the test rows are evaluated there too. The driver runs
- * bp's own epoch loop: the trainer's epochs, schedule, listeners and optimizer apply; each task
- * trains with the trainer's batch size and optimizer.
+ * by the executors into cached blocks, cut into {@link #places} virtual shards, and trained on
+ * there, one barrier stage per epoch whose tasks exchange their work over connections of their own
+ * ({@link MeshTraining}); the test rows are evaluated on the executors too. By default it is local
+ * SGD that keeps its optimizer state: each shard trains {@link #syncEvery} mini-batches, then the
+ * models and their optimizer buffers are averaged; {@link #allReduce()} adds every step's
+ * gradients instead. The driver runs bp's own epoch loop: the trainer's epochs, schedule,
+ * listeners and optimizer apply. The model depends on the number of places, never on the number
+ * of executors. The stage's tasks (min(places, the task slots)) run at once, so dynamic
+ * allocation must be off.
  *
  * <pre>{@code
  * Network net = Network.builder(784).dense(512, Activation.RELU).dense(10, Activation.SOFTMAX).build();
@@ -56,7 +61,7 @@ public final class BpSpark {
     }
 
     /**
-     * Mini-batch steps each task takes between two averages (default 8).
+     * Mini-batches each shard trains between two averages of local SGD (default 8).
      *
      * @param steps at least 1
      * @return this
@@ -71,10 +76,8 @@ public final class BpSpark {
 
     /**
      * Synchronous training instead of local SGD: one barrier stage per epoch whose tasks combine
-     * every step's gradient by an all-reduce ({@link AllReduce}); the rows are cut into
-     * {@link #places} virtual shards, and the model depends on their number only, never on the
-     * number of executors. It needs as many task slots at once as it has tasks
-     * (min(places, the cluster's default parallelism)), and dynamic allocation off.
+     * every step's gradient by an all-reduce ({@link SyncEpoch}): a step takes
+     * {@code ceil(batch / places)} rows of each shard.
      *
      * @return this
      */
@@ -133,25 +136,16 @@ public final class BpSpark {
         }
     }
 
-    /** bp's epoch loop on the driver, a round of local SGD per step, or an epoch of all-reduce. */
+    /** bp's epoch loop on the driver, an epoch per step: one barrier stage on the executors. */
     List<EpochStats> fit(Trainer trainer, Network net, ParquetRows train, ParquetRows test) {
         int batch = (int) Math.min(trainer.batchSize(), train.size());
-        if (allReduce) {
-            int tasks = allReduceTasks();
-            Trainer epochs = trainer.toBuilder().batchSize((int) Math.min(Integer.MAX_VALUE, train.size()))
-                    .steps((n, rows, order, state) -> new AllReduce(train, n, trainer.optimizer(), state, batch,
-                            trainer.seed(), tasks))
-                    .build();
-            try (TrainingRun run = epochs.start(net, train, null, test)) {
-                return run.toEnd();
-            }
-        }
-        long perStep = (long) batch * syncEvery * train.partitions();
-        Trainer rounds = trainer.toBuilder().batchSize((int) Math.min(Integer.MAX_VALUE, perStep))
-                .steps((n, rows, order, state) -> new PartitionedLocalSgd(train, n, trainer.optimizer(), state, batch,
-                        syncEvery, trainer.seed()))
+        int tasks = tasks();
+        int k = allReduce ? 0 : syncEvery;
+        Trainer epochs = trainer.toBuilder().batchSize((int) Math.min(Integer.MAX_VALUE, train.size()))
+                .steps((n, rows, order, state) -> new MeshTraining(train, n, trainer.optimizer(), state, batch, k,
+                        trainer.seed(), tasks))
                 .build();
-        try (TrainingRun run = rounds.start(net, train, null, test)) {
+        try (TrainingRun run = epochs.start(net, train, null, test)) {
             return run.toEnd();
         }
     }
@@ -169,17 +163,18 @@ public final class BpSpark {
         return executors * sc.getConf().getInt("spark.executor.cores", 1);
     }
 
-    /** The all-reduce's tasks, all running at once: refused when the cluster cannot hold them. */
-    private int allReduceTasks() {
+    /** The barrier stage's tasks, all running at once: refused when the cluster cannot hold them. */
+    private int tasks() {
         org.apache.spark.SparkConf conf = spark.sparkContext().getConf();
         if (conf.getBoolean("spark.dynamicAllocation.enabled", false)) {
-            throw new IllegalStateException("the all-reduce needs a fixed set of executors: turn "
-                    + "spark.dynamicAllocation.enabled off");
+            throw new IllegalStateException("training on the executors needs a fixed set of executors (its tasks run "
+                    + "at once in a barrier stage): turn spark.dynamicAllocation.enabled off");
         }
         int slots = slots();
         int tasks = Math.min(places, slots);
         if (tasks < 1) {
-            throw new IllegalStateException("the all-reduce needs task slots, and no executor has registered yet");
+            throw new IllegalStateException("training on the executors needs task slots, and no executor has "
+                    + "registered yet");
         }
         return tasks;
     }

@@ -1,9 +1,7 @@
 package bp.spark;
 
-import java.io.BufferedInputStream;
-import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
-import java.io.DataOutputStream;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -12,9 +10,12 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
 import java.security.MessageDigest;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -28,7 +29,10 @@ import java.util.concurrent.TimeUnit;
 final class Mesh implements AutoCloseable {
 
     /** How long a peer may take to connect or to send a step's message before the task fails. */
-    private static final long TIMEOUT_SECONDS = 600;
+    static final long TIMEOUT_SECONDS = 600;
+
+    /** The tag of a task's last message to each peer. */
+    private static final int DONE = Integer.MIN_VALUE;
 
     /**
      * A message: a piece of a vector with a small header.
@@ -42,28 +46,38 @@ final class Mesh implements AutoCloseable {
     record Message(int tag, int rows, double loss, long correct, float[] values) {
     }
 
+    /** A message's header: tag, rows, loss, correct, length. */
+    private static final int HEADER_BYTES = 4 + 4 + 8 + 8 + 4;
+
+    /** How long a connection may take to present the secret before it is dropped. */
+    private static final int HELLO_MILLIS = 30_000;
+
     private final int me;
-    private final Socket[] outgoing;
-    private final DataOutputStream[] out;
-    private final Socket[] incoming;
+    private final SocketChannel[] outgoing;
+    private final SocketChannel[] incoming;
     private final BlockingQueue<Object> inbox = new ArrayBlockingQueue<>(4096);
     /** Arrays of messages the receiver is done with, for the readers to fill again: a step allocates nothing. */
     private final BlockingQueue<float[]> spare = new ArrayBlockingQueue<>(4096);
-    /** Each peer's send buffer, reused. */
+    /**
+     * Each peer's send buffer, reused. Direct: a socket copies a heap array through a native
+     * buffer first (measured on loopback: 2.0 GB/s through streams, 4.2 GB/s from direct buffers).
+     */
     private final ByteBuffer[] sending;
+    /** Counts down as each peer says it sends nothing more. */
+    private final CountDownLatch peersDone;
 
     private Mesh(int me, int size) {
         this.me = me;
-        this.outgoing = new Socket[size];
-        this.out = new DataOutputStream[size];
-        this.incoming = new Socket[size];
+        this.peersDone = new CountDownLatch(size - 1);
+        this.outgoing = new SocketChannel[size];
+        this.incoming = new SocketChannel[size];
         this.sending = new ByteBuffer[size];
     }
 
     /** The listening socket of a task, before the addresses are exchanged. */
     static ServerSocket listen(String host) {
         try {
-            ServerSocket server = new ServerSocket();
+            ServerSocket server = ServerSocketChannel.open().socket();
             server.bind(new InetSocketAddress(InetAddress.getByName(host), 0), 64);
             server.setSoTimeout((int) TimeUnit.SECONDS.toMillis(TIMEOUT_SECONDS));
             return server;
@@ -97,23 +111,24 @@ final class Mesh implements AutoCloseable {
 
     private void dial(int peer, String address, byte[] secret) throws IOException {
         int colon = address.lastIndexOf(':');
-        Socket s = new Socket();
-        s.setTcpNoDelay(true);
-        s.connect(new InetSocketAddress(address.substring(0, colon), Integer.parseInt(address.substring(colon + 1))),
-                (int) TimeUnit.SECONDS.toMillis(TIMEOUT_SECONDS));
-        outgoing[peer] = s;
-        out[peer] = new DataOutputStream(new BufferedOutputStream(s.getOutputStream(), 1 << 16));
-        out[peer].write(secret);
-        out[peer].writeInt(me);
-        out[peer].flush();
+        SocketChannel c = SocketChannel.open();
+        outgoing[peer] = c;
+        c.socket().setTcpNoDelay(true);
+        c.socket().connect(new InetSocketAddress(address.substring(0, colon),
+                Integer.parseInt(address.substring(colon + 1))), (int) TimeUnit.SECONDS.toMillis(TIMEOUT_SECONDS));
+        ByteBuffer hello = ByteBuffer.allocate(secret.length + 4).put(secret).putInt(me).flip();
+        while (hello.hasRemaining()) {
+            c.write(hello);
+        }
     }
 
     /** Accepts a connection; whether it presented the secret and a peer's number not seen before. */
     private boolean accept(ServerSocket server, byte[] secret) throws IOException {
         Socket s = server.accept();
         s.setTcpNoDelay(true);
-        s.setSoTimeout((int) TimeUnit.SECONDS.toMillis(TIMEOUT_SECONDS));
-        DataInputStream in = new DataInputStream(new BufferedInputStream(s.getInputStream(), 1 << 16));
+        s.setSoTimeout(HELLO_MILLIS);
+        // unbuffered, through the socket's stream (which keeps the timeout): not a byte past the hello is read
+        DataInputStream in = new DataInputStream(s.getInputStream());
         byte[] presented = new byte[secret.length];
         int peer;
         try {
@@ -128,31 +143,47 @@ final class Mesh implements AutoCloseable {
             s.close(); // not one of this stage's tasks
             return false;
         }
-        incoming[peer] = s;
-        Thread.ofPlatform().daemon().name("bp-mesh-" + me + "<" + peer).start(() -> read(peer, in));
+        SocketChannel c = s.getChannel();
+        incoming[peer] = c;
+        Thread.ofPlatform().daemon().name("bp-mesh-" + me + "<" + peer).start(() -> read(peer, c));
         return true;
     }
 
-    private void read(int peer, DataInputStream in) {
-        byte[] bytes = new byte[0];
+    private void read(int peer, SocketChannel in) {
+        ByteBuffer header = ByteBuffer.allocateDirect(HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer body = ByteBuffer.allocateDirect(0).order(ByteOrder.LITTLE_ENDIAN);
         try {
             while (true) {
-                int tag = in.readInt();
-                int rows = in.readInt();
-                double loss = in.readDouble();
-                long correct = in.readLong();
-                int len = in.readInt();
-                if (bytes.length < len * Float.BYTES) {
-                    bytes = new byte[len * Float.BYTES];
+                readFully(in, header.clear());
+                header.flip();
+                int tag = header.getInt();
+                int rows = header.getInt();
+                double loss = header.getDouble();
+                long correct = header.getLong();
+                int len = header.getInt();
+                if (tag == DONE) {
+                    peersDone.countDown();
+                    return; // the peer's last message: what follows is its closing
                 }
-                in.readFully(bytes, 0, len * Float.BYTES);
+                if (body.capacity() < len * Float.BYTES) {
+                    body = ByteBuffer.allocateDirect(len * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+                }
+                readFully(in, body.clear().limit(len * Float.BYTES));
                 float[] values = spareArray(len);
-                ByteBuffer.wrap(bytes, 0, len * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(values);
+                body.flip().asFloatBuffer().get(values);
                 inbox.put(new Message(tag, rows, loss, correct, values));
             }
         } catch (IOException | InterruptedException e) {
             if (!closed) {
                 inbox.offer(new IllegalStateException("task " + me + " lost task " + peer + ": " + e));
+            }
+        }
+    }
+
+    private static void readFully(SocketChannel in, ByteBuffer b) throws IOException {
+        while (b.hasRemaining()) {
+            if (in.read(b) < 0) {
+                throw new EOFException();
             }
         }
     }
@@ -179,21 +210,19 @@ final class Mesh implements AutoCloseable {
 
     /** Sends {@code values[off, off + len)} with its header to {@code peer}. */
     void send(int peer, int tag, int rows, double loss, long correct, float[] values, int off, int len) {
+        int bytes = HEADER_BYTES + len * Float.BYTES;
+        ByteBuffer b = sending[peer];
+        if (b == null || b.capacity() < bytes) {
+            b = sending[peer] = ByteBuffer.allocateDirect(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        }
+        b.clear();
+        b.putInt(tag).putInt(rows).putDouble(loss).putLong(correct).putInt(len);
+        b.asFloatBuffer().put(values, off, len);
+        b.position(bytes).flip();
         try {
-            DataOutputStream o = out[peer];
-            o.writeInt(tag);
-            o.writeInt(rows);
-            o.writeDouble(loss);
-            o.writeLong(correct);
-            o.writeInt(len);
-            ByteBuffer bytes = sending[peer];
-            if (bytes == null || bytes.capacity() < len * Float.BYTES) {
-                bytes = sending[peer] = ByteBuffer.allocate(len * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+            while (b.hasRemaining()) {
+                outgoing[peer].write(b);
             }
-            bytes.clear();
-            bytes.asFloatBuffer().put(values, off, len);
-            o.write(bytes.array(), 0, len * Float.BYTES);
-            o.flush();
         } catch (IOException e) {
             throw new UncheckedIOException("task " + me + " lost task " + peer, e);
         }
@@ -214,13 +243,33 @@ final class Mesh implements AutoCloseable {
         }
     }
 
+    /**
+     * Tells every peer that this task sends nothing more, and waits until each has said the same:
+     * after that no task still reads what another sends, so closing cannot cut off a message.
+     */
+    void finish() {
+        for (int peer = 0; peer < outgoing.length; peer++) {
+            if (peer != me) {
+                send(peer, DONE, 0, 0, 0, new float[0], 0, 0);
+            }
+        }
+        try {
+            if (!peersDone.await(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+                throw new IllegalStateException("task " + me + " waited " + TIMEOUT_SECONDS + " s for its peers to end");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("task " + me + " was interrupted", e);
+        }
+    }
+
     private volatile boolean closed;
 
     @Override
     public void close() {
         closed = true;
-        for (Socket[] sockets : new Socket[][] {outgoing, incoming}) {
-            for (Socket s : sockets) {
+        for (SocketChannel[] channels : new SocketChannel[][] {outgoing, incoming}) {
+            for (SocketChannel s : channels) {
                 if (s != null) {
                     try {
                         s.close();

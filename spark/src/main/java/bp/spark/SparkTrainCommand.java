@@ -30,11 +30,12 @@ import java.util.stream.Stream;
         description = {"Trains like 'bp train', on Apache Spark. --mode sync: each mini-batch's gradient is computed "
                 + "on the executors (the driver broadcasts the parameters, the executors compute aligned blocks of the "
                 + "batch's shards, the driver adds them in a fixed order and applies the optimizer): the model is "
-                + "bit-for-bit the one 'bp train' makes with the same options. --mode local-sgd: each task takes "
-                + "--sync-every steps on its own share of the rows, then the driver averages the networks and the "
-                + "optimizer's state. --parquet DIR reads DIR/train (and DIR/test) on the executors, where the rows "
-                + "stay: the data never passes through the driver (local-sgd). Every option of 'bp train' applies, "
-                + "except those that need the rows on the driver."},
+                + "bit-for-bit the one 'bp train' makes with the same options. --mode local-sgd: each share of the "
+                + "rows trains a model of its own for --sync-every steps, then the models and the optimizer's state "
+                + "are averaged. --parquet DIR reads DIR/train (and DIR/test) on the executors, where the rows "
+                + "stay: the data never passes through the driver, and each epoch is one barrier stage whose tasks "
+                + "average the models (local-sgd) or add every step's gradient (allreduce) among themselves. Every "
+                + "option of 'bp train' applies, except those that need the rows on the driver."},
         footer = {"", "Examples:", "  spark/run spark-train --master local[2] --data digits --epochs 10",
                 "  spark/run convert --data fashion-mnist --out /tmp/fashion",
                 "  spark/run spark-train --master local[2] --parquet /tmp/fashion --mode local-sgd",
@@ -47,20 +48,21 @@ final class SparkTrainCommand extends TrainCommand {
     String master;
 
     @Option(names = "--places", paramLabel = "N", description = "Tasks per mini-batch, at most one per group of "
-            + "shards (sync), or partitions of the rows (local-sgd) (default: the cluster's default parallelism, "
+            + "shards (sync), shares of the rows (local-sgd), or with --parquet the rows' virtual shards, on which "
+            + "the model depends (the tasks are min(N, task slots)) (default: the cluster's default parallelism, "
             + "e.g. its executor cores).")
     Integer places;
 
     @Option(names = "--mode", paramLabel = "sync|local-sgd|allreduce", defaultValue = "sync", description = "sync: "
-            + "one Spark job per mini-batch, the local trainer's model bit for bit; local-sgd: each task takes "
-            + "--sync-every steps on its own share of the data, then the driver averages the networks and the "
-            + "optimizer state (fewer jobs, another model); allreduce (with --parquet): one barrier stage per epoch "
-            + "whose tasks add every step's gradient among themselves, the same model for any number of executors "
-            + "(default: ${DEFAULT-VALUE}).")
+            + "one Spark job per mini-batch, the local trainer's model bit for bit; local-sgd: each share of the "
+            + "data trains --sync-every steps, then the models and the optimizer state are averaged (another model, "
+            + "far fewer exchanges); allreduce (with --parquet): every step's gradients are added, one model (with "
+            + "--parquet, both are the same for any number of executors) (default: ${DEFAULT-VALUE}).")
     String mode;
 
     @Option(names = "--sync-every", defaultValue = "8", paramLabel = "K",
-            description = "With --mode local-sgd: mini-batch steps per task between averages (default: ${DEFAULT-VALUE}).")
+            description = "With --mode local-sgd: mini-batch steps of each share between averages (default: "
+                    + "${DEFAULT-VALUE}).")
     int syncEvery;
 
     @Option(names = "--parquet", paramLabel = "PATH", description = "Train on the Parquet table PATH/train, and test "
@@ -130,7 +132,7 @@ final class SparkTrainCommand extends TrainCommand {
         if (!quiet()) {
             PrintWriter out = out();
             out.printf(Locale.ROOT, "bp: Spark %s, master %s, %s%n", spark.version(), spark.master(), localSgd()
-                    ? "local SGD on " + places + " tasks, averaged every " + syncEvery + " steps"
+                    ? "local SGD on " + places + " shares, averaged every " + syncEvery + " steps"
                     : mode.equals("allreduce") ? "all-reduce over " + places + " shards"
                     : places + " tasks per mini-batch at most");
             out.flush();

@@ -18,7 +18,6 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
@@ -28,10 +27,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The all-reduce mode: one barrier stage per epoch, gradients added between the tasks over their
- * own connections; the same model for 1, 2 and 3 executor JVMs; strangers refused.
+ * Training on the executors, one barrier stage per epoch whose tasks exchange their work over
+ * their own connections: the all-reduce and local SGD each give the same model for 1, 2 and 3
+ * executor JVMs, and after a lost executor; strangers are refused.
  */
-class AllReduceTest {
+class MeshTrainingTest {
 
     @TempDir
     static Path dir;
@@ -63,18 +63,32 @@ class AllReduceTest {
                 .set("spark.executor.extraClassPath", System.getProperty("bp.spark.appClasspath"));
     }
 
-    /** Trains from the digits' Parquet; with {@code halt} ("epoch:step:task"), that task kills its executor JVM. */
-    private static Network train(SparkConf conf, Path data, List<EpochStats> history, String halt) {
+    /** A model trained by the all-reduce and one by local SGD (K = 2, batches of 10, 5 epochs), on 6 shards. */
+    private record Models(Network allReduce, List<EpochStats> allReduceHistory, Network localSgd,
+                          List<EpochStats> localSgdHistory) {
+    }
+
+    /**
+     * Trains from the digits' Parquet, by the all-reduce then by local SGD; with {@code halt}
+     * ("epoch:exchange:task"), that task kills its executor JVM in both.
+     */
+    private static Models train(SparkConf conf, Path data, String halt) {
         SparkSession spark = SparkSession.builder().config(conf).getOrCreate();
         try {
             spark.sparkContext().setLogLevel("OFF"); // a lost executor is expected below
             if (halt != null) {
-                spark.sparkContext().setLocalProperty(AllReduce.HALT_AT, halt);
+                spark.sparkContext().setLocalProperty(MeshTraining.HALT_AT, halt);
             }
-            Network net = network();
-            history.addAll(new BpSpark(spark).places(6).allReduce().fit(trainer(), net,
-                    data.resolve("train").toString(), data.resolve("test").toString()));
-            return net;
+            String train = data.resolve("train").toString();
+            String test = data.resolve("test").toString();
+            Network allReduce = network();
+            List<EpochStats> allReduceHistory = new BpSpark(spark).places(6).allReduce().fit(trainer(), allReduce,
+                    train, test);
+            Network localSgd = network();
+            // small batches, so that each shard's model takes 24 steps an epoch, and 5 epochs
+            List<EpochStats> localSgdHistory = new BpSpark(spark).places(6).syncEvery(2).fit(
+                    trainer().toBuilder().batchSize(10).epochs(5).build(), localSgd, train, test);
+            return new Models(allReduce, allReduceHistory, localSgd, localSgdHistory);
         } finally {
             spark.stop();
         }
@@ -82,26 +96,30 @@ class AllReduceTest {
 
     /**
      * Six shards over 1, 2 and 3 executor JVMs (so 1, 2 and 3 tasks, each with its chunk of the
-     * parameters): the same parameters bit for bit, and a model that learned the digits. And with
-     * 2 executors of which one dies in the middle of epoch 2 (its JVM halts at step 5): Spark runs
-     * the stage again from the driver's state at the epoch's start, on a new executor, and the run
-     * ends with the same parameters as the others.
+     * exchanged vectors): the same parameters bit for bit, in both modes, and models that learned
+     * the digits. And with 2 executors of which one dies in the middle of epoch 2 (its JVM halts
+     * before exchange 1, in both modes): the driver runs the stage again from its state at the epoch's start, on a
+     * new executor, and the run ends with the same parameters as the others.
      */
     @Test
     void theModelDependsNeitherOnTheExecutorsNorOnLosingOne() throws IOException {
         Path data = digits();
-        List<EpochStats> one = new ArrayList<>();
-        Network a = train(cluster(1), data, one, null);
-        Network b = train(cluster(2), data, new ArrayList<>(), null);
-        Network c = train(cluster(3), data, new ArrayList<>(), null);
-        List<EpochStats> lost = new ArrayList<>();
-        Network d = train(cluster(2), data, lost, "2:5:1");
-        assertArrayEquals(a.parameters(), b.parameters(), "1 and 2 executors");
-        assertArrayEquals(a.parameters(), c.parameters(), "1 and 3 executors");
-        assertArrayEquals(a.parameters(), d.parameters(), "2 executors, one lost in epoch 2");
-        assertTrue(lost.get(1).seconds() > one.get(1).seconds(), "the lost executor cost no time: " + lost);
-        EpochStats last = one.get(one.size() - 1);
-        assertTrue(last.testAccuracy() > 0.9, one.toString());
+        Models one = train(cluster(1), data, null);
+        Models two = train(cluster(2), data, null);
+        Models three = train(cluster(3), data, null);
+        Models lost = train(cluster(2), data, "2:1:1");
+        for (Models m : List.of(two, three, lost)) {
+            assertArrayEquals(one.allReduce().parameters(), m.allReduce().parameters(), "the all-reduce");
+            assertArrayEquals(one.localSgd().parameters(), m.localSgd().parameters(), "local SGD");
+        }
+        assertTrue(lost.allReduceHistory().get(1).seconds() > one.allReduceHistory().get(1).seconds(),
+                "the lost executor cost no time: " + lost.allReduceHistory());
+        assertTrue(last(one.allReduceHistory()).testAccuracy() > 0.9, one.allReduceHistory().toString());
+        assertTrue(last(one.localSgdHistory()).testAccuracy() > 0.9, one.localSgdHistory().toString());
+    }
+
+    private static EpochStats last(List<EpochStats> history) {
+        return history.get(history.size() - 1);
     }
 
     /** spark-train --mode allreduce from Parquet; refused with dynamic allocation, and without --parquet. */

@@ -1,0 +1,163 @@
+package bp.spark;
+
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.security.MessageDigest;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Where a barrier stage's tasks learn each other's addresses: a socket on the driver, open for one
+ * stage attempt, as XGBoost's tracker is. Each task presents the attempt's secret, its number and
+ * the address its {@link Mesh} listens on; once every task has come, each gets all the addresses
+ * and the driver stops listening. Spark's {@code BarrierTaskContext.allGather} does the same
+ * through the driver but sleeps in whole seconds while it waits (measured: 1.0 s a call on an idle
+ * cluster), which a stage per epoch would pay every epoch.
+ */
+final class Rendezvous implements AutoCloseable {
+
+    /** How long a connection may take to say who it is before it is dropped. */
+    private static final int HELLO_MILLIS = 30_000;
+
+    private final ServerSocket server;
+    private final String address;
+    private final byte[] secret;
+    private final Socket[] joined;
+    private final String[] addresses;
+    private int count;
+    private volatile boolean closed;
+
+    private Rendezvous(ServerSocket server, String advertised, int tasks, byte[] secret) {
+        this.server = server;
+        this.address = advertised + ":" + server.getLocalPort();
+        this.secret = secret.clone();
+        this.joined = new Socket[tasks];
+        this.addresses = new String[tasks];
+    }
+
+    /**
+     * Opens the meeting point of {@code tasks} tasks.
+     *
+     * @param bindHost the address to listen on (the driver's bind address)
+     * @param advertisedHost the address tasks reach it at (the driver's host)
+     */
+    static Rendezvous open(String bindHost, String advertisedHost, int tasks, byte[] secret) {
+        try {
+            ServerSocket server = new ServerSocket();
+            server.bind(new InetSocketAddress(InetAddress.getByName(bindHost), 0), 64);
+            Rendezvous r = new Rendezvous(server, advertisedHost, tasks, secret);
+            Thread.ofPlatform().daemon().name("bp-rendezvous").start(r::acceptAll);
+            return r;
+        } catch (IOException e) {
+            throw new UncheckedIOException("the driver cannot listen on " + bindHost + " for the tasks to meet", e);
+        }
+    }
+
+    /** {@return host:port for the tasks} */
+    String address() {
+        return address;
+    }
+
+    private void acceptAll() {
+        try {
+            while (!closed) {
+                Socket s = server.accept();
+                Thread.ofVirtual().start(() -> hello(s));
+            }
+        } catch (IOException e) {
+            // closed: every task has come, or the stage has ended
+        }
+    }
+
+    /** Reads a connection's secret, task number and address; the last task to come sends all the addresses. */
+    private void hello(Socket s) {
+        try {
+            s.setSoTimeout(HELLO_MILLIS);
+            DataInputStream in = new DataInputStream(s.getInputStream());
+            byte[] presented = new byte[secret.length];
+            in.readFully(presented);
+            int task = in.readInt();
+            String taskAddress = in.readUTF();
+            if (!MessageDigest.isEqual(presented, secret) || !register(s, task, taskAddress)) {
+                s.close(); // not one of this attempt's tasks, or a task that came twice
+            }
+        } catch (IOException e) {
+            closeQuietly(s);
+        }
+    }
+
+    private synchronized boolean register(Socket s, int task, String taskAddress) throws IOException {
+        if (closed || task < 0 || task >= joined.length || joined[task] != null) {
+            return false;
+        }
+        joined[task] = s;
+        addresses[task] = taskAddress;
+        if (++count == joined.length) {
+            server.close(); // nothing listens once all have come
+            for (Socket t : joined) {
+                try (t) {
+                    DataOutputStream out = new DataOutputStream(t.getOutputStream());
+                    out.writeInt(addresses.length);
+                    for (String a : addresses) {
+                        out.writeUTF(a);
+                    }
+                    out.flush();
+                }
+            }
+        }
+        return true;
+    }
+
+    /**
+     * A task's side: presents itself at the driver's {@code rendezvous} and waits for every task's
+     * address, in task order.
+     */
+    static String[] join(String rendezvous, byte[] secret, int me, String myAddress) {
+        int colon = rendezvous.lastIndexOf(':');
+        try (Socket s = new Socket()) {
+            int timeout = (int) TimeUnit.SECONDS.toMillis(Mesh.TIMEOUT_SECONDS);
+            s.connect(new InetSocketAddress(rendezvous.substring(0, colon),
+                    Integer.parseInt(rendezvous.substring(colon + 1))), timeout);
+            s.setSoTimeout(timeout);
+            DataOutputStream out = new DataOutputStream(s.getOutputStream());
+            out.write(secret);
+            out.writeInt(me);
+            out.writeUTF(myAddress);
+            out.flush();
+            DataInputStream in = new DataInputStream(s.getInputStream());
+            String[] all = new String[in.readInt()];
+            for (int i = 0; i < all.length; i++) {
+                all[i] = in.readUTF();
+            }
+            return all;
+        } catch (IOException e) {
+            throw new UncheckedIOException("task " + me + " could not meet the others at the driver (" + rendezvous
+                    + ")", e);
+        }
+    }
+
+    /** Stops listening and drops every connection; the stage's attempt is over. */
+    @Override
+    public synchronized void close() {
+        closed = true;
+        closeQuietly(server);
+        for (Socket s : joined) {
+            if (s != null) {
+                closeQuietly(s);
+            }
+        }
+    }
+
+    private static void closeQuietly(AutoCloseable c) {
+        try {
+            c.close();
+        } catch (Exception e) {
+            // closing anyway
+        }
+    }
+}

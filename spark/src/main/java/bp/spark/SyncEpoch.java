@@ -1,0 +1,63 @@
+package bp.spark;
+
+import bp.engine.Workspace;
+import bp.nn.Network;
+import bp.train.Optimizer;
+
+import java.util.Iterator;
+
+/**
+ * The all-reduce's epoch on one task: a step takes {@code ceil(batch / V)} rows of each of the V
+ * shards; each task computes its shards' gradients, the tasks add them ({@link ShardSum}), and
+ * every task applies the same optimizer to the same sum, so all hold the same parameters.
+ */
+final class SyncEpoch extends EpochTask {
+
+    private final Network net;
+    private final Optimizer.State state;
+    private final int shardBatch;
+    private final Workspace ws;
+    private final float[] grad;
+    private final float[] sum;
+
+    SyncEpoch(MeshTraining.Setup s, MeshTraining.Start start, Iterator<RowBlock> blocks, int me, Mesh mesh,
+              int haltAt) {
+        super(s, start, blocks, me, mesh, haltAt);
+        this.net = s.architecture().build(start.parameters().clone());
+        this.state = optimizer.newState(net.parameterCount());
+        state.restore(start.steps(), start.buffers());
+        int shards = s.shardRows().length;
+        this.shardBatch = (s.batch() + shards - 1) / shards;
+        this.ws = new Workspace(net, shardBatch);
+        this.grad = new float[net.parameterCount()];
+        this.sum = new float[net.parameterCount()];
+    }
+
+    @Override
+    MeshTraining.Result run() {
+        int steps = exchanges(shardBatch);
+        int[] stepRows = new int[s.shardRows().length];
+        int[] correct = new int[1];
+        double loss = 0;
+        long right = 0;
+        for (int step = 0; step < steps; step++) {
+            haltIfAsked(step);
+            int from = step * shardBatch;
+            shardRows(from, shardBatch, stepRows);
+            for (int i = 0; i < mine.size(); i++) {
+                int shard = mine.get(i).partition();
+                int rows = stepRows[shard];
+                if (rows > 0) {
+                    correct[0] = 0;
+                    double shardLoss = gradient(net, ws, rows, i, from, rows, grad, correct);
+                    exchange.send(shard, grad, grad.length, rows, shardLoss, correct[0]);
+                }
+            }
+            ShardSum.Totals t = exchange.sum(stepRows, sum.length, sum);
+            state.step(net, sum, t.rows(), optimizer.learningRate(), true);
+            loss += t.loss();
+            right += t.correct();
+        }
+        return new MeshTraining.Result(net.parameters(), state.steps(), state.buffers(), loss, right);
+    }
+}
