@@ -25,13 +25,15 @@ abstract class EpochTask {
     protected final List<RowBlock> mine = new ArrayList<>();
     protected final List<Dataset> data = new ArrayList<>();
     protected final List<int[]> orders = new ArrayList<>();
-    protected final ShardSum exchange;
+    /** The exchanges with the other tasks, once connected. */
+    protected ShardSum exchange;
+    private final int me;
     /** The exchange before which this task halts its JVM (tests), or −1. */
     private final int haltAt;
 
-    EpochTask(MeshTraining.Setup s, MeshTraining.Start start, Iterator<RowBlock> blocks, int me, Mesh mesh,
-              int haltAt) {
+    EpochTask(MeshTraining.Setup s, MeshTraining.Start start, Iterator<RowBlock> blocks, int me, int haltAt) {
         this.s = s;
+        this.me = me;
         this.epoch = start.epoch();
         this.optimizer = start.optimizer();
         this.haltAt = haltAt;
@@ -42,11 +44,18 @@ abstract class EpochTask {
                 orders.add(b.epochOrder(s.seed(), epoch));
             }
         });
-        this.exchange = new ShardSum(mesh, me, s.tasks(), s.shardRows().length);
     }
 
-    /** Trains the epoch; every task ends with the same network and optimizer state. */
-    abstract MeshTraining.Result run();
+    /** {@return the floats of the vectors the exchanges add (each task receives a chunk of it at a time)} */
+    abstract int exchangedFloats();
+
+    /** Trains the epoch over {@code mesh}; every task ends with the same network and optimizer state. */
+    final MeshTraining.Result run(Mesh mesh) {
+        exchange = new ShardSum(mesh, me, s.tasks(), s.shardRows().length);
+        return train();
+    }
+
+    abstract MeshTraining.Result train();
 
     /** Halts the JVM, as if the executor were killed, when the tests asked for it at this exchange. */
     protected final void haltIfAsked(int exchange) {

@@ -31,9 +31,9 @@ final class LocalSgdEpoch extends EpochTask {
     private final float[] average;
     private final float[][] averageBuffers;
 
-    LocalSgdEpoch(MeshTraining.Setup s, MeshTraining.Start start, Iterator<RowBlock> blocks, int me, Mesh mesh,
-                  int haltAt) {
-        super(s, start, blocks, me, mesh, haltAt);
+    LocalSgdEpoch(MeshTraining.Setup s, MeshTraining.Start start, Iterator<RowBlock> blocks, int me,
+              int haltAt) {
+        super(s, start, blocks, me, haltAt);
         this.model = s.architecture().build(start.parameters().clone());
         this.modelState = optimizer.newState(model.parameterCount());
         modelState.restore(start.steps(), start.buffers());
@@ -49,7 +49,12 @@ final class LocalSgdEpoch extends EpochTask {
     }
 
     @Override
-    MeshTraining.Result run() {
+    int exchangedFloats() {
+        return vector.length;
+    }
+
+    @Override
+    MeshTraining.Result train() {
         int batch = s.batch();
         int perRound = batch * s.syncEvery();
         int[] roundRows = new int[s.shardRows().length];

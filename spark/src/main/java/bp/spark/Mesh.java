@@ -1,6 +1,7 @@
 package bp.spark;
 
 import java.io.DataInputStream;
+import java.io.DataOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -17,14 +18,16 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 
 /**
- * Connections between every pair of a barrier stage's tasks, for the all-reduce. Each task
- * listens on an ephemeral port only until its peers have connected; the addresses go through
- * Spark's {@code allGather} (small strings through the driver), the gradients through these
- * sockets. A connection must open with the stage's secret, compared in constant time, or it is
- * dropped. A thread per peer reads its messages into one inbox, so that two tasks sending to each
- * other at once never block each other.
+ * Connections between every pair of a barrier stage's tasks, for their exchanges. Each task
+ * listens on an ephemeral port only until its peers have connected; the addresses come from the
+ * driver ({@link Rendezvous}). A connection must open with the stage's secret, compared in
+ * constant time, or it is dropped. A thread per peer reads its messages into one inbox, so that
+ * two tasks sending to each other at once never block each other. Between two tasks on one host
+ * the bodies of messages go through shared memory ({@link SharedSlots}), their headers through
+ * the socket.
  */
 final class Mesh implements AutoCloseable {
 
@@ -33,6 +36,12 @@ final class Mesh implements AutoCloseable {
 
     /** The tag of a task's last message to each peer. */
     private static final int DONE = Integer.MIN_VALUE;
+
+    /** The tag of a receiver's message that hands a shared slot (its rows field) back to the sender. */
+    private static final int SLOT_FREE = Integer.MIN_VALUE + 1;
+
+    /** Shared slots per direction: a body can be written while the one before is being read. */
+    private static final int SLOTS = 2;
 
     /**
      * A message: a piece of a vector with a small header.
@@ -46,8 +55,11 @@ final class Mesh implements AutoCloseable {
     record Message(int tag, int rows, double loss, long correct, float[] values) {
     }
 
-    /** A message's header: tag, rows, loss, correct, length. */
-    private static final int HEADER_BYTES = 4 + 4 + 8 + 8 + 4;
+    /** A message's header: tag, rows, loss, correct, length, and the shared slot of its body or −1. */
+    private static final int HEADER_BYTES = 4 + 4 + 8 + 8 + 4 + 4;
+
+    /** How often a waiting task looks whether it has been killed or has waited too long. */
+    private static final long WAKE_MILLIS = 200;
 
     /** How long a connection may take to present the secret before it is dropped. */
     private static final int HELLO_MILLIS = 30_000;
@@ -63,8 +75,13 @@ final class Mesh implements AutoCloseable {
      * buffer first (measured on loopback: 2.0 GB/s through streams, 4.2 GB/s from direct buffers).
      */
     private final ByteBuffer[] sending;
+    /** The headers a reader thread sends back (slots handed back), one buffer per peer. */
+    private final ByteBuffer[] freeing;
     /** Counts down as each peer says it sends nothing more. */
     private final CountDownLatch peersDone;
+    /** Shared memory for the bodies to each peer, and from each, when it is on this host. */
+    private final SharedSlots[] toPeer;
+    private final SharedSlots[] fromPeer;
 
     private Mesh(int me, int size) {
         this.me = me;
@@ -72,6 +89,9 @@ final class Mesh implements AutoCloseable {
         this.outgoing = new SocketChannel[size];
         this.incoming = new SocketChannel[size];
         this.sending = new ByteBuffer[size];
+        this.freeing = new ByteBuffer[size];
+        this.toPeer = new SharedSlots[size];
+        this.fromPeer = new SharedSlots[size];
     }
 
     /** The listening socket of a task, before the addresses are exchanged. */
@@ -88,19 +108,28 @@ final class Mesh implements AutoCloseable {
 
     /**
      * Connects task {@code me} to every other: an outgoing connection to each peer's address and an
-     * incoming one from each, then closes the listening socket.
+     * incoming one from each, then closes the listening socket. To a peer on the same host, bodies
+     * of up to {@code sharedFloats} floats go through shared memory (0: never).
      */
-    static Mesh connect(int me, String[] addresses, ServerSocket server, byte[] secret) {
+    static Mesh connect(int me, String[] addresses, ServerSocket server, byte[] secret, int sharedFloats) {
         Mesh mesh = new Mesh(me, addresses.length);
+        String myHost = server.getInetAddress().getHostAddress();
         try (server) {
             for (int peer = 0; peer < addresses.length; peer++) {
                 if (peer != me) {
-                    mesh.dial(peer, addresses[peer], secret);
+                    mesh.dial(peer, addresses[peer], secret, myHost, sharedFloats);
                 }
             }
             int accepted = 0;
             while (accepted < addresses.length - 1) {
                 accepted += mesh.accept(server, secret) ? 1 : 0;
+            }
+            // every peer has dialled and accepted by now, so each has answered the offer of shared memory
+            for (int peer = 0; peer < addresses.length; peer++) {
+                if (mesh.toPeer[peer] != null && mesh.outgoing[peer].socket().getInputStream().read() != 1) {
+                    mesh.toPeer[peer].close();
+                    mesh.toPeer[peer] = null;
+                }
             }
             return mesh;
         } catch (IOException e) {
@@ -109,16 +138,32 @@ final class Mesh implements AutoCloseable {
         }
     }
 
-    private void dial(int peer, String address, byte[] secret) throws IOException {
+    /** Connects to a peer and says who it is; offers shared memory when the peer is on this host. */
+    private void dial(int peer, String address, byte[] secret, String myHost, int sharedFloats) throws IOException {
         int colon = address.lastIndexOf(':');
         SocketChannel c = SocketChannel.open();
         outgoing[peer] = c;
         c.socket().setTcpNoDelay(true);
         c.socket().connect(new InetSocketAddress(address.substring(0, colon),
                 Integer.parseInt(address.substring(colon + 1))), (int) TimeUnit.SECONDS.toMillis(TIMEOUT_SECONDS));
-        ByteBuffer hello = ByteBuffer.allocate(secret.length + 4).put(secret).putInt(me).flip();
-        while (hello.hasRemaining()) {
-            c.write(hello);
+        c.socket().setSoTimeout((int) TimeUnit.SECONDS.toMillis(TIMEOUT_SECONDS)); // for the offer's answer
+        if (sharedFloats > 0 && address.substring(0, colon).equals(myHost)) {
+            try {
+                toPeer[peer] = SharedSlots.create(SLOTS, sharedFloats);
+            } catch (IOException | UnsupportedOperationException e) {
+                toPeer[peer] = null; // no /dev/shm, or full: the socket carries everything
+            }
+        }
+        String offer = toPeer[peer] == null ? "" : toPeer[peer].path();
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        DataOutputStream hello = new DataOutputStream(bytes);
+        hello.write(secret);
+        hello.writeInt(me);
+        hello.writeInt(toPeer[peer] == null ? 0 : sharedFloats);
+        hello.writeUTF(offer);
+        ByteBuffer b = ByteBuffer.wrap(bytes.toByteArray());
+        while (b.hasRemaining()) {
+            c.write(b);
         }
     }
 
@@ -145,6 +190,16 @@ final class Mesh implements AutoCloseable {
         }
         SocketChannel c = s.getChannel();
         incoming[peer] = c;
+        int sharedFloats = in.readInt();
+        String offer = in.readUTF();
+        if (sharedFloats > 0) {
+            try {
+                fromPeer[peer] = SharedSlots.open(offer, SLOTS, sharedFloats);
+            } catch (IOException | RuntimeException e) {
+                fromPeer[peer] = null; // another host after all, or another user: the socket carries everything
+            }
+            c.write(ByteBuffer.wrap(new byte[] {(byte) (fromPeer[peer] != null ? 1 : 0)}));
+        }
         Thread.ofPlatform().daemon().name("bp-mesh-" + me + "<" + peer).start(() -> read(peer, c));
         return true;
     }
@@ -161,21 +216,32 @@ final class Mesh implements AutoCloseable {
                 double loss = header.getDouble();
                 long correct = header.getLong();
                 int len = header.getInt();
+                int slot = header.getInt();
                 if (tag == DONE) {
                     peersDone.countDown();
                     return; // the peer's last message: what follows is its closing
                 }
-                if (body.capacity() < len * Float.BYTES) {
-                    body = ByteBuffer.allocateDirect(len * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+                if (tag == SLOT_FREE) {
+                    toPeer[peer].release(rows);
+                    continue;
                 }
-                readFully(in, body.clear().limit(len * Float.BYTES));
                 float[] values = spareArray(len);
-                body.flip().asFloatBuffer().get(values);
+                if (slot >= 0) {
+                    fromPeer[peer].get(slot, values, len);
+                    write(peer, freeing, SLOT_FREE, slot, 0, 0, 0, -1, null, 0);
+                } else {
+                    if (body.capacity() < len * Float.BYTES) {
+                        body = ByteBuffer.allocateDirect(len * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+                    }
+                    readFully(in, body.clear().limit(len * Float.BYTES));
+                    body.flip().asFloatBuffer().get(values);
+                }
                 inbox.put(new Message(tag, rows, loss, correct, values));
             }
-        } catch (IOException | InterruptedException e) {
-            if (!closed) {
-                inbox.offer(new IllegalStateException("task " + me + " lost task " + peer + ": " + e));
+        } catch (IOException | InterruptedException | RuntimeException | InternalError e) {
+            if (!closed) { // InternalError: a fault in shared memory the peer truncated as it went
+                failure = new IllegalStateException("task " + me + " lost task " + peer + ": " + e);
+                inbox.offer(failure);
             }
         }
     }
@@ -210,37 +276,110 @@ final class Mesh implements AutoCloseable {
 
     /** Sends {@code values[off, off + len)} with its header to {@code peer}. */
     void send(int peer, int tag, int rows, double loss, long correct, float[] values, int off, int len) {
-        int bytes = HEADER_BYTES + len * Float.BYTES;
-        ByteBuffer b = sending[peer];
-        if (b == null || b.capacity() < bytes) {
-            b = sending[peer] = ByteBuffer.allocateDirect(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        int slot = -1;
+        SharedSlots shared = toPeer[peer];
+        if (shared != null && len > 0 && shared.fits(len)) {
+            slot = awaitSlot(shared, peer);
+            shared.put(slot, values, off, len);
         }
-        b.clear();
-        b.putInt(tag).putInt(rows).putDouble(loss).putLong(correct).putInt(len);
-        b.asFloatBuffer().put(values, off, len);
-        b.position(bytes).flip();
-        try {
-            while (b.hasRemaining()) {
-                outgoing[peer].write(b);
+        write(peer, sending, tag, rows, loss, correct, len, slot, values, off);
+    }
+
+    /**
+     * Writes a message to {@code peer} through {@code buffers[peer]}: its header, and its body
+     * unless it is in shared {@code slot}. The task and the reader threads (handing slots back)
+     * write to the same connection, one message at a time.
+     */
+    private void write(int peer, ByteBuffer[] buffers, int tag, int rows, double loss, long correct, int len,
+                       int slot, float[] values, int off) {
+        int bytes = HEADER_BYTES + (slot < 0 ? len * Float.BYTES : 0);
+        SocketChannel c = outgoing[peer];
+        synchronized (c) {
+            ByteBuffer b = buffers[peer];
+            if (b == null || b.capacity() < bytes) {
+                b = buffers[peer] = ByteBuffer.allocateDirect(bytes).order(ByteOrder.LITTLE_ENDIAN);
             }
-        } catch (IOException e) {
-            throw new UncheckedIOException("task " + me + " lost task " + peer, e);
+            b.clear();
+            b.putInt(tag).putInt(rows).putDouble(loss).putLong(correct).putInt(len).putInt(slot);
+            if (slot < 0 && len > 0) {
+                b.asFloatBuffer().put(values, off, len);
+            }
+            b.position(bytes).flip();
+            try {
+                while (b.hasRemaining()) {
+                    c.write(b);
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException("task " + me + " lost task " + peer, e);
+            }
         }
+    }
+
+    /** {@return whether message bodies to {@code peer} go through shared memory} */
+    boolean sharesMemoryWith(int peer) {
+        return toPeer[peer] != null;
     }
 
     /** The next message from any peer. */
     Message receive() {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT_SECONDS);
         try {
-            Object m = inbox.poll(TIMEOUT_SECONDS, TimeUnit.SECONDS);
-            if (m instanceof Message message) {
-                return message;
+            while (true) {
+                Object m = inbox.poll(WAKE_MILLIS, TimeUnit.MILLISECONDS);
+                if (m instanceof Message message) {
+                    return message;
+                }
+                if (m != null) {
+                    throw (IllegalStateException) m;
+                }
+                stillWaiting(deadline, "a message");
             }
-            throw m == null ? new IllegalStateException("task " + me + " had no message in " + TIMEOUT_SECONDS + " s")
-                    : (IllegalStateException) m;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("task " + me + " was interrupted", e);
         }
+    }
+
+    /** A free slot of shared memory to {@code peer}, once the peer has handed one back. */
+    private int awaitSlot(SharedSlots shared, int peer) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT_SECONDS);
+        try {
+            while (true) {
+                int slot = shared.take(WAKE_MILLIS);
+                if (slot >= 0) {
+                    return slot;
+                }
+                if (failure != null) { // the reader that would hand slots back has stopped
+                    throw failure;
+                }
+                stillWaiting(deadline, "a shared slot back from task " + peer);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("task " + me + " was interrupted", e);
+        }
+    }
+
+    /**
+     * Between two looks at what a wait waits for: fails when the task has been killed (Spark kills
+     * the other tasks of a failed barrier stage without interrupting them) or the wait is over.
+     */
+    private void stillWaiting(long deadline, String what) {
+        if (killed.getAsBoolean()) {
+            throw new IllegalStateException("task " + me + " was killed while waiting for " + what);
+        }
+        if (System.nanoTime() > deadline) {
+            throw new IllegalStateException("task " + me + " waited " + TIMEOUT_SECONDS + " s for " + what);
+        }
+    }
+
+    /**
+     * Makes every wait fail once {@code killed} says so: the Spark task's kill flag, which a wait
+     * would not otherwise see.
+     */
+    Mesh stopWhen(BooleanSupplier killed) {
+        this.killed = killed;
+        return this;
     }
 
     /**
@@ -253,9 +392,13 @@ final class Mesh implements AutoCloseable {
                 send(peer, DONE, 0, 0, 0, new float[0], 0, 0);
             }
         }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT_SECONDS);
         try {
-            if (!peersDone.await(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
-                throw new IllegalStateException("task " + me + " waited " + TIMEOUT_SECONDS + " s for its peers to end");
+            while (!peersDone.await(WAKE_MILLIS, TimeUnit.MILLISECONDS)) {
+                if (failure != null) {
+                    throw failure;
+                }
+                stillWaiting(deadline, "its peers to end");
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -264,10 +407,20 @@ final class Mesh implements AutoCloseable {
     }
 
     private volatile boolean closed;
+    /** Why a reader stopped, if one did before the mesh was closed. */
+    private volatile IllegalStateException failure;
+    private volatile BooleanSupplier killed = () -> false;
 
     @Override
     public void close() {
         closed = true;
+        for (SharedSlots[] slots : new SharedSlots[][] {toPeer, fromPeer}) {
+            for (SharedSlots shared : slots) {
+                if (shared != null) {
+                    shared.close();
+                }
+            }
+        }
         for (SocketChannel[] channels : new SocketChannel[][] {outgoing, incoming}) {
             for (SocketChannel s : channels) {
                 if (s != null) {

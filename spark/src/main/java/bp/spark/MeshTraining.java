@@ -38,13 +38,21 @@ final class MeshTraining implements TrainingStep {
     static final String HALT_AT = "bp.testing.haltAt";
 
     /**
+     * Spark setting: whether tasks on the same host exchange message bodies through shared memory
+     * (default true; false sends everything over TCP, as between hosts).
+     */
+    static final String SHARED_MEMORY = "spark.bp.mesh.sharedMemory";
+
+    /**
      * What every task of a stage needs; sent with the stage's closure.
      *
      * @param syncEvery 0 for the all-reduce of every step's gradient, else local SGD's K
      * @param rendezvous where the tasks meet on the driver ({@link Rendezvous})
+     * @param sharedMemory whether tasks on one host exchange through shared memory ({@link #SHARED_MEMORY})
      */
     record Setup(String name, int classes, Architecture architecture, int batch, int syncEvery, long seed,
-                 long[] shardRows, int tasks, String rendezvous, byte[] secret, int attempt) implements Serializable {
+                 long[] shardRows, int tasks, String rendezvous, byte[] secret, int attempt, boolean sharedMemory)
+            implements Serializable {
     }
 
     /** The epoch's starting point, broadcast: parameters, optimizer (with this epoch's learning rate) and its state. */
@@ -132,7 +140,8 @@ final class MeshTraining implements TrainingStep {
             try (Rendezvous meeting = Rendezvous.open(conf.get("spark.driver.bindAddress", host), host, tasks,
                     secret)) {
                 Setup setup = new Setup(rows.name(), rows.classes(), Architecture.of(net), batch, syncEvery, seed,
-                        rows.shardRows(), tasks, meeting.address(), secret, attempt);
+                        rows.shardRows(), tasks, meeting.address(), secret, attempt,
+                        conf.getBoolean(SHARED_MEMORY, true));
                 return grouped.rdd().barrier().mapPartitions(new Stage(setup, start), false,
                         scala.reflect.ClassTag$.MODULE$.apply(Result.class)).toJavaRDD().collect().get(0);
             } catch (Exception e) { // a SparkException, which Scala throws undeclared: a task or an executor was lost
@@ -175,6 +184,9 @@ final class MeshTraining implements TrainingStep {
     private static Iterator<Result> epoch(Iterator<RowBlock> blocks, Setup s, Start start) {
         BarrierTaskContext context = BarrierTaskContext.get();
         int me = context.partitionId();
+        int haltAt = s.attempt() == 0 ? haltAt(context.getLocalProperty(HALT_AT), start.epoch(), me) : -1;
+        EpochTask task = s.syncEvery() == 0 ? new SyncEpoch(s, start, blocks, me, haltAt)
+                : new LocalSgdEpoch(s, start, blocks, me, haltAt);
         ServerSocket server = Mesh.listen(SparkEnv.get().blockManager().blockManagerId().host());
         String[] addresses;
         try {
@@ -188,11 +200,10 @@ final class MeshTraining implements TrainingStep {
             }
             throw e;
         }
-        int haltAt = s.attempt() == 0 ? haltAt(context.getLocalProperty(HALT_AT), start.epoch(), me) : -1;
-        try (Mesh mesh = Mesh.connect(me, addresses, server, s.secret())) {
-            EpochTask task = s.syncEvery() == 0 ? new SyncEpoch(s, start, blocks, me, mesh, haltAt)
-                    : new LocalSgdEpoch(s, start, blocks, me, mesh, haltAt);
-            Result r = task.run();
+        int sharedFloats = s.sharedMemory() ? ShardSum.largestMessage(task.exchangedFloats(), s.tasks()) : 0;
+        try (Mesh mesh = Mesh.connect(me, addresses, server, s.secret(), sharedFloats)
+                .stopWhen(context::isInterrupted)) {
+            Result r = task.run(mesh);
             mesh.finish(); // no task closes its sockets while another still reads
             return me == 0 ? List.of(r).iterator() : java.util.Collections.emptyIterator();
         }

@@ -10,7 +10,9 @@ import java.util.List;
  * Adds one vector per virtual shard across a barrier stage's tasks, to the same bits on every task
  * whatever the number of tasks. Reduce-scatter: the vector is cut into one chunk per task, and
  * every shard's piece of chunk c goes to task c, which adds the pieces in a fixed binary tree in
- * shard order. All-gather: task c sends its chunk's sum to every other task.
+ * shard order. All-gather: task c sends its chunk's sum to every other task. Between two tasks
+ * that moves as many bytes as each sending its whole vectors to the other, which needs one round
+ * of messages instead of two: then both add everything, in the same tree.
  *
  * <p>Each task calls {@link #send} for each of its shards that has rows in the exchange, as soon
  * as the shard's vector is ready (so the next shard's work overlaps the sending), then
@@ -41,7 +43,11 @@ final class ShardSum {
     private final float[][] own;
     private final List<Mesh.Message> early = new ArrayList<>();
 
+    /** Two tasks: each sends whole vectors, and adds all of them. */
+    private final boolean direct;
+
     ShardSum(Mesh mesh, int me, int tasks, int shards) {
+        this.direct = tasks == 2;
         this.mesh = mesh;
         this.me = me;
         this.tasks = tasks;
@@ -52,15 +58,25 @@ final class ShardSum {
         this.own = new float[shards][];
     }
 
+    /** {@return the largest message, in floats, when the vectors have {@code length} floats} */
+    static int largestMessage(int length, int tasks) {
+        return tasks == 2 ? length : (length + tasks - 1) / tasks;
+    }
+
+    /** Where task c's chunk starts: the whole vector is everyone's when the exchange is direct. */
     private int chunkStart(int c, int length) {
-        return (int) ((long) length * c / tasks);
+        return direct ? 0 : (int) ((long) length * c / tasks);
+    }
+
+    private int chunkLength(int c, int length) {
+        return direct ? length : (int) ((long) length * (c + 1) / tasks) - chunkStart(c, length);
     }
 
     /** Sends {@code vector[0, length)}, shard {@code shard}'s, to the tasks that own its chunks. */
     void send(int shard, float[] vector, int length, int rows, double loss, long correct) {
         for (int c = 0; c < tasks; c++) {
             int off = chunkStart(c, length);
-            int len = chunkStart(c + 1, length) - off;
+            int len = chunkLength(c, length);
             if (c == me) {
                 if (own[shard] == null || own[shard].length != len) {
                     own[shard] = new float[len];
@@ -109,15 +125,15 @@ final class ShardSum {
         }
         float[][] tree = used.toArray(new float[0][]);
         int off = chunkStart(me, length);
-        int len = chunkStart(me + 1, length) - off;
+        int len = chunkLength(me, length);
         BatchGradient.treeSum(tree, tree.length, 0, len);
         System.arraycopy(tree[0], 0, out, off, len);
-        for (int c = 0; c < tasks; c++) {
+        for (int c = 0; c < tasks && !direct; c++) {
             if (c != me) {
                 mesh.send(c, -1 - me, rows, loss, correct, out, off, len);
             }
         }
-        for (int gathered = 1; gathered < tasks; gathered++) {
+        for (int gathered = 1; gathered < tasks && !direct; gathered++) {
             Mesh.Message m = next(false);
             int c = -1 - m.tag();
             System.arraycopy(m.values(), 0, out, chunkStart(c, length), m.values().length);

@@ -20,9 +20,9 @@ final class SyncEpoch extends EpochTask {
     private final float[] grad;
     private final float[] sum;
 
-    SyncEpoch(MeshTraining.Setup s, MeshTraining.Start start, Iterator<RowBlock> blocks, int me, Mesh mesh,
+    SyncEpoch(MeshTraining.Setup s, MeshTraining.Start start, Iterator<RowBlock> blocks, int me,
               int haltAt) {
-        super(s, start, blocks, me, mesh, haltAt);
+        super(s, start, blocks, me, haltAt);
         this.net = s.architecture().build(start.parameters().clone());
         this.state = optimizer.newState(net.parameterCount());
         state.restore(start.steps(), start.buffers());
@@ -34,7 +34,12 @@ final class SyncEpoch extends EpochTask {
     }
 
     @Override
-    MeshTraining.Result run() {
+    int exchangedFloats() {
+        return sum.length;
+    }
+
+    @Override
+    MeshTraining.Result train() {
         int steps = exchanges(shardBatch);
         int[] stepRows = new int[s.shardRows().length];
         int[] correct = new int[1];

@@ -25,6 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Training on the executors, one barrier stage per epoch whose tasks exchange their work over
@@ -95,8 +96,9 @@ class MeshTrainingTest {
     }
 
     /**
-     * Six shards over 1, 2 and 3 executor JVMs (so 1, 2 and 3 tasks, each with its chunk of the
-     * exchanged vectors): the same parameters bit for bit, in both modes, and models that learned
+     * Six shards over 1, 2 and 3 executor JVMs (so 1, 2 and 3 tasks; two tasks send each other
+     * whole vectors through shared memory, three each a chunk over TCP): the same parameters bit
+     * for bit, in both modes, and models that learned
      * the digits. And with 2 executors of which one dies in the middle of epoch 2 (its JVM halts
      * before exchange 1, in both modes): the driver runs the stage again from its state at the epoch's start, on a
      * new executor, and the run ends with the same parameters as the others.
@@ -106,7 +108,7 @@ class MeshTrainingTest {
         Path data = digits();
         Models one = train(cluster(1), data, null);
         Models two = train(cluster(2), data, null);
-        Models three = train(cluster(3), data, null);
+        Models three = train(cluster(3).set(MeshTraining.SHARED_MEMORY, "false"), data, null); // all over TCP
         Models lost = train(cluster(2), data, "2:1:1");
         for (Models m : List.of(two, three, lost)) {
             assertArrayEquals(one.allReduce().parameters(), m.allReduce().parameters(), "the all-reduce");
@@ -162,8 +164,8 @@ class MeshTrainingTest {
             stranger.getOutputStream().write(new byte[36]); // the wrong secret, claiming to be task 0
             stranger.getOutputStream().flush();
             CompletableFuture<Mesh> first = CompletableFuture.supplyAsync(
-                    () -> Mesh.connect(0, addresses, servers[0], secret));
-            try (Mesh second = Mesh.connect(1, addresses, servers[1], secret); Mesh mesh = first.get()) {
+                    () -> Mesh.connect(0, addresses, servers[0], secret, 16));
+            try (Mesh second = Mesh.connect(1, addresses, servers[1], secret, 16); Mesh mesh = first.get()) {
                 mesh.send(1, 7, 3, 1.5, 2, new float[] {1, 2, 3}, 1, 2);
                 Mesh.Message m = second.receive();
                 assertEquals(7, m.tag());
@@ -172,5 +174,48 @@ class MeshTrainingTest {
             }
         }
         assertTrue(servers[0].isClosed() && servers[1].isClosed(), "nothing listens after the mesh is made");
+    }
+
+    /**
+     * Two tasks on one host: bodies that fit a shared slot go through {@code /dev/shm}, more of
+     * them than there are slots; a larger one takes the socket; the files are gone as soon as
+     * both sides have mapped them, and nothing is left once the tasks have finished.
+     */
+    @Test
+    void tasksOnOneHostShareMemoryAndLargerBodiesTakeTheSocket() throws Exception {
+        assumeTrue(Files.isDirectory(SharedSlots.DIR), "no /dev/shm here");
+        byte[] secret = "0123456789abcdef0123456789abcdef".getBytes();
+        ServerSocket[] servers = {Mesh.listen("127.0.0.1"), Mesh.listen("127.0.0.1")};
+        String[] addresses = {"127.0.0.1:" + servers[0].getLocalPort(), "127.0.0.1:" + servers[1].getLocalPort()};
+        CompletableFuture<Mesh> first = CompletableFuture.supplyAsync(() -> Mesh.connect(0, addresses, servers[0],
+                secret, 4));
+        try (Mesh b = Mesh.connect(1, addresses, servers[1], secret, 4); Mesh a = first.get()) {
+            assertTrue(a.sharesMemoryWith(1) && b.sharesMemoryWith(0), "shared memory between tasks on one host");
+            assertEquals(List.of(), meshFiles(), "the files are deleted once mapped");
+            float[] big = new float[1000];
+            big[999] = 9;
+            for (int i = 0; i < 10; i++) {
+                a.send(1, i, i, 0, 0, new float[] {i, i + 1, i + 2, i + 3, i + 4}, 1, 4);
+            }
+            a.send(1, 10, 0, 0, 0, big, 0, big.length);
+            b.send(0, 11, 0, 0, 0, new float[] {5}, 0, 1);
+            for (int i = 0; i < 10; i++) {
+                Mesh.Message m = b.receive();
+                assertEquals(i, m.tag());
+                assertArrayEquals(new float[] {i + 1, i + 2, i + 3, i + 4}, m.values());
+            }
+            assertArrayEquals(big, b.receive().values());
+            assertArrayEquals(new float[] {5}, a.receive().values());
+            CompletableFuture<Void> aDone = CompletableFuture.runAsync(a::finish);
+            b.finish();
+            aDone.get();
+        }
+        assertEquals(List.of(), meshFiles());
+    }
+
+    private static List<Path> meshFiles() throws IOException {
+        try (var files = Files.list(SharedSlots.DIR)) {
+            return files.filter(f -> f.getFileName().toString().startsWith("bp-mesh-")).toList();
+        }
     }
 }
