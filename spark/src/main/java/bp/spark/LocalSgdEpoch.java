@@ -26,8 +26,9 @@ final class LocalSgdEpoch extends EpochTask {
     private final int passRows;
     private final Workspace ws;
     private final float[] grad;
-    /** A shard's parameters and optimizer buffers, one after another, weighted; then their average. */
-    private final float[] vector;
+    /** Each of my shards' parameters and optimizer buffers, one after another, weighted. */
+    private final float[][] vectors;
+    /** Their average over all shards. */
     private final float[] average;
     private final float[][] averageBuffers;
 
@@ -44,13 +45,13 @@ final class LocalSgdEpoch extends EpochTask {
         int p = model.parameterCount();
         this.grad = new float[p];
         this.averageBuffers = modelState.copyOfBuffers();
-        this.vector = new float[p * (1 + averageBuffers.length)];
-        this.average = new float[vector.length];
+        this.average = new float[p * (1 + averageBuffers.length)];
+        this.vectors = new float[mine.size()][average.length];
     }
 
     @Override
     int exchangedFloats() {
-        return vector.length;
+        return average.length;
     }
 
     @Override
@@ -83,8 +84,8 @@ final class LocalSgdEpoch extends EpochTask {
                         shardLoss += gradient(scratch, ws, passRows, i, from + b, rows, grad, correct);
                         scratchState.step(scratch, grad, rows, optimizer.learningRate(), true);
                     }
-                    weighted((float) ((double) n / total));
-                    exchange.send(shard, vector, vector.length, n, shardLoss, correct[0]);
+                    weighted((float) ((double) n / total), vectors[i]);
+                    exchange.send(shard, vectors[i], average.length, n, shardLoss, correct[0]);
                 }
             }
             ShardSum.Totals t = exchange.sum(roundRows, average.length, average);
@@ -102,17 +103,17 @@ final class LocalSgdEpoch extends EpochTask {
         scratchState.restore(modelState.steps(), modelState.buffers());
     }
 
-    /** The shard's parameters and buffers, times its weight in the average, into {@link #vector}. */
-    private void weighted(float weight) {
+    /** The shard's parameters and buffers, times its weight in the average, into {@code vector}. */
+    private void weighted(float weight, float[] vector) {
         int p = scratch.parameterCount();
-        scale(scratch.parameters(), weight, 0);
+        scale(scratch.parameters(), weight, vector, 0);
         float[][] buffers = scratchState.buffers();
         for (int b = 0; b < buffers.length; b++) {
-            scale(buffers[b], weight, p * (b + 1));
+            scale(buffers[b], weight, vector, p * (b + 1));
         }
     }
 
-    private void scale(float[] values, float weight, int at) {
+    private static void scale(float[] values, float weight, float[] vector, int at) {
         for (int j = 0; j < values.length; j++) {
             vector[at + j] = values[j] * weight;
         }

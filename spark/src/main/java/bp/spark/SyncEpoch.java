@@ -17,7 +17,8 @@ final class SyncEpoch extends EpochTask {
     private final Optimizer.State state;
     private final int shardBatch;
     private final Workspace ws;
-    private final float[] grad;
+    /** Each of my shards' gradient: one array each, as the exchange adds them where they are. */
+    private final float[][] grads;
     private final float[] sum;
 
     SyncEpoch(MeshTraining.Setup s, MeshTraining.Start start, Iterator<RowBlock> blocks, int me,
@@ -29,7 +30,7 @@ final class SyncEpoch extends EpochTask {
         int shards = s.shardRows().length;
         this.shardBatch = (s.batch() + shards - 1) / shards;
         this.ws = new Workspace(net, shardBatch);
-        this.grad = new float[net.parameterCount()];
+        this.grads = new float[mine.size()][net.parameterCount()];
         this.sum = new float[net.parameterCount()];
     }
 
@@ -54,8 +55,8 @@ final class SyncEpoch extends EpochTask {
                 int rows = stepRows[shard];
                 if (rows > 0) {
                     correct[0] = 0;
-                    double shardLoss = gradient(net, ws, rows, i, from, rows, grad, correct);
-                    exchange.send(shard, grad, grad.length, rows, shardLoss, correct[0]);
+                    double shardLoss = gradient(net, ws, rows, i, from, rows, grads[i], correct);
+                    exchange.send(shard, grads[i], sum.length, rows, shardLoss, correct[0]);
                 }
             }
             ShardSum.Totals t = exchange.sum(stepRows, sum.length, sum);
