@@ -90,6 +90,7 @@ public final class SparkBench {
                 System.out.printf(Locale.ROOT, "spark ratio allreduce/local executors=2 batch=%d: %.2f%n", batch,
                         allReduce / local);
                 System.out.printf(Locale.ROOT, "spark ratio local-sgd/local executors=2 K=32: %.2f%n", localSgd / local);
+                new ScalingModel(local, allReduce, batch, 4L * network().parameterCount()).print(System.out);
             }
         } finally {
             spark.stop();
