@@ -392,13 +392,30 @@ public class TrainCommand implements Callable<Integer> {
         }
     }
 
+    /** {@return --checkpoint-every's number of batches, or null} */
+    protected final Integer checkpointEvery() {
+        return checkpointEvery;
+    }
+
+    /**
+     * Whether this command keeps --checkpoint-every's checkpoints itself, without --checkpoint
+     * (bp-spark's training on the executors keeps them on the driver); by default not.
+     *
+     * @return whether --checkpoint-every goes without --checkpoint
+     */
+    protected boolean keepsCheckpoints() {
+        return false;
+    }
+
     /** With --checkpoint (and --checkpoint-every), writes the training state there as it goes. */
     private void checkpointIfAsked(Trainer.Builder settings, Map<String, Object> runSettings) {
         if (checkpointEvery != null) {
-            if (checkpoint == null || checkpointEvery < 1) {
+            if ((checkpoint == null && !keepsCheckpoints()) || checkpointEvery < 1) {
                 throw new Main.UsageError("--checkpoint-every needs --checkpoint DIR and a number of batches ≥ 1");
             }
-            settings.stateEvery(checkpointEvery);
+            if (checkpoint != null) {
+                settings.stateEvery(checkpointEvery);
+            }
         }
         if (checkpoint == null) {
             return;

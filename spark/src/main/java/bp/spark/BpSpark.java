@@ -34,6 +34,8 @@ public final class BpSpark {
     private int places;
     private int syncEvery = 8;
     private boolean allReduce;
+    private int checkpointEvery;
+    private java.util.function.Consumer<String> notices = org.slf4j.LoggerFactory.getLogger(BpSpark.class)::warn;
     private ParquetRows.Columns columns = ParquetRows.Columns.DEFAULT;
 
     /**
@@ -83,6 +85,34 @@ public final class BpSpark {
      */
     public BpSpark allReduce() {
         this.allReduce = true;
+        return this;
+    }
+
+    /**
+     * Steps between the checkpoints the driver keeps within an epoch (local SGD: at the end of the
+     * first round that reaches each), so that when an executor is lost the epoch's stage starts
+     * again from the last one instead of the epoch's start, with the same result. Default 0: the
+     * epoch's start only.
+     *
+     * @param steps at least 0
+     * @return this
+     */
+    public BpSpark checkpointEvery(int steps) {
+        if (steps < 0) {
+            throw new IllegalArgumentException("steps between checkpoints must be at least 0, not " + steps);
+        }
+        this.checkpointEvery = steps;
+        return this;
+    }
+
+    /**
+     * Where a retried epoch is told (default: Spark's log, as a warning).
+     *
+     * @param notices takes one line per retry
+     * @return this
+     */
+    public BpSpark notices(java.util.function.Consumer<String> notices) {
+        this.notices = java.util.Objects.requireNonNull(notices, "notices");
         return this;
     }
 
@@ -143,7 +173,7 @@ public final class BpSpark {
         int k = allReduce ? 0 : syncEvery;
         Trainer epochs = trainer.toBuilder().batchSize((int) Math.min(Integer.MAX_VALUE, train.size()))
                 .steps((n, rows, order, state) -> new MeshTraining(train, n, trainer.optimizer(), state, batch, k,
-                        trainer.seed(), tasks))
+                        trainer.seed(), tasks, checkpointEvery, notices))
                 .build();
         try (TrainingRun run = epochs.start(net, train, null, test)) {
             return run.toEnd();

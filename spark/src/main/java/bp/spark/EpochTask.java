@@ -27,6 +27,12 @@ abstract class EpochTask {
     protected final List<int[]> orders = new ArrayList<>();
     /** The exchanges with the other tasks, once connected. */
     protected ShardSum exchange;
+    /** Task 0's checkpoints to the driver. */
+    private Checkpoints checkpoints;
+    /** Where this attempt starts: the exchange, and the loss and correct rows before it. */
+    protected final int from;
+    protected final double lossBefore;
+    protected final long correctBefore;
     private final int me;
     /** The exchange before which this task halts its JVM (tests), or −1. */
     private final int haltAt;
@@ -37,6 +43,9 @@ abstract class EpochTask {
         this.epoch = start.epoch();
         this.optimizer = start.optimizer();
         this.haltAt = haltAt;
+        this.from = start.from();
+        this.lossBefore = start.lossSum();
+        this.correctBefore = start.correct();
         blocks.forEachRemaining(b -> {
             if (b.rows() > 0) {
                 mine.add(b);
@@ -50,9 +59,22 @@ abstract class EpochTask {
     abstract int exchangedFloats();
 
     /** Trains the epoch over {@code mesh}; every task ends with the same network and optimizer state. */
-    final MeshTraining.Result run(Mesh mesh) {
-        exchange = new ShardSum(mesh, me, s.tasks(), s.shardRows().length);
+    final MeshTraining.Result run(Mesh mesh, Checkpoints checkpoints) {
+        this.exchange = new ShardSum(mesh, me, s.tasks(), s.shardRows().length);
+        this.checkpoints = checkpoints;
         return train();
+    }
+
+    /**
+     * After {@code done} of the epoch's {@code total} exchanges, sends the driver the state every
+     * task now holds when a checkpoint is due (task 0 only).
+     */
+    protected final void checkpointIfDue(int done, int total, Network net, Optimizer.State state, double loss,
+                                         long correct) {
+        if (checkpoints.due(done, total)) {
+            checkpoints.send(new MeshTraining.Start(net.parameters(), state.steps(), state.buffers(), null, epoch,
+                    done, loss, correct));
+        }
     }
 
     abstract MeshTraining.Result train();

@@ -60,9 +60,9 @@ final class LocalSgdEpoch extends EpochTask {
         int perRound = batch * s.syncEvery();
         int[] roundRows = new int[s.shardRows().length];
         int[] correct = new int[1];
-        double loss = 0;
-        long right = 0;
-        for (int round = 0, rounds = exchanges(perRound); round < rounds; round++) {
+        double loss = lossBefore;
+        long right = correctBefore;
+        for (int round = from, rounds = exchanges(perRound); round < rounds; round++) {
             haltIfAsked(round);
             int from = round * perRound;
             shardRows(from, perRound, roundRows);
@@ -92,6 +92,7 @@ final class LocalSgdEpoch extends EpochTask {
             endRound(modelState.steps() + steps);
             loss += t.loss();
             right += t.correct();
+            checkpointIfDue(round + 1, rounds, model, modelState, loss, right);
         }
         return new MeshTraining.Result(model.parameters(), modelState.steps(), modelState.buffers(), loss, right);
     }

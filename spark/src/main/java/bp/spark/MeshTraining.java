@@ -51,13 +51,17 @@ final class MeshTraining implements TrainingStep {
      * @param sharedMemory whether tasks on one host exchange through shared memory ({@link #SHARED_MEMORY})
      */
     record Setup(String name, int classes, Architecture architecture, int batch, int syncEvery, long seed,
-                 long[] shardRows, int tasks, String rendezvous, byte[] secret, int attempt, boolean sharedMemory)
-            implements Serializable {
+                 long[] shardRows, int tasks, String rendezvous, byte[] secret, int attempt, boolean sharedMemory,
+                 int checkpointEvery) implements Serializable {
     }
 
-    /** The epoch's starting point, broadcast: parameters, optimizer (with this epoch's learning rate) and its state. */
-    record Start(float[] parameters, long steps, float[][] buffers, Optimizer optimizer, int epoch)
-            implements Serializable {
+    /**
+     * Where an attempt of the epoch's stage starts, broadcast: parameters, optimizer (with this
+     * epoch's learning rate) and its state, at exchange {@code from} of the epoch with the loss
+     * and correct rows of the exchanges before (0 at the epoch's start; later from a {@link Checkpoints checkpoint}).
+     */
+    record Start(float[] parameters, long steps, float[][] buffers, Optimizer optimizer, int epoch, int from,
+                 double lossSum, long correct) implements Serializable {
     }
 
     /** What the stage's first task returns: the network and optimizer after the epoch, the summed loss and correct rows. */
@@ -81,6 +85,8 @@ final class MeshTraining implements TrainingStep {
     private final int syncEvery;
     private final long seed;
     private final int tasks;
+    private final int checkpointEvery;
+    private final java.util.function.Consumer<String> notices;
     /** The blocks moved once, at the start of the run, so that task t holds its shards (a barrier stage cannot coalesce). */
     private final JavaRDD<RowBlock> grouped;
     private long correct;
@@ -88,9 +94,12 @@ final class MeshTraining implements TrainingStep {
     /**
      * @param syncEvery 0 for the all-reduce, else the mini-batches of local SGD between two averages
      * @param tasks the stage's tasks, all running at once
+     * @param checkpointEvery steps between the checkpoints the driver keeps within an epoch (local SGD:
+     *                        rounds of at least that many steps), 0 for none
+     * @param notices where a retried epoch is told
      */
     MeshTraining(ParquetRows rows, Network net, Optimizer optimizer, Optimizer.State state, int batch, int syncEvery,
-                 long seed, int tasks) {
+                 long seed, int tasks, int checkpointEvery, java.util.function.Consumer<String> notices) {
         this.spark = JavaSparkContext.fromSparkContext(rows.blocks().context());
         this.rows = rows;
         this.net = net;
@@ -100,6 +109,8 @@ final class MeshTraining implements TrainingStep {
         this.syncEvery = syncEvery;
         this.seed = seed;
         this.tasks = tasks;
+        this.checkpointEvery = syncEvery == 0 ? checkpointEvery : (checkpointEvery + syncEvery - 1) / syncEvery;
+        this.notices = notices;
         int shards = rows.partitions();
         this.grouped = rows.blocks()
                 .mapToPair(b -> new scala.Tuple2<>((int) ((long) b.partition() * tasks / shards), b))
@@ -113,17 +124,11 @@ final class MeshTraining implements TrainingStep {
         grouped.unpersist(false);
     }
 
-    /** One epoch: one barrier stage, run again from the epoch's start when a task or an executor is lost. */
+    /** One epoch: one barrier stage, run again from the last checkpoint when a task or an executor is lost. */
     @Override
     public double train(int epoch, long from, int size, double lr) {
-        Broadcast<Start> start = spark.broadcast(new Start(net.parameters().clone(), state.steps(),
-                state.copyOfBuffers(), optimizer.withLearningRate(lr), epoch));
-        Result r;
-        try {
-            r = stage(start, epoch);
-        } finally {
-            start.destroy();
-        }
+        Result r = stage(new Start(net.parameters().clone(), state.steps(), state.copyOfBuffers(),
+                optimizer.withLearningRate(lr), epoch, 0, 0, 0));
         System.arraycopy(r.parameters(), 0, net.parameters(), 0, r.parameters().length);
         net.parametersChanged();
         state.restore(r.steps(), r.buffers());
@@ -131,17 +136,19 @@ final class MeshTraining implements TrainingStep {
         return r.lossSum();
     }
 
-    private Result stage(Broadcast<Start> start, int epoch) {
+    private Result stage(Start epochStart) {
         SparkConf conf = spark.getConf();
         String host = conf.get("spark.driver.host");
+        Start from = epochStart;
         for (int attempt = 0; ; attempt++) {
             byte[] secret = new byte[32];
             new SecureRandom().nextBytes(secret); // a new one per attempt: the tasks of an old one cannot join
-            try (Rendezvous meeting = Rendezvous.open(conf.get("spark.driver.bindAddress", host), host, tasks,
-                    secret)) {
+            Rendezvous meeting = Rendezvous.open(conf.get("spark.driver.bindAddress", host), host, tasks, secret);
+            Broadcast<Start> start = spark.broadcast(from);
+            try {
                 Setup setup = new Setup(rows.name(), rows.classes(), Architecture.of(net), batch, syncEvery, seed,
                         rows.shardRows(), tasks, meeting.address(), secret, attempt,
-                        conf.getBoolean(SHARED_MEMORY, true));
+                        conf.getBoolean(SHARED_MEMORY, true), checkpointEvery);
                 return grouped.rdd().barrier().mapPartitions(new Stage(setup, start), false,
                         scala.reflect.ClassTag$.MODULE$.apply(Result.class)).toJavaRDD().collect().get(0);
             } catch (Exception e) { // a SparkException, which Scala throws undeclared: a task or an executor was lost
@@ -149,11 +156,35 @@ final class MeshTraining implements TrainingStep {
                     throw r;
                 }
                 if (attempt + 1 == ATTEMPTS) {
-                    throw new IllegalStateException("epoch " + epoch + " on the executors failed " + ATTEMPTS
-                            + " times; the last time: " + e.getMessage(), e);
+                    throw new IllegalStateException("epoch " + epochStart.epoch() + " on the executors failed "
+                            + ATTEMPTS + " times; the last time: " + e.getMessage(), e);
                 }
+                Start saved = lastCheckpoint(meeting);
+                if (saved != null && saved.epoch() == epochStart.epoch() && saved.from() > from.from()) {
+                    from = new Start(saved.parameters(), saved.steps(), saved.buffers(), epochStart.optimizer(),
+                            saved.epoch(), saved.from(), saved.lossSum(), saved.correct());
+                }
+                notices.accept(String.format(java.util.Locale.ROOT, "epoch %d: attempt %d of %d lost a task (%s); "
+                        + "the next starts at %s %d of the epoch", epochStart.epoch(), attempt + 1, ATTEMPTS,
+                        firstLine(e.getMessage()), syncEvery == 0 ? "step" : "round", from.from()));
+            } finally {
+                meeting.close();
+                start.destroy();
             }
         }
+    }
+
+    private static Start lastCheckpoint(Rendezvous meeting) {
+        try {
+            return meeting.checkpoint();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while the epoch's stage was failing", e);
+        }
+    }
+
+    private static String firstLine(String message) {
+        return message == null ? "no message" : message.lines().findFirst().orElse("");
     }
 
     @Override
@@ -188,9 +219,9 @@ final class MeshTraining implements TrainingStep {
         EpochTask task = s.syncEvery() == 0 ? new SyncEpoch(s, start, blocks, me, haltAt)
                 : new LocalSgdEpoch(s, start, blocks, me, haltAt);
         ServerSocket server = Mesh.listen(SparkEnv.get().blockManager().blockManagerId().host());
-        String[] addresses;
+        Rendezvous.Joined joined;
         try {
-            addresses = Rendezvous.join(s.rendezvous(), s.secret(), me,
+            joined = Rendezvous.join(s.rendezvous(), s.secret(), me,
                     server.getInetAddress().getHostAddress() + ":" + server.getLocalPort());
         } catch (RuntimeException e) {
             try {
@@ -201,9 +232,10 @@ final class MeshTraining implements TrainingStep {
             throw e;
         }
         int sharedFloats = s.sharedMemory() ? ShardSum.largestMessage(task.exchangedFloats(), s.tasks()) : 0;
-        try (Mesh mesh = Mesh.connect(me, addresses, server, s.secret(), sharedFloats)
-                .stopWhen(context::isInterrupted)) {
-            Result r = task.run(mesh);
+        try (Checkpoints checkpoints = new Checkpoints(joined.driver(), s.checkpointEvery());
+             Mesh mesh = Mesh.connect(me, joined.addresses(), server, s.secret(), sharedFloats)
+                     .stopWhen(context::isInterrupted)) {
+            Result r = task.run(mesh, checkpoints);
             mesh.finish(); // no task closes its sockets while another still reads
             return me == 0 ? List.of(r).iterator() : java.util.Collections.emptyIterator();
         }

@@ -18,6 +18,9 @@ import java.util.concurrent.TimeUnit;
  * and the driver stops listening. Spark's {@code BarrierTaskContext.allGather} does the same
  * through the driver but sleeps in whole seconds while it waits (measured: 1.0 s a call on an idle
  * cluster), which a stage per epoch would pay every epoch.
+ *
+ * <p>Task 0's connection then stays open for the stage's checkpoints: the state it sends every few
+ * exchanges ({@link Checkpoints}), from which a retried attempt of the stage starts.
  */
 final class Rendezvous implements AutoCloseable {
 
@@ -31,6 +34,10 @@ final class Rendezvous implements AutoCloseable {
     private final String[] addresses;
     private int count;
     private volatile boolean closed;
+    /** The last checkpoint task 0 sent, or null. */
+    private volatile MeshTraining.Start checkpoint;
+    /** Reads task 0's checkpoints until it closes its connection. */
+    private volatile Thread checkpointReader;
 
     private Rendezvous(ServerSocket server, String advertised, int tasks, byte[] secret) {
         this.server = server;
@@ -100,26 +107,57 @@ final class Rendezvous implements AutoCloseable {
         if (++count == joined.length) {
             server.close(); // nothing listens once all have come
             for (Socket t : joined) {
-                try (t) {
-                    DataOutputStream out = new DataOutputStream(t.getOutputStream());
-                    out.writeInt(addresses.length);
-                    for (String a : addresses) {
-                        out.writeUTF(a);
-                    }
-                    out.flush();
+                DataOutputStream out = new DataOutputStream(t.getOutputStream());
+                out.writeInt(addresses.length);
+                for (String a : addresses) {
+                    out.writeUTF(a);
+                }
+                out.flush();
+                if (t != joined[0]) {
+                    t.close();
                 }
             }
+            checkpointReader = Thread.ofVirtual().start(() -> readCheckpoints(joined[0]));
         }
         return true;
     }
 
+    /** Keeps the last whole checkpoint task 0 sends, until it closes the connection. */
+    private void readCheckpoints(Socket s) {
+        try (s) {
+            s.setSoTimeout(0); // as long as the stage lasts
+            DataInputStream in = new DataInputStream(new java.io.BufferedInputStream(s.getInputStream(), 1 << 16));
+            while (true) {
+                checkpoint = Checkpoints.read(in);
+            }
+        } catch (IOException e) {
+            // task 0 is done, or lost: the last whole checkpoint stands
+        }
+    }
+
+    /**
+     * The last checkpoint task 0 sent in this failed attempt, or null: waits until task 0 has
+     * closed its connection (it stops within moments of losing a peer or being killed), so that
+     * every checkpoint it wrote has been read.
+     */
+    MeshTraining.Start checkpoint() throws InterruptedException {
+        Thread reader = checkpointReader;
+        if (reader != null) {
+            reader.join(java.time.Duration.ofSeconds(Mesh.TIMEOUT_SECONDS));
+        }
+        return checkpoint;
+    }
+
     /**
      * A task's side: presents itself at the driver's {@code rendezvous} and waits for every task's
-     * address, in task order.
+     * address, in task order. Task 0 keeps the connection, for its checkpoints; the others' closes.
+     *
+     * @return every task's address, and for task 0 the connection to the driver
      */
-    static String[] join(String rendezvous, byte[] secret, int me, String myAddress) {
+    static Joined join(String rendezvous, byte[] secret, int me, String myAddress) {
         int colon = rendezvous.lastIndexOf(':');
-        try (Socket s = new Socket()) {
+        Socket s = new Socket();
+        try {
             int timeout = (int) TimeUnit.SECONDS.toMillis(Mesh.TIMEOUT_SECONDS);
             s.connect(new InetSocketAddress(rendezvous.substring(0, colon),
                     Integer.parseInt(rendezvous.substring(colon + 1))), timeout);
@@ -134,11 +172,24 @@ final class Rendezvous implements AutoCloseable {
             for (int i = 0; i < all.length; i++) {
                 all[i] = in.readUTF();
             }
-            return all;
+            if (me != 0) {
+                s.close();
+            }
+            return new Joined(all, me == 0 ? s : null);
         } catch (IOException e) {
+            closeQuietly(s);
             throw new UncheckedIOException("task " + me + " could not meet the others at the driver (" + rendezvous
                     + ")", e);
         }
+    }
+
+    /**
+     * What a task learns at the rendezvous.
+     *
+     * @param addresses every task's mesh address, in task order
+     * @param driver task 0's open connection to the driver, for its checkpoints; null for the others
+     */
+    record Joined(String[] addresses, Socket driver) {
     }
 
     /** Stops listening and drops every connection; the stage's attempt is over. */

@@ -34,8 +34,10 @@ import java.util.stream.Stream;
                 + "rows trains a model of its own for --sync-every steps, then the models and the optimizer's state "
                 + "are averaged. --parquet DIR reads DIR/train (and DIR/test) on the executors, where the rows "
                 + "stay: the data never passes through the driver, and each epoch is one barrier stage whose tasks "
-                + "average the models (local-sgd) or add every step's gradient (allreduce) among themselves. Every "
-                + "option of 'bp train' applies, except those that need the rows on the driver."},
+                + "average the models (local-sgd) or add every step's gradient (allreduce) among themselves; "
+                + "--checkpoint-every N makes the driver keep the state every N steps, and an epoch that loses an "
+                + "executor starts again from there. Every option of 'bp train' applies, except those that need the "
+                + "rows on the driver."},
         footer = {"", "Examples:", "  spark/run spark-train --master local[2] --data digits --epochs 10",
                 "  spark/run convert --data fashion-mnist --out /tmp/fashion",
                 "  spark/run spark-train --master local[2] --parquet /tmp/fashion --mode local-sgd",
@@ -138,8 +140,13 @@ final class SparkTrainCommand extends TrainCommand {
             out.flush();
         }
         if (parquet != null) {
-            BpSpark bp = new BpSpark(session()).places(places)
-                    .syncEvery(syncEvery);
+            PrintWriter out = out();
+            BpSpark bp = new BpSpark(session()).places(places).syncEvery(syncEvery)
+                    .checkpointEvery(checkpointEvery() == null ? 0 : checkpointEvery())
+                    .notices(line -> {
+                        out.println("bp: " + line);
+                        out.flush();
+                    });
             return (mode.equals("allreduce") ? bp.allReduce() : bp).fit(settings.build(), net, parquetTrain,
                     parquetTest);
         }
@@ -148,6 +155,11 @@ final class SparkTrainCommand extends TrainCommand {
                     test == null ? null : test.local());
         }
         return super.fit(settings.gradientSource(new SparkGradientSource(spark, places)), net, train, validation, test);
+    }
+
+    @Override
+    protected boolean keepsCheckpoints() {
+        return parquet != null;
     }
 
     private boolean localSgd() {

@@ -44,9 +44,9 @@ final class SyncEpoch extends EpochTask {
         int steps = exchanges(shardBatch);
         int[] stepRows = new int[s.shardRows().length];
         int[] correct = new int[1];
-        double loss = 0;
-        long right = 0;
-        for (int step = 0; step < steps; step++) {
+        double loss = lossBefore;
+        long right = correctBefore;
+        for (int step = from; step < steps; step++) {
             haltIfAsked(step);
             int from = step * shardBatch;
             shardRows(from, shardBatch, stepRows);
@@ -63,6 +63,7 @@ final class SyncEpoch extends EpochTask {
             state.step(net, sum, t.rows(), optimizer.learningRate(), true);
             loss += t.loss();
             right += t.correct();
+            checkpointIfDue(step + 1, steps, net, state, loss, right);
         }
         return new MeshTraining.Result(net.parameters(), state.steps(), state.buffers(), loss, right);
     }

@@ -64,9 +64,12 @@ class MeshTrainingTest {
                 .set("spark.executor.extraClassPath", System.getProperty("bp.spark.appClasspath"));
     }
 
-    /** A model trained by the all-reduce and one by local SGD (K = 2, batches of 10, 5 epochs), on 6 shards. */
+    /**
+     * A model trained by the all-reduce and one by local SGD (K = 2, batches of 10, 5 epochs), on 6
+     * shards, with the driver's checkpoints every 4 steps; and the notices of retried epochs.
+     */
     private record Models(Network allReduce, List<EpochStats> allReduceHistory, Network localSgd,
-                          List<EpochStats> localSgdHistory) {
+                          List<EpochStats> localSgdHistory, List<String> notices) {
     }
 
     /**
@@ -82,14 +85,16 @@ class MeshTrainingTest {
             }
             String train = data.resolve("train").toString();
             String test = data.resolve("test").toString();
+            List<String> notices = new java.util.concurrent.CopyOnWriteArrayList<>();
             Network allReduce = network();
-            List<EpochStats> allReduceHistory = new BpSpark(spark).places(6).allReduce().fit(trainer(), allReduce,
-                    train, test);
+            List<EpochStats> allReduceHistory = new BpSpark(spark).places(6).allReduce().checkpointEvery(4)
+                    .notices(notices::add).fit(trainer(), allReduce, train, test);
             Network localSgd = network();
             // small batches, so that each shard's model takes 24 steps an epoch, and 5 epochs
-            List<EpochStats> localSgdHistory = new BpSpark(spark).places(6).syncEvery(2).fit(
-                    trainer().toBuilder().batchSize(10).epochs(5).build(), localSgd, train, test);
-            return new Models(allReduce, allReduceHistory, localSgd, localSgdHistory);
+            List<EpochStats> localSgdHistory = new BpSpark(spark).places(6).syncEvery(2).checkpointEvery(4)
+                    .notices(notices::add).fit(trainer().toBuilder().batchSize(10).epochs(5).build(), localSgd, train,
+                    test);
+            return new Models(allReduce, allReduceHistory, localSgd, localSgdHistory, notices);
         } finally {
             spark.stop();
         }
@@ -100,8 +105,8 @@ class MeshTrainingTest {
      * whole vectors through shared memory, three each a chunk over TCP): the same parameters bit
      * for bit, in both modes, and models that learned
      * the digits. And with 2 executors of which one dies in the middle of epoch 2 (its JVM halts
-     * before exchange 1, in both modes): the driver runs the stage again from its state at the epoch's start, on a
-     * new executor, and the run ends with the same parameters as the others.
+     * before exchange 5, in both modes): the driver runs the stage again from its last checkpoint,
+     * on a new executor, and the run ends with the same parameters as the others.
      */
     @Test
     void theModelDependsNeitherOnTheExecutorsNorOnLosingOne() throws IOException {
@@ -109,13 +114,18 @@ class MeshTrainingTest {
         Models one = train(cluster(1), data, null);
         Models two = train(cluster(2), data, null);
         Models three = train(cluster(3).set(MeshTraining.SHARED_MEMORY, "false"), data, null); // all over TCP
-        Models lost = train(cluster(2), data, "2:1:1");
+        Models lost = train(cluster(2), data, "2:5:1");
         for (Models m : List.of(two, three, lost)) {
             assertArrayEquals(one.allReduce().parameters(), m.allReduce().parameters(), "the all-reduce");
             assertArrayEquals(one.localSgd().parameters(), m.localSgd().parameters(), "local SGD");
         }
-        assertTrue(lost.allReduceHistory().get(1).seconds() > one.allReduceHistory().get(1).seconds(),
-                "the lost executor cost no time: " + lost.allReduceHistory());
+        assertEquals(List.of(), one.notices());
+        assertEquals(2, lost.notices().size(), lost.notices().toString());
+        // the checkpoints after 4 steps (local SGD: 2 rounds of 2): task 0 wrote them before sending exchange 4's
+        // messages, which task 1 had received before it halted
+        assertTrue(lost.notices().get(0).matches("epoch 2: attempt 1 of 4 lost a task .*; the next starts at step 4 "
+                + "of the epoch"), lost.notices().get(0));
+        assertTrue(lost.notices().get(1).endsWith("the next starts at round 4 of the epoch"), lost.notices().get(1));
         assertTrue(last(one.allReduceHistory()).testAccuracy() > 0.9, one.allReduceHistory().toString());
         assertTrue(last(one.localSgdHistory()).testAccuracy() > 0.9, one.localSgdHistory().toString());
     }
@@ -132,7 +142,7 @@ class MeshTrainingTest {
         StringWriter err = new StringWriter();
         assertEquals(0, SparkMain.run(new String[] {"spark-train", "--master", "local[2]", "--parquet", data.toString(),
                 "--mode", "allreduce", "--places", "4", "--layers", "64,32,10", "--epochs", "4", "--batch", "32",
-                "--optimizer", "adam", "--lr", "0.005"}, new PrintWriter(out), new PrintWriter(err)), err.toString());
+                "--optimizer", "adam", "--lr", "0.005", "--checkpoint-every", "3"}, new PrintWriter(out), new PrintWriter(err)), err.toString());
         assertTrue(out.toString().matches("(?s).*test accuracy (9\\d|100)\\.\\d\\d%.*"), out.toString());
 
         err = new StringWriter();
