@@ -59,7 +59,7 @@ public final class ParquetRows implements Rows, AutoCloseable {
         /**
          * Classification rows.
          *
-         * @param features an array column, or several numeric columns separated by commas
+         * @param features an array or Spark ML vector column, or several numeric columns separated by commas
          * @param label an integer column
          * @return the columns
          */
@@ -70,8 +70,8 @@ public final class ParquetRows implements Rows, AutoCloseable {
         /**
          * Regression rows.
          *
-         * @param features an array column, or several numeric columns separated by commas
-         * @param targets an array column, or several numeric columns separated by commas
+         * @param features an array or Spark ML vector column, or several numeric columns separated by commas
+         * @param targets an array or Spark ML vector column, or several numeric columns separated by commas
          * @return the columns
          */
         public static Columns regression(String features, String targets) {
@@ -230,10 +230,11 @@ public final class ParquetRows implements Rows, AutoCloseable {
 
     /** The columns' places in a selected row and how to read them; checked against the schema first. */
     private record Layout(String name, int featureColumns, boolean featureArray, List<String> featureNames,
-                          String labelName, int targetColumns, boolean targetArray, List<String> targetNames)
-            implements Serializable {
+                          String labelName, int targetColumns, boolean targetArray, List<String> targetNames,
+                          Vectors vectors) implements Serializable {
 
         static Layout check(StructType schema, String name, Columns c) {
+            Vectors vectors = Vectors.of(schema, c);
             boolean featureArray = checkNumeric(schema, name, c.features(), "features");
             if (c.label() != null) {
                 DataType t = field(schema, name, c.label()).dataType();
@@ -242,28 +243,33 @@ public final class ParquetRows implements Rows, AutoCloseable {
                     throw new DataException(name + ": column '" + c.label() + "' is " + t.simpleString()
                             + ", expected an integer class label");
                 }
-                return new Layout(name, c.features().size(), featureArray, c.features(), c.label(), 0, false, null);
+                return new Layout(name, c.features().size(), featureArray, c.features(), c.label(), 0, false, null,
+                        vectors);
             }
             boolean targetArray = checkNumeric(schema, name, c.targets(), "targets");
             return new Layout(name, c.features().size(), featureArray, c.features(), null, c.targets().size(),
-                    targetArray, c.targets());
+                    targetArray, c.targets(), vectors);
         }
 
-        /** Whether the columns are one array column (else several numeric ones); refuses anything else. */
+        /**
+         * Whether the columns are one array or vector column (else several numeric ones); refuses
+         * anything else.
+         */
         private static boolean checkNumeric(StructType schema, String name, List<String> columns, String what) {
             for (String column : columns) {
                 DataType t = field(schema, name, column).dataType();
-                boolean array = t instanceof ArrayType a && a.elementType() instanceof NumericType;
+                boolean array = t instanceof ArrayType a && a.elementType() instanceof NumericType || Vectors.is(t);
                 if (array && columns.size() > 1) {
                     throw new DataException(name + ": column '" + column + "' is " + t.simpleString() + "; the "
-                            + what + " are one array column or several numeric columns, not both");
+                            + what + " are one array or vector column or several numeric columns, not both");
                 }
                 if (!array && !(t instanceof NumericType)) {
                     throw new DataException(name + ": column '" + column + "' is " + t.simpleString()
-                            + ", expected an array of numbers or a number");
+                            + ", expected a vector, an array of numbers or a number");
                 }
             }
-            return columns.size() == 1 && schema.apply(columns.get(0)).dataType() instanceof ArrayType;
+            return columns.size() == 1 && (schema.apply(columns.get(0)).dataType() instanceof ArrayType
+                    || Vectors.is(schema.apply(columns.get(0)).dataType()));
         }
 
         private static StructField field(StructType schema, String name, String column) {
@@ -300,7 +306,7 @@ public final class ParquetRows implements Rows, AutoCloseable {
             for (; rows.hasNext(); r++) {
                 Row row = rows.next();
                 String where = "row " + (r + 1) + " of partition " + partition;
-                int w = read(row, 0, featureColumns, featureArray, featureNames, features, where);
+                int w = read(row, 0, featureColumns, featureArray, featureNames, features, where, vectors.features());
                 if (w < 0) {
                     return failed(partition, features.problem);
                 }
@@ -322,7 +328,8 @@ public final class ParquetRows implements Rows, AutoCloseable {
                     labels.add((int) label);
                     maxLabel = Math.max(maxLabel, (int) label);
                 } else {
-                    int t = read(row, featureColumns, targetColumns, targetArray, targetNames, targets, where);
+                    int t = read(row, featureColumns, targetColumns, targetArray, targetNames, targets, where,
+                            vectors.targets());
                     if (t < 0) {
                         return failed(partition, targets.problem);
                     }
@@ -347,7 +354,7 @@ public final class ParquetRows implements Rows, AutoCloseable {
          * −1 with {@code into.problem} set when one is missing or not finite.
          */
         private static int read(Row row, int first, int count, boolean array, List<String> names, Floats into,
-                                String where) {
+                                String where, org.apache.spark.sql.types.UserDefinedType<Object> vector) {
             if (!array) {
                 for (int c = 0; c < count; c++) {
                     if (!into.add(row.isNullAt(first + c) ? null : (Number) row.get(first + c), names.get(c), where)) {
@@ -360,6 +367,9 @@ public final class ParquetRows implements Rows, AutoCloseable {
                 into.problem = "column '" + names.get(0) + "' is empty in " + where;
                 return -1;
             }
+            if (vector != null) {
+                return Vectors.read(vector, row.get(first), into, names.get(0), where);
+            }
             List<Object> values = row.getList(first);
             for (Object v : values) {
                 if (!into.add((Number) v, names.get(0), where)) {
@@ -367,6 +377,68 @@ public final class ParquetRows implements Rows, AutoCloseable {
                 }
             }
             return values.size();
+        }
+    }
+
+    /**
+     * Spark ML's vector columns (VectorAssembler's output), read through their SQL form, so that
+     * bp-spark needs no Spark ML: a struct of the kind (0 sparse, 1 dense), the size, the indices
+     * and the values.
+     *
+     * @param features the feature column's type when it is a vector, else null
+     * @param targets the target column's type when it is a vector, else null
+     */
+    record Vectors(org.apache.spark.sql.types.UserDefinedType<Object> features,
+                   org.apache.spark.sql.types.UserDefinedType<Object> targets) implements Serializable {
+
+        /** {@return whether {@code t} is a vector type: a user-defined type with the vectors' SQL form} */
+        static boolean is(DataType t) {
+            if (!(t instanceof org.apache.spark.sql.types.UserDefinedType<?> u)
+                    || !(u.sqlType() instanceof StructType s) || s.fields().length != 4) {
+                return false;
+            }
+            StructField[] f = s.fields();
+            return f[0].dataType().equals(DataTypes.ByteType) && f[1].dataType().equals(DataTypes.IntegerType)
+                    && f[2].dataType() instanceof ArrayType i && i.elementType().equals(DataTypes.IntegerType)
+                    && f[3].dataType() instanceof ArrayType v && v.elementType().equals(DataTypes.DoubleType);
+        }
+
+        static Vectors of(StructType schema, Columns c) {
+            return new Vectors(vector(schema, c.features()), c.targets() == null ? null : vector(schema, c.targets()));
+        }
+
+        @SuppressWarnings("unchecked")
+        private static org.apache.spark.sql.types.UserDefinedType<Object> vector(StructType schema,
+                                                                                 List<String> columns) {
+            if (columns.size() != 1 || !java.util.Arrays.asList(schema.fieldNames()).contains(columns.get(0))) {
+                return null;
+            }
+            DataType t = schema.apply(columns.get(0)).dataType();
+            return is(t) ? (org.apache.spark.sql.types.UserDefinedType<Object>) t : null;
+        }
+
+        /** Appends a vector's values (a sparse one's zeros too); their number, or −1 as {@link Floats#add} says. */
+        static int read(org.apache.spark.sql.types.UserDefinedType<Object> type, Object vector, Floats into,
+                        String column, String where) {
+            org.apache.spark.sql.catalyst.InternalRow r = (org.apache.spark.sql.catalyst.InternalRow) type.serialize(vector);
+            double[] values = r.getArray(3).toDoubleArray();
+            if (r.getByte(0) == 1) {
+                for (double v : values) {
+                    if (!into.add(v, column, where)) {
+                        return -1;
+                    }
+                }
+                return values.length;
+            }
+            int size = r.getInt(1);
+            int[] indices = r.getArray(2).toIntArray();
+            for (int i = 0, k = 0; i < size; i++) {
+                boolean stored = k < indices.length && indices[k] == i;
+                if (!into.add(stored ? values[k++] : 0.0, column, where)) {
+                    return -1;
+                }
+            }
+            return size;
         }
     }
 

@@ -107,6 +107,41 @@ class ParquetTrainingTest {
         }
     }
 
+    /**
+     * A Spark ML vector column (as VectorAssembler makes it), dense and sparse rows alike, reads as
+     * the same rows: the executors' evaluation of the digits from vectors is the local one; a NaN
+     * in a vector is refused like one in an array.
+     */
+    @Test
+    void sparkMlVectorColumnsAreRead() {
+        bp.data.Dataset digits = DataSources.digits().test();
+        List<Row> rows = new ArrayList<>();
+        for (int i = 0; i < digits.size(); i++) {
+            double[] x = new double[digits.featureCount()];
+            for (int j = 0; j < x.length; j++) {
+                x[j] = digits.features()[i * x.length + j];
+            }
+            org.apache.spark.ml.linalg.Vector v = org.apache.spark.ml.linalg.Vectors.dense(x);
+            rows.add(RowFactory.create(i % 2 == 0 ? v : v.toSparse(), digits.label(i)));
+        }
+        StructType vectors = new StructType().add("features", new org.apache.spark.ml.linalg.VectorUDT())
+                .add("label", DataTypes.IntegerType);
+        Network net = network();
+        Trainer.builder().epochs(1).batchSize(32).seed(1).build().fit(net, DataSources.digits().train(), null);
+        try (ParquetRows test = ParquetRows.of(spark.createDataFrame(rows, vectors), "vectors",
+                ParquetRows.Columns.DEFAULT, 3, 10)) {
+            Evaluation there = test.evaluate(net);
+            Evaluation here = Trainer.evaluate(net, digits);
+            assertEquals(64, test.featureCount());
+            assertArrayEquals(here.confusion(), there.confusion());
+            assertEquals(here.loss(), there.loss(), 1e-12 * here.loss());
+        }
+        List<Row> bad = List.of(RowFactory.create(org.apache.spark.ml.linalg.Vectors.dense(1, Double.NaN, 3), 0));
+        DataException e = assertThrows(DataException.class, () -> ParquetRows.of(spark.createDataFrame(bad, vectors),
+                "bad vectors", ParquetRows.Columns.DEFAULT, 1, 2).close());
+        assertTrue(e.getMessage().startsWith("bad vectors: column 'features' has the value NaN in row 1"), e.getMessage());
+    }
+
     private static final StructType SCHEMA = new StructType()
             .add("features", DataTypes.createArrayType(DataTypes.FloatType, true), true)
             .add("label", DataTypes.IntegerType, true);
@@ -150,7 +185,7 @@ class ParquetTrainingTest {
                 refusal(() -> frame(stringLabel, new Object[] {new float[] {1, 2, 3}, "cat"}), null, cols));
         StructType stringFeatures = new StructType().add("features", DataTypes.StringType)
                 .add("label", DataTypes.IntegerType);
-        assertStarts("the training rows: column 'features' is string, expected an array of numbers or a number",
+        assertStarts("the training rows: column 'features' is string, expected a vector, an array of numbers or a number",
                 refusal(() -> frame(stringFeatures, new Object[] {"1,2,3", 0}), null, cols));
         // the rows of a partition are in the order of their hash: either may come first
         String widths = refusal(() -> frame(SCHEMA, row(0, 1, 2, 3), row(1, 4, 5, 6, 7)), null, cols);
