@@ -86,7 +86,10 @@ abstract class EpochTask {
         }
     }
 
-    /** Each shard's rows in {@code [from, from + size)} of its order, for every shard of the stage, into {@code out}. */
+    /**
+     * Each shard's rows in {@code [from, from + size)} of its order, for every shard of the stage, into
+     * {@code out}.
+     */
     protected final int[] shardRows(long from, int size, int[] out) {
         long[] all = s.shardRows();
         for (int v = 0; v < all.length; v++) {

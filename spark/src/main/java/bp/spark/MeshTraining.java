@@ -64,7 +64,10 @@ final class MeshTraining implements TrainingStep {
                  double lossSum, long correct) implements Serializable {
     }
 
-    /** What the stage's first task returns: the network and optimizer after the epoch, the summed loss and correct rows. */
+    /**
+     * What the stage's first task returns: the network and optimizer after the epoch, the summed
+     * loss and correct rows.
+     */
     record Result(float[] parameters, long steps, float[][] buffers, double lossSum, long correct)
             implements Serializable {
     }
@@ -87,7 +90,10 @@ final class MeshTraining implements TrainingStep {
     private final int tasks;
     private final int checkpointEvery;
     private final java.util.function.Consumer<String> notices;
-    /** The blocks moved once, at the start of the run, so that task t holds its shards (a barrier stage cannot coalesce). */
+    /**
+     * The blocks moved once, at the start of the run, so that task t holds its shards (a barrier
+     * stage cannot coalesce).
+     */
     private final JavaRDD<RowBlock> grouped;
     private long correct;
 
@@ -194,7 +200,8 @@ final class MeshTraining implements TrainingStep {
 
     /** The barrier stage's function (the Scala API takes a Scala function of Scala iterators). */
     private static final class Stage
-            extends scala.runtime.AbstractFunction1<scala.collection.Iterator<RowBlock>, scala.collection.Iterator<Result>>
+            extends scala.runtime.AbstractFunction1<scala.collection.Iterator<RowBlock>,
+            scala.collection.Iterator<Result>>
             implements Serializable {
         private final Setup setup;
         private final Broadcast<Start> start;

@@ -420,7 +420,7 @@ public final class ParquetRows implements Rows, AutoCloseable {
         /** Appends a vector's values (a sparse one's zeros too); their number, or −1 as {@link Floats#add} says. */
         static int read(org.apache.spark.sql.types.UserDefinedType<Object> type, Object vector, Floats into,
                         String column, String where) {
-            org.apache.spark.sql.catalyst.InternalRow r = (org.apache.spark.sql.catalyst.InternalRow) type.serialize(vector);
+            var r = (org.apache.spark.sql.catalyst.InternalRow) type.serialize(vector);
             double[] values = r.getArray(3).toDoubleArray();
             if (r.getByte(0) == 1) {
                 for (double v : values) {

@@ -77,7 +77,8 @@ final class SparkTrainCommand extends TrainCommand {
     String testParquet;
 
     @Option(names = "--features", paramLabel = "COL[,COL...]", defaultValue = "features", description = "With "
-            + "--parquet: the column of feature arrays or Spark ML vectors, or several numeric columns (default: ${DEFAULT-VALUE}).")
+            + "--parquet: the column of feature arrays or Spark ML vectors, or several numeric columns (default: "
+            + "${DEFAULT-VALUE}).")
     String featureColumns;
 
     @Option(names = "--label", paramLabel = "COL", description = "With --parquet: the integer class column "
