@@ -70,7 +70,7 @@ public final class SparkBench {
     }
 
     /** The all-reduce and local SGD on Fashion-MNIST from Parquet, on 2 executor JVMs of 1 core. */
-    private static void fromParquet(DataSources.TrainTest data, int batch, double local) throws IOException {
+    private static void fromParquet(DataSources.TrainTest data, int batch, double localBefore) throws IOException {
         Path dir = Files.createTempDirectory("bp-bench-parquet");
         SparkConf conf = SparkLaunch.conf("local-cluster[2,1,3072]", "bp bench")
                 .set("spark.executor.extraClassPath", System.getProperty("bp.spark.jar"));
@@ -87,6 +87,12 @@ public final class SparkBench {
                         new BpSpark(spark).places(2).allReduce().fit(trainer, network(), train, test));
                 double localSgd = report("parquet, 2 executors, local SGD K=32",
                         new BpSpark(spark).places(2).syncEvery(32).fit(trainer, network(), train, test));
+                // the machine's speed drifts over a minute by more than the ratios' margins (the local
+                // trainer measured 85-113 k samples/s from run to run): the reference is its mean
+                // before and after the runs it is compared with
+                double localAfter = report("local trainer, 2 threads, again",
+                        run(null, 0, 0, batch, data, STEADY_EPOCHS));
+                double local = (localBefore + localAfter) / 2;
                 System.out.printf(Locale.ROOT, "spark ratio allreduce/local executors=2 batch=%d: %.2f%n", batch,
                         allReduce / local);
                 System.out.printf(Locale.ROOT, "spark ratio local-sgd/local executors=2 K=32: %.2f%n", localSgd / local);
