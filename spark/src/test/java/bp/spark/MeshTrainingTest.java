@@ -228,4 +228,47 @@ class MeshTrainingTest {
             return files.filter(f -> f.getFileName().toString().startsWith("bp-mesh-")).toList();
         }
     }
+
+    /**
+     * The driver's rendezvous: a stranger without the secret is dropped, the tasks get every
+     * address in task order, nothing listens afterwards, and task 0's checkpoints reach the driver
+     * whole, the last one standing once task 0 has closed.
+     */
+    @Test
+    void theRendezvousRefusesStrangersAndKeepsTaskZerosCheckpoints() throws Exception {
+        byte[] secret = "0123456789abcdef0123456789abcdef".getBytes();
+        try (Rendezvous meeting = Rendezvous.open("127.0.0.1", "127.0.0.1", 2, secret)) {
+            int port = Integer.parseInt(meeting.address().substring(meeting.address().lastIndexOf(':') + 1));
+            try (Socket stranger = new Socket("127.0.0.1", port)) {
+                java.io.DataOutputStream out = new java.io.DataOutputStream(stranger.getOutputStream());
+                out.write(new byte[32]); // the wrong secret, claiming to be task 1
+                out.writeInt(1);
+                out.writeUTF("10.0.0.1:1");
+                out.flush();
+                assertEquals(-1, stranger.getInputStream().read(), "the stranger's connection is closed");
+            }
+            CompletableFuture<Rendezvous.Joined> one = CompletableFuture.supplyAsync(
+                    () -> Rendezvous.join(meeting.address(), secret, 1, "127.0.0.1:2001"));
+            Rendezvous.Joined zero = Rendezvous.join(meeting.address(), secret, 0, "127.0.0.1:2000");
+            assertArrayEquals(new String[] {"127.0.0.1:2000", "127.0.0.1:2001"}, zero.addresses());
+            assertArrayEquals(zero.addresses(), one.get().addresses());
+            assertEquals(null, one.get().driver(), "only task 0 keeps its connection");
+            assertThrows(java.io.IOException.class, () -> new Socket("127.0.0.1", port).close(),
+                    "nothing listens once the tasks have met");
+            try (Checkpoints checkpoints = new Checkpoints(zero.driver(), 2)) {
+                assertTrue(checkpoints.due(2, 5) && !checkpoints.due(3, 5) && !checkpoints.due(4, 4));
+                for (int from = 2; from <= 4; from += 2) {
+                    checkpoints.send(new MeshTraining.Start(new float[] {from, 1}, 10 + from,
+                            new float[][] {{3, 4}}, null, 7, from, 0.5 * from, from));
+                }
+            }
+            MeshTraining.Start last = meeting.checkpoint();
+            assertEquals(4, last.from());
+            assertEquals(7, last.epoch());
+            assertEquals(14, last.steps());
+            assertEquals(2.0, last.lossSum());
+            assertArrayEquals(new float[] {4, 1}, last.parameters());
+            assertArrayEquals(new float[] {3, 4}, last.buffers()[0]);
+        }
+    }
 }
