@@ -68,8 +68,8 @@ class MeshTrainingTest {
      * A model trained by the all-reduce and one by local SGD (K = 2, batches of 10, 5 epochs), on 6
      * shards, with the driver's checkpoints every 4 steps; and the notices of retried epochs.
      */
-    private record Models(Network allReduce, List<EpochStats> allReduceHistory, Network localSgd,
-                          List<EpochStats> localSgdHistory, List<String> notices) {
+    private record Models(Network allReduce, List<EpochStats> allReduceHistory, List<String> allReduceNotices,
+                          Network localSgd, List<EpochStats> localSgdHistory, List<String> localSgdNotices) {
     }
 
     /**
@@ -85,16 +85,18 @@ class MeshTrainingTest {
             }
             String train = data.resolve("train").toString();
             String test = data.resolve("test").toString();
-            List<String> notices = new java.util.concurrent.CopyOnWriteArrayList<>();
+            List<String> allReduceNotices = new java.util.concurrent.CopyOnWriteArrayList<>();
             Network allReduce = network();
             List<EpochStats> allReduceHistory = new BpSpark(spark).places(6).allReduce().checkpointEvery(4)
-                    .notices(notices::add).fit(trainer(), allReduce, train, test);
+                    .notices(allReduceNotices::add).fit(trainer(), allReduce, train, test);
+            List<String> localSgdNotices = new java.util.concurrent.CopyOnWriteArrayList<>();
             Network localSgd = network();
             // small batches, so that each shard's model takes 24 steps an epoch, and 5 epochs
             List<EpochStats> localSgdHistory = new BpSpark(spark).places(6).syncEvery(2).checkpointEvery(4)
-                    .notices(notices::add).fit(trainer().toBuilder().batchSize(10).epochs(5).build(), localSgd, train,
-                    test);
-            return new Models(allReduce, allReduceHistory, localSgd, localSgdHistory, notices);
+                    .notices(localSgdNotices::add).fit(trainer().toBuilder().batchSize(10).epochs(5).build(), localSgd,
+                    train, test);
+            return new Models(allReduce, allReduceHistory, allReduceNotices, localSgd, localSgdHistory,
+                    localSgdNotices);
         } finally {
             spark.stop();
         }
@@ -119,13 +121,16 @@ class MeshTrainingTest {
             assertArrayEquals(one.allReduce().parameters(), m.allReduce().parameters(), "the all-reduce");
             assertArrayEquals(one.localSgd().parameters(), m.localSgd().parameters(), "local SGD");
         }
-        assertEquals(List.of(), one.notices());
-        assertEquals(2, lost.notices().size(), lost.notices().toString());
+        assertEquals(List.of(), one.allReduceNotices());
+        assertEquals(List.of(), one.localSgdNotices());
         // the checkpoints after 4 steps (local SGD: 2 rounds of 2): task 0 wrote them before sending exchange 4's
-        // messages, which task 1 had received before it halted
-        assertTrue(lost.notices().get(0).matches("epoch 2: attempt 1 of 4 lost a task .*; the next starts at step 4 "
-                + "of the epoch"), lost.notices().get(0));
-        assertTrue(lost.notices().get(1).endsWith("the next starts at round 4 of the epoch"), lost.notices().get(1));
+        // messages, which task 1 had received before it halted (a slow machine may need more attempts after that)
+        assertTrue(!lost.allReduceNotices().isEmpty() && lost.allReduceNotices().get(0).matches(
+                "epoch 2: attempt 1 of 4 lost a task .*; the next starts at step 4 of the epoch"),
+                lost.allReduceNotices().toString());
+        assertTrue(!lost.localSgdNotices().isEmpty() && lost.localSgdNotices().get(0).matches(
+                "epoch 2: attempt 1 of 4 lost a task .*; the next starts at round 4 of the epoch"),
+                lost.localSgdNotices().toString());
         assertTrue(last(one.allReduceHistory()).testAccuracy() > 0.9, one.allReduceHistory().toString());
         assertTrue(last(one.localSgdHistory()).testAccuracy() > 0.9, one.localSgdHistory().toString());
     }
