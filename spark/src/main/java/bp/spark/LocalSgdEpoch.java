@@ -28,7 +28,7 @@ final class LocalSgdEpoch extends EpochTask {
     private final float[] grad;
     /** Each of my shards' parameters and optimizer buffers, one after another, weighted. */
     private final float[][] vectors;
-    /** Their average over all shards. */
+    /** Their average over all shards, when the exchange does not leave it in one of the vectors. */
     private final float[] average;
     private final float[][] averageBuffers;
 
@@ -89,7 +89,7 @@ final class LocalSgdEpoch extends EpochTask {
                 }
             }
             ShardSum.Totals t = exchange.sum(roundRows, average.length, average);
-            endRound(modelState.steps() + steps);
+            endRound(t.sum(), modelState.steps() + steps);
             loss += t.loss();
             right += t.correct();
             checkpointIfDue(round + 1, rounds, model, modelState, loss, right);
@@ -120,13 +120,13 @@ final class LocalSgdEpoch extends EpochTask {
         }
     }
 
-    /** The average becomes the model; its step count is the most steps a shard took. */
-    private void endRound(long steps) {
+    /** The average ({@code sum}) becomes the model; its step count is the most steps a shard took. */
+    private void endRound(float[] sum, long steps) {
         int p = model.parameterCount();
-        System.arraycopy(average, 0, model.parameters(), 0, p);
+        System.arraycopy(sum, 0, model.parameters(), 0, p);
         model.parametersChanged();
         for (int b = 0; b < averageBuffers.length; b++) {
-            System.arraycopy(average, p * (b + 1), averageBuffers[b], 0, p);
+            System.arraycopy(sum, p * (b + 1), averageBuffers[b], 0, p);
         }
         modelState.restore(steps, averageBuffers);
     }

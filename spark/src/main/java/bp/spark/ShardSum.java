@@ -21,13 +21,15 @@ import java.util.List;
 final class ShardSum {
 
     /**
-     * What stands behind a sum.
+     * A sum and what stands behind it.
      *
+     * @param sum the array holding the sum: {@code out}, or in a direct exchange the first of the
+     *            vectors added (which saves copying it), valid until the next exchange
      * @param rows the shards' rows
      * @param loss their summed loss
      * @param correct their correctly classified rows
      */
-    record Totals(int rows, double loss, long correct) {
+    record Totals(float[] sum, int rows, double loss, long correct) {
     }
 
     private final Mesh mesh;
@@ -42,6 +44,8 @@ final class ShardSum {
     /** My shards' pieces of my chunk, reused from exchange to exchange. */
     private final float[][] own;
     private final List<Mesh.Message> early = new ArrayList<>();
+    /** A received array that holds the last direct exchange's sum, handed back at the next exchange. */
+    private float[] held;
 
     /** Two tasks: each sends whole vectors, and adds all of them. */
     private final boolean direct;
@@ -103,12 +107,17 @@ final class ShardSum {
     }
 
     /**
-     * Writes the sum of the vectors sent by every task to {@code out[0, length)}.
+     * Adds the vectors sent by every task, into {@code out[0, length)} or, in a direct exchange,
+     * into the first of them ({@link Totals#sum} says which).
      *
      * @param shardRows each shard's rows in this exchange, as every task knows them: the shards
      *                  with none sent nothing; the others, mine included, have all been {@link #send sent}
      */
     Totals sum(int[] shardRows, int length, float[] out) {
+        if (held != null) {
+            mesh.recycle(held);
+            held = null;
+        }
         int expected = 0;
         for (int v = 0; v < shardRows.length; v++) {
             expected += shardRows[v] > 0 && pieces[v] == null ? 1 : 0; // mine are in already
@@ -134,7 +143,10 @@ final class ShardSum {
         int off = chunkStart(me, length);
         int len = chunkLength(me, length);
         BatchGradient.treeSum(tree, tree.length, 0, len);
-        System.arraycopy(tree[0], 0, out, off, len);
+        float[] sum = direct ? tree[0] : out;
+        if (!direct) {
+            System.arraycopy(tree[0], 0, out, off, len);
+        }
         for (int c = 0; c < tasks && !direct; c++) {
             if (c != me) {
                 mesh.send(c, -1 - me, rows, loss, correct, out, off, len);
@@ -148,12 +160,16 @@ final class ShardSum {
         }
         for (int v = 0; v < pieces.length; v++) {
             if (received[v]) {
-                mesh.recycle(pieces[v]);
+                if (pieces[v] == sum) {
+                    held = sum;
+                } else {
+                    mesh.recycle(pieces[v]);
+                }
                 received[v] = false;
             }
             pieces[v] = null;
         }
-        return new Totals(rows, loss, correct);
+        return new Totals(sum, rows, loss, correct);
     }
 
     /**

@@ -60,7 +60,7 @@ final class SyncEpoch extends EpochTask {
                 }
             }
             ShardSum.Totals t = exchange.sum(stepRows, sum.length, sum);
-            state.step(net, sum, t.rows(), optimizer.learningRate(), true);
+            state.step(net, t.sum(), t.rows(), optimizer.learningRate(), true);
             loss += t.loss();
             right += t.correct();
             checkpointIfDue(step + 1, steps, net, state, loss, right);
