@@ -273,7 +273,6 @@ public final class TrainingRun implements AutoCloseable {
         }
     }
 
-
     /** {@return whether every epoch has been trained, or early stopping ended the run} */
     public boolean finished() {
         return finished;

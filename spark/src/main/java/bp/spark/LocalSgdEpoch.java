@@ -32,8 +32,7 @@ final class LocalSgdEpoch extends EpochTask {
     private final float[] average;
     private final float[][] averageBuffers;
 
-    LocalSgdEpoch(MeshTraining.Setup s, MeshTraining.Start start, Iterator<RowBlock> blocks, int me,
-              int haltAt) {
+    LocalSgdEpoch(MeshTraining.Setup s, MeshTraining.Start start, Iterator<RowBlock> blocks, int me, int haltAt) {
         super(s, start, blocks, me, haltAt);
         this.model = s.architecture().build(start.parameters().clone());
         this.modelState = optimizer.newState(model.parameterCount());
@@ -64,8 +63,8 @@ final class LocalSgdEpoch extends EpochTask {
         long right = correctBefore;
         for (int round = from, rounds = exchanges(perRound); round < rounds; round++) {
             haltIfAsked(round);
-            int from = round * perRound;
-            shardRows(from, perRound, roundRows);
+            int firstRow = round * perRound;
+            shardRows(firstRow, perRound, roundRows);
             long total = 0;
             int steps = 0;
             for (int n : roundRows) {
@@ -81,7 +80,7 @@ final class LocalSgdEpoch extends EpochTask {
                     double shardLoss = 0;
                     for (int b = 0; b < n; b += batch) {
                         int rows = Math.min(batch, n - b);
-                        shardLoss += gradient(scratch, ws, passRows, i, from + b, rows, grad, correct);
+                        shardLoss += gradient(scratch, ws, passRows, i, firstRow + b, rows, grad, correct);
                         scratchState.step(scratch, grad, rows, optimizer.learningRate(), true);
                     }
                     weighted((float) ((double) n / total), vectors[i]);

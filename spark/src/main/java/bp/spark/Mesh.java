@@ -33,6 +33,7 @@ final class Mesh implements AutoCloseable {
 
     /** How long a peer may take to connect or to send a step's message before the task fails. */
     static final long TIMEOUT_SECONDS = 600;
+    static final int TIMEOUT_MILLIS = (int) TimeUnit.SECONDS.toMillis(TIMEOUT_SECONDS);
 
     /** The tag of a task's last message to each peer. */
     private static final int DONE = Integer.MIN_VALUE;
@@ -62,7 +63,7 @@ final class Mesh implements AutoCloseable {
     private static final long WAKE_MILLIS = 200;
 
     /** How long a connection may take to present the secret before it is dropped. */
-    private static final int HELLO_MILLIS = 30_000;
+    static final int HELLO_MILLIS = 30_000;
 
     private final int me;
     private final SocketChannel[] outgoing;
@@ -99,7 +100,7 @@ final class Mesh implements AutoCloseable {
         try {
             ServerSocket server = ServerSocketChannel.open().socket();
             server.bind(new InetSocketAddress(InetAddress.getByName(host), 0), 64);
-            server.setSoTimeout((int) TimeUnit.SECONDS.toMillis(TIMEOUT_SECONDS));
+            server.setSoTimeout(TIMEOUT_MILLIS);
             return server;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot listen on " + host, e);
@@ -140,14 +141,13 @@ final class Mesh implements AutoCloseable {
 
     /** Connects to a peer and says who it is; offers shared memory when the peer is on this host. */
     private void dial(int peer, String address, byte[] secret, String myHost, int sharedFloats) throws IOException {
-        int colon = address.lastIndexOf(':');
+        InetSocketAddress to = socketAddress(address);
         SocketChannel c = SocketChannel.open();
         outgoing[peer] = c;
         c.socket().setTcpNoDelay(true);
-        c.socket().connect(new InetSocketAddress(address.substring(0, colon),
-                Integer.parseInt(address.substring(colon + 1))), (int) TimeUnit.SECONDS.toMillis(TIMEOUT_SECONDS));
-        c.socket().setSoTimeout((int) TimeUnit.SECONDS.toMillis(TIMEOUT_SECONDS)); // for the offer's answer
-        if (sharedFloats > 0 && address.substring(0, colon).equals(myHost)) {
+        c.socket().connect(to, TIMEOUT_MILLIS);
+        c.socket().setSoTimeout(TIMEOUT_MILLIS); // for the offer's answer
+        if (sharedFloats > 0 && to.getHostString().equals(myHost)) {
             try {
                 toPeer[peer] = SharedSlots.create(SLOTS, sharedFloats);
             } catch (IOException | UnsupportedOperationException e) {
@@ -165,6 +165,12 @@ final class Mesh implements AutoCloseable {
         while (b.hasRemaining()) {
             c.write(b);
         }
+    }
+
+    /** {@return the address of a "host:port" string, as tasks and the driver exchange them} */
+    static InetSocketAddress socketAddress(String hostPort) {
+        int colon = hostPort.lastIndexOf(':');
+        return new InetSocketAddress(hostPort.substring(0, colon), Integer.parseInt(hostPort.substring(colon + 1)));
     }
 
     /** Accepts a connection; whether it presented the secret and a peer's number not seen before. */

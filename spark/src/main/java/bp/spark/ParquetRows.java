@@ -258,7 +258,7 @@ public final class ParquetRows implements Rows, AutoCloseable {
         private static boolean checkNumeric(StructType schema, String name, List<String> columns, String what) {
             for (String column : columns) {
                 DataType t = field(schema, name, column).dataType();
-                boolean array = t instanceof ArrayType a && a.elementType() instanceof NumericType || Vectors.is(t);
+                boolean array = arrayLike(t);
                 if (array && columns.size() > 1) {
                     throw new DataException(name + ": column '" + column + "' is " + t.simpleString() + "; the "
                             + what + " are one array or vector column or several numeric columns, not both");
@@ -268,8 +268,12 @@ public final class ParquetRows implements Rows, AutoCloseable {
                             + ", expected a vector, an array of numbers or a number");
                 }
             }
-            return columns.size() == 1 && (schema.apply(columns.get(0)).dataType() instanceof ArrayType
-                    || Vectors.is(schema.apply(columns.get(0)).dataType()));
+            return columns.size() == 1 && arrayLike(schema.apply(columns.get(0)).dataType());
+        }
+
+        /** {@return whether a column of type {@code t} holds a row's values: an array of numbers or a vector} */
+        private static boolean arrayLike(DataType t) {
+            return t instanceof ArrayType a && a.elementType() instanceof NumericType || Vectors.is(t);
         }
 
         private static StructField field(StructType schema, String name, String column) {

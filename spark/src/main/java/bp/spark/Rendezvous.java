@@ -9,7 +9,6 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.security.MessageDigest;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Where a barrier stage's tasks learn each other's addresses: a socket on the driver, open for one
@@ -23,9 +22,6 @@ import java.util.concurrent.TimeUnit;
  * exchanges ({@link Checkpoints}), from which a retried attempt of the stage starts.
  */
 final class Rendezvous implements AutoCloseable {
-
-    /** How long a connection may take to say who it is before it is dropped. */
-    private static final int HELLO_MILLIS = 30_000;
 
     private final ServerSocket server;
     private final String address;
@@ -84,7 +80,7 @@ final class Rendezvous implements AutoCloseable {
     /** Reads a connection's secret, task number and address; the last task to come sends all the addresses. */
     private void hello(Socket s) {
         try {
-            s.setSoTimeout(HELLO_MILLIS);
+            s.setSoTimeout(Mesh.HELLO_MILLIS);
             DataInputStream in = new DataInputStream(s.getInputStream());
             byte[] presented = new byte[secret.length];
             in.readFully(presented);
@@ -155,13 +151,10 @@ final class Rendezvous implements AutoCloseable {
      * @return every task's address, and for task 0 the connection to the driver
      */
     static Joined join(String rendezvous, byte[] secret, int me, String myAddress) {
-        int colon = rendezvous.lastIndexOf(':');
         Socket s = new Socket();
         try {
-            int timeout = (int) TimeUnit.SECONDS.toMillis(Mesh.TIMEOUT_SECONDS);
-            s.connect(new InetSocketAddress(rendezvous.substring(0, colon),
-                    Integer.parseInt(rendezvous.substring(colon + 1))), timeout);
-            s.setSoTimeout(timeout);
+            s.connect(Mesh.socketAddress(rendezvous), Mesh.TIMEOUT_MILLIS);
+            s.setSoTimeout(Mesh.TIMEOUT_MILLIS);
             DataOutputStream out = new DataOutputStream(s.getOutputStream());
             out.write(secret);
             out.writeInt(me);

@@ -51,7 +51,7 @@ final class ShardSum {
     private final boolean direct;
 
     ShardSum(Mesh mesh, int me, int tasks, int shards) {
-        this.direct = tasks == 2;
+        this.direct = direct(tasks);
         this.mesh = mesh;
         this.me = me;
         this.tasks = tasks;
@@ -62,9 +62,14 @@ final class ShardSum {
         this.own = new float[shards][];
     }
 
+    /** {@return whether {@code tasks} tasks exchange whole vectors: two, whose bytes are the same either way} */
+    private static boolean direct(int tasks) {
+        return tasks == 2;
+    }
+
     /** {@return the largest message, in floats, when the vectors have {@code length} floats} */
     static int largestMessage(int length, int tasks) {
-        return tasks == 2 ? length : (length + tasks - 1) / tasks;
+        return direct(tasks) ? length : (length + tasks - 1) / tasks;
     }
 
     /** Where task c's chunk starts: the whole vector is everyone's when the exchange is direct. */

@@ -21,8 +21,7 @@ final class SyncEpoch extends EpochTask {
     private final float[][] grads;
     private final float[] sum;
 
-    SyncEpoch(MeshTraining.Setup s, MeshTraining.Start start, Iterator<RowBlock> blocks, int me,
-              int haltAt) {
+    SyncEpoch(MeshTraining.Setup s, MeshTraining.Start start, Iterator<RowBlock> blocks, int me, int haltAt) {
         super(s, start, blocks, me, haltAt);
         this.net = s.architecture().build(start.parameters().clone());
         this.state = optimizer.newState(net.parameterCount());
@@ -48,14 +47,14 @@ final class SyncEpoch extends EpochTask {
         long right = correctBefore;
         for (int step = from; step < steps; step++) {
             haltIfAsked(step);
-            int from = step * shardBatch;
-            shardRows(from, shardBatch, stepRows);
+            int firstRow = step * shardBatch;
+            shardRows(firstRow, shardBatch, stepRows);
             for (int i = 0; i < mine.size(); i++) {
                 int shard = mine.get(i).partition();
                 int rows = stepRows[shard];
                 if (rows > 0) {
                     correct[0] = 0;
-                    double shardLoss = gradient(net, ws, rows, i, from, rows, grads[i], correct);
+                    double shardLoss = gradient(net, ws, rows, i, firstRow, rows, grads[i], correct);
                     exchange.send(shard, grads[i], sum.length, rows, shardLoss, correct[0]);
                 }
             }
