@@ -32,8 +32,10 @@ final class Rendezvous implements AutoCloseable {
     private volatile boolean closed;
     /** The last checkpoint task 0 sent, or null. */
     private volatile MeshTraining.Start checkpoint;
-    /** Reads task 0's checkpoints until it closes its connection. */
-    private volatile Thread checkpointReader;
+    /** The thread that accepts connections; it closes the listening socket as it ends. */
+    private Thread acceptor;
+    /** Reads task 0's checkpoints until it closes its connection; set before any task has the addresses. */
+    private Thread checkpointReader;
 
     private Rendezvous(ServerSocket server, String advertised, int tasks, byte[] secret) {
         this.server = server;
@@ -54,7 +56,8 @@ final class Rendezvous implements AutoCloseable {
             ServerSocket server = new ServerSocket();
             server.bind(new InetSocketAddress(InetAddress.getByName(bindHost), 0), 64);
             Rendezvous r = new Rendezvous(server, advertisedHost, tasks, secret);
-            Thread.ofPlatform().daemon().name("bp-rendezvous").start(r::acceptAll);
+            r.acceptor = Thread.ofPlatform().daemon().name("bp-rendezvous").unstarted(r::acceptAll);
+            r.acceptor.start();
             return r;
         } catch (IOException e) {
             throw new UncheckedIOException("the driver cannot listen on " + bindHost + " for the tasks to meet", e);
@@ -101,7 +104,10 @@ final class Rendezvous implements AutoCloseable {
         joined[task] = s;
         addresses[task] = taskAddress;
         if (++count == joined.length) {
-            server.close(); // nothing listens once all have come
+            stopListening(); // nothing listens once all have come
+            // under the lock, before any reply: once task 0 has the addresses, checkpoint() finds the reader
+            Socket zero = joined[0];
+            checkpointReader = Thread.ofVirtual().start(() -> readCheckpoints(zero));
             for (Socket t : joined) {
                 DataOutputStream out = new DataOutputStream(t.getOutputStream());
                 out.writeInt(addresses.length);
@@ -109,13 +115,27 @@ final class Rendezvous implements AutoCloseable {
                     out.writeUTF(a);
                 }
                 out.flush();
-                if (t != joined[0]) {
+                if (t != zero) {
                     t.close();
                 }
             }
-            checkpointReader = Thread.ofVirtual().start(() -> readCheckpoints(joined[0]));
         }
         return true;
+    }
+
+    /**
+     * Closes the listening socket and waits for the accepting thread to end: a socket closed while
+     * another thread is blocked in accept is closed by that thread as it wakes, so until then the
+     * port still takes connections.
+     */
+    private void stopListening() throws IOException {
+        server.close();
+        try {
+            acceptor.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted while closing the rendezvous");
+        }
     }
 
     /** Keeps the last whole checkpoint task 0 sends, until it closes the connection. */
@@ -137,7 +157,10 @@ final class Rendezvous implements AutoCloseable {
      * every checkpoint it wrote has been read.
      */
     MeshTraining.Start checkpoint() throws InterruptedException {
-        Thread reader = checkpointReader;
+        Thread reader;
+        synchronized (this) {
+            reader = checkpointReader;
+        }
         if (reader != null) {
             reader.join(java.time.Duration.ofSeconds(Mesh.TIMEOUT_SECONDS));
         }
