@@ -116,6 +116,19 @@ public final class BatchGradient {
     }
 
     /**
+     * The same tree over {@code len} floats of each buffer, buffer i's from {@code offsets[i]}:
+     * the sum lands in {@code buffers[0]} from {@code offsets[0]}.
+     */
+    public static void treeSum(float[][] buffers, int[] offsets, int count, int len) {
+        Kernels k = Kernels.get();
+        for (int stride = 1; stride < count; stride *= 2) {
+            for (int dst = 0; dst + stride < count; dst += 2 * stride) {
+                k.axpy(1f, buffers[dst + stride], offsets[dst + stride], buffers[dst], offsets[dst], len);
+            }
+        }
+    }
+
+    /**
      * Copies the rows {@code order[from + r0 .. from + r1)} into rows {@code [r0, r1)} of the
      * workspace's contiguous input and target buffers.
      */

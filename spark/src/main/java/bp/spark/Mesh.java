@@ -14,10 +14,12 @@ import java.nio.ByteOrder;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.security.MessageDigest;
+import java.util.ArrayDeque;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -25,9 +27,10 @@ import java.util.function.BooleanSupplier;
  * listens on an ephemeral port only until its peers have connected; the addresses come from the
  * driver ({@link Rendezvous}). A connection must open with the stage's secret, compared in
  * constant time, or it is dropped. A thread per peer reads its messages into one inbox, so that
- * two tasks sending to each other at once never block each other. Between two tasks on one host
- * the bodies of messages go through shared memory ({@link SharedSlots}), their headers through
- * the socket.
+ * two tasks sending to each other at once never block each other. Two tasks on one host send
+ * their messages through shared memory ({@link SharedSlots}), which the task's own thread polls;
+ * the socket between them then only carries the end of the exchanges, and its reader notices a
+ * peer that is gone.
  */
 final class Mesh implements AutoCloseable {
 
@@ -38,26 +41,64 @@ final class Mesh implements AutoCloseable {
     /** The tag of a task's last message to each peer. */
     private static final int DONE = Integer.MIN_VALUE;
 
-    /** The tag of a receiver's message that hands a shared slot (its rows field) back to the sender. */
-    private static final int SLOT_FREE = Integer.MIN_VALUE + 1;
-
-    /** Shared slots per direction: a body can be written while the one before is being read. */
+    /** Shared slots per direction: a message can be written while the one before is being read. */
     private static final int SLOTS = 2;
 
     /**
-     * A message: a piece of a vector with a small header.
-     *
-     * @param tag what the piece is (the all-reduce's: a shard's number, or a chunk's)
-     * @param rows rows behind it
-     * @param loss their summed loss
-     * @param correct their correctly classified rows
-     * @param values the piece
+     * A message: a piece of a vector with a small header. Its body is an array, or until it is
+     * {@link #detach detached}, the shared slot it came in (read it with {@link #copyTo}).
      */
-    record Message(int tag, int rows, double loss, long correct, float[] values) {
+    static final class Message {
+        private final int tag;
+        private final int rows;
+        private final double loss;
+        private final long correct;
+        private final int length;
+        private final int peer;
+        private float[] values;
+        /** The slot's message number while the body is still in shared memory, else 0. */
+        private long number;
+
+        private Message(int peer, int tag, int rows, double loss, long correct, int length, float[] values,
+                        long number) {
+            this.peer = peer;
+            this.tag = tag;
+            this.rows = rows;
+            this.loss = loss;
+            this.correct = correct;
+            this.length = length;
+            this.values = values;
+            this.number = number;
+        }
+
+        /** What the piece is (the all-reduce's: a shard's number, or a chunk's). */
+        int tag() {
+            return tag;
+        }
+
+        /** Rows behind it. */
+        int rows() {
+            return rows;
+        }
+
+        /** Their summed loss. */
+        double loss() {
+            return loss;
+        }
+
+        /** Their correctly classified rows. */
+        long correct() {
+            return correct;
+        }
+
+        /** The piece's floats. */
+        int length() {
+            return length;
+        }
     }
 
-    /** A message's header: tag, rows, loss, correct, length, and the shared slot of its body or −1. */
-    private static final int HEADER_BYTES = 4 + 4 + 8 + 8 + 4 + 4;
+    /** A message's header on a socket: tag, rows, loss, correct and length. */
+    private static final int HEADER_BYTES = 4 + 4 + 8 + 8 + 4;
 
     /** How often a waiting task looks whether it has been killed or has waited too long. */
     private static final long WAKE_MILLIS = 200;
@@ -68,7 +109,7 @@ final class Mesh implements AutoCloseable {
     private final int me;
     private final SocketChannel[] outgoing;
     private final SocketChannel[] incoming;
-    private final BlockingQueue<Object> inbox = new ArrayBlockingQueue<>(4096);
+    private final BlockingQueue<Message> inbox = new ArrayBlockingQueue<>(4096);
     /** Arrays of messages the receiver is done with, for the readers to fill again: a step allocates nothing. */
     private final BlockingQueue<float[]> spare = new ArrayBlockingQueue<>(4096);
     /**
@@ -76,13 +117,15 @@ final class Mesh implements AutoCloseable {
      * buffer first (measured on loopback: 2.0 GB/s through streams, 4.2 GB/s from direct buffers).
      */
     private final ByteBuffer[] sending;
-    /** The headers a reader thread sends back (slots handed back), one buffer per peer. */
-    private final ByteBuffer[] freeing;
     /** Counts down as each peer says it sends nothing more. */
     private final CountDownLatch peersDone;
     /** Shared memory for the bodies to each peer, and from each, when it is on this host. */
     private final SharedSlots[] toPeer;
     private final SharedSlots[] fromPeer;
+    /** Each peer's message still in a shared slot that the task holds, at most one (see {@link #receive}). */
+    private final Message[] held;
+    /** Messages taken out of shared slots while the task waited to send (see {@link #send}). */
+    private final ArrayDeque<Message> taken = new ArrayDeque<>();
 
     private Mesh(int me, int size) {
         this.me = me;
@@ -90,9 +133,9 @@ final class Mesh implements AutoCloseable {
         this.outgoing = new SocketChannel[size];
         this.incoming = new SocketChannel[size];
         this.sending = new ByteBuffer[size];
-        this.freeing = new ByteBuffer[size];
         this.toPeer = new SharedSlots[size];
         this.fromPeer = new SharedSlots[size];
+        this.held = new Message[size];
     }
 
     /** The listening socket of a task, before the addresses are exchanged. */
@@ -210,6 +253,7 @@ final class Mesh implements AutoCloseable {
         return true;
     }
 
+    /** The thread that reads a peer's socket: its messages, or from a peer that shares memory, only its end. */
     private void read(int peer, SocketChannel in) {
         ByteBuffer header = ByteBuffer.allocateDirect(HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
         ByteBuffer body = ByteBuffer.allocateDirect(0).order(ByteOrder.LITTLE_ENDIAN);
@@ -222,32 +266,21 @@ final class Mesh implements AutoCloseable {
                 double loss = header.getDouble();
                 long correct = header.getLong();
                 int len = header.getInt();
-                int slot = header.getInt();
                 if (tag == DONE) {
                     peersDone.countDown();
                     return; // the peer's last message: what follows is its closing
                 }
-                if (tag == SLOT_FREE) {
-                    toPeer[peer].release(rows);
-                    continue;
-                }
                 float[] values = spareArray(len);
-                if (slot >= 0) {
-                    fromPeer[peer].get(slot, values, len);
-                    write(peer, freeing, SLOT_FREE, slot, 0, 0, 0, -1, null, 0);
-                } else {
-                    if (body.capacity() < len * Float.BYTES) {
-                        body = ByteBuffer.allocateDirect(len * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
-                    }
-                    readFully(in, body.clear().limit(len * Float.BYTES));
-                    body.flip().asFloatBuffer().get(values);
+                if (body.capacity() < len * Float.BYTES) {
+                    body = ByteBuffer.allocateDirect(len * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
                 }
-                inbox.put(new Message(tag, rows, loss, correct, values));
+                readFully(in, body.clear().limit(len * Float.BYTES));
+                body.flip().asFloatBuffer().get(values);
+                inbox.put(new Message(peer, tag, rows, loss, correct, len, values, 0));
             }
-        } catch (IOException | InterruptedException | RuntimeException | InternalError e) {
-            if (!closed) { // InternalError: a fault in shared memory the peer truncated as it went
+        } catch (IOException | InterruptedException | RuntimeException e) {
+            if (!closed) {
                 failure = new IllegalStateException("task " + me + " lost task " + peer + ": " + e);
-                inbox.offer(failure);
             }
         }
     }
@@ -275,94 +308,206 @@ final class Mesh implements AutoCloseable {
         return new float[len];
     }
 
-    /** Hands back a received message's array once its values have been used. */
-    void recycle(float[] values) {
-        spare.offer(values);
-    }
-
-    /** Sends {@code values[off, off + len)} with its header to {@code peer}. */
-    void send(int peer, int tag, int rows, double loss, long correct, float[] values, int off, int len) {
-        int slot = -1;
-        SharedSlots shared = toPeer[peer];
-        if (shared != null && len > 0 && shared.fits(len)) {
-            slot = awaitSlot(shared, peer);
-            shared.put(slot, values, off, len);
-        }
-        write(peer, sending, tag, rows, loss, correct, len, slot, values, off);
-    }
-
     /**
-     * Writes a message to {@code peer} through {@code buffers[peer]}: its header, and its body
-     * unless it is in shared {@code slot}. The task and the reader threads (handing slots back)
-     * write to the same connection, one message at a time.
+     * Sends {@code values[off, off + len)} with its header to {@code peer}. Through shared memory,
+     * the task waits for a free slot; meanwhile it takes in what its peers send (copying it out of
+     * their slots), so that two tasks sending each other more messages than there are slots never
+     * wait for each other.
      */
-    private void write(int peer, ByteBuffer[] buffers, int tag, int rows, double loss, long correct, int len,
-                       int slot, float[] values, int off) {
-        int bytes = HEADER_BYTES + (slot < 0 ? len * Float.BYTES : 0);
-        SocketChannel c = outgoing[peer];
-        synchronized (c) {
-            ByteBuffer b = buffers[peer];
-            if (b == null || b.capacity() < bytes) {
-                b = buffers[peer] = ByteBuffer.allocateDirect(bytes).order(ByteOrder.LITTLE_ENDIAN);
-            }
-            b.clear();
-            b.putInt(tag).putInt(rows).putDouble(loss).putLong(correct).putInt(len).putInt(slot);
-            if (slot < 0 && len > 0) {
-                b.asFloatBuffer().put(values, off, len);
-            }
-            b.position(bytes).flip();
-            try {
-                while (b.hasRemaining()) {
-                    c.write(b);
+    void send(int peer, int tag, int rows, double loss, long correct, float[] values, int off, int len) {
+        SharedSlots shared = toPeer[peer];
+        if (shared == null || !shared.fits(len)) {
+            write(peer, tag, rows, loss, correct, len, values, off);
+            return;
+        }
+        try {
+            if (!shared.writable()) {
+                beginWait("a shared slot back from task " + peer);
+                while (!shared.writable()) {
+                    for (int p = 0; p < fromPeer.length; p++) {
+                        if (fromPeer[p] != null && fromPeer[p].readable()) {
+                            Message m = takeShared(p);
+                            detach(m);
+                            taken.add(m);
+                        }
+                    }
+                    pause();
                 }
-            } catch (IOException e) {
-                throw new UncheckedIOException("task " + me + " lost task " + peer, e);
             }
+            shared.write(tag, rows, loss, correct, values, off, len);
+        } catch (InternalError e) {
+            throw lostSharedMemory(e);
         }
     }
 
-    /** {@return whether message bodies to {@code peer} go through shared memory} */
+    /** Writes a message, header and body, to {@code peer}'s socket. */
+    private void write(int peer, int tag, int rows, double loss, long correct, int len, float[] values, int off) {
+        int bytes = HEADER_BYTES + len * Float.BYTES;
+        SocketChannel c = outgoing[peer];
+        ByteBuffer b = sending[peer];
+        if (b == null || b.capacity() < bytes) {
+            b = sending[peer] = ByteBuffer.allocateDirect(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        }
+        b.clear();
+        b.putInt(tag).putInt(rows).putDouble(loss).putLong(correct).putInt(len);
+        if (len > 0) {
+            b.asFloatBuffer().put(values, off, len);
+        }
+        b.position(bytes).flip();
+        try {
+            while (b.hasRemaining()) {
+                c.write(b);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("task " + me + " lost task " + peer, e);
+        }
+    }
+
+    /** {@return whether messages to {@code peer} go through shared memory} */
     boolean sharesMemoryWith(int peer) {
         return toPeer[peer] != null;
     }
 
-    /** The next message from any peer. */
+    /**
+     * The next message from any peer. The task polls the shared slots (the main thread, not a
+     * reader: no wake-up on the way) and its inbox. A message that came through shared memory
+     * stays in its slot until {@link #release}d, so that the sum can read it where it lies; but a
+     * task holds at most one slot of each peer, the older message being copied out when it takes
+     * another: the peer always has a slot to write its next message into.
+     */
     Message receive() {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT_SECONDS);
+        if (!taken.isEmpty()) {
+            return taken.poll();
+        }
+        beginWait("a message");
         try {
             while (true) {
-                Object m = inbox.poll(WAKE_MILLIS, TimeUnit.MILLISECONDS);
-                if (m instanceof Message message) {
-                    return message;
+                for (int p = 0; p < fromPeer.length; p++) {
+                    if (fromPeer[p] != null && fromPeer[p].readable()) {
+                        if (held[p] != null) {
+                            detach(held[p]);
+                        }
+                        held[p] = takeShared(p);
+                        return held[p];
+                    }
                 }
+                Message m = inbox.poll();
                 if (m != null) {
-                    throw (IllegalStateException) m;
+                    return m;
                 }
-                stillWaiting(deadline, "a message");
+                pause();
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("task " + me + " was interrupted", e);
+        } catch (InternalError e) {
+            throw lostSharedMemory(e);
         }
     }
 
-    /** A free slot of shared memory to {@code peer}, once the peer has handed one back. */
-    private int awaitSlot(SharedSlots shared, int peer) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT_SECONDS);
+    /** Takes peer {@code p}'s next message, which is readable, leaving its body in the slot. */
+    private Message takeShared(int p) {
+        SharedSlots from = fromPeer[p];
+        Message m = new Message(p, from.nextTag(), from.nextRows(), from.nextLoss(), from.nextCorrect(),
+                from.nextLength(), null, 0);
+        m.number = from.take();
+        return m;
+    }
+
+    /** Copies floats {@code [from, from + n)} of {@code m}'s body into {@code out[outOff, …)}. */
+    void copy(Message m, int from, float[] out, int outOff, int n) {
+        if (m.number == 0) {
+            System.arraycopy(m.values, from, out, outOff, n);
+            return;
+        }
         try {
-            while (true) {
-                int slot = shared.take(WAKE_MILLIS);
-                if (slot >= 0) {
-                    return slot;
-                }
-                if (failure != null) { // the reader that would hand slots back has stopped
-                    throw failure;
-                }
-                stillWaiting(deadline, "a shared slot back from task " + peer);
+            fromPeer[m.peer].copy(m.number, from, out, outOff, n);
+        } catch (InternalError e) {
+            throw lostSharedMemory(e);
+        }
+    }
+
+    /** {@return {@code m}'s body, which the caller then owns (tests)} */
+    float[] values(Message m) {
+        detach(m);
+        float[] values = m.values;
+        m.values = null;
+        return values;
+    }
+
+    /** Moves {@code m}'s body out of its shared slot into an array, and hands the slot back. */
+    private void detach(Message m) {
+        if (m.number != 0) {
+            float[] values = spareArray(m.length);
+            copy(m, 0, values, 0, m.length);
+            handBack(m);
+            m.values = values;
+        }
+    }
+
+    /** The task is done with {@code m}'s body: its slot goes back to the sender, or its array to the readers. */
+    void release(Message m) {
+        handBack(m);
+        if (m.values != null) {
+            spare.offer(m.values);
+            m.values = null;
+        }
+    }
+
+    private void handBack(Message m) {
+        if (m.number != 0) {
+            try {
+                fromPeer[m.peer].release(m.number);
+            } catch (InternalError e) {
+                throw lostSharedMemory(e);
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("task " + me + " was interrupted", e);
+            m.number = 0;
+            if (held[m.peer] == m) {
+                held[m.peer] = null;
+            }
+        }
+    }
+
+    /**
+     * A peer that failed may have truncated its file under the mapping, which the JVM reports as
+     * an InternalError when the task touches it: the task has lost that peer.
+     */
+    private IllegalStateException lostSharedMemory(InternalError e) {
+        return new IllegalStateException("task " + me + " lost a peer's shared memory: " + e, e);
+    }
+
+    /** How long a wait spins, then yields its core, before it sleeps between looks. */
+    private static final long SPIN_NANOS = 50_000;
+    private static final long YIELD_NANOS = 2_000_000;
+    private static final long SLEEP_NANOS = 100_000;
+
+    private long waitStart;
+    private long waitChecked;
+    private String waitingFor;
+
+    private void beginWait(String what) {
+        waitStart = waitChecked = System.nanoTime();
+        waitingFor = what;
+    }
+
+    /**
+     * One pause of the task's wait: the exchanges of a step take a millisecond or less, which a
+     * thread's wake-up would lengthen by 0.1-0.2 ms; a long wait (the other task evaluates, or
+     * has failed) sleeps. Fails when a reader has lost its peer, or as {@link #stillWaiting} says.
+     */
+    private void pause() {
+        long now = System.nanoTime();
+        long waited = now - waitStart;
+        if (waited < SPIN_NANOS) {
+            Thread.onSpinWait();
+        } else if (waited < YIELD_NANOS) {
+            Thread.yield();
+        } else {
+            LockSupport.parkNanos(SLEEP_NANOS);
+        }
+        if (failure != null) {
+            throw failure;
+        }
+        if (now - waitChecked > TimeUnit.MILLISECONDS.toNanos(WAKE_MILLIS)) {
+            waitChecked = now;
+            stillWaiting(waitStart + TimeUnit.SECONDS.toNanos(TIMEOUT_SECONDS), waitingFor);
         }
     }
 
@@ -395,7 +540,7 @@ final class Mesh implements AutoCloseable {
     void finish() {
         for (int peer = 0; peer < outgoing.length; peer++) {
             if (peer != me) {
-                send(peer, DONE, 0, 0, 0, new float[0], 0, 0);
+                write(peer, DONE, 0, 0, 0, 0, null, 0); // by the socket, whose reader waits for it
             }
         }
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT_SECONDS);

@@ -24,7 +24,7 @@ final class ShardSum {
      * A sum and what stands behind it.
      *
      * @param sum the array holding the sum: {@code out}, or in a direct exchange the first of the
-     *            vectors added (which saves copying it), valid until the next exchange
+     *            vectors added when it is this task's own (which saves copying it)
      * @param rows the shards' rows
      * @param loss their summed loss
      * @param correct their correctly classified rows
@@ -32,20 +32,23 @@ final class ShardSum {
     record Totals(float[] sum, int rows, double loss, long correct) {
     }
 
+    /** Floats added at a time: the pieces still in shared memory are copied a block at a time into L1-sized scratch. */
+    private static final int BLOCK = 2048;
+
     private final Mesh mesh;
     private final int me;
     private final int tasks;
-    /** Each shard's piece of my chunk in this exchange. */
-    private final float[][] pieces;
+    /** Each shard's piece of my chunk in this exchange: my own shards' vectors, or a peer's message. */
+    private final float[][] ownPiece;
+    private final Mesh.Message[] received;
     private final double[] lossOf;
     private final long[] correctOf;
-    /** Which pieces came from the mesh, to hand back their arrays. */
-    private final boolean[] received;
-    /** My shards' pieces of my chunk, reused from exchange to exchange. */
-    private final float[][] own;
     private final List<Mesh.Message> early = new ArrayList<>();
-    /** A received array that holds the last direct exchange's sum, handed back at the next exchange. */
-    private float[] held;
+    /** The sum's leaves (the shards with rows, in shard order): where each block of each lies. */
+    private final float[][] leafArray;
+    private final int[] leafOffset;
+    private final int[] leafShard;
+    private final float[][] scratch;
 
     /** Two tasks: each sends whole vectors, and adds all of them. */
     private final boolean direct;
@@ -55,11 +58,14 @@ final class ShardSum {
         this.mesh = mesh;
         this.me = me;
         this.tasks = tasks;
-        this.pieces = new float[shards][];
+        this.ownPiece = new float[shards][];
+        this.received = new Mesh.Message[shards];
         this.lossOf = new double[shards];
         this.correctOf = new long[shards];
-        this.received = new boolean[shards];
-        this.own = new float[shards][];
+        this.leafArray = new float[shards][];
+        this.leafOffset = new int[shards];
+        this.leafShard = new int[shards];
+        this.scratch = new float[shards][];
     }
 
     /** {@return whether {@code tasks} tasks exchange whole vectors: two, whose bytes are the same either way} */
@@ -83,74 +89,72 @@ final class ShardSum {
 
     /**
      * Sends {@code vector[0, length)}, shard {@code shard}'s, to the tasks that own its chunks. The
-     * vector must not change until {@link #sum} returns, which may overwrite it: a direct exchange
-     * adds it as it is rather than a copy (a copy of 2 MB a step is not free when two JVMs share
-     * the memory bus).
+     * vector must not change until {@link #sum} returns, which may overwrite it: the sum adds it
+     * as it is rather than a copy (a copy of 2 MB a step is not free when two JVMs share the
+     * memory bus).
      */
     void send(int shard, float[] vector, int length, int rows, double loss, long correct) {
         for (int c = 0; c < tasks; c++) {
-            int off = chunkStart(c, length);
-            int len = chunkLength(c, length);
-            if (c == me && direct) {
-                accept(shard, vector, loss, correct);
-            } else if (c == me) {
-                if (own[shard] == null || own[shard].length != len) {
-                    own[shard] = new float[len];
-                }
-                System.arraycopy(vector, off, own[shard], 0, len);
-                accept(shard, own[shard], loss, correct);
+            if (c == me) {
+                ownPiece[shard] = vector;
+                lossOf[shard] = loss;
+                correctOf[shard] = correct;
             } else {
-                mesh.send(c, shard, rows, loss, correct, vector, off, len);
+                mesh.send(c, shard, rows, loss, correct, vector, chunkStart(c, length), chunkLength(c, length));
             }
         }
     }
 
-    private void accept(int shard, float[] piece, double loss, long correct) {
-        pieces[shard] = piece;
-        lossOf[shard] = loss;
-        correctOf[shard] = correct;
-    }
-
     /**
      * Adds the vectors sent by every task, into {@code out[0, length)} or, in a direct exchange,
-     * into the first of them ({@link Totals#sum} says which).
+     * into the first of them when it is my own ({@link Totals#sum} says which). The fixed tree is
+     * applied a block at a time, so a piece that came through shared memory is read where it
+     * lies, once, into a block of scratch still in L1 when it is added: the same bits as adding
+     * whole vectors.
      *
      * @param shardRows each shard's rows in this exchange, as every task knows them: the shards
      *                  with none sent nothing; the others, mine included, have all been {@link #send sent}
      */
     Totals sum(int[] shardRows, int length, float[] out) {
-        if (held != null) {
-            mesh.recycle(held);
-            held = null;
-        }
         int expected = 0;
         for (int v = 0; v < shardRows.length; v++) {
-            expected += shardRows[v] > 0 && pieces[v] == null ? 1 : 0; // mine are in already
+            expected += shardRows[v] > 0 && ownPiece[v] == null ? 1 : 0;
         }
         for (; expected > 0; expected--) {
             Mesh.Message m = next(true);
-            accept(m.tag(), m.values(), m.loss(), m.correct());
-            received[m.tag()] = true;
+            received[m.tag()] = m;
+            lossOf[m.tag()] = m.loss();
+            correctOf[m.tag()] = m.correct();
         }
-        List<float[]> used = new ArrayList<>();
+        int leaves = 0;
         double loss = 0;
         long correct = 0;
         int rows = 0;
         for (int v = 0; v < shardRows.length; v++) {
             if (shardRows[v] > 0) {
-                used.add(pieces[v]);
+                leafShard[leaves++] = v;
                 loss += lossOf[v];
                 correct += correctOf[v];
                 rows += shardRows[v];
             }
         }
-        float[][] tree = used.toArray(new float[0][]);
         int off = chunkStart(me, length);
         int len = chunkLength(me, length);
-        BatchGradient.treeSum(tree, tree.length, 0, len);
-        float[] sum = direct ? tree[0] : out;
-        if (!direct) {
-            System.arraycopy(tree[0], 0, out, off, len);
+        float[] first = ownPiece[leafShard[0]];
+        float[] sum = direct && first != null ? first : out;
+        for (int b = 0; b < len; b += BLOCK) {
+            int n = Math.min(BLOCK, len - b);
+            for (int i = 0; i < leaves; i++) {
+                place(i, i == 0 && sum == out, off, b, n, out);
+            }
+            BatchGradient.treeSum(leafArray, leafOffset, leaves, n);
+        }
+        for (int v = 0; v < shardRows.length; v++) {
+            if (received[v] != null) {
+                mesh.release(received[v]);
+                received[v] = null;
+            }
+            ownPiece[v] = null;
         }
         for (int c = 0; c < tasks && !direct; c++) {
             if (c != me) {
@@ -159,22 +163,39 @@ final class ShardSum {
         }
         for (int gathered = 1; gathered < tasks && !direct; gathered++) {
             Mesh.Message m = next(false);
-            int c = -1 - m.tag();
-            System.arraycopy(m.values(), 0, out, chunkStart(c, length), m.values().length);
-            mesh.recycle(m.values());
-        }
-        for (int v = 0; v < pieces.length; v++) {
-            if (received[v]) {
-                if (pieces[v] == sum) {
-                    held = sum;
-                } else {
-                    mesh.recycle(pieces[v]);
-                }
-                received[v] = false;
-            }
-            pieces[v] = null;
+            mesh.copy(m, 0, out, chunkStart(-1 - m.tag(), length), m.length());
+            mesh.release(m);
         }
         return new Totals(sum, rows, loss, correct);
+    }
+
+    /**
+     * Points leaf {@code i} at its floats {@code [b, b + n)} of my chunk (at {@code off} of the
+     * whole vector): in my own vector; or copied, into {@code out} for a first leaf that is not mine
+     * (the sum accumulates there), else into scratch.
+     */
+    private void place(int i, boolean intoOut, int off, int b, int n, float[] out) {
+        int v = leafShard[i];
+        Mesh.Message m = received[v];
+        if (intoOut) {
+            if (m != null) {
+                mesh.copy(m, b, out, off + b, n);
+            } else {
+                System.arraycopy(ownPiece[v], off + b, out, off + b, n);
+            }
+            leafArray[i] = out;
+            leafOffset[i] = off + b;
+        } else if (m != null) {
+            if (scratch[i] == null) {
+                scratch[i] = new float[BLOCK];
+            }
+            mesh.copy(m, b, scratch[i], 0, n);
+            leafArray[i] = scratch[i];
+            leafOffset[i] = 0;
+        } else {
+            leafArray[i] = ownPiece[v];
+            leafOffset[i] = off + b;
+        }
     }
 
     /**

@@ -184,7 +184,7 @@ class MeshTrainingTest {
                 mesh.send(1, 7, 3, 1.5, 2, new float[] {1, 2, 3}, 1, 2);
                 Mesh.Message m = second.receive();
                 assertEquals(7, m.tag());
-                assertArrayEquals(new float[] {2, 3}, m.values());
+                assertArrayEquals(new float[] {2, 3}, second.values(m));
                 assertEquals(-1, stranger.getInputStream().read(), "the stranger's connection is closed");
             }
         }
@@ -192,9 +192,10 @@ class MeshTrainingTest {
     }
 
     /**
-     * Two tasks on one host: bodies that fit a shared slot go through {@code /dev/shm}, more of
-     * them than there are slots; a larger one takes the socket; the files are gone as soon as
-     * both sides have mapped them, and nothing is left once the tasks have finished.
+     * Two tasks on one host: messages that fit a shared slot go through {@code /dev/shm}, more of
+     * them than there are slots, also both ways at once; a larger one takes the socket; the files
+     * are gone as soon as both sides have mapped them, and nothing is left once the tasks have
+     * finished.
      */
     @Test
     void tasksOnOneHostShareMemoryAndLargerBodiesTakeTheSocket() throws Exception {
@@ -209,18 +210,42 @@ class MeshTrainingTest {
             assertEquals(List.of(), meshFiles(), "the files are deleted once mapped");
             float[] big = new float[1000];
             big[999] = 9;
-            for (int i = 0; i < 10; i++) {
-                a.send(1, i, i, 0, 0, new float[] {i, i + 1, i + 2, i + 3, i + 4}, 1, 4);
-            }
-            a.send(1, 10, 0, 0, 0, big, 0, big.length);
-            b.send(0, 11, 0, 0, 0, new float[] {5}, 0, 1);
+            // more messages than slots: the sender waits for the receiver to hand slots back
+            CompletableFuture<Void> sent = CompletableFuture.runAsync(() -> {
+                for (int i = 0; i < 10; i++) {
+                    a.send(1, i, i, 0, 0, new float[] {i, i + 1, i + 2, i + 3, i + 4}, 1, 4);
+                }
+                a.send(1, 10, 0, 0, 0, big, 0, big.length);
+            });
             for (int i = 0; i < 10; i++) {
                 Mesh.Message m = b.receive();
                 assertEquals(i, m.tag());
-                assertArrayEquals(new float[] {i + 1, i + 2, i + 3, i + 4}, m.values());
+                assertEquals(i, m.rows());
+                float[] part = new float[2];
+                b.copy(m, 2, part, 0, 2);
+                assertArrayEquals(new float[] {i + 3, i + 4}, part, "a part of a body read where it lies");
+                if (i % 3 == 0) {
+                    b.release(m); // else held: taking the next one copies it out of its slot
+                }
             }
-            assertArrayEquals(big, b.receive().values());
-            assertArrayEquals(new float[] {5}, a.receive().values());
+            assertArrayEquals(big, b.values(b.receive()));
+            sent.get();
+            // two tasks sending each other more messages than slots before either receives
+            CompletableFuture<Void> crossed = CompletableFuture.runAsync(() -> {
+                for (int i = 0; i < 5; i++) {
+                    b.send(0, i, 0, 0, 0, new float[] {i}, 0, 1);
+                }
+                for (int i = 0; i < 5; i++) {
+                    assertArrayEquals(new float[] {-i}, b.values(b.receive()));
+                }
+            });
+            for (int i = 0; i < 5; i++) {
+                a.send(1, i, 0, 0, 0, new float[] {-i}, 0, 1);
+            }
+            for (int i = 0; i < 5; i++) {
+                assertArrayEquals(new float[] {i}, a.values(a.receive()));
+            }
+            crossed.get();
             CompletableFuture<Void> aDone = CompletableFuture.runAsync(a::finish);
             b.finish();
             aDone.get();
