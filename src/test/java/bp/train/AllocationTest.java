@@ -12,6 +12,7 @@ import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -46,7 +47,10 @@ class AllocationTest {
 
     /**
      * 1000 batches per epoch; the quietest of the epochs after warm-up must allocate < 16 bytes per
-     * batch. Warm-up is long (40 epochs) because until C2 has compiled a kernel, the Vector API boxes every vector.
+     * batch. Warm-up is long (40 epochs) because until C2 has compiled a kernel, the Vector API
+     * boxes every vector. On a loaded machine C2 can be seconds behind (batch 1 runs 40 epochs in
+     * under a second), so when no epoch was quiet yet, training goes on, up to two minutes: a
+     * kernel that still allocates then is a defect, not a slow compiler.
      */
     @ParameterizedTest(name = "batch {0}, {1} threads, {2} then {3}")
     @CsvSource({"1, 1, tanh, relu", "4, 2, tanh, relu", "16, 1, tanh, relu", "16, 2, tanh, relu", "64, 2, tanh, relu",
@@ -56,9 +60,25 @@ class AllocationTest {
         Network net = Network.builder(20).dense(32, LayerActivation.parse(first)).dense(16, LayerActivation.parse(second))
                 .dense(3, Activation.SOFTMAX).loss(Loss.CROSS_ENTROPY).seed(2).build();
         int batches = 1000;
+        Dataset data = synthetic(batch * batches);
+        List<Long> perEpoch = new ArrayList<>();
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+        long quietest = fitMeasuringEpochs(net, data, batch, threads, 80, perEpoch).subList(40, 80).stream()
+                .mapToLong(Long::longValue).min().orElseThrow();
+        while (quietest >= 16L * batches && System.nanoTime() < deadline) {
+            List<Long> more = fitMeasuringEpochs(net, data, batch, threads, 20, perEpoch);
+            quietest = Math.min(quietest, more.subList(1, more.size()).stream().mapToLong(Long::longValue).min()
+                    .orElseThrow()); // a new run's first epoch sets up its workspaces
+        }
+        assertTrue(quietest < 16L * batches, "bytes allocated per epoch of " + batches + " batches: " + perEpoch);
+    }
+
+    /** Trains {@code epochs} epochs of {@code net}; {@return the bytes allocated in each}, also added to {@code all}. */
+    private static List<Long> fitMeasuringEpochs(Network net, Dataset data, int batch, int threads, int epochs,
+                                                 List<Long> all) {
         List<Long> perEpoch = new ArrayList<>();
         long[] last = {0};
-        Trainer trainer = Trainer.builder().epochs(80).batchSize(batch).threads(threads)
+        Trainer trainer = Trainer.builder().epochs(epochs).batchSize(batch).threads(threads)
                 .optimizer(Optimizer.adam(1e-3)).listener(new TrainingListener() {
                     @Override
                     public void onEpochStart(int epoch, int count) {
@@ -70,8 +90,8 @@ class AllocationTest {
                         perEpoch.add(allocatedBytes() - last[0]);
                     }
                 }).build();
-        trainer.fit(net, synthetic(batch * batches), null);
-        long quietest = perEpoch.subList(40, perEpoch.size()).stream().mapToLong(Long::longValue).min().orElseThrow();
-        assertTrue(quietest < 16L * batches, "bytes allocated per epoch of " + batches + " batches: " + perEpoch);
+        trainer.fit(net, data, null);
+        all.addAll(perEpoch);
+        return perEpoch;
     }
 }
