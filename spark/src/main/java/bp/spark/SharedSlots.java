@@ -32,6 +32,8 @@ final class SharedSlots implements AutoCloseable {
 
     /** Where shared memory files go (Linux). */
     static final Path DIR = Path.of("/dev/shm");
+    /** How their names start; the creator's process id and a dash follow. */
+    static final String PREFIX = "bp-mesh-";
 
     /** A slot's header: the message's number, tag, rows, loss, correct rows and length; the acknowledgement at 64. */
     private static final int NUMBER = 0;
@@ -84,7 +86,8 @@ final class SharedSlots implements AutoCloseable {
      * with an IOException rather than later with a fault in the mapping.
      */
     static SharedSlots create(int slots, int slotFloats) throws IOException {
-        Path file = Files.createTempFile(DIR, "bp-mesh-", "",
+        sweepOrphans();
+        Path file = Files.createTempFile(DIR, PREFIX + ProcessHandle.current().pid() + "-", "",
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
         FileChannel channel = null;
         try {
@@ -104,10 +107,35 @@ final class SharedSlots implements AutoCloseable {
         }
     }
 
+    /**
+     * Deletes the files of senders that died before their receiver mapped (and so deleted) them: a
+     * JVM killed in that moment closes nothing, and tmpfs would keep the pages until a reboot. A
+     * file's name carries its creator's process id; a file whose process is alive, or that
+     * another user owns, stays.
+     */
+    static void sweepOrphans() {
+        try (var files = Files.newDirectoryStream(DIR, PREFIX + "*")) {
+            for (Path f : files) {
+                String name = f.getFileName().toString();
+                int dash = name.indexOf('-', PREFIX.length());
+                try {
+                    long pid = Long.parseLong(name.substring(PREFIX.length(), dash));
+                    if (ProcessHandle.of(pid).isEmpty()) {
+                        Files.deleteIfExists(f);
+                    }
+                } catch (NumberFormatException | IndexOutOfBoundsException | IOException e) {
+                    // not one of ours, or not ours to delete
+                }
+            }
+        } catch (IOException e) {
+            // nothing to sweep here
+        }
+    }
+
     /** The receiver's side: maps the sender's file (it writes the acknowledgements) and deletes its name. */
     static SharedSlots open(String path, int slots, int slotFloats) throws IOException {
         Path file = Path.of(path);
-        if (!file.getParent().equals(DIR) || !file.getFileName().toString().startsWith("bp-mesh-")) {
+        if (!file.getParent().equals(DIR) || !file.getFileName().toString().startsWith(PREFIX)) {
             throw new IOException("not a mesh file: " + path);
         }
         FileChannel channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);

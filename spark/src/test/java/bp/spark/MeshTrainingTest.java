@@ -23,6 +23,7 @@ import java.util.concurrent.CompletableFuture;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -253,9 +254,27 @@ class MeshTrainingTest {
         assertEquals(List.of(), meshFiles());
     }
 
+    /** A sender killed before its receiver mapped the file leaves it behind; the next sender on the host deletes it. */
+    @Test
+    void filesOfDeadSendersAreSwept() throws Exception {
+        assumeTrue(Files.isDirectory(SharedSlots.DIR), "no /dev/shm here");
+        Process gone = new ProcessBuilder("true").start();
+        gone.waitFor();
+        Path orphan = Files.createTempFile(SharedSlots.DIR, SharedSlots.PREFIX + gone.pid() + "-", "");
+        Path alive = Files.createTempFile(SharedSlots.DIR, SharedSlots.PREFIX + ProcessHandle.current().pid() + "-", "");
+        try {
+            SharedSlots.create(2, 4).close();
+            assertFalse(Files.exists(orphan), "the dead sender's file is deleted");
+            assertTrue(Files.exists(alive), "a live sender's file stays");
+        } finally {
+            Files.deleteIfExists(orphan);
+            Files.deleteIfExists(alive);
+        }
+    }
+
     private static List<Path> meshFiles() throws IOException {
         try (var files = Files.list(SharedSlots.DIR)) {
-            return files.filter(f -> f.getFileName().toString().startsWith("bp-mesh-")).toList();
+            return files.filter(f -> f.getFileName().toString().startsWith(SharedSlots.PREFIX)).toList();
         }
     }
 
