@@ -21,6 +21,9 @@ public final class NetworkInternals {
         /** {@code net}'s packed weights, refreshed if its parameters changed since the last call. */
         TransposedWeights transposedWeights(Network net);
 
+        /** How many times {@code net}'s parameters have been said to change ({@code parametersChanged}). */
+        int parameterVersion(Network net);
+
         /** The kernels of an activation of one value at a time, null for the others. */
         Elementwise elementwise(Activation activation);
     }
@@ -51,6 +54,14 @@ public final class NetworkInternals {
      */
     public static TransposedWeights transposedWeights(Network net) {
         return access.transposedWeights(net);
+    }
+
+    /**
+     * {@return how many times {@code net}'s parameters have been said to change}: a copy of them
+     * made at one count is stale at another.
+     */
+    public static int parameterVersion(Network net) {
+        return access.parameterVersion(net);
     }
 
     /** The kernels of layer l's activation when it acts on one value at a time, else null. */

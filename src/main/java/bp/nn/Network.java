@@ -630,6 +630,11 @@ public final class Network {
             }
 
             @Override
+            public int parameterVersion(Network net) {
+                return net.parameterVersion;
+            }
+
+            @Override
             public Elementwise elementwise(Activation activation) {
                 return activation.elementwise();
             }

@@ -2,6 +2,7 @@ package bp.train;
 
 import bp.data.Dataset;
 import bp.engine.BatchGradient;
+import bp.engine.NetworkInternals;
 import bp.engine.TransposedWeights;
 import bp.engine.Workspace;
 import bp.kernel.Parallel;
@@ -59,6 +60,8 @@ final class Step implements TrainingStep {
     private final int[] layerBlock;
     /** Shards of a few rows go faster as dot products than through transposed weights refreshed every step. */
     private final TransposedWeights transposed;
+    /** The parameters' version that {@link #transposed} holds: another means someone else changed them. */
+    private int packedVersion;
     /** Where the gradients come from when not from this JVM; null for here. */
     private final GradientSource.Run remote;
     private final StepProfile profile;
@@ -126,6 +129,7 @@ final class Step implements TrainingStep {
         this.serial = !BatchGradient.usesTransposedWeights(batch);
         this.transposed = BatchGradient.usesTransposedWeights(batch) && remote == null
                 ? new TransposedWeights(net) : null;
+        this.packedVersion = NetworkInternals.parameterVersion(net);
         int layers = net.layerCount();
         this.layerBlock = new int[layers + 1];
         for (int l = 0; l < layers; l++) {
@@ -152,6 +156,17 @@ final class Step implements TrainingStep {
     /** Computes the gradient of rows {@code order[from, from + size)} and applies the optimizer. */
     @Override
     public double train(int epoch, long batchFrom, int size, double lr) {
+        if (transposed != null && NetworkInternals.parameterVersion(net) != packedVersion) {
+            transposed.refresh(); // the parameters were set between steps (a listener may)
+        }
+        try {
+            return trainBatch(batchFrom, size, lr);
+        } finally {
+            packedVersion = NetworkInternals.parameterVersion(net);
+        }
+    }
+
+    private double trainBatch(long batchFrom, int size, double lr) {
         int from = (int) batchFrom; // the rows are in an array
         this.lr = lr;
         this.scale = 1f / size;

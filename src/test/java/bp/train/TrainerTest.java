@@ -87,6 +87,29 @@ class TrainerTest {
     }
 
     /**
+     * Parameters a listener sets between batches (and says so) are the ones the next batch runs
+     * through: the step's packed copy of the weights is refreshed. With every weight and bias set
+     * to zero, each class gets 1/10 and each batch's loss is ln 10.
+     */
+    @Test
+    void parametersSetBetweenBatchesAreUsed() {
+        DataSources.TrainTest d = DataSources.digits();
+        Network net = Network.builder(64).dense(40, Activation.RELU).dense(10, Activation.SOFTMAX).seed(5).build();
+        List<Double> losses = new java.util.ArrayList<>();
+        Trainer.builder().epochs(1).batchSize(32).seed(5).optimizer(Optimizer.sgd(0.1)).listener(new TrainingListener() {
+            @Override
+            public void onBatchEnd(int epoch, int batch, int batches, double meanLoss) {
+                losses.add(meanLoss);
+                java.util.Arrays.fill(net.parameters(), 0f);
+                net.parametersChanged();
+            }
+        }).build().fit(net, d.train(), null);
+        for (int b = 1; b < losses.size(); b++) {
+            assertEquals(Math.log(10), losses.get(b), 1e-5, "batch " + (b + 1) + " ran through the zeroed weights");
+        }
+    }
+
+    /**
      * Folding the update into the backward phases changes nothing: a clipping norm that never bites
      * sends every step through the separate update pass, and the model is the same bits.
      */
