@@ -45,8 +45,9 @@ final class Mesh implements AutoCloseable {
     private static final int SLOTS = 2;
 
     /**
-     * A message: a piece of a vector with a small header. Its body is an array, or until it is
-     * {@link #detach detached}, the shared slot it came in (read it with {@link #copyTo}).
+     * A message: a piece of a vector with a small header. Its body is an array, or until the mesh
+     * copies it out, the shared slot it came in; read it with {@link Mesh#copy}, and hand it back
+     * with {@link Mesh#release}.
      */
     static final class Message {
         private final int tag;
