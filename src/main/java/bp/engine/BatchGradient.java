@@ -107,12 +107,7 @@ public final class BatchGradient {
 
     /** {@code buffers[0] = Σ buffers[0, count)} in the fixed tree order, over {@code [off, off + len)}. */
     public static void treeSum(float[][] buffers, int count, int off, int len) {
-        Kernels k = Kernels.get();
-        for (int stride = 1; stride < count; stride *= 2) {
-            for (int dst = 0; dst + stride < count; dst += 2 * stride) {
-                k.axpy(1f, buffers[dst + stride], off, buffers[dst], off, len);
-            }
-        }
+        treeSum(buffers, null, off, count, len);
     }
 
     /**
@@ -120,10 +115,17 @@ public final class BatchGradient {
      * the sum lands in {@code buffers[0]} from {@code offsets[0]}.
      */
     public static void treeSum(float[][] buffers, int[] offsets, int count, int len) {
+        treeSum(buffers, offsets, 0, count, len);
+    }
+
+    /** The one tree both sums take (so that bp-spark adds as the trainer does): buffers at {@code offsets}, or all at {@code off}. */
+    private static void treeSum(float[][] buffers, int[] offsets, int off, int count, int len) {
         Kernels k = Kernels.get();
         for (int stride = 1; stride < count; stride *= 2) {
             for (int dst = 0; dst + stride < count; dst += 2 * stride) {
-                k.axpy(1f, buffers[dst + stride], offsets[dst + stride], buffers[dst], offsets[dst], len);
+                int src = dst + stride;
+                k.axpy(1f, buffers[src], offsets == null ? off : offsets[src], buffers[dst],
+                        offsets == null ? off : offsets[dst], len);
             }
         }
     }
