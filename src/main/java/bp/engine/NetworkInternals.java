@@ -60,7 +60,7 @@ public final class NetworkInternals {
      * {@return how many times {@code net}'s parameters have been said to change}: a copy of them
      * made at one count is stale at another.
      */
-    public static int parameterVersion(Network net) {
+    static int parameterVersion(Network net) {
         return access.parameterVersion(net);
     }
 

@@ -18,6 +18,8 @@ public final class TransposedWeights {
     private final float[] t;
     private final int[] taskLayer;
     private final int[] taskRow;
+    /** The network's {@link NetworkInternals#parameterVersion parameter version} this copy holds. */
+    private int version;
 
     /** Allocates the copy and fills it from {@code net}'s current weights. */
     public TransposedWeights(Network net) {
@@ -63,6 +65,22 @@ public final class TransposedWeights {
         for (int task = 0; task < tasks(); task++) {
             refresh(task);
         }
+        version = NetworkInternals.parameterVersion(net);
+    }
+
+    /** Re-copies all the weights if the network's parameters were said to change since this copy was made. */
+    public void refreshIfChanged() {
+        if (version != NetworkInternals.parameterVersion(net)) {
+            refresh();
+        }
+    }
+
+    /**
+     * Says that every row has been {@link #refreshRows re-packed} since the parameters last
+     * changed (as an update that refreshes each block it writes does): the copy is current.
+     */
+    public void refreshedAll() {
+        version = NetworkInternals.parameterVersion(net);
     }
 
     Network network() {

@@ -50,7 +50,6 @@ public final class Network {
     private TransposedWeights inferenceWeights;
     /** One workspace per part of a parallel prediction, used only under {@code Predictions.LOCK}. */
     private Workspace[] predictWorkspaces;
-    private int inferenceVersion;
 
     /** The same network (sharing its parameters) computed with other kernels: for comparing implementations. */
     Network(Network net, Kernels kernels) {
@@ -363,10 +362,9 @@ public final class Network {
     private synchronized TransposedWeights transposedWeights() {
         if (inferenceWeights == null) {
             inferenceWeights = new TransposedWeights(this);
-        } else if (inferenceVersion != parameterVersion) {
-            inferenceWeights.refresh();
+        } else {
+            inferenceWeights.refreshIfChanged();
         }
-        inferenceVersion = parameterVersion;
         return inferenceWeights;
     }
 

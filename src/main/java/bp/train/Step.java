@@ -2,7 +2,6 @@ package bp.train;
 
 import bp.data.Dataset;
 import bp.engine.BatchGradient;
-import bp.engine.NetworkInternals;
 import bp.engine.TransposedWeights;
 import bp.engine.Workspace;
 import bp.kernel.Parallel;
@@ -60,8 +59,6 @@ final class Step implements TrainingStep {
     private final int[] layerBlock;
     /** Shards of a few rows go faster as dot products than through transposed weights refreshed every step. */
     private final TransposedWeights transposed;
-    /** The parameters' version that {@link #transposed} holds: another means someone else changed them. */
-    private int packedVersion;
     /** Where the gradients come from when not from this JVM; null for here. */
     private final GradientSource.Run remote;
     private final StepProfile profile;
@@ -129,7 +126,6 @@ final class Step implements TrainingStep {
         this.serial = !BatchGradient.usesTransposedWeights(batch);
         this.transposed = BatchGradient.usesTransposedWeights(batch) && remote == null
                 ? new TransposedWeights(net) : null;
-        this.packedVersion = NetworkInternals.parameterVersion(net);
         int layers = net.layerCount();
         this.layerBlock = new int[layers + 1];
         for (int l = 0; l < layers; l++) {
@@ -156,14 +152,13 @@ final class Step implements TrainingStep {
     /** Computes the gradient of rows {@code order[from, from + size)} and applies the optimizer. */
     @Override
     public double train(int epoch, long batchFrom, int size, double lr) {
-        if (transposed != null && NetworkInternals.parameterVersion(net) != packedVersion) {
-            transposed.refresh(); // the parameters were set between steps (a listener may)
-        }
-        try {
+        if (transposed == null) {
             return trainBatch(batchFrom, size, lr);
-        } finally {
-            packedVersion = NetworkInternals.parameterVersion(net);
         }
+        transposed.refreshIfChanged(); // the parameters may have been set between steps (a listener may)
+        double loss = trainBatch(batchFrom, size, lr);
+        transposed.refreshedAll(); // the update re-packed each block it wrote
+        return loss;
     }
 
     private double trainBatch(long batchFrom, int size, double lr) {
