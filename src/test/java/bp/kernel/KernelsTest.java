@@ -192,6 +192,40 @@ class KernelsTest {
     }
 
     /**
+     * A product with many rows copies the panels of a B whose rows are a power of two floats apart
+     * to contiguous scratch first; a few rows of it read B in place. Both must give the same bits,
+     * or a unit's gradient would depend on the block (and so the thread) that computed it.
+     */
+    @Test
+    void copiedPanelsGiveTheBitsOfPanelsReadInPlace() {
+        SplittableRandom rng = new SplittableRandom(13);
+        int rows = 37;
+        for (int units : new int[] {256, 512}) {
+            for (int fanIn : new int[] {256, 512}) {
+                float[] d = random(rng, rows * units, 1);
+                float[] a = random(rng, rows * fanIn, 1);
+                // ∂W[units×fanIn] = Δᵀ·A: all units at once (copied panels) and by blocks of 4 (in place)
+                float[] whole = new float[units * fanIn];
+                vector.gemmAtB(d, 0, units, a, 0, whole, 0, units, fanIn, rows, false);
+                float[] blocks = new float[units * fanIn];
+                for (int j0 = 0; j0 < units; j0 += 4) {
+                    vector.gemmAtB(d, j0, units, a, 0, blocks, j0 * fanIn, 4, fanIn, rows, false);
+                }
+                assertExact(whole, blocks, "Δᵀ·A, units=" + units + " fanIn=" + fanIn);
+                // Δprev[rows×fanIn] = Δ·W: all rows at once (copied panels) and by rows of 2 (in place)
+                float[] w = random(rng, units * fanIn, 1);
+                float[] wholeRows = new float[rows * fanIn];
+                vector.gemmAB(d, 0, w, 0, wholeRows, 0, rows, fanIn, units);
+                float[] byRows = new float[rows * fanIn];
+                for (int r0 = 0; r0 < rows; r0 += 2) {
+                    vector.gemmAB(d, r0 * units, w, 0, byRows, r0 * fanIn, Math.min(2, rows - r0), fanIn, units);
+                }
+                assertExact(wholeRows, byRows, "Δ·W, units=" + units + " fanIn=" + fanIn);
+            }
+        }
+    }
+
+    /**
      * The trainer's phases compute a product by blocks on several threads: the weight gradient by
      * blocks of units (columns of Δ, rows {@code lda} apart), the forward pass and the input gradient
      * by blocks of rows. Each block must give exactly the bits of the same elements in the whole
