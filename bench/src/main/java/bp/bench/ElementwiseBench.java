@@ -1,5 +1,6 @@
 package bp.bench;
 
+import bp.kernel.Elementwise;
 import bp.kernel.Kernels;
 import bp.kernel.ScalarKernels;
 import bp.kernel.VectorKernels;
@@ -61,25 +62,25 @@ public class ElementwiseBench {
 
     @Benchmark
     public float[] relu() {
-        kernels.relu(z, out, 0, ACTIVATIONS);
+        kernels.activate(Elementwise.RELU, z, out, 0, ACTIVATIONS, 0f);
         return out;
     }
 
     @Benchmark
     public float[] reluBackward() {
-        kernels.reluBackward(z, delta, 0, ACTIVATIONS);
+        kernels.activateBackward(Elementwise.RELU, z, out, delta, 0, ACTIVATIONS, 0f);
         return delta;
     }
 
     @Benchmark
     public float[] sigmoid() {
-        kernels.sigmoid(z, out, 0, ACTIVATIONS);
+        kernels.activate(Elementwise.SIGMOID, z, out, 0, ACTIVATIONS, 0f);
         return out;
     }
 
     @Benchmark
     public float[] tanh() {
-        kernels.tanh(z, out, 0, ACTIVATIONS);
+        kernels.activate(Elementwise.TANH, z, out, 0, ACTIVATIONS, 0f);
         return out;
     }
 
