@@ -1,6 +1,10 @@
 """PyTorch's training throughput on bp's benchmark task, beside bp's figures from the same run.
 
-Usage: train.py BP_RESULTS.txt FASHION_MNIST_DIR
+Usage: train.py --measure ROUND BATCH SAMPLES FASHION_MNIST_DIR   (PyTorch's figures on 1 and 2 threads)
+       train.py BP_RESULTS.txt PYTORCH_RESULTS.txt [PEAK_GFLOPS_2_THREADS]   (the table and ratio lines)
+bench/run train runs bp and PyTorch in rounds, each batch size bp then PyTorch, and the report
+takes the median over rounds of each ratio.
+
 The model, data, optimizer and batch match `bp bench train`: 784-512-256-10, ReLU, softmax
 cross-entropy, SGD (lr 0.01), Fashion-MNIST training images scaled to [0, 1], a new random order
 every epoch, one warm-up epoch, then the median of three measured epochs. PyTorch runs in a child
@@ -12,8 +16,6 @@ OpenBLAS builds misdetect their processor. PyTorch is measured both with the env
 and with OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE unset (OpenBLAS then picks its own kernel, e.g. the
 AVX-512 Cooperlake one on Zen 4/5); a setting counts only if its matrix product agrees with a
 float64 one, and the faster valid setting is the one compared with.
-
-Usage: train.py BP_RESULTS.txt FASHION_MNIST_DIR [PEAK_GFLOPS_2_THREADS]
 """
 import gzip
 import os
@@ -91,33 +93,52 @@ def pytorch(data_dir, batch, threads, samples):
     return pytorch_settings(__file__, [data_dir, str(batch), str(threads), str(samples)], threads)
 
 
-def main():
-    bp = {}
-    for line in open(sys.argv[1]):
-        m = re.search(r"batch=(\d+) threads=(\d+) .*?: (\d+) samples/s", line)
+def parse(path, pattern):
+    """{(round, batch, threads): samples/s} from the lines of path that match pattern."""
+    rates = {}
+    for line in open(path):
+        m = re.search(pattern, line)
         if m:
-            bp[(int(m.group(1)), int(m.group(2)))] = float(m.group(3))
-    data_dir = sys.argv[2]
+            rates[(int(m.group(1)), int(m.group(2)), int(m.group(3)))] = float(m.group(4))
+    return rates
+
+
+def median(values):
+    values = sorted(values)
+    n = len(values)
+    return values[n // 2] if n % 2 else (values[n // 2 - 1] + values[n // 2]) / 2
+
+
+def report(bp_path, torch_path, peak):
+    """The table and the ratio lines. Every ratio is the median over rounds of a ratio of figures
+    measured minutes apart in the same round, so that the machine's drift (its speed varies by
+    a quarter from one minute to the next on these VMs) cancels instead of deciding the ratio."""
+    bp = parse(bp_path, r"round (\d+): bp train .*?batch=(\d+) threads=(\d+) .*?: (\d+) samples/s")
+    torch_rates = parse(torch_path, r"round=(\d+) batch=(\d+) threads=(\d+): ([\d.]+) samples/s")
+    rounds = sorted({r for r, _, _ in bp})
     import torch
     # Debian's torch is built with BLAS_INFO=generic and links libblas.so.3, which the alternatives
     # system points at OpenBLAS when libopenblas0-pthread is installed.
     blas = os.path.realpath("/usr/lib/x86_64-linux-gnu/libblas.so.3")
-    print(f"\nPyTorch {torch.__version__}, BLAS: {blas}")
+    print(f"\nPyTorch {torch.__version__}, BLAS: {blas}; medians of {len(rounds)} rounds, each measuring bp and "
+          f"PyTorch one after the other")
     print(f"{'batch':>5} {'threads':>7} {'bp':>10} {'PyTorch 1t':>11} {'PyTorch 2t':>11} {'bp/best':>8}   (samples/s)")
     ratios, scaling = {}, {}
     for batch in (128, 32, 1):
-        samples = 6000 if batch == 1 else 60000
-        torch_rates = {t: pytorch(data_dir, batch, t, samples) for t in (1, 2)}
-        best = max(torch_rates.values())
+        best = {r: max(torch_rates.get((r, batch, t), 0) for t in (1, 2)) for r in rounds}
         for threads in (1, 2):
-            mine = bp.get((batch, threads))
-            if mine is None:
+            per_round = [bp[(r, batch, threads)] / best[r] for r in rounds if (r, batch, threads) in bp and best[r] > 0]
+            if not per_round:
                 continue
-            print(f"{batch:5} {threads:7} {mine:10.0f} {torch_rates[1]:11.0f} {torch_rates[2]:11.0f} {mine / best:8.2f}")
-            ratios[(batch, threads)] = mine / best
-        if (batch, 1) in bp and (batch, 2) in bp:
-            scaling[batch] = bp[(batch, 2)] / bp[(batch, 1)]
-            print(f"{'':5} bp 2-thread speed-up {scaling[batch]:.2f}×")
+            ratios[(batch, threads)] = median(per_round)
+            print(f"{batch:5} {threads:7} {median([bp[(r, batch, threads)] for r in rounds if (r, batch, threads) in bp]):10.0f} "
+                  f"{median([torch_rates.get((r, batch, 1), 0) for r in rounds]):11.0f} "
+                  f"{median([torch_rates.get((r, batch, 2), 0) for r in rounds]):11.0f} {ratios[(batch, threads)]:8.2f}")
+        per_round = [bp[(r, batch, 2)] / bp[(r, batch, 1)] for r in rounds if (r, batch, 1) in bp and (r, batch, 2) in bp]
+        if per_round:
+            scaling[batch] = median(per_round)
+            print(f"{'':5} bp 2-thread speed-up {scaling[batch]:.2f}× (per round: "
+                  f"{', '.join(f'{x:.2f}' for x in per_round)})")
     print()
     for batch, threads in ((128, 2), (32, 2), (128, 1), (1, 1)):
         if (batch, threads) in ratios:
@@ -125,14 +146,21 @@ def main():
     for batch in (128, 32, 1):
         if batch in scaling:
             print(f"train scaling batch={batch}: {scaling[batch]:.2f}")
-    if len(sys.argv) > 3 and (128, 2) in bp:
-        gflops = bp[(128, 2)] * FLOP_PER_SAMPLE / 1e9
-        print(f"train efficiency threads=2 batch=128: {100 * gflops / float(sys.argv[3]):.0f}% of peak "
-              f"({gflops:.0f} of {float(sys.argv[3]):.0f} GFLOP/s)")
+    fast = [bp[(r, 128, 2)] for r in rounds if (r, 128, 2) in bp]
+    if peak and fast:
+        gflops = median(fast) * FLOP_PER_SAMPLE / 1e9
+        print(f"train efficiency threads=2 batch=128: {100 * gflops / peak:.0f}% of peak "
+              f"({gflops:.0f} of {peak:.0f} GFLOP/s)")
 
 
 if __name__ == "__main__":
-    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+    if sys.argv[1] == "--child":
         child(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]))
+    elif sys.argv[1] == "--measure":
+        # --measure ROUND BATCH SAMPLES FASHION_MNIST_DIR: PyTorch on 1 and 2 threads, one line each
+        round_, batch, samples, data_dir = sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+        for threads in (1, 2):
+            rate = pytorch(data_dir, batch, threads, samples)
+            print(f"pytorch round={round_} batch={batch} threads={threads}: {rate:.0f} samples/s", flush=True)
     else:
-        main()
+        report(sys.argv[1], sys.argv[2], float(sys.argv[3]) if len(sys.argv) > 3 and sys.argv[3] else None)
