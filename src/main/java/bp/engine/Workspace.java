@@ -312,12 +312,27 @@ public final class Workspace {
      * of layer l for all rows.
      */
     public void weightGradient(Network net, int l, int j0, int j1, int rows, float[] grad, boolean accumulate) {
-        Kernels k = NetworkInternals.kernels(net);
         int fanIn = net.size(l);
         int n = net.weightRows(l);
-        float[] in = l == 0 ? input : a[l - 1];
-        k.gemmAtB(dz[l], j0, n, in, 0, grad, net.weightOffset(l) + j0 * fanIn, j1 - j0, fanIn, rows, accumulate);
-        k.columnSums(dz[l], j0, n, rows, j1 - j0, grad, net.biasOffset(l) + j0, accumulate);
+        NetworkInternals.kernels(net).gemmAtB(dz[l], j0, n, layerInput(l), 0, grad, net.weightOffset(l) + j0 * fanIn,
+                j1 - j0, fanIn, rows, accumulate);
+        biasGradient(net, l, j0, j1, rows, grad, accumulate);
+    }
+
+    /** The bias part of {@link #weightGradient}: ∂b for units {@code [j0, j1)}. */
+    public void biasGradient(Network net, int l, int j0, int j1, int rows, float[] grad, boolean accumulate) {
+        NetworkInternals.kernels(net).columnSums(dz[l], j0, net.weightRows(l), rows, j1 - j0, grad,
+                net.biasOffset(l) + j0, accumulate);
+    }
+
+    /** After {@link #backward} (or its phases): layer l's ∂L/∂z, rows of {@code weightRows(l)}. */
+    public float[] layerDelta(int l) {
+        return dz[l];
+    }
+
+    /** The input of layer l: the network's input for layer 0, layer l − 1's activations otherwise. */
+    public float[] layerInput(int l) {
+        return l == 0 ? input : a[l - 1];
     }
 
     /**

@@ -189,6 +189,16 @@ public interface Kernels {
     void sgdStep(float[] p, float[] g, int off, int len, float lr, float s, float l2);
 
     /**
+     * Plain SGD from the weight gradient of one sample, the outer product {@code δ·xᵀ}, without
+     * storing it: {@code P[j, i] ← P[j, i] − η·(s·g + λ·P[j, i])} with {@code g = δ_j·x_i}, for
+     * rows {@code j < m} (n apart from {@code pOff}) and columns {@code i < n}. The same bits as
+     * {@link #gemmAtB} over one row followed by {@link #sgdStep}, with one pass over P instead of
+     * three over P and the gradient.
+     */
+    void sgdOuterStep(float[] p, int pOff, float[] delta, int dOff, float[] x, int xOff, int m, int n,
+                      float lr, float s, float l2);
+
+    /**
      * SGD with momentum μ: {@code d = s·g + λ·p; v ← μ·v + d; p ← p − η·(nesterov ? d + μ·v : v)}.
      */
     void momentumStep(float[] p, float[] g, float[] v, int off, int len, float lr, float s, float l2, float mu,

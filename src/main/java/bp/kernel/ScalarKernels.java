@@ -273,6 +273,19 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public void sgdOuterStep(float[] p, int pOff, float[] delta, int dOff, float[] x, int xOff, int m, int n,
+                             float lr, float s, float l2) {
+        for (int j = 0; j < m; j++) {
+            float d = delta[dOff + j];
+            int row = pOff + j * n;
+            for (int i = 0; i < n; i++) {
+                float g = 0f + d * x[xOff + i]; // as gemmAtB sums one row: from zero
+                p[row + i] = p[row + i] - lr * (s * g + l2 * p[row + i]);
+            }
+        }
+    }
+
+    @Override
     public void momentumStep(float[] p, float[] g, float[] v, int off, int len, float lr, float s, float l2,
                              float mu, boolean nesterov) {
         for (int i = off; i < off + len; i++) {

@@ -1540,6 +1540,24 @@ public final class VectorKernels implements Kernels {
     }
 
     @Override
+    public void sgdOuterStep(float[] p, int pOff, float[] delta, int dOff, float[] x, int xOff, int m, int n,
+                             float lr, float s, float l2) {
+        int bound = S.loopBound(n);
+        FloatVector zero = FloatVector.zero(S);
+        for (int j = 0; j < m; j++) {
+            FloatVector d = FloatVector.broadcast(S, delta[dOff + j]);
+            int row = pOff + j * n;
+            int i = 0;
+            for (; i < bound; i += L) {
+                FloatVector g = d.fma(FloatVector.fromArray(S, x, xOff + i), zero); // as the GEMM's blocks: from zero
+                FloatVector pv = FloatVector.fromArray(S, p, row + i);
+                pv.sub(g.mul(s).add(pv.mul(l2)).mul(lr)).intoArray(p, row + i);
+            }
+            ScalarKernels.INSTANCE.sgdOuterStep(p, row + i, delta, dOff + j, x, xOff + i, 1, n - i, lr, s, l2);
+        }
+    }
+
+    @Override
     public void momentumStep(float[] p, float[] g, float[] v, int off, int len, float lr, float s, float l2,
                              float mu, boolean nesterov) {
         int bound = off + S.loopBound(len);

@@ -212,9 +212,15 @@ public sealed interface Optimizer extends java.io.Serializable {
          */
         final void applyRows(Network net, float[] gradSum, float scale, double lr, boolean updateBiases,
                              int l, int r0, int r1) {
-            float[] p = net.parameters();
             int fanIn = net.size(l);
-            apply(p, gradSum, net.weightOffset(l) + r0 * fanIn, (r1 - r0) * fanIn, (float) lr, scale, true);
+            apply(net.parameters(), gradSum, net.weightOffset(l) + r0 * fanIn, (r1 - r0) * fanIn, (float) lr, scale, true);
+            applyBiasRows(net, gradSum, scale, lr, updateBiases, l, r0, r1);
+        }
+
+        /** As {@link #applyRows} for the biases and PReLU slopes of the rows only. */
+        final void applyBiasRows(Network net, float[] gradSum, float scale, double lr, boolean updateBiases,
+                                 int l, int r0, int r1) {
+            float[] p = net.parameters();
             if (updateBiases) {
                 apply(p, gradSum, net.biasOffset(l) + r0, r1 - r0, (float) lr, scale, false);
             }
@@ -225,6 +231,20 @@ public sealed interface Optimizer extends java.io.Serializable {
 
         /** Updates {@code p[off, off+len)}; {@code weights} says whether L2 applies. */
         abstract void apply(float[] p, float[] g, int off, int len, float lr, float scale, boolean weights);
+
+        /** Whether {@link #applyOuterRows} can update weights from one sample's δ and input (plain SGD can). */
+        boolean appliesOuterProducts() {
+            return false;
+        }
+
+        /**
+         * Updates the weights of rows {@code [r0, r1)} of layer {@code l} with {@code scale} times the
+         * gradient of one sample, the outer product of {@code delta[dOff + r]} and {@code x}: the
+         * bits of {@link #applyRows} on that gradient, without a pass through a gradient buffer.
+         */
+        void applyOuterRows(Network net, float[] delta, int dOff, float[] x, float scale, double lr, int l, int r0, int r1) {
+            throw new UnsupportedOperationException("this optimizer needs the gradient in a buffer");
+        }
 
         /**
          * The buffers themselves (momentum's velocity, Adam's two moments; none for plain SGD), as
@@ -310,6 +330,19 @@ public sealed interface Optimizer extends java.io.Serializable {
                     } else {
                         Kernels.get().momentumStep(p, g, velocity, off, len, lr, scale, lambda, (float) momentum, nesterov);
                     }
+                }
+
+                @Override
+                boolean appliesOuterProducts() {
+                    return velocity == null;
+                }
+
+                @Override
+                void applyOuterRows(Network net, float[] delta, int dOff, float[] x, float scale, double lr,
+                                    int l, int r0, int r1) {
+                    int fanIn = net.size(l);
+                    Kernels.get().sgdOuterStep(net.parameters(), net.weightOffset(l) + r0 * fanIn, delta, dOff + r0, x, 0,
+                            r1 - r0, fanIn, (float) lr, scale, (float) l2);
                 }
 
                 @Override

@@ -75,6 +75,14 @@ final class Step implements TrainingStep {
     private int phaseLayer;
     private int updateLayer;
     private boolean fuseFirstLayer;
+    /**
+     * Whether the fused update takes each layer's weight gradient straight from the shard's one
+     * sample (its δ and input, an outer product) instead of from {@link #grads}: with plain SGD at
+     * batch 1 that spares writing the gradient and reading it back, two of the three passes over
+     * memory that dominate a step of one sample. Layer l's δ and input are still intact in the
+     * phase after its own, where it is updated.
+     */
+    private boolean outerUpdate;
     /** What the current phase's tasks are: one of the constants below. */
     private int phaseKind;
     private static final int BACKWARD = 0;
@@ -218,6 +226,7 @@ final class Step implements TrainingStep {
         }
         phaseKind = BACKWARD;
         ws.finishOutputGradient(net, rows, grad, accumulate);
+        outerUpdate = fused && rows == 1 && state.appliesOuterProducts();
         for (int l = last; l >= 0; l--) {
             phaseLayer = l;
             updateLayer = fused && l < last ? l + 1 : -1;
@@ -329,7 +338,11 @@ final class Step implements TrainingStep {
             int t = layerBlock[l] + i;
             int r0 = blockRow[t];
             int r1 = Math.min(net.weightRows(l), r0 + ROWS_PER_BLOCK);
-            ws.weightGradient(net, l, r0, r1, shardRows, shardGrad, shardAccumulate);
+            if (outerUpdate) {
+                ws.biasGradient(net, l, r0, r1, shardRows, shardGrad, shardAccumulate); // the weights' in applyBlock
+            } else {
+                ws.weightGradient(net, l, r0, r1, shardRows, shardGrad, shardAccumulate);
+            }
             if (fuseFirstLayer) {
                 applyBlock(t);
             }
@@ -427,7 +440,12 @@ final class Step implements TrainingStep {
         int l = blockLayer[t];
         int r0 = blockRow[t];
         int r1 = Math.min(net.weightRows(l), r0 + ROWS_PER_BLOCK);
-        state.applyRows(net, grads[0], scale, lr, updateBiases, l, r0, r1);
+        if (outerUpdate) {
+            state.applyOuterRows(net, ws.layerDelta(l), 0, ws.layerInput(l), scale, lr, l, r0, r1);
+            state.applyBiasRows(net, grads[0], scale, lr, updateBiases, l, r0, r1);
+        } else {
+            state.applyRows(net, grads[0], scale, lr, updateBiases, l, r0, r1);
+        }
         if (transposed != null) {
             transposed.refreshRows(l, r0, r1);
         }

@@ -634,6 +634,39 @@ class KernelsTest {
         }
     }
 
+    /**
+     * SGD on one sample's outer product δ·xᵀ must give the bits of the gradient through a buffer
+     * (gemmAtB over one row) and then sgdStep, on either kernels, tails of the rows included; zeros
+     * and negative zeros among δ and x test the sign of a zero product.
+     */
+    @Test
+    void sgdOnAnOuterProductIsSgdOnItsGradient() {
+        SplittableRandom rng = new SplittableRandom(31);
+        int m = 7;
+        for (int n : lengths()) {
+            float[] delta = random(rng, 2 + m, 1);
+            float[] x = random(rng, 3 + n, 1);
+            delta[2] = 0f;
+            delta[3] = -0f;
+            if (n > 1) {
+                x[4] = -0f;
+            }
+            float[] p0 = random(rng, 5 + m * n, 1);
+            if (m * n > 2) {
+                p0[6] = -0f;
+            }
+            for (Kernels kern : new Kernels[] {scalar, vector}) {
+                float[] viaBuffer = p0.clone();
+                float[] grad = new float[5 + m * n];
+                kern.gemmAtB(delta, 2, m, x, 3, grad, 5, m, n, 1, false);
+                kern.sgdStep(viaBuffer, grad, 5, m * n, 0.1f, 0.5f, 0.01f);
+                float[] direct = p0.clone();
+                kern.sgdOuterStep(direct, 5, delta, 2, x, 3, m, n, 0.1f, 0.5f, 0.01f);
+                assertExact(viaBuffer, direct, "sgd on δ·xᵀ, n=" + n + ", " + kern.description());
+            }
+        }
+    }
+
     // ---- helpers -------------------------------------------------------------------------------
 
     static void assertClose(double expected, double actual, double tolerance, String what) {
