@@ -109,12 +109,97 @@ public final class VectorKernels implements Kernels {
                 }
             }
             for (; i < m; i++) {
-                for (int j = j0; j < j1; j++) {
+                int j = j0;
+                for (; j + 4 <= j1; j += 4) {
+                    dot1x4(a, aOff + i * k, b, bOff + j * k, k, c, cOff + i * n + j, bias, bias == null ? 0 : biasOff + j);
+                }
+                for (; j < j1; j++) {
                     float z = dot(a, aOff + i * k, b, bOff + j * k, k);
                     c[cOff + i * n + j] = bias == null ? z : z + bias[biasOff + j];
                 }
             }
         }
+    }
+
+    /**
+     * Row {@code a0} of A dotted with the four rows of B from {@code b0} ({@code k} apart) into four
+     * adjacent elements of C, plus the bias when there is one: a single row (batch 1, one
+     * prediction) keeps eight chains and four streams of B in flight instead of two and one, and
+     * each output is summed exactly as {@link #dot} sums it.
+     */
+    private static void dot1x4(float[] a, int a0, float[] b, int b0, int k, float[] c, int c0, float[] bias, int biasAt) {
+        int bound = S.loopBound(k);
+        float z0 = 0f;
+        float z1 = 0f;
+        float z2 = 0f;
+        float z3 = 0f;
+        int x = 0;
+        if (bound > 0) {
+            FloatVector s0 = FloatVector.zero(S), t0 = s0, s1 = s0, t1 = s0, s2 = s0, t2 = s0, s3 = s0, t3 = s0;
+            for (; x + L < bound; x += 2 * L) {
+                FloatVector u = FloatVector.fromArray(S, a, a0 + x);
+                FloatVector v = FloatVector.fromArray(S, a, a0 + x + L);
+                s0 = u.fma(FloatVector.fromArray(S, b, b0 + x), s0);
+                t0 = v.fma(FloatVector.fromArray(S, b, b0 + x + L), t0);
+                s1 = u.fma(FloatVector.fromArray(S, b, b0 + k + x), s1);
+                t1 = v.fma(FloatVector.fromArray(S, b, b0 + k + x + L), t1);
+                s2 = u.fma(FloatVector.fromArray(S, b, b0 + 2 * k + x), s2);
+                t2 = v.fma(FloatVector.fromArray(S, b, b0 + 2 * k + x + L), t2);
+                s3 = u.fma(FloatVector.fromArray(S, b, b0 + 3 * k + x), s3);
+                t3 = v.fma(FloatVector.fromArray(S, b, b0 + 3 * k + x + L), t3);
+            }
+            for (; x < bound; x += L) {
+                FloatVector u = FloatVector.fromArray(S, a, a0 + x);
+                s0 = u.fma(FloatVector.fromArray(S, b, b0 + x), s0);
+                s1 = u.fma(FloatVector.fromArray(S, b, b0 + k + x), s1);
+                s2 = u.fma(FloatVector.fromArray(S, b, b0 + 2 * k + x), s2);
+                s3 = u.fma(FloatVector.fromArray(S, b, b0 + 3 * k + x), s3);
+            }
+            FloatVector v0 = s0.add(t0);
+            FloatVector v1 = s1.add(t1);
+            FloatVector v2 = s2.add(t2);
+            FloatVector v3 = s3.add(t3);
+            if (SWAP8 != null) {
+                v0 = v0.add(v0.rearrange(SWAP8));
+                v1 = v1.add(v1.rearrange(SWAP8));
+                v2 = v2.add(v2.rearrange(SWAP8));
+                v3 = v3.add(v3.rearrange(SWAP8));
+            }
+            if (SWAP4 != null) {
+                v0 = v0.add(v0.rearrange(SWAP4));
+                v1 = v1.add(v1.rearrange(SWAP4));
+                v2 = v2.add(v2.rearrange(SWAP4));
+                v3 = v3.add(v3.rearrange(SWAP4));
+            }
+            v0 = v0.add(v0.rearrange(SWAP2));
+            v1 = v1.add(v1.rearrange(SWAP2));
+            v2 = v2.add(v2.rearrange(SWAP2));
+            v3 = v3.add(v3.rearrange(SWAP2));
+            v0 = v0.add(v0.rearrange(SWAP1));
+            v1 = v1.add(v1.rearrange(SWAP1));
+            v2 = v2.add(v2.rearrange(SWAP1));
+            v3 = v3.add(v3.rearrange(SWAP1));
+            z0 = v0.lane(0);
+            z1 = v1.lane(0);
+            z2 = v2.lane(0);
+            z3 = v3.lane(0);
+        }
+        for (; x < k; x++) {
+            z0 += a[a0 + x] * b[b0 + x];
+            z1 += a[a0 + x] * b[b0 + k + x];
+            z2 += a[a0 + x] * b[b0 + 2 * k + x];
+            z3 += a[a0 + x] * b[b0 + 3 * k + x];
+        }
+        if (bias != null) {
+            z0 += bias[biasAt];
+            z1 += bias[biasAt + 1];
+            z2 += bias[biasAt + 2];
+            z3 += bias[biasAt + 3];
+        }
+        c[c0] = z0;
+        c[c0 + 1] = z1;
+        c[c0 + 2] = z2;
+        c[c0 + 3] = z3;
     }
 
     /**
