@@ -148,10 +148,10 @@ final class Step implements TrainingStep {
                 blockRow[t] = r;
             }
         }
-        this.phaseJob = parallel.job(this::phaseTask);
-        this.updateJob = parallel.job(this::updateBlock);
-        this.sumJob = parallel.job(this::sumBlock);
-        this.applyJob = parallel.job(this::applyBlock);
+        this.phaseJob = parallel.job(this::phaseTask, this::phaseOwner);
+        this.updateJob = parallel.job(this::updateBlock, this::blockOwner);
+        this.sumJob = parallel.job(this::sumBlock, this::blockOwner);
+        this.applyJob = parallel.job(this::applyBlock, this::blockOwner);
         this.clipNorm = clipNorm;
         this.blockSquares = new double[blocks];
         this.unitBlock = Workspace.unitBlock(net);
@@ -315,6 +315,42 @@ final class Step implements TrainingStep {
             profile.busy(phaseKind == BACKWARD ? StepProfile.backward(phaseLayer) : StepProfile.FORWARD,
                     System.nanoTime() - start);
         }
+    }
+
+    /**
+     * The thread that task i of the current phase is first offered to. A layer's units are dealt
+     * out in the same proportion in every phase (its forward pass, its weight gradient, its update
+     * and the refresh of its packed copy), so a block of weights, its gradient and its packed copy
+     * stay in one core's cache from step to step instead of crossing to the other core.
+     */
+    private int phaseOwner(int i) {
+        return switch (phaseKind) {
+            case LAYER_UNITS -> unitOwner(phaseLayer, i * unitBlock);
+            case BACKWARD -> {
+                int l = phaseLayer;
+                int unitTasks = layerBlock[l + 1] - layerBlock[l];
+                if (i < unitTasks) {
+                    yield blockOwner(layerBlock[l] + i);
+                }
+                int rowBlocks = l > 0 ? Workspace.rowBlocks(shardRows) : 0;
+                yield i - unitTasks < rowBlocks ? rowOwner(i - unitTasks, rowBlocks)
+                        : blockOwner(layerBlock[updateLayer] + i - unitTasks - rowBlocks);
+            }
+            default -> rowOwner(i, Workspace.rowBlocks(shardRows));
+        };
+    }
+
+    /** The owner of weight block t: see {@link #phaseOwner}. */
+    private int blockOwner(int t) {
+        return unitOwner(blockLayer[t], blockRow[t]);
+    }
+
+    private int unitOwner(int l, int unit) {
+        return (int) ((long) unit * parallel.threads() / net.weightRows(l));
+    }
+
+    private int rowOwner(int b, int blocks) {
+        return b * parallel.threads() / blocks;
     }
 
     /** Gathers, runs forward and scores one block of rows. */

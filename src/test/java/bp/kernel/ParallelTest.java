@@ -36,6 +36,40 @@ class ParallelTest {
         }
     }
 
+    /**
+     * Runs whose tasks have owners: each index still runs exactly once in every run, whether the
+     * owners share the tasks out, give them all to one thread (the others take them over) or name
+     * no thread at all, and the sizes of the runs grow (the claims grow with them).
+     */
+    @Test
+    @Timeout(60)
+    void ownedTasksRunExactlyOnceInEveryRun() {
+        for (int threads = 1; threads <= 4; threads++) {
+            for (int rule = 0; rule < 3; rule++) {
+                int t = threads;
+                int r = rule;
+                try (Parallel parallel = new Parallel(threads)) {
+                    AtomicIntegerArray hits = new AtomicIntegerArray(64);
+                    Parallel.Job job = parallel.job(hits::incrementAndGet, i -> switch (r) {
+                        case 0 -> i % t;
+                        case 1 -> t - 1;
+                        default -> t; // no such thread
+                    });
+                    for (int run = 0; run < 1000; run++) {
+                        parallel.run(job, 1 + run % 64);
+                    }
+                    for (int i = 0; i < 64; i++) {
+                        int runs = 0;
+                        for (int run = 0; run < 1000; run++) {
+                            runs += i < 1 + run % 64 ? 1 : 0;
+                        }
+                        assertEquals(runs, hits.get(i), "index " + i + ", " + threads + " threads, owner rule " + rule);
+                    }
+                }
+            }
+        }
+    }
+
     /** The first run may start before the workers' threads do (a lost wake-up here once hung the tests). */
     @Test
     @Timeout(60)
