@@ -643,7 +643,7 @@ public final class VectorKernels implements Kernels {
         // m = 6q + 2 goes as 6(q − 1) + 4 + 4: a pair of rows alone has too few accumulators to keep the
         // FMA units busy and runs at half the speed of a block of four (32-row blocks are 6·5 + 2)
         int sixes = m % 6 == 2 && m >= 8 ? m - 8 : m;
-        boolean pack = packsPanels(m, ldb, WIDE ? 4 * L : 2 * L);
+        boolean pack = packsPanels(m, ldb, WIDE ? 4 * L : 2 * L, k);
         float[] panel = pack ? panelScratch(k) : null;
         if (WIDE) {
             for (; j + 4 * L <= n; j += 4 * L) {
@@ -731,15 +731,19 @@ public final class VectorKernels implements Kernels {
     /**
      * B's rows a power of two floats apart (a layer of 256 or 512 units) fall into a few L1 sets and
      * evict each other, so a panel of B streams from L2 again for every block of rows of C; such a
-     * panel is first copied to contiguous scratch when enough rows of C reuse it. Measured on Zen 5
-     * (AVX-512), single thread, 256×512 by 128 rows: 149 → 173 GFLOP/s for ∂W, and 155 → 172 for a
-     * 128-unit block of it. Rows 784 floats apart gain 5 %, which the copy eats in training, and at
-     * 10 rows (the output layer) the copy costs more than it saves.
+     * panel is first copied to contiguous scratch when enough rows of C reuse it and the copy fits
+     * in L1. Measured on Zen 5 (AVX-512), single thread, 256×512 by 128 rows: 149 → 173 GFLOP/s for
+     * ∂W, and 155 → 172 for a 128-unit block of it. Rows 784 floats apart gain 5 %, which the copy
+     * eats in training; at 10 rows (the output layer) the copy costs more than it saves, and so it
+     * does for Δ·W of 32 rows through 256 units (a 64 KB panel: 162-179 → 148).
      */
     private static final int PACK_MIN_ROWS = 24;
 
-    private static boolean packsPanels(int m, int ldb, int width) {
-        return m >= PACK_MIN_ROWS && ldb > width && ldb % 256 == 0;
+    /** The largest copied panel: 32 KB, so that it stays in L1 (48 KB on Zen 4 and 5, 32 KB on Zen 2) beside A's rows. */
+    private static final int PANEL_MAX_FLOATS = 8192;
+
+    private static boolean packsPanels(int m, int ldb, int width, int k) {
+        return m >= PACK_MIN_ROWS && ldb > width && ldb % 256 == 0 && k * width <= PANEL_MAX_FLOATS;
     }
 
     /** Each thread's panel scratch, grown to the largest k it has seen: a training step allocates nothing. */
