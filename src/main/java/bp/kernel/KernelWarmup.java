@@ -77,6 +77,9 @@ public final class KernelWarmup {
         float[] moment1 = new float[size];
         float[] moment2 = new float[size];
         k.packRows(b, 0, n, depth, 0, n, packed, 0);
+        // a B whose rows are 256 floats apart, read by enough rows of C to be copied panel by panel
+        float[] strided = values(depth * 256, 5);
+        float[] wide = new float[24 * 256];
         int len = 2 * w + 5;
         for (int r = 0; r < rounds; r++) {
             for (int m : rowCounts) {
@@ -90,9 +93,13 @@ public final class KernelWarmup {
                 k.columnSums(a, 0, n, m, n, e, 0, false);
                 k.columnSums(a, 0, n, m, n, e, 0, true);
             }
-            // dot products: pairs of rows and of outputs, and the odd ones left over
+            k.gemmAtB(a, 0, 24, strided, 0, wide, 0, 24, 256, depth, false);
+            k.gemmAB(a, 0, strided, 0, wide, 0, 24, 256, depth);
+            // dot products: pairs of rows and of outputs, and the odd ones left over; one row by
+            // four outputs and one
             k.gemmABtBias(a, 0, b, 0, bias, 0, c, 0, 3, 3, depth);
             k.gemmABtBias(a, 0, b, 0, null, 0, c, 0, 3, 3, depth);
+            k.gemmABtBias(a, 0, b, 0, bias, 0, c, 0, 1, 5, depth);
             k.dot(a, 0, b, 0, depth);
             k.transpose(a, 0, w + 3, w + 3, c, 0, w + 3);
             k.transpose(a, 0, 3, w + 3, c, 0, w + 3);
@@ -100,10 +107,11 @@ public final class KernelWarmup {
             // numbers, which are slow, or NaN
             System.arraycopy(d, 0, delta, 0, size);
             activations(k, a, c, delta, e, len, w);
-            System.arraycopy(a, 0, param, 0, len);
+            System.arraycopy(a, 0, param, 0, 2 * len);
             java.util.Arrays.fill(moment1, 0, len, 0f);
             java.util.Arrays.fill(moment2, 0, len, 0f);
             k.sgdStep(param, d, 0, len, 1e-3f, 0.5f, 1e-4f);
+            k.sgdOuterStep(param, 0, d, 0, a, 0, 2, len, 1e-3f, 0.5f, 1e-4f);
             k.momentumStep(param, d, moment1, 0, len, 1e-3f, 0.5f, 0f, 0.9f, false);
             k.momentumStep(param, d, moment1, 0, len, 1e-3f, 0.5f, 1e-4f, 0.9f, true);
             k.adamStep(param, d, moment1, moment2, 0, len, 1e-3f, 0.5f, 1e-4f, 0f, 0.9f, 0.999f, 1e-8f, 0.1f, 0.001f);
