@@ -170,7 +170,7 @@ public final class Workspace {
         if (!columnsSplittable(net, transposed, l)) {
             throw new IllegalArgumentException("layer " + l + " cannot be computed by blocks of units");
         }
-        float[] in = l == 0 ? input : a[l - 1];
+        float[] in = layerInput(l);
         int fanIn = net.size(l);
         int n = net.weightRows(l);
         NetworkInternals.kernels(net).gemmPackedBias(in, 0, transposed.array(), net.weightOffset(l) + j0 * fanIn, net.parameters(),
@@ -186,7 +186,7 @@ public final class Workspace {
     public void forwardLayer(Network net, TransposedWeights transposed, int l, int r0, int r1) {
         Kernels k = NetworkInternals.kernels(net);
         float[] p = net.parameters();
-        float[] in = l == 0 ? input : a[l - 1];
+        float[] in = layerInput(l);
         int rows = r1 - r0;
         int fanIn = net.size(l);
         int n = net.weightRows(l);

@@ -231,7 +231,7 @@ final class Step implements TrainingStep {
             phaseLayer = l;
             updateLayer = fused && l < last ? l + 1 : -1;
             fuseFirstLayer = fused && l == 0;
-            int tasks = layerBlock[l + 1] - layerBlock[l] + (l > 0 ? rowBlocks : 0);
+            int tasks = layerBlock[l + 1] - layerBlock[l] + inputGradientTasks(l);
             if (updateLayer >= 0) {
                 tasks += layerBlock[updateLayer + 1] - layerBlock[updateLayer];
             }
@@ -332,9 +332,9 @@ final class Step implements TrainingStep {
                 if (i < unitTasks) {
                     yield blockOwner(layerBlock[l] + i);
                 }
-                int rowBlocks = l > 0 ? Workspace.rowBlocks(shardRows) : 0;
-                yield i - unitTasks < rowBlocks ? rowOwner(i - unitTasks, rowBlocks)
-                        : blockOwner(layerBlock[updateLayer] + i - unitTasks - rowBlocks);
+                int rowTasks = inputGradientTasks(l);
+                yield i - unitTasks < rowTasks ? rowOwner(i - unitTasks, rowTasks)
+                        : blockOwner(layerBlock[updateLayer] + i - unitTasks - rowTasks);
             }
             default -> rowOwner(i, Workspace.rowBlocks(shardRows));
         };
@@ -385,12 +385,21 @@ final class Step implements TrainingStep {
             return;
         }
         i -= unitTasks;
-        int rowBlocks = l > 0 ? Workspace.rowBlocks(shardRows) : 0;
-        if (i < rowBlocks) {
+        int rowTasks = inputGradientTasks(l);
+        if (i < rowTasks) {
             ws.inputGradientRows(net, l, blockStart(i), blockEnd(i));
             return;
         }
-        applyBlock(layerBlock[updateLayer] + i - rowBlocks);
+        applyBlock(layerBlock[updateLayer] + i - rowTasks);
+    }
+
+    /**
+     * Layer l's input-gradient tasks in its backward phase, one per block of rows of the shard
+     * (none for layer 0). A backward phase's tasks are layer l's weight blocks, then these, then
+     * the blocks of the layer it updates.
+     */
+    private int inputGradientTasks(int l) {
+        return l > 0 ? Workspace.rowBlocks(shardRows) : 0;
     }
 
     /**
