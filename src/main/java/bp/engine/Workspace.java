@@ -13,7 +13,8 @@ import bp.nn.Network;
  *
  * <p>The passes come in pieces that several threads may run at once on one workspace (the
  * trainer's phases): the forward pass and the loss by blocks of rows ({@link #rowBlock}), the
- * weight gradient by blocks of units, the input gradient by blocks of rows. Every value is computed
+ * weight gradient by blocks of units, the input gradient by blocks of rows or by chunks of units
+ * ({@link #INPUT_GRADIENT_CHUNK}). Every value is computed
  * the same way whichever piece or thread computes it, and the whole-batch methods
  * ({@link #forward}, {@link #backward}) run the same pieces in order, so all give the same bits.
  */
@@ -30,6 +31,21 @@ public final class Workspace {
     /** ∂L/∂a of each layer: the same array as dz[l] except where z is wider than a (maxout). */
     private final float[][] da;
     private final double[] rowLoss;
+    /**
+     * Layer l's input gradient by chunks ({@link #inputGradientByChunks}): the products of chunks
+     * 1, 2, … ({@code capacity × size(l)} each, in chunk order), chunk 0's going straight into
+     * ∂L/∂a of layer l − 1; null for the other layers.
+     */
+    private final float[][] chunkProducts;
+
+    /**
+     * Units of a layer per partial product of its input gradient: ∂L/∂a of layer l − 1 is
+     * {@code Σ_t Δ_l[:, chunk t] · W_l[chunk t, :]}, each product's sum taken from zero and the
+     * products added in chunk order. Fixed, so that the same bits come out whether the products
+     * are computed a block of rows at a time ({@link #inputGradientRows}) or a chunk at a time for
+     * all rows, each by the thread that owns the chunk's weights ({@link #inputGradientChunk}).
+     */
+    public static final int INPUT_GRADIENT_CHUNK = 128;
 
     public Workspace(Network net, int capacity) {
         if (capacity <= 0) {
@@ -51,6 +67,26 @@ public final class Workspace {
             dz[l] = new float[capacity * net.weightRows(l)];
             da[l] = net.weightRows(l) == net.size(l + 1) ? dz[l] : new float[capacity * net.size(l + 1)];
         }
+        chunkProducts = new float[layers][];
+        for (int l = 1; l < layers; l++) {
+            if (inputGradientByChunks(net, l)) {
+                chunkProducts[l] = new float[(inputGradientChunks(net, l) - 1) * capacity * net.size(l)];
+            }
+        }
+    }
+
+    /** {@return the chunks of layer l's units that its input gradient is summed over} */
+    public static int inputGradientChunks(Network net, int l) {
+        return ceilDiv(net.weightRows(l), INPUT_GRADIENT_CHUNK);
+    }
+
+    /**
+     * Whether layer l's input gradient can also be computed a chunk at a time ({@link #inputGradientChunk}),
+     * then finished by blocks of layer l − 1's units ({@link #finishInputGradientColumns}): it has
+     * more than one chunk, and layer l − 1's activation works one value at a time.
+     */
+    public static boolean inputGradientByChunks(Network net, int l) {
+        return l > 0 && inputGradientChunks(net, l) > 1 && NetworkInternals.elementwise(net, l - 1) != null;
     }
 
     /**
@@ -342,10 +378,49 @@ public final class Workspace {
     public void inputGradientRows(Network net, int l, int r0, int r1) {
         int fanIn = net.size(l);
         int n = net.weightRows(l);
-        NetworkInternals.kernels(net).gemmAB(dz[l], r0 * n, net.parameters(), net.weightOffset(l), da[l - 1], r0 * fanIn, r1 - r0,
-                fanIn, n);
+        Kernels k = NetworkInternals.kernels(net);
+        for (int u0 = 0; u0 < n; u0 += INPUT_GRADIENT_CHUNK) {
+            k.gemmAB(dz[l], r0 * n + u0, n, net.parameters(), net.weightOffset(l) + u0 * fanIn, da[l - 1], r0 * fanIn,
+                    r1 - r0, fanIn, Math.min(n, u0 + INPUT_GRADIENT_CHUNK) - u0, u0 > 0);
+        }
         if (rowWiseBackward(net, l - 1)) {
             activationBackwardRows(net, l - 1, r0, r1 - r0);
+        }
+    }
+
+    /**
+     * The product of chunk t of layer l's units for the first {@code rows} rows: the piece of its
+     * input gradient that reads only the chunk's weights (an {@link #inputGradientByChunks} layer).
+     * {@link #finishInputGradientColumns} adds the chunks up once all are done.
+     */
+    public void inputGradientChunk(Network net, int l, int t, int rows) {
+        int fanIn = net.size(l);
+        int n = net.weightRows(l);
+        int u0 = t * INPUT_GRADIENT_CHUNK;
+        float[] out = t == 0 ? da[l - 1] : chunkProducts[l];
+        int outOff = t == 0 ? 0 : (t - 1) * capacity * fanIn;
+        NetworkInternals.kernels(net).gemmAB(dz[l], u0, n, net.parameters(), net.weightOffset(l) + u0 * fanIn, out, outOff,
+                rows, fanIn, Math.min(n, u0 + INPUT_GRADIENT_CHUNK) - u0, false);
+    }
+
+    /**
+     * After every {@link #inputGradientChunk} of layer l: ∂L/∂a of layer l − 1 for its units
+     * {@code [j0, j1)} and the first {@code rows} rows, the chunks' products added in chunk order
+     * (the bits of {@link #inputGradientRows}), then its ∂L/∂z.
+     */
+    public void finishInputGradientColumns(Network net, int l, int j0, int j1, int rows) {
+        Kernels k = NetworkInternals.kernels(net);
+        int fanIn = net.size(l);
+        int chunks = inputGradientChunks(net, l);
+        float[] g = da[l - 1];
+        Elementwise f = NetworkInternals.elementwise(net, l - 1);
+        float alpha = net.alpha(l - 1);
+        for (int r = 0; r < rows; r++) {
+            int at = r * fanIn + j0;
+            for (int t = 1; t < chunks; t++) {
+                k.axpy(1f, chunkProducts[l], (t - 1) * capacity * fanIn + at, g, at, j1 - j0);
+            }
+            k.activateBackward(f, z[l - 1], a[l - 1], g, at, j1 - j0, alpha);
         }
     }
 

@@ -81,7 +81,19 @@ public interface Kernels {
     void transpose(float[] a, int aOff, int rows, int cols, float[] t, int tOff, int ldt);
 
     /** {@code C[m×n] = A[m×k] · B[k×n]}, the backward pass {@code Δprev = Δ W}. */
-    void gemmAB(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int m, int n, int k);
+    default void gemmAB(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int m, int n, int k) {
+        gemmAB(a, aOff, k, b, bOff, c, cOff, m, n, k, false);
+    }
+
+    /**
+     * As {@link #gemmAB(float[], int, float[], int, float[], int, int, int, int)} with the rows of A
+     * {@code lda} apart (A's columns {@code [aOff, aOff + k)} of a wider matrix: Δ of a chunk of a
+     * layer's units), and when {@code accumulate} C plus the product: each element is the product's
+     * sum taken from zero, then added to C, so that adding chunk products one by one gives the same
+     * bits as adding them up afterwards in the same order.
+     */
+    void gemmAB(float[] a, int aOff, int lda, float[] b, int bOff, float[] c, int cOff, int m, int n, int k,
+                boolean accumulate);
 
     /**
      * {@code C[m×n] = A[k×m]ᵀ · B[k×n]}, or {@code +=} when {@code accumulate}: the weight gradient

@@ -110,12 +110,24 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
-    public void gemmAB(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int m, int n, int k) {
+    public void gemmAB(float[] a, int aOff, int lda, float[] b, int bOff, float[] c, int cOff, int m, int n, int k,
+                       boolean accumulate) {
         for (int i = 0; i < m; i++) {
             int cRow = cOff + i * n;
+            if (accumulate) {
+                // the product's sum from zero, then C: element by element (B read down a column, slowly)
+                for (int j = 0; j < n; j++) {
+                    float sum = 0f;
+                    for (int p = 0; p < k; p++) {
+                        sum += a[aOff + i * lda + p] * b[bOff + p * n + j];
+                    }
+                    c[cRow + j] += sum;
+                }
+                continue;
+            }
             java.util.Arrays.fill(c, cRow, cRow + n, 0f);
             for (int p = 0; p < k; p++) {
-                float aip = a[aOff + i * k + p];
+                float aip = a[aOff + i * lda + p];
                 int bRow = bOff + p * n;
                 for (int j = 0; j < n; j++) {
                     c[cRow + j] += aip * b[bRow + j];

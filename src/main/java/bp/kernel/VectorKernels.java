@@ -619,8 +619,9 @@ public final class VectorKernels implements Kernels {
     // ---- C = A·B ----------------------------------------------------------------------------
 
     @Override
-    public void gemmAB(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int m, int n, int k) {
-        broadcastGemm(a, aOff, k, 1, b, bOff, n, c, cOff, n, m, n, k, false);
+    public void gemmAB(float[] a, int aOff, int lda, float[] b, int bOff, float[] c, int cOff, int m, int n, int k,
+                       boolean accumulate) {
+        broadcastGemm(a, aOff, lda, 1, b, bOff, n, c, cOff, n, m, n, k, accumulate);
     }
 
     // ---- C += Aᵀ·B --------------------------------------------------------------------------

@@ -14,24 +14,30 @@ import bp.nn.Network;
  * <p>The batch is cut into shards and groups as {@link BatchGradient} defines; each shard runs
  * through one workspace in phases that all threads share: the forward pass (wide hidden layers by
  * blocks of units over all rows, one phase each, the rest by blocks of rows) and the loss by blocks
- * of rows, then per layer (last first) its weight gradient by blocks of units beside its input
- * gradient by blocks of rows. Every value is computed the same way whichever thread takes its
- * block, so the result never depends on the thread count, and there is no per-thread gradient
- * buffer to add up. When the batch is one shard (the default up to {@link BatchGradient#defaultShardSize}
- * rows) and nothing needs the whole gradient first (clipping), the update is folded into the
- * backward phases: layer l is updated, and its packed copy refreshed, in the phase after the one
- * that last reads its weights, while its gradient is still in cache; layer 0 right after its
- * gradient, in the same task. The update then needs no pass of its own.
+ * of rows, then per layer (last first) its weight gradient by blocks of units and its input
+ * gradient: by the same blocks of units (each block's product with its own weights, the products
+ * added up in the next phase by blocks of the layer below's units, {@link Workspace#inputGradientChunk})
+ * or, where that cannot be, by blocks of rows. Every value is computed the same way whichever
+ * thread takes its block, so the result never depends on the thread count, and there is no
+ * per-thread gradient buffer to add up. A layer's blocks go to the same thread in every phase
+ * ({@link #phaseOwner}), and with the input gradient by blocks of units no other thread reads a
+ * block's weights: they stay in one core's cache. When the batch is one shard (the default up to
+ * {@link BatchGradient#defaultShardSize} rows) and nothing needs the whole gradient first
+ * (clipping), the update is folded into the backward phases: a block of layer l is updated, and its
+ * packed copy refreshed, by the task that last reads its weights while its gradient is still in
+ * cache (layer 0's and the layers by blocks of units: right after their gradient, in the same
+ * task), or else in the phase after its input gradient's rows. The update then needs no pass of
+ * its own.
  */
 final class Step implements TrainingStep {
 
     /**
-     * Rows (units) of a layer per weight-gradient and update task: a block's weights, gradients and
-     * state (400 KB for 128 rows of 784) stay in L2. Measured with bp bench train on two threads
+     * Rows (units) of a layer per weight-gradient and update task, and so a chunk of its input
+     * gradient: a block's weights, gradients and state (400 KB for 128 rows of 784) stay in L2. Measured with bp bench train on two threads
      * (alternating runs, Zen 5): 128 rows beat 64 by 4 % at batch 128 and 10 % at batch 32; 32 and
      * 256 rows were slower.
      */
-    static final int ROWS_PER_BLOCK = 128;
+    static final int ROWS_PER_BLOCK = Workspace.INPUT_GRADIENT_CHUNK;
 
     private final Network net;
     private final Dataset data;
@@ -70,11 +76,19 @@ final class Step implements TrainingStep {
      */
     private final boolean serial;
 
-    // the current phase: which layer's gradients, which layer to update (-1: none), whether layer 0's
-    // weight-gradient tasks also update, and the shard it works on
+    /**
+     * Layers whose input gradient is computed a chunk of their units at a time, each chunk in the
+     * task of the same block of units ({@link Workspace#inputGradientByChunks}): then no other task
+     * reads the block's weights, which stay in the owner's cache, and the block can be updated in
+     * that task. The others' input gradient goes by blocks of rows, which read all of the weights.
+     */
+    private final boolean[] byChunks;
+
+    // the current phase: which layer's gradients, which layer to update (-1: none), whether the
+    // layer's weight-gradient tasks also update their block, and the shard it works on
     private int phaseLayer;
     private int updateLayer;
-    private boolean fuseFirstLayer;
+    private boolean selfUpdate;
     /**
      * Whether the fused update takes each layer's weight gradient straight from the shard's one
      * sample (its δ and input, an outer product) instead of from {@link #grads}: with plain SGD at
@@ -155,6 +169,12 @@ final class Step implements TrainingStep {
         this.clipNorm = clipNorm;
         this.blockSquares = new double[blocks];
         this.unitBlock = Workspace.unitBlock(net);
+        this.byChunks = new boolean[layers];
+        for (int l = 1; l < layers; l++) {
+            // layer l's chunks are added up by layer l − 1's blocks of units, so no row task of that
+            // phase may read layer l − 1's ∂L/∂z: it must have no input gradient, or one by chunks too
+            byChunks[l] = Workspace.inputGradientByChunks(net, l) && (l == 1 || byChunks[l - 1]);
+        }
     }
 
     /** Computes the gradient of rows {@code order[from, from + size)} and applies the optimizer. */
@@ -229,8 +249,8 @@ final class Step implements TrainingStep {
         outerUpdate = fused && rows == 1 && state.appliesOuterProducts();
         for (int l = last; l >= 0; l--) {
             phaseLayer = l;
-            updateLayer = fused && l < last ? l + 1 : -1;
-            fuseFirstLayer = fused && l == 0;
+            selfUpdate = fused && updatesInOwnPhase(l);
+            updateLayer = fused && l < last && !updatesInOwnPhase(l + 1) ? l + 1 : -1;
             int tasks = layerBlock[l + 1] - layerBlock[l] + inputGradientTasks(l);
             if (updateLayer >= 0) {
                 tasks += layerBlock[updateLayer + 1] - layerBlock[updateLayer];
@@ -241,6 +261,15 @@ final class Step implements TrainingStep {
             }
         }
         return ws.lossSum(rows);
+    }
+
+    /**
+     * Whether layer l, in a fused step, is updated by its own backward phase: its weight-gradient
+     * tasks are the last to read its weights (layer 0, which has no input gradient, and the layers
+     * by chunks). The others are updated in the next phase, after their input gradient's row tasks.
+     */
+    private boolean updatesInOwnPhase(int l) {
+        return l == 0 || byChunks[l];
     }
 
     /**
@@ -366,7 +395,12 @@ final class Step implements TrainingStep {
         blockCorrect[b] = data.isClassification() ? ws.countCorrect(blockStart(b), blockEnd(b), net.outputs()) : 0;
     }
 
-    /** The weight-gradient blocks of the phase's layer first (the biggest tasks), then its input-gradient rows, then updates. */
+    /**
+     * The blocks of units of the phase's layer first (the biggest tasks), then its input-gradient
+     * rows, then updates. A block of units finishes its ∂L/∂z when the layer above summed its input
+     * gradient by chunks, then takes its weight gradient, its chunk of the input gradient and its
+     * update, as the phase has them.
+     */
     private void backwardTask(int i) {
         int l = phaseLayer;
         int unitTasks = layerBlock[l + 1] - layerBlock[l];
@@ -374,12 +408,18 @@ final class Step implements TrainingStep {
             int t = layerBlock[l] + i;
             int r0 = blockRow[t];
             int r1 = Math.min(net.weightRows(l), r0 + ROWS_PER_BLOCK);
+            if (l + 1 < net.layerCount() && byChunks[l + 1]) {
+                ws.finishInputGradientColumns(net, l + 1, r0, r1, shardRows);
+            }
             if (outerUpdate) {
                 ws.biasGradient(net, l, r0, r1, shardRows, shardGrad, shardAccumulate); // the weights' in applyBlock
             } else {
                 ws.weightGradient(net, l, r0, r1, shardRows, shardGrad, shardAccumulate);
             }
-            if (fuseFirstLayer) {
+            if (byChunks[l]) {
+                ws.inputGradientChunk(net, l, i, shardRows);
+            }
+            if (selfUpdate) {
                 applyBlock(t);
             }
             return;
@@ -399,7 +439,7 @@ final class Step implements TrainingStep {
      * the blocks of the layer it updates.
      */
     private int inputGradientTasks(int l) {
-        return l > 0 ? Workspace.rowBlocks(shardRows) : 0;
+        return l > 0 && !byChunks[l] ? Workspace.rowBlocks(shardRows) : 0;
     }
 
     /**

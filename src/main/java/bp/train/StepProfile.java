@@ -4,8 +4,8 @@ import java.util.Locale;
 import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
- * Where a training step's time goes: for each phase (the forward pass, each layer's backward pass,
- * the separate update pass), its wall time and the time its threads spent in tasks; the rest of
+ * Where a training step's time goes: for each phase (the forward pass, each layer's backward pass
+ * with the updates folded into it, the separate update pass), its wall time and the time its threads spent in tasks; the rest of
  * {@code wall × threads} is time a thread waited at the phase's end. Pass one to
  * {@link Trainer.Builder#profile}; {@code bp bench train --profile} prints it. Timing every task
  * costs a little, so a run without a profile does none of it.
@@ -66,7 +66,7 @@ public final class StepProfile {
     public String report(int threads) {
         StringBuilder s = new StringBuilder();
         double n = Math.max(1, steps);
-        s.append(String.format(Locale.ROOT, "%-22s %10s %10s %10s %7s%n", "phase (µs per step)", "wall", "busy",
+        s.append(String.format(Locale.ROOT, "%-26s %10s %10s %10s %7s%n", "phase (µs per step)", "wall", "busy",
                 "waiting", "share"));
         double phases = 0;
         for (int p = 0; p < wall.length; p++) {
@@ -76,13 +76,13 @@ public final class StepProfile {
             double w = wall[p] / n / 1e3;
             double b = busy.get(p) / n / 1e3;
             phases += w;
-            s.append(String.format(Locale.ROOT, "%-22s %10.1f %10.1f %10.1f %6.1f%%%n", name(p), w, b,
+            s.append(String.format(Locale.ROOT, "%-26s %10.1f %10.1f %10.1f %6.1f%%%n", name(p), w, b,
                     Math.max(0, w * threads - b), 100 * w / (stepNanos / n / 1e3)));
         }
         double total = stepNanos / n / 1e3;
-        s.append(String.format(Locale.ROOT, "%-22s %10.1f %10s %10s %6.1f%%%n", "outside the phases",
+        s.append(String.format(Locale.ROOT, "%-26s %10.1f %10s %10s %6.1f%%%n", "outside the phases",
                 total - phases, "", "", 100 * (total - phases) / total));
-        s.append(String.format(Locale.ROOT, "%-22s %10.1f   (%d steps, %d threads)%n", "step", total, steps, threads));
+        s.append(String.format(Locale.ROOT, "%-26s %10.1f   (%d steps, %d threads)%n", "step", total, steps, threads));
         return s.toString();
     }
 
@@ -90,7 +90,7 @@ public final class StepProfile {
         return switch (phase) {
             case FORWARD -> "forward + loss";
             case UPDATE -> "update (separate pass)";
-            default -> "backward layer " + (phase - 2) + (phase - 2 == 0 ? "" : " + update " + (phase - 1));
+            default -> "backward layer " + (phase - 2) + " + updates";
         };
     }
 }

@@ -228,6 +228,53 @@ class KernelsTest {
     }
 
     /**
+     * The input gradient is a sum of products over chunks of a layer's units (Δ's columns, rows
+     * {@code lda} apart). Accumulating them one after the other in C, as a block of rows does, must
+     * give the bits of computing each alone and adding them afterwards in the same order, as the
+     * chunks' owners do; and both must be Δ·W. Tails at every width: 37 rows, chunks of 128 and 75
+     * units, 40 and 200 columns; C starts from garbage, which the first chunk overwrites.
+     */
+    @Test
+    void chunkProductsAddedInPlaceGiveTheBitsOfChunkProductsAddedAfterwards() {
+        SplittableRandom rng = new SplittableRandom(17);
+        int rows = 37;
+        int units = 203;
+        int[] chunkStarts = {0, 128, units};
+        for (int fanIn : new int[] {40, 200}) {
+            float[] d = random(rng, 3 + rows * units, 1);
+            float[] w = random(rng, 2 + units * fanIn, 1);
+            for (Kernels kern : new Kernels[] {scalar, vector}) {
+                float[] inPlace = random(rng, 1 + rows * fanIn, 1);
+                float[] before = inPlace.clone();
+                float[] afterwards = new float[rows * fanIn];
+                for (int c = 0; c + 1 < chunkStarts.length; c++) {
+                    int u0 = chunkStarts[c];
+                    int chunk = chunkStarts[c + 1] - u0;
+                    kern.gemmAB(d, 3 + u0, units, w, 2 + u0 * fanIn, inPlace, 1, rows, fanIn, chunk, c > 0);
+                    float[] alone = new float[rows * fanIn];
+                    kern.gemmAB(d, 3 + u0, units, w, 2 + u0 * fanIn, alone, 0, rows, fanIn, chunk, false);
+                    kern.axpy(1f, alone, 0, afterwards, 0, rows * fanIn);
+                }
+                String name = kern.getClass().getSimpleName() + ", fanIn=" + fanIn;
+                assertExact(afterwards, java.util.Arrays.copyOfRange(inPlace, 1, inPlace.length), "Δ·W by chunks, " + name);
+                assertEquals(before[0], inPlace[0], "Δ·W by chunks wrote before its offset, " + name);
+                float[] whole = new float[rows * fanIn];
+                kern.gemmAB(java.util.Arrays.copyOfRange(d, 3, d.length), 0, w, 2, whole, 0, rows, fanIn, units);
+                for (int i = 0; i < rows; i++) {
+                    for (int j = 0; j < fanIn; j++) {
+                        double mag = 0;
+                        for (int p = 0; p < units; p++) {
+                            mag += Math.abs(d[3 + i * units + p] * w[2 + p * fanIn + j]);
+                        }
+                        assertClose(whole[i * fanIn + j], afterwards[i * fanIn + j], 2 * units * U * mag,
+                                "Δ·W by chunks against Δ·W, " + name);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
      * The trainer's phases compute a product by blocks on several threads: the weight gradient by
      * blocks of units (columns of Δ, rows {@code lda} apart), the forward pass and the input gradient
      * by blocks of rows. Each block must give exactly the bits of the same elements in the whole

@@ -51,6 +51,17 @@ class GradientCheckTest {
         return tests;
     }
 
+    /** A layer of more units than a chunk of the input gradient: its chunks' products are added up right. */
+    @org.junit.jupiter.api.Test
+    void aLayerWiderThanAnInputGradientChunk() {
+        Network net = Network.builder(5).dense(9, Activation.RELU).dense(200, Activation.TANH)
+                .dense(4, Activation.SOFTMAX).seed(11).build();
+        GradientCheck.Result r = GradientCheck.run(net, 4, 5);
+        assertTrue(r.referenceVsFiniteDifferences() < REFERENCE_LIMIT, "reference vs finite differences "
+                + r.referenceVsFiniteDifferences());
+        assertTrue(r.engineVsReference() < ENGINE_LIMIT, "engine vs reference " + r.engineVsReference());
+    }
+
     @org.junit.jupiter.api.Test
     void aBrokenGradientIsCaught() {
         Network net = Network.builder(3).dense(4, Activation.TANH).dense(2, Activation.IDENTITY).loss(Loss.MSE).seed(5)
@@ -86,10 +97,11 @@ class GradientCheckTest {
     }
 
     private static void negateOutput(String kernel, Object[] args) {
-        boolean strided = args.length == 11; // gemmAtB's full form has lda after aOff
+        boolean strided = args.length == 11; // the GEMMs' full forms have lda after aOff
         switch (kernel) {
             case "activateBackward" -> negate((float[]) args[3], (int) args[4], (int) args[5]);
-            case "gemmAB" -> negate((float[]) args[4], (int) args[5], (int) args[6] * (int) args[7]);
+            case "gemmAB" -> negate((float[]) args[strided ? 5 : 4], (int) args[strided ? 6 : 5],
+                    (int) args[strided ? 7 : 6] * (int) args[strided ? 8 : 7]);
             case "gemmAtB" -> negate((float[]) args[strided ? 5 : 4], (int) args[strided ? 6 : 5],
                     (int) args[strided ? 7 : 6] * (int) args[strided ? 8 : 7]);
             default -> throw new IllegalArgumentException(kernel);

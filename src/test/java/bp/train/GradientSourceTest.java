@@ -85,8 +85,11 @@ class GradientSourceTest {
 
     private static Network network() {
         // the 200-unit tanh layer is wider than a block of units: the trainer's two threads share its
-        // forward pass out by units, the blocks compute it by rows
-        return Network.builder(64).dense(40, LayerActivation.parse("prelu")).dense(200, Activation.TANH)
-                .dense(10, Activation.SOFTMAX).seed(3).build();
+        // forward pass out by units, the blocks compute it by rows. The 150-unit layer's input gradient
+        // goes by chunks of its units in the trainer, by rows in the blocks; the 140-unit layer's by rows
+        // in both (into a PReLU layer), its two chunks added in place
+        return Network.builder(64).dense(200, Activation.TANH).dense(150, Activation.RELU)
+                .dense(40, LayerActivation.parse("prelu")).dense(140, Activation.TANH).dense(10, Activation.SOFTMAX)
+                .seed(3).build();
     }
 }
