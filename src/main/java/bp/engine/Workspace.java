@@ -39,13 +39,21 @@ public final class Workspace {
     private final float[][] chunkProducts;
 
     /**
-     * Units of a layer per partial product of its input gradient: ∂L/∂a of layer l − 1 is
-     * {@code Σ_t Δ_l[:, chunk t] · W_l[chunk t, :]}, each product's sum taken from zero and the
-     * products added in chunk order. Fixed, so that the same bits come out whether the products
-     * are computed a block of rows at a time ({@link #inputGradientRows}) or a chunk at a time for
-     * all rows, each by the thread that owns the chunk's weights ({@link #inputGradientChunk}).
+     * Units of a layer per partial product of its input gradient, up to 1024 units: ∂L/∂a of
+     * layer l − 1 is {@code Σ_t Δ_l[:, chunk t] · W_l[chunk t, :]}, each product's sum taken from
+     * zero and the products added in chunk order. Fixed by the layer's width alone, so that the
+     * same bits come out whether the products are computed a block of rows at a time
+     * ({@link #inputGradientRows}) or a chunk at a time for all rows, each by the thread that
+     * owns the chunk's weights ({@link #inputGradientChunk}). Wider layers take wider chunks
+     * ({@link #inputGradientChunkUnits}).
      */
     public static final int INPUT_GRADIENT_CHUNK = 128;
+
+    /**
+     * The most chunks a layer's input gradient is summed over: each costs a pass over the rows'
+     * input gradient, and each but the first a buffer of it ({@code capacity × fan-in}).
+     */
+    static final int MAX_INPUT_GRADIENT_CHUNKS = 8;
 
     public Workspace(Network net, int capacity) {
         if (capacity <= 0) {
@@ -75,18 +83,29 @@ public final class Workspace {
         }
     }
 
+    /**
+     * {@return the units of layer l per chunk of its input gradient: {@link #INPUT_GRADIENT_CHUNK},
+     * or the smallest multiple of it that cuts the layer into at most {@link #MAX_INPUT_GRADIENT_CHUNKS}}
+     */
+    public static int inputGradientChunkUnits(Network net, int l) {
+        int blocks = ceilDiv(net.weightRows(l), INPUT_GRADIENT_CHUNK);
+        return INPUT_GRADIENT_CHUNK * ceilDiv(blocks, MAX_INPUT_GRADIENT_CHUNKS);
+    }
+
     /** {@return the chunks of layer l's units that its input gradient is summed over} */
     public static int inputGradientChunks(Network net, int l) {
-        return ceilDiv(net.weightRows(l), INPUT_GRADIENT_CHUNK);
+        return ceilDiv(net.weightRows(l), inputGradientChunkUnits(net, l));
     }
 
     /**
      * Whether layer l's input gradient can also be computed a chunk at a time ({@link #inputGradientChunk}),
      * then finished by blocks of layer l − 1's units ({@link #finishInputGradientColumns}): it has
-     * more than one chunk, and layer l − 1's activation works one value at a time.
+     * more than one chunk, of {@link #INPUT_GRADIENT_CHUNK} units, and layer l − 1's activation
+     * works one value at a time.
      */
     public static boolean inputGradientByChunks(Network net, int l) {
-        return l > 0 && inputGradientChunks(net, l) > 1 && NetworkInternals.elementwise(net, l - 1) != null;
+        return l > 0 && inputGradientChunks(net, l) > 1 && inputGradientChunkUnits(net, l) == INPUT_GRADIENT_CHUNK
+                && NetworkInternals.elementwise(net, l - 1) != null;
     }
 
     /**
@@ -379,9 +398,10 @@ public final class Workspace {
         int fanIn = net.size(l);
         int n = net.weightRows(l);
         Kernels k = NetworkInternals.kernels(net);
-        for (int u0 = 0; u0 < n; u0 += INPUT_GRADIENT_CHUNK) {
+        int chunk = inputGradientChunkUnits(net, l);
+        for (int u0 = 0; u0 < n; u0 += chunk) {
             k.gemmAB(dz[l], r0 * n + u0, n, net.parameters(), net.weightOffset(l) + u0 * fanIn, da[l - 1], r0 * fanIn,
-                    r1 - r0, fanIn, Math.min(n, u0 + INPUT_GRADIENT_CHUNK) - u0, u0 > 0);
+                    r1 - r0, fanIn, Math.min(n, u0 + chunk) - u0, u0 > 0);
         }
         if (rowWiseBackward(net, l - 1)) {
             activationBackwardRows(net, l - 1, r0, r1 - r0);

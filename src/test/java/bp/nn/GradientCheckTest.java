@@ -51,15 +51,22 @@ class GradientCheckTest {
         return tests;
     }
 
-    /** A layer of more units than a chunk of the input gradient: its chunks' products are added up right. */
+    /**
+     * Layers of more units than a chunk of the input gradient: its chunks' products are added up
+     * right, chunks of 128 units (200: two, the second of 72) and of 256 (1030 units: five, the
+     * last of 6, so that no layer is summed over more than eight).
+     */
     @org.junit.jupiter.api.Test
-    void aLayerWiderThanAnInputGradientChunk() {
-        Network net = Network.builder(5).dense(9, Activation.RELU).dense(200, Activation.TANH)
-                .dense(4, Activation.SOFTMAX).seed(11).build();
-        GradientCheck.Result r = GradientCheck.run(net, 4, 5);
-        assertTrue(r.referenceVsFiniteDifferences() < REFERENCE_LIMIT, "reference vs finite differences "
-                + r.referenceVsFiniteDifferences());
-        assertTrue(r.engineVsReference() < ENGINE_LIMIT, "engine vs reference " + r.engineVsReference());
+    void layersWiderThanAnInputGradientChunk() {
+        for (int units : new int[] {200, 1030}) {
+            Network net = Network.builder(2).dense(2, Activation.TANH).dense(units, Activation.TANH)
+                    .dense(2, Activation.SOFTMAX).seed(11).build();
+            GradientCheck.Result r = GradientCheck.run(net, 2, 5);
+            assertTrue(r.referenceVsFiniteDifferences() < REFERENCE_LIMIT, units + " units: reference vs finite "
+                    + "differences " + r.referenceVsFiniteDifferences());
+            assertTrue(r.engineVsReference() < ENGINE_LIMIT, units + " units: engine vs reference "
+                    + r.engineVsReference());
+        }
     }
 
     @org.junit.jupiter.api.Test
