@@ -127,8 +127,9 @@ class TrainerTest {
      * Folding the update into the backward phases changes nothing: a clipping norm that never bites
      * sends every step through the separate update pass, and the model is the same bits. At batch 1
      * with plain SGD the folded update takes each layer's gradient straight from the sample's δ and
-     * input, never through the gradient buffer: the same bits too (L2 included; layers of 40 and 24
-     * units leave tails at every vector width).
+     * input, never through the gradient buffer: the same bits too (L2 included). Layers of 150 and
+     * 140 units leave tails at every vector width, take their folded update in pieces of
+     * {@link Step#UPDATE_PIECE} units at batch 64, and the second goes by chunks of its units.
      */
     @Test
     void foldedUpdateGivesTheBitsOfTheSeparatePass(@TempDir Path dir) throws Exception {
@@ -136,7 +137,7 @@ class TrainerTest {
         for (int batch : new int[] {64, 1}) {
             byte[][] models = new byte[2][];
             for (int clip = 0; clip < 2; clip++) {
-                Network net = Network.builder(64).dense(40, Activation.RELU).dense(24, Activation.RELU)
+                Network net = Network.builder(64).dense(150, Activation.RELU).dense(140, Activation.RELU)
                         .dense(10, Activation.SOFTMAX).seed(3).build();
                 Optimizer optimizer = batch == 1 ? Optimizer.sgd(0.01).withL2(1e-3) : Optimizer.adam(1e-3);
                 Trainer.Builder b = Trainer.builder().epochs(batch == 1 ? 1 : 2).batchSize(batch).optimizer(optimizer)
