@@ -418,9 +418,14 @@ public final class Workspace {
         int n = net.weightRows(l);
         int u0 = t * INPUT_GRADIENT_CHUNK;
         float[] out = t == 0 ? da[l - 1] : chunkProducts[l];
-        int outOff = t == 0 ? 0 : (t - 1) * capacity * fanIn;
+        int outOff = t == 0 ? 0 : chunkProductOffset(t, fanIn);
         NetworkInternals.kernels(net).gemmAB(dz[l], u0, n, net.parameters(), net.weightOffset(l) + u0 * fanIn, out, outOff,
                 rows, fanIn, Math.min(n, u0 + INPUT_GRADIENT_CHUNK) - u0, false);
+    }
+
+    /** Where chunk t's product (t ≥ 1) starts in its layer's {@link #chunkProducts}. */
+    private int chunkProductOffset(int t, int fanIn) {
+        return (t - 1) * capacity * fanIn;
     }
 
     /**
@@ -438,7 +443,7 @@ public final class Workspace {
         for (int r = 0; r < rows; r++) {
             int at = r * fanIn + j0;
             for (int t = 1; t < chunks; t++) {
-                k.axpy(1f, chunkProducts[l], (t - 1) * capacity * fanIn + at, g, at, j1 - j0);
+                k.axpy(1f, chunkProducts[l], chunkProductOffset(t, fanIn) + at, g, at, j1 - j0);
             }
             k.activateBackward(f, z[l - 1], a[l - 1], g, at, j1 - j0, alpha);
         }

@@ -33,9 +33,9 @@ final class Step implements TrainingStep {
 
     /**
      * Rows (units) of a layer per weight-gradient and update task, and so a chunk of its input
-     * gradient: a block's weights, gradients and state (400 KB for 128 rows of 784) stay in L2. Measured with bp bench train on two threads
-     * (alternating runs, Zen 5): 128 rows beat 64 by 4 % at batch 128 and 10 % at batch 32; 32 and
-     * 256 rows were slower.
+     * gradient: a block's weights, gradients and state (400 KB for 128 rows of 784) stay in L2.
+     * Measured with bp bench train on two threads (alternating runs, Zen 5): 128 rows beat 64 by 4 %
+     * at batch 128 and 10 % at batch 32; 32 and 256 rows were slower.
      */
     static final int ROWS_PER_BLOCK = Workspace.INPUT_GRADIENT_CHUNK;
 
@@ -414,8 +414,10 @@ final class Step implements TrainingStep {
     /**
      * The blocks of units of the phase's layer first (the biggest tasks), then its input-gradient
      * rows, then updates. A block of units finishes its ∂L/∂z when the layer above summed its input
-     * gradient by chunks, then takes its weight gradient, its chunk of the input gradient and its
-     * update, as the phase has them.
+     * gradient by chunks, then takes its chunk of the input gradient, its weight gradient and its
+     * update, as the phase has them: gradient and update a piece of {@link #UPDATE_PIECE} units at a
+     * time in small shards, so that a piece's gradient, weights and packed copy are still in L2 when
+     * the update reads them.
      */
     private void backwardTask(int i) {
         int l = phaseLayer;
@@ -427,20 +429,20 @@ final class Step implements TrainingStep {
             if (l + 1 < net.layerCount() && byChunks[l + 1]) {
                 ws.finishInputGradientColumns(net, l + 1, r0, r1, shardRows);
             }
-            if (selfUpdate && !outerUpdate && shardRows <= PIECES_MAX_ROWS) {
-                gradientAndUpdateInPieces(i, l, r0, r1);
-                return;
-            }
-            if (outerUpdate) {
-                ws.biasGradient(net, l, r0, r1, shardRows, shardGrad, shardAccumulate); // the weights' in applyBlock
-            } else {
-                ws.weightGradient(net, l, r0, r1, shardRows, shardGrad, shardAccumulate);
-            }
             if (byChunks[l]) {
-                ws.inputGradientChunk(net, l, i, shardRows);
+                ws.inputGradientChunk(net, l, i, shardRows); // before the update: the old weights
             }
-            if (selfUpdate) {
-                applyBlock(t);
+            int piece = selfUpdate && !outerUpdate && shardRows <= PIECES_MAX_ROWS ? UPDATE_PIECE : r1 - r0;
+            for (int s0 = r0; s0 < r1; s0 += piece) {
+                int s1 = Math.min(r1, s0 + piece);
+                if (outerUpdate) {
+                    ws.biasGradient(net, l, s0, s1, shardRows, shardGrad, shardAccumulate); // the weights' in applyRows
+                } else {
+                    ws.weightGradient(net, l, s0, s1, shardRows, shardGrad, shardAccumulate);
+                }
+                if (selfUpdate) {
+                    applyRows(l, s0, s1);
+                }
             }
             return;
         }
@@ -451,23 +453,6 @@ final class Step implements TrainingStep {
             return;
         }
         applyBlock(layerBlock[updateLayer] + i - rowTasks);
-    }
-
-    /**
-     * Block i of layer l (units {@code [r0, r1)}) in a phase that updates it: its chunk of the input
-     * gradient first, while the weights are the old ones, then its weight gradient, update and
-     * refresh a piece of {@link #UPDATE_PIECE} units at a time, so that a piece's gradient, weights
-     * and packed copy are still in L2 when the update reads them.
-     */
-    private void gradientAndUpdateInPieces(int i, int l, int r0, int r1) {
-        if (byChunks[l]) {
-            ws.inputGradientChunk(net, l, i, shardRows);
-        }
-        for (int s0 = r0; s0 < r1; s0 += UPDATE_PIECE) {
-            int s1 = Math.min(r1, s0 + UPDATE_PIECE);
-            ws.weightGradient(net, l, s0, s1, shardRows, shardGrad, shardAccumulate);
-            applyRows(l, s0, s1);
-        }
     }
 
     /**

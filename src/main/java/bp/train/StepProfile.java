@@ -5,8 +5,9 @@ import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * Where a training step's time goes: for each phase (the forward pass, each layer's backward pass
- * with the updates folded into it, the separate update pass), its wall time and the time its threads spent in tasks; the rest of
- * {@code wall × threads} is time a thread waited at the phase's end. Pass one to
+ * with the updates folded into it, the separate update pass), its wall time and the time its
+ * threads spent in tasks; the rest of {@code wall × threads} is time a thread waited at the phase's
+ * end. Pass one to
  * {@link Trainer.Builder#profile}; {@code bp bench train --profile} prints it. Timing every task
  * costs a little, so a run without a profile does none of it.
  */
