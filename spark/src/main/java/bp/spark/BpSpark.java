@@ -12,8 +12,8 @@ import java.util.List;
 /**
  * Training on rows that never pass through the driver: a DataFrame (or a Parquet table) is read
  * by the executors into cached blocks, cut into {@link #places} virtual shards, and trained on
- * there, one barrier stage per epoch whose tasks exchange their work over connections of their own
- * ({@link MeshTraining}); the test rows are evaluated on the executors too. By default it is local
+ * there, in one barrier stage for the whole run whose tasks exchange their work over connections of
+ * their own ({@link MeshTraining}); the test rows are evaluated on the executors too. By default it is local
  * SGD that keeps its optimizer state: each shard trains {@link #syncEvery} mini-batches, then the
  * models and their optimizer buffers are averaged; {@link #allReduce()} adds every step's
  * gradients instead. The driver runs bp's own epoch loop: the trainer's epochs, schedule,
@@ -77,7 +77,7 @@ public final class BpSpark {
     }
 
     /**
-     * Synchronous training instead of local SGD: one barrier stage per epoch whose tasks combine
+     * Synchronous training instead of local SGD: one barrier stage whose tasks combine
      * every step's gradient by an all-reduce ({@link SyncEpoch}): a step takes
      * {@code ceil(batch / places)} rows of each shard.
      *
@@ -90,9 +90,9 @@ public final class BpSpark {
 
     /**
      * Steps between the checkpoints the driver keeps within an epoch (local SGD: at the end of the
-     * first round that reaches each), so that when an executor is lost the epoch's stage starts
-     * again from the last one instead of the epoch's start, with the same result. Default 0: the
-     * epoch's start only.
+     * first round that reaches each), so that when an executor is lost a new stage starts from
+     * the last one instead of the epoch's start, with the same result. Default 0: the epoch's
+     * start only.
      *
      * @param steps at least 0
      * @return this
@@ -166,16 +166,18 @@ public final class BpSpark {
         }
     }
 
-    /** bp's epoch loop on the driver, an epoch per step: one barrier stage on the executors. */
+    /** bp's epoch loop on the driver, an epoch per step of one barrier stage on the executors. */
     List<EpochStats> fit(Trainer trainer, Network net, ParquetRows train, ParquetRows test) {
         int batch = (int) Math.min(trainer.batchSize(), train.size());
         int tasks = tasks();
         int k = allReduce ? 0 : syncEvery;
+        MeshTraining[] stage = new MeshTraining[1];
         Trainer epochs = trainer.toBuilder().batchSize((int) Math.min(Integer.MAX_VALUE, train.size()))
-                .steps((n, rows, order, state) -> new MeshTraining(train, n, trainer.optimizer(), state, batch, k,
-                        trainer.seed(), tasks, checkpointEvery, notices))
+                .steps((n, rows, order, state) -> stage[0] = new MeshTraining(train, test, n, trainer.optimizer(),
+                        state, batch, k, trainer.seed(), tasks, checkpointEvery, notices))
                 .build();
-        try (TrainingRun run = epochs.start(net, train, null, test)) {
+        try (TrainingRun run = epochs.start(net, train, null,
+                test == null ? null : MeshTraining.evaluatedByTheStage(test, () -> stage[0]))) {
             return run.toEnd();
         }
     }

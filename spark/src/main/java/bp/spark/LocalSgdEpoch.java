@@ -5,7 +5,7 @@ import bp.engine.Workspace;
 import bp.nn.Network;
 import bp.train.Optimizer;
 
-import java.util.Iterator;
+import java.util.List;
 
 /**
  * Local SGD's epoch on one task. A round: every shard trains the round's model on K mini-batches
@@ -32,8 +32,9 @@ final class LocalSgdEpoch extends EpochTask {
     private final float[] average;
     private final float[][] averageBuffers;
 
-    LocalSgdEpoch(MeshTraining.Setup s, MeshTraining.Start start, Iterator<RowBlock> blocks, int me, int haltAt) {
-        super(s, start, blocks, me, haltAt);
+    LocalSgdEpoch(MeshTraining.Setup s, MeshTraining.EpochState start, List<RowBlock> train, List<RowBlock> test,
+                  int me, String halt) {
+        super(s, start, train, test, me, halt);
         this.model = s.architecture().build(start.parameters().clone());
         this.modelState = optimizer.newState(model.parameterCount());
         modelState.restore(start.steps(), start.buffers());
@@ -54,14 +55,20 @@ final class LocalSgdEpoch extends EpochTask {
     }
 
     @Override
-    MeshTraining.Result train() {
+    Network model() {
+        return model;
+    }
+
+    @Override
+    MeshTraining.EpochState train() {
         int batch = s.batch();
         int perRound = batch * s.syncEvery();
         int[] roundRows = new int[s.shardRows().length];
         int[] correct = new int[1];
         double loss = lossBefore;
         long right = correctBefore;
-        for (int round = from, rounds = exchanges(perRound); round < rounds; round++) {
+        int rounds = exchanges(perRound);
+        for (int round = from; round < rounds; round++) {
             haltIfAsked(round);
             int firstRow = round * perRound;
             shardRows(firstRow, perRound, roundRows);
@@ -81,7 +88,7 @@ final class LocalSgdEpoch extends EpochTask {
                     for (int b = 0; b < n; b += batch) {
                         int rows = Math.min(batch, n - b);
                         shardLoss += gradient(scratch, ws, passRows, i, firstRow + b, rows, grad, correct);
-                        scratchState.step(scratch, grad, rows, optimizer.learningRate(), true);
+                        scratchState.step(scratch, grad, rows, learningRate, true);
                     }
                     weighted((float) ((double) n / total), vectors[i]);
                     exchange.send(shard, vectors[i], average.length, n, shardLoss, correct[0]);
@@ -93,7 +100,8 @@ final class LocalSgdEpoch extends EpochTask {
             right += t.correct();
             checkpointIfDue(round + 1, rounds, model, modelState, loss, right);
         }
-        return new MeshTraining.Result(model.parameters(), modelState.steps(), modelState.buffers(), loss, right);
+        return new MeshTraining.EpochState(model.parameters(), modelState.steps(), modelState.buffers(), epoch, rounds,
+                loss, right);
     }
 
     /** A shard starts the round from the model and its optimizer state. */

@@ -33,7 +33,7 @@ import java.util.stream.Stream;
                 + "bit-for-bit the one 'bp train' makes with the same options. --mode local-sgd: each share of the "
                 + "rows trains a model of its own for --sync-every steps, then the models and the optimizer's state "
                 + "are averaged. --parquet DIR reads DIR/train (and DIR/test) on the executors, where the rows "
-                + "stay: the data never passes through the driver, and each epoch is one barrier stage whose tasks "
+                + "stay: the data never passes through the driver, and the run is one barrier stage whose tasks "
                 + "average the models (local-sgd) or add every step's gradient (allreduce) among themselves; "
                 + "--checkpoint-every N makes the driver keep the state every N steps, and an epoch that loses an "
                 + "executor starts again from there. Every option of 'bp train' applies, except those that need the "

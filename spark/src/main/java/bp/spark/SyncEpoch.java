@@ -4,7 +4,7 @@ import bp.engine.Workspace;
 import bp.nn.Network;
 import bp.train.Optimizer;
 
-import java.util.Iterator;
+import java.util.List;
 
 /**
  * The all-reduce's epoch on one task: a step takes {@code ceil(batch / V)} rows of each of the V
@@ -21,8 +21,9 @@ final class SyncEpoch extends EpochTask {
     private final float[][] grads;
     private final float[] sum;
 
-    SyncEpoch(MeshTraining.Setup s, MeshTraining.Start start, Iterator<RowBlock> blocks, int me, int haltAt) {
-        super(s, start, blocks, me, haltAt);
+    SyncEpoch(MeshTraining.Setup s, MeshTraining.EpochState start, List<RowBlock> train, List<RowBlock> test, int me,
+              String halt) {
+        super(s, start, train, test, me, halt);
         this.net = s.architecture().build(start.parameters().clone());
         this.state = optimizer.newState(net.parameterCount());
         state.restore(start.steps(), start.buffers());
@@ -39,7 +40,12 @@ final class SyncEpoch extends EpochTask {
     }
 
     @Override
-    MeshTraining.Result train() {
+    Network model() {
+        return net;
+    }
+
+    @Override
+    MeshTraining.EpochState train() {
         int steps = exchanges(shardBatch);
         int[] stepRows = new int[s.shardRows().length];
         int[] correct = new int[1];
@@ -59,11 +65,11 @@ final class SyncEpoch extends EpochTask {
                 }
             }
             ShardSum.Totals t = exchange.sum(stepRows, sum.length, sum);
-            state.step(net, t.sum(), t.rows(), optimizer.learningRate(), true);
+            state.step(net, t.sum(), t.rows(), learningRate, true);
             loss += t.loss();
             right += t.correct();
             checkpointIfDue(step + 1, steps, net, state, loss, right);
         }
-        return new MeshTraining.Result(net.parameters(), state.steps(), state.buffers(), loss, right);
+        return new MeshTraining.EpochState(net.parameters(), state.steps(), state.buffers(), epoch, steps, loss, right);
     }
 }

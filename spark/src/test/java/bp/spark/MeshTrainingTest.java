@@ -29,7 +29,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * Training on the executors, one barrier stage per epoch whose tasks exchange their work over
+ * Training on the executors, one barrier stage per run whose tasks exchange their work over
  * their own connections: the all-reduce and local SGD each give the same model for 1, 2 and 3
  * executor JVMs, and after a lost executor; strangers are refused.
  */
@@ -280,13 +280,16 @@ class MeshTrainingTest {
 
     /**
      * The driver's rendezvous: a stranger without the secret is dropped, the tasks get every
-     * address in task order, nothing listens afterwards, and task 0's checkpoints reach the driver
-     * whole, the last one standing once task 0 has closed.
+     * address in task order, nothing listens afterwards; an epoch named before every task had come
+     * reaches each as soon as all have, then the stop; task 0's checkpoints reach the driver whole,
+     * the last one standing once task 0 has closed, and its epoch's end and every task's test
+     * figures go to the events.
      */
     @Test
-    void theRendezvousRefusesStrangersAndKeepsTaskZerosCheckpoints() throws Exception {
+    void theRendezvousRefusesStrangersAndCarriesTheStagesMessages() throws Exception {
         byte[] secret = "0123456789abcdef0123456789abcdef".getBytes();
-        try (Rendezvous meeting = Rendezvous.open("127.0.0.1", "127.0.0.1", 2, secret)) {
+        java.util.concurrent.BlockingQueue<Object> events = new java.util.concurrent.LinkedBlockingQueue<>();
+        try (Rendezvous meeting = Rendezvous.open("127.0.0.1", "127.0.0.1", 2, secret, events::add)) {
             int port = Integer.parseInt(meeting.address().substring(meeting.address().lastIndexOf(':') + 1));
             try (Socket stranger = new Socket("127.0.0.1", port)) {
                 java.io.DataOutputStream out = new java.io.DataOutputStream(stranger.getOutputStream());
@@ -296,28 +299,68 @@ class MeshTrainingTest {
                 out.flush();
                 assertEquals(-1, stranger.getInputStream().read(), "the stranger's connection is closed");
             }
+            meeting.command(3, 0.25); // before the tasks have come
             CompletableFuture<Rendezvous.Joined> one = CompletableFuture.supplyAsync(
                     () -> Rendezvous.join(meeting.address(), secret, 1, "127.0.0.1:2001"));
             Rendezvous.Joined zero = Rendezvous.join(meeting.address(), secret, 0, "127.0.0.1:2000");
             assertArrayEquals(new String[] {"127.0.0.1:2000", "127.0.0.1:2001"}, zero.addresses());
             assertArrayEquals(zero.addresses(), one.get().addresses());
-            assertEquals(null, one.get().driver(), "only task 0 keeps its connection");
             assertThrows(java.io.IOException.class, () -> new Socket("127.0.0.1", port).close(),
                     "nothing listens once the tasks have met");
-            try (Checkpoints checkpoints = new Checkpoints(zero.driver(), 2)) {
-                assertTrue(checkpoints.due(2, 5) && !checkpoints.due(3, 5) && !checkpoints.due(4, 4));
-                for (int from = 2; from <= 4; from += 2) {
-                    checkpoints.send(new MeshTraining.Start(new float[] {from, 1}, 10 + from,
-                            new float[][] {{3, 4}}, null, 7, from, 0.5 * from, from));
+            try (DriverLink taskZero = new DriverLink(zero.driver(), 2);
+                 DriverLink taskOne = new DriverLink(one.get().driver(), 2)) {
+                assertEquals(new DriverLink.Command(3, 0.25), taskZero.next());
+                assertEquals(new DriverLink.Command(3, 0.25), taskOne.next());
+                assertTrue(taskZero.due(2, 5) && !taskZero.due(3, 5) && !taskZero.due(4, 4));
+                for (int done = 2; done <= 4; done += 2) {
+                    taskZero.sendCheckpoint(new MeshTraining.EpochState(new float[] {done, 1}, 10 + done,
+                            new float[][] {{3, 4}}, 7, done, 0.5 * done, done));
                 }
+                taskZero.sendEpochEnd(new MeshTraining.EpochState(new float[] {9}, 20, new float[0][], 7, 5, 3.5, 4));
+                Network net = network();
+                bp.train.EvaluationSums sums = bp.train.EvaluationSums.of(net, DataSources.load("digits").test());
+                taskOne.sendEvaluation(List.of(new DriverLink.BlockSums(4, sums)));
+                // from two connections: in either order
+                List<Object> two = List.of(events.take(), events.take());
+                MeshTraining.EpochState end = (MeshTraining.EpochState) two.stream()
+                        .filter(MeshTraining.EpochState.class::isInstance).findFirst().orElseThrow();
+                assertEquals(5, end.done());
+                assertEquals(3.5, end.lossSum());
+                assertArrayEquals(new float[] {9}, end.parameters());
+                Rendezvous.Evaluated evaluated = (Rendezvous.Evaluated) two.stream()
+                        .filter(Rendezvous.Evaluated.class::isInstance).findFirst().orElseThrow();
+                assertEquals(1, evaluated.task());
+                assertEquals(4, evaluated.blocks().get(0).partition());
+                assertEquals(sums.evaluation().loss(), evaluated.blocks().get(0).sums().evaluation().loss());
+                assertEquals(sums.evaluation().accuracy(), evaluated.blocks().get(0).sums().evaluation().accuracy());
+                meeting.command(0, 0);
+                assertEquals(null, taskZero.next(), "the run is over");
+                assertEquals(null, taskOne.next(), "the run is over");
             }
-            MeshTraining.Start last = meeting.checkpoint();
-            assertEquals(4, last.from());
+            MeshTraining.EpochState last = meeting.checkpoint();
+            assertEquals(4, last.done());
             assertEquals(7, last.epoch());
             assertEquals(14, last.steps());
             assertEquals(2.0, last.lossSum());
             assertArrayEquals(new float[] {4, 1}, last.parameters());
             assertArrayEquals(new float[] {3, 4}, last.buffers()[0]);
         }
+    }
+
+    /** The driver deserializes nothing but evaluation sums from a task's connection (a JEP 290 filter). */
+    @Test
+    void anEvaluationHoldingAnythingElseIsRefused() throws Exception {
+        java.io.ByteArrayOutputStream objects = new java.io.ByteArrayOutputStream();
+        try (java.io.ObjectOutputStream out = new java.io.ObjectOutputStream(objects)) {
+            out.writeObject(new java.util.HashMap<String, String>());
+        }
+        java.io.ByteArrayOutputStream message = new java.io.ByteArrayOutputStream();
+        java.io.DataOutputStream out = new java.io.DataOutputStream(message);
+        out.writeInt(1);
+        out.writeInt(0);
+        out.writeInt(objects.size());
+        objects.writeTo(out);
+        assertThrows(java.io.InvalidClassException.class, () -> DriverLink.readEvaluation(
+                new java.io.DataInputStream(new java.io.ByteArrayInputStream(message.toByteArray()))));
     }
 }

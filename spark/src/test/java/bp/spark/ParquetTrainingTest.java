@@ -72,15 +72,25 @@ class ParquetTrainingTest {
     /**
      * convert writes the digits as Parquet; local SGD on the cached partitions (2 places, averaging
      * every 4 steps, Adam carried across rounds) learns them as well as the local trainer does (about
-     * 96 % after 8 epochs here; a broken average or optimizer state stays far lower).
+     * 96 % after 8 epochs here; a broken average or optimizer state stays far lower). The 8 epochs
+     * and their evaluations are one Spark job (one stage), and the stage's evaluation of the test
+     * rows is the one a job of its own makes.
      */
     @Test
-    void localSgdOnParquetLearnsTheDigits() {
+    void localSgdOnParquetLearnsTheDigitsInOneStage() throws InterruptedException {
         Path digits = convertedDigits();
         Network net = network();
         Trainer trainer = Trainer.builder().epochs(8).batchSize(32).optimizer(Optimizer.adam(0.005)).seed(3).build();
-        List<EpochStats> h = new BpSpark(spark).places(2).syncEvery(4)
-                .fit(trainer, net, digits.resolve("train").toString(), digits.resolve("test").toString());
+        StageJobs jobs = new StageJobs();
+        spark.sparkContext().addSparkListener(jobs);
+        List<EpochStats> h;
+        try {
+            h = new BpSpark(spark).places(2).syncEvery(4)
+                    .fit(trainer, net, digits.resolve("train").toString(), digits.resolve("test").toString());
+            assertEquals(1, jobs.counted(), "Spark jobs that trained");
+        } finally {
+            spark.sparkContext().removeSparkListener(jobs);
+        }
         EpochStats last = h.get(h.size() - 1);
         assertEquals(8, h.size());
         assertTrue(last.testAccuracy() >= 0.93, "test accuracy " + last.testAccuracy() + ": " + h);
@@ -88,6 +98,49 @@ class ParquetTrainingTest {
         // the executors' evaluation is the local one: the same counts
         Evaluation local = Trainer.evaluate(net, DataSources.digits().test());
         assertEquals(local.accuracy(), last.testAccuracy(), 1e-12);
+        try (ParquetRows test = ParquetRows.read(spark, digits.resolve("test").toString(), ParquetRows.Columns.DEFAULT,
+                2, 10)) {
+            assertEquals(test.evaluate(net).loss(), last.testLoss(), "the same sums in the same order");
+        }
+    }
+
+    /**
+     * Counts the jobs of bp's training stages. The listener bus delivers events in order but later:
+     * the count is read after a marker job's end has been delivered.
+     */
+    private static final class StageJobs extends org.apache.spark.scheduler.SparkListener {
+        private final java.util.concurrent.atomic.AtomicInteger stages = new java.util.concurrent.atomic.AtomicInteger();
+        private final java.util.concurrent.CountDownLatch marker = new java.util.concurrent.CountDownLatch(1);
+        private volatile int markerJob = -1;
+
+        @Override
+        public void onJobStart(org.apache.spark.scheduler.SparkListenerJobStart start) {
+            String group = start.properties() == null ? null : start.properties().getProperty("spark.jobGroup.id");
+            if (group != null && group.startsWith("bp-stage-")) {
+                stages.incrementAndGet();
+            }
+            if (group != null && group.equals("bp-test-marker")) {
+                markerJob = start.jobId();
+            }
+        }
+
+        @Override
+        public void onJobEnd(org.apache.spark.scheduler.SparkListenerJobEnd end) {
+            if (end.jobId() == markerJob) {
+                marker.countDown();
+            }
+        }
+
+        int counted() throws InterruptedException {
+            spark.sparkContext().setJobGroup("bp-test-marker", "marker", false);
+            try {
+                spark.range(1).javaRDD().count();
+            } finally {
+                spark.sparkContext().clearJobGroup();
+            }
+            assertTrue(marker.await(60, java.util.concurrent.TimeUnit.SECONDS), "the marker job's end");
+            return stages.get();
+        }
     }
 
     /** Evaluated by partitions on the executors, the figures are the local evaluation's. */
