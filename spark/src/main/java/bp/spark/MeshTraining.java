@@ -405,30 +405,33 @@ final class MeshTraining implements TrainingStep {
             }
         }
 
-        /** Tells the tasks the run is over and waits for the job to end; cancels it if it does not. */
+        /** Tells the tasks the run is over, and drops the attempt once its job has ended. */
         void finish() {
             meeting.command(0, 0);
             try {
+                job.join(java.time.Duration.ofMillis(Mesh.HELLO_MILLIS)); // the tasks read the stop before the close
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            abandon();
+        }
+
+        /**
+         * Drops the attempt: its connections (tasks waiting for the driver's next word stop), its
+         * job, cancelled if it has not ended within moments, and its broadcast.
+         */
+        void abandon() {
+            meeting.close();
+            try {
                 if (!job.join(java.time.Duration.ofMillis(Mesh.HELLO_MILLIS))) {
                     spark.cancelJobGroup(group);
+                    job.join();
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             } finally {
-                abandon();
+                start.destroy();
             }
-        }
-
-        /** Drops the attempt: its connections, its job if it still runs, its broadcast. */
-        void abandon() {
-            meeting.close(); // tasks waiting for the driver's next word stop
-            spark.cancelJobGroup(group);
-            try {
-                job.join();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            start.destroy();
         }
     }
 
