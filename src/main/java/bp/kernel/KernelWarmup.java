@@ -44,6 +44,13 @@ public final class KernelWarmup {
         }
     }
 
+    /** {@return whether the warm-up has started in this JVM} */
+    public static boolean started() {
+        synchronized (ONCE) {
+            return started;
+        }
+    }
+
     /** Starts the warm-up unless it has started, and waits until it has finished. */
     public static void await() {
         start();

@@ -461,6 +461,7 @@ final class MeshTraining implements TrainingStep {
         List<RowBlock> train = new java.util.ArrayList<>();
         List<RowBlock> test = new java.util.ArrayList<>();
         held.forEachRemaining(h -> (h.test() ? test : train).add(h.block()));
+        bp.kernel.KernelWarmup.await(); // started as the executor did (KernelWarmupPlugin), or now
         EpochTask task = s.syncEvery() == 0 ? new SyncEpoch(s, start, train, test, me, s.halt())
                 : new LocalSgdEpoch(s, start, train, test, me, s.halt());
         ServerSocket server = Mesh.listen(SparkEnv.get().blockManager().blockManagerId().host());

@@ -139,8 +139,8 @@ public final class SparkBench {
         List<EpochStats> steady = new java.util.ArrayList<>(history.subList(1, history.size()));
         steady.sort(java.util.Comparator.comparingDouble(EpochStats::samplesPerSecond));
         EpochStats s = steady.get(steady.size() / 2);
-        System.out.printf(Locale.ROOT, "%-40s %8.0f samples/s  epoch %.1f s  test accuracy after %d epochs %.2f%%%n",
-                what, s.samplesPerSecond(), s.seconds(), history.size(),
+        System.out.printf(Locale.ROOT, "%-40s %8.0f samples/s  epoch %.1f s (the first %.1f s)  test accuracy after %d "
+                + "epochs %.2f%%%n", what, s.samplesPerSecond(), s.seconds(), history.get(0).seconds(), history.size(),
                 100 * history.get(history.size() - 1).testAccuracy());
         return s.samplesPerSecond();
     }

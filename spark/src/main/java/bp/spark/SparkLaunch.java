@@ -34,7 +34,8 @@ public final class SparkLaunch {
 
     /**
      * A configuration for {@code master} (null: spark-submit's, else {@code local[*]}) with the UI
-     * off and the executor flags added to whatever the user set.
+     * off, and the executor flags and the kernels' warm-up ({@link KernelWarmupPlugin}) added to
+     * whatever the user set.
      */
     public static SparkConf conf(String master, String appName) {
         SparkConf conf = new SparkConf().setAppName(appName).setIfMissing("spark.ui.enabled", "false")
@@ -45,6 +46,11 @@ public final class SparkLaunch {
                 .setIfMissing("spark.scheduler.barrier.maxConcurrentTasksCheck.maxFailures", "2");
         if (master != null) {
             conf.setMaster(master);
+        }
+        String plugins = conf.get("spark.plugins", "");
+        if (!plugins.contains(KernelWarmupPlugin.class.getName())) {
+            conf.set("spark.plugins", plugins.isEmpty() ? KernelWarmupPlugin.class.getName()
+                    : plugins + "," + KernelWarmupPlugin.class.getName());
         }
         String mine = conf.get("spark.executor.extraJavaOptions", "");
         if (!mine.contains("jdk.incubator.vector")) {

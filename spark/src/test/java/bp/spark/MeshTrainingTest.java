@@ -81,6 +81,9 @@ class MeshTrainingTest {
         SparkSession spark = SparkSession.builder().config(conf).getOrCreate();
         try {
             spark.sparkContext().setLogLevel("OFF"); // a lost executor is expected below
+            // every executor compiles the kernels as it starts (KernelWarmupPlugin), before any bp task reaches it
+            assertEquals(List.of(true, true, true), new org.apache.spark.api.java.JavaSparkContext(spark.sparkContext())
+                    .parallelize(List.of(1, 2, 3), 3).map(i -> bp.kernel.KernelWarmup.started()).collect());
             if (halt != null) {
                 spark.sparkContext().setLocalProperty(MeshTraining.HALT_AT, halt);
             }
