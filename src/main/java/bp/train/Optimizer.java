@@ -196,39 +196,6 @@ public sealed interface Optimizer extends java.io.Serializable {
         }
 
         /**
-         * As {@link #step}, re-packing {@code transposed} (the network's copy of its weights for the
-         * forward pass) a block of rows at a time, each right after its update, while the block is
-         * still in cache: the same bits as a step and then a whole refresh, with one pass over the
-         * weights instead of two. bp-spark's all-reduce updates this way after every exchange.
-         *
-         * @param net the network to update
-         * @param gradSum the gradient, summed over the batch
-         * @param batch the number of samples summed
-         * @param lr this step's learning rate
-         * @param updateBiases whether the biases change too
-         * @param transposed the network's packed copy, current before the step and after it
-         */
-        public final void step(Network net, float[] gradSum, int batch, double lr, boolean updateBiases,
-                               bp.engine.TransposedWeights transposed) {
-            begin();
-            for (int l = 0; l < net.layerCount(); l++) {
-                for (int r0 = 0; r0 < net.weightRows(l); r0 += REFRESHED_ROWS) {
-                    int r1 = Math.min(net.weightRows(l), r0 + REFRESHED_ROWS);
-                    applyRows(net, gradSum, 1f / batch, lr, updateBiases, l, r0, r1);
-                    transposed.refreshRows(l, r0, r1);
-                }
-            }
-            net.parametersChanged();
-            transposed.refreshedAll();
-        }
-
-        /**
-         * Rows updated and re-packed at a time: a block of 784 inputs, its gradient and its packed
-         * copy (600 KB) stay in a 1 MB L2.
-         */
-        private static final int REFRESHED_ROWS = 64;
-
-        /**
          * Starts an update made of {@link #applyRows} calls on disjoint rows, which may run in any
          * order and in parallel: every kernel here is elementwise, so the result is the same bits as
          * {@link #step}. The caller then calls {@link Network#parametersChanged()}.

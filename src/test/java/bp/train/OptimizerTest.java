@@ -8,7 +8,6 @@ import org.junit.jupiter.api.Test;
 
 import java.util.List;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
@@ -85,51 +84,5 @@ class OptimizerTest {
         assertThrows(IllegalArgumentException.class, () -> Optimizer.parse("lbfgs", 0.1));
         assertThrows(IllegalArgumentException.class, () -> Optimizer.momentum(0.1, 1.0));
         assertThrows(IllegalArgumentException.class, () -> Optimizer.sgd(0.1).withL2(-1));
-    }
-
-    /**
-     * The step that re-packs each block of rows after updating it gives the bits of a step and then
-     * a whole refresh: the parameters, the optimizer's buffers, and the forward pass through the
-     * packed copy. The layers have more rows than a block, with a tail (150 = 2 × 64 + 22), and
-     * PReLU slopes.
-     */
-    @Test
-    void stepThatRepacksAsItGoesGivesTheBitsOfAStepAndARefresh() {
-        for (Optimizer o : List.of(Optimizer.nesterov(0.05, 0.9), Optimizer.adamW(0.01, 0.01))) {
-            Network[] nets = new Network[2];
-            Optimizer.State[] states = new Optimizer.State[2];
-            bp.engine.TransposedWeights[] packed = new bp.engine.TransposedWeights[2];
-            for (int k = 0; k < 2; k++) {
-                nets[k] = Network.builder(37).dense(150, Activation.TANH).dense(70, Activation.PRELU)
-                        .dense(5, Activation.SOFTMAX).loss(Loss.CROSS_ENTROPY).seed(4).build();
-                states[k] = o.newState(nets[k].parameterCount());
-                packed[k] = new bp.engine.TransposedWeights(nets[k]);
-            }
-            java.util.SplittableRandom rng = new java.util.SplittableRandom(5);
-            for (int step = 0; step < 3; step++) {
-                float[] grad = new float[nets[0].parameterCount()];
-                for (int i = 0; i < grad.length; i++) {
-                    grad[i] = (float) rng.nextDouble(-1, 1);
-                }
-                states[0].step(nets[0], grad, 8, 0.1, true);
-                packed[0].refresh();
-                states[1].step(nets[1], grad, 8, 0.1, true, packed[1]);
-            }
-            assertArrayEquals(nets[0].parameters(), nets[1].parameters(), o.describe());
-            for (int b = 0; b < states[0].buffers().length; b++) {
-                assertArrayEquals(states[0].buffers()[b], states[1].buffers()[b], o.describe());
-            }
-            int rows = 9;
-            float[][] outputs = new float[2][];
-            for (int k = 0; k < 2; k++) {
-                bp.engine.Workspace ws = new bp.engine.Workspace(nets[k], rows);
-                for (int i = 0; i < rows * 37; i++) {
-                    ws.input()[i] = (float) Math.sin(i);
-                }
-                ws.forward(nets[k], packed[k], rows);
-                outputs[k] = ws.output().clone();
-            }
-            assertArrayEquals(outputs[0], outputs[1], o.describe() + ": the packed copy");
-        }
     }
 }

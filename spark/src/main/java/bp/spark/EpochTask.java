@@ -174,20 +174,6 @@ abstract class EpochTask {
     }
 
     /**
-     * Applies the optimizer to {@code net} with the gradient {@code sum} of {@code rows} rows,
-     * re-packing the weights for the next forward pass as it goes when the next gradients, of up to
-     * {@code nextRows} rows, go through them ({@link Optimizer.State#step(Network, float[], int,
-     * double, boolean, TransposedWeights)}).
-     */
-    protected final void update(Network net, Optimizer.State state, float[] sum, int rows, int nextRows) {
-        if (BatchGradient.usesTransposedWeights(nextRows)) {
-            state.step(net, sum, rows, learningRate, true, NetworkInternals.transposedWeights(net));
-        } else {
-            state.step(net, sum, rows, learningRate, true);
-        }
-    }
-
-    /**
      * The summed gradient of rows {@code [from, from + rows)} of my shard {@code i}'s order at
      * {@code net}'s parameters, into {@code grad}, through {@code ws} in passes of {@code passRows};
      * returns the summed loss and adds the rows classified correctly to {@code correct[0]}.

@@ -88,7 +88,7 @@ final class LocalSgdEpoch extends EpochTask {
                     for (int b = 0; b < n; b += batch) {
                         int rows = Math.min(batch, n - b);
                         shardLoss += gradient(scratch, ws, passRows, i, firstRow + b, rows, grad, correct);
-                        update(scratch, scratchState, grad, rows, batch);
+                        scratchState.step(scratch, grad, rows, learningRate, true);
                     }
                     weighted((float) ((double) n / total), vectors[i]);
                     exchange.send(shard, vectors[i], average.length, n, shardLoss, correct[0]);

@@ -65,7 +65,7 @@ final class SyncEpoch extends EpochTask {
                 }
             }
             ShardSum.Totals t = exchange.sum(stepRows, sum.length, sum);
-            update(net, state, t.sum(), t.rows(), shardBatch);
+            state.step(net, t.sum(), t.rows(), learningRate, true);
             loss += t.loss();
             right += t.correct();
             checkpointIfDue(step + 1, steps, net, state, loss, right);
