@@ -113,6 +113,8 @@ final class MeshTraining implements TrainingStep {
     private Attempt running;
     /** Stage attempts started in this run. */
     private int launches;
+    /** The parameters the running stage's tasks hold, as its last epoch ended. */
+    private float[] stageParameters;
     /** Whether the running stage's tasks are evaluating the test rows after the last epoch. */
     private boolean evaluationDue;
 
@@ -172,6 +174,10 @@ final class MeshTraining implements TrainingStep {
     @Override
     public double train(int epoch, long from, int size, double lr) {
         evaluationDue = false;
+        if (running != null && !java.util.Arrays.equals(net.parameters(), stageParameters)) {
+            running.finish(); // the parameters were set between epochs (a listener may): the next stage starts from them
+            running = null;
+        }
         EpochState start = null;
         for (int attempt = 0; ; attempt++) {
             if (running == null) {
@@ -180,6 +186,7 @@ final class MeshTraining implements TrainingStep {
             }
             try {
                 EpochState end = running.train(epoch, lr);
+                stageParameters = end.parameters();
                 System.arraycopy(end.parameters(), 0, net.parameters(), 0, end.parameters().length);
                 net.parametersChanged();
                 state.restore(end.steps(), end.buffers());

@@ -105,6 +105,30 @@ class ParquetTrainingTest {
     }
 
     /**
+     * Parameters set between two epochs (a listener may) reach the executors: the stage that kept
+     * the old ones is replaced. Set to NaN after epoch 1, the next epoch diverges.
+     */
+    @Test
+    void parametersSetBetweenEpochsReachTheExecutors() {
+        Path digits = convertedDigits();
+        Network net = network();
+        Trainer trainer = Trainer.builder().epochs(2).batchSize(32).optimizer(Optimizer.sgd(0.1)).seed(3)
+                .listener(new bp.train.TrainingListener() {
+                    @Override
+                    public void onEpochEnd(EpochStats stats) {
+                        if (stats.epoch() == 1) {
+                            java.util.Arrays.fill(net.parameters(), Float.NaN);
+                            net.parametersChanged();
+                        }
+                    }
+                }).build();
+        bp.train.TrainingDivergedException e = assertThrows(bp.train.TrainingDivergedException.class,
+                () -> new BpSpark(spark).places(2).allReduce().fit(trainer, net, digits.resolve("train").toString(),
+                        null));
+        assertTrue(e.getMessage().startsWith("training diverged at epoch 2"), e.getMessage());
+    }
+
+    /**
      * Counts the jobs of bp's training stages. The listener bus delivers events in order but later:
      * the count is read after a marker job's end has been delivered.
      */
