@@ -14,50 +14,62 @@ import java.util.Arrays;
 /**
  * One pass of a network over a data set, on every core, into an {@link Evaluation}: the rows go in
  * a fixed number of parts, each summed on its own and the parts added in order, so the figures do
- * not depend on the thread count.
+ * not depend on the thread count. A training run keeps one per data set and runs it after every
+ * epoch: its workspaces (4 MB each for 784-512-256-10) are made once, not every epoch.
  */
 final class Evaluator {
     private static final int CHUNK = 256;
 
     private final Network net;
     private final Dataset data;
-    private final TransposedWeights transposed;
+    private TransposedWeights transposed;
     private final int n;
     private final int parts;
     private final int classes;
     private final int[] identity;
+    private final boolean binary;
     /** Each part's sums, added in part order at the end. */
     private final EvaluationSums[] sums;
+    /** Each part's workspace, made when the part first runs. */
+    private final Workspace[] workspaces;
 
     Evaluator(Network net, Dataset data, int threads) {
         this.net = net;
         this.data = data;
-        this.transposed = NetworkInternals.transposedWeights(net);
         this.n = data.size();
         this.parts = Math.min(BatchGradient.ceilDiv(n, CHUNK), 4 * threads);
         this.classes = net.outputs();
         // one sigmoid output on regression data is binary classification
-        boolean binary = !data.isClassification() && classes == 1
+        this.binary = !data.isClassification() && classes == 1
                 && net.activation(net.layerCount() - 1) == Activation.SIGMOID;
         this.identity = new int[n];
         Arrays.setAll(identity, i -> i);
         this.sums = new EvaluationSums[parts];
-        for (int p = 0; p < parts; p++) {
-            sums[p] = new EvaluationSums(data.isClassification(), binary, classes);
-        }
+        this.workspaces = new Workspace[parts];
     }
 
+    /** The network as it is now, on the data set, on the threads of {@code parallel}. */
     Evaluation run(Parallel parallel) {
+        begin();
         parallel.forEach(parts, this::part);
         return total().evaluation();
     }
 
     /** The sums, computed on the calling thread. */
     EvaluationSums runHere() {
+        begin();
         for (int p = 0; p < parts; p++) {
             part(p);
         }
         return total();
+    }
+
+    /** Fresh sums, and the network's packed weights as its parameters are now. */
+    private void begin() {
+        transposed = NetworkInternals.transposedWeights(net);
+        for (int p = 0; p < parts; p++) {
+            sums[p] = new EvaluationSums(data.isClassification(), binary, classes);
+        }
     }
 
     /** The parts' sums added in order. */
@@ -71,7 +83,10 @@ final class Evaluator {
 
     /** The rows of part {@code part}, through a workspace of its own, a chunk at a time. */
     private void part(int part) {
-        Workspace ws = new Workspace(net, Math.min(CHUNK, n));
+        if (workspaces[part] == null) {
+            workspaces[part] = new Workspace(net, Math.min(CHUNK, n));
+        }
+        Workspace ws = workspaces[part];
         int end = (int) ((long) n * (part + 1) / parts);
         for (int from = (int) ((long) n * part / parts); from < end; from += CHUNK) {
             int rows = Math.min(CHUNK, end - from);

@@ -45,6 +45,8 @@ public final class TrainingRun implements AutoCloseable {
     private GradientSource.Run remote;
     private TrainingStep step;
     private final StepProfile profile;
+    /** The validation and the test set's evaluators, kept from epoch to epoch with their workspaces. */
+    private final Evaluator[] evaluators = new Evaluator[2];
 
     private int epoch;
     /** The next batch of the epoch, from 0. */
@@ -234,7 +236,14 @@ public final class TrainingRun implements AutoCloseable {
     /** Rows in this JVM are evaluated on the run's threads, others where they are. */
     private Evaluation evaluate(Rows rows) {
         Dataset data = rows.local();
-        return data != null ? new Evaluator(net, data, parallel.threads()).run(parallel) : rows.evaluate(net);
+        if (data == null) {
+            return rows.evaluate(net);
+        }
+        int e = rows == validation ? 0 : 1;
+        if (evaluators[e] == null) {
+            evaluators[e] = new Evaluator(net, data, parallel.threads());
+        }
+        return evaluators[e].run(parallel);
     }
 
     /** The end of the run: with early stopping, the network takes its best epoch's weights. */

@@ -52,6 +52,32 @@ class TrainingRunTest {
         assertArrayEquals(fitted.parameters(), stepped.parameters());
     }
 
+    /**
+     * The evaluators a run keeps from epoch to epoch give each epoch the figures a fresh evaluation
+     * of the network as it then is gives, bit for bit, for the validation and the test set alike
+     * (a kept sum, or packed weights not re-packed, would not).
+     */
+    @Test
+    void eachEpochsEvaluationIsAFreshOne() {
+        DataSources.TrainTest d = DataSources.digits();
+        Network net = net();
+        List<double[]> fresh = new ArrayList<>();
+        Dataset validation = d.test().select("validation", java.util.stream.IntStream.range(0, 150).toArray());
+        settings().listener(new TrainingListener() {
+            @Override
+            public void onEpochEnd(EpochStats stats) {
+                fresh.add(new double[] {Trainer.evaluate(net, validation).loss(), Trainer.evaluate(net, d.test()).loss(),
+                        Trainer.evaluate(net, d.test()).accuracy()});
+            }
+        }).build().fit(net, d.train(), validation, d.test()).forEach(stats -> {
+            double[] f = fresh.get(stats.epoch() - 1);
+            assertEquals(f[0], stats.validationLoss(), "validation, epoch " + stats.epoch());
+            assertEquals(f[1], stats.testLoss(), "test, epoch " + stats.epoch());
+            assertEquals(f[2], stats.testAccuracy(), "test, epoch " + stats.epoch());
+        });
+        assertEquals(3, fresh.size());
+    }
+
     /** The next row is the first of the epoch's order, which depends on the seed and the epoch only. */
     @Test
     void nextRowFollowsTheEpochOrder() {
