@@ -68,7 +68,6 @@ abstract class EpochTask {
                 test.add(b);
             }
         }
-        test.sort(java.util.Comparator.comparingInt(RowBlock::partition));
         String[] at = halt == null ? null : halt.split(":");
         boolean halts = at != null && Integer.parseInt(at[2]) == me;
         this.haltEpoch = halts ? Integer.parseInt(at[0]) : -1;
@@ -122,12 +121,11 @@ abstract class EpochTask {
     /** Trains this epoch from exchange {@link #from}, and returns the state at its end. */
     abstract MeshTraining.EpochState train();
 
-    /** The sums of my test blocks, evaluated by a network of the model's parameters. */
+    /** The sums of my test blocks, by the model as the epoch left it (the driver puts them in partition order). */
     private List<DriverLink.BlockSums> evaluate() {
-        Network net = s.architecture().build(model().parameters().clone());
         List<DriverLink.BlockSums> sums = new ArrayList<>(test.size());
         for (RowBlock b : test) {
-            sums.add(new DriverLink.BlockSums(b.partition(), EvaluationSums.of(net, b.dataset(s.testName(),
+            sums.add(new DriverLink.BlockSums(b.partition(), EvaluationSums.of(model(), b.dataset(s.testName(),
                     s.classes()))));
         }
         return sums;
