@@ -90,8 +90,14 @@ fi
 # side by side. Only where the warm-up runs first (tools/bp train, bench/run default): compiled
 # that early without it, on a profile that has not yet seen every path, a kernel can keep calls
 # it did not inline, which box vectors (AllocationTest caught 1-15 KB a step).
+# Tier2BackedgeNotifyFreqLog: code that C1 compiled without full profiling (level 2, which the JIT
+# picks while C2's queue is long, as it is during the warm-up) no longer asks for on-stack
+# replacement of its loops. Otherwise a kernel's k-loop asked C2 for an OSR compile before its calls
+# asked for a normal one: a 6x4 block's OSR compile took 0.9-1.8 s of C2's time, and the normal one
+# waited for it (one compile per method at a time), the kernel meanwhile running in the fallback.
+# In four JFR-recorded warm-ups C2's total went from 4.0-5.1 s to 3.1-3.3 s.
 BP_CLI_FLAGS=("${BP_JVM_FLAGS[@]}" "-XX:CompileCommand=CompileThresholdScaling,bp.kernel.VectorKernels::*,0.05"
-    -XX:CICompilerCount=4)
+    -XX:CICompilerCount=4 -XX:Tier2BackedgeNotifyFreqLog=20)
 
 # Runs a JVM command line in place of this shell (same process, so a signal or `kill` reaches
 # the JVM itself, and its exit status is the script's), dropping from stderr only the line in
