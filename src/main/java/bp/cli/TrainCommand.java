@@ -2,6 +2,7 @@ package bp.cli;
 
 import bp.data.DataSources;
 import bp.data.Dataset;
+import bp.engine.NetworkInternals;
 import bp.io.CheckpointFile;
 import bp.io.ModelFile;
 import bp.kernel.KernelWarmup;
@@ -31,6 +32,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
@@ -265,7 +267,7 @@ public class TrainCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         checkSaveTarget();
         Choices choices = choices();
-        KernelWarmup.start(); // compiles the kernels while the data loads
+        KernelWarmup.start(warmupNeeds(choices)); // compiles the kernels while the data loads
         long loadStart = System.nanoTime();
         Data sets = data();
         dataSpec = sets.description();
@@ -335,6 +337,29 @@ public class TrainCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new Main.UsageError(e.getMessage());
         }
+    }
+
+    /**
+     * The kernels this run's warm-up compiles: those of its layers' activations and of its update
+     * rule (all of them with --init-from, whose activations the model file names).
+     */
+    private KernelWarmup.Needs warmupNeeds(Choices choices) {
+        if (initFrom != null) {
+            return KernelWarmup.Needs.ALL;
+        }
+        List<LayerActivation> activations = layers == null ? List.of(choices.hidden(), choices.output())
+                : List.of(parseLayerActivations(layers, choices.hidden(), choices.output()));
+        return NetworkInternals.warmupNeeds(activations.stream().map(LayerActivation::kind).toList(),
+                Set.of(updateRule(choices.optimizer())));
+    }
+
+    /** {@return the kernels' update rule for optimizer} */
+    static KernelWarmup.Update updateRule(Optimizer optimizer) {
+        return switch (optimizer) {
+            case Optimizer.Sgd sgd -> sgd.momentum() == 0 ? KernelWarmup.Update.SGD : KernelWarmup.Update.MOMENTUM;
+            case Optimizer.Adam adam -> KernelWarmup.Update.ADAM;
+            case Optimizer.RmsProp rmsProp -> KernelWarmup.Update.RMSPROP;
+        };
     }
 
     /** The network to train: from --init-from, or new, with the input scaling of --normalize. */

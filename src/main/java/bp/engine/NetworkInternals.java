@@ -1,9 +1,14 @@
 package bp.engine;
 
 import bp.kernel.Elementwise;
+import bp.kernel.KernelWarmup;
 import bp.kernel.Kernels;
 import bp.nn.Activation;
 import bp.nn.Network;
+
+import java.util.Collection;
+import java.util.EnumSet;
+import java.util.Set;
 
 /**
  * What the engine needs of a {@link Network} that is no part of bp's API: the kernels it computes
@@ -62,6 +67,40 @@ public final class NetworkInternals {
      */
     static int parameterVersion(Network net) {
         return access.parameterVersion(net);
+    }
+
+    /**
+     * The kernels that layers with these activations call, and the update rules: what the kernel
+     * warm-up of a run that trains such a network needs to compile.
+     *
+     * @param activations the layers' activations
+     * @param updates the optimizer's update rules
+     * @return the warm-up's needs
+     */
+    public static KernelWarmup.Needs warmupNeeds(Collection<Activation> activations, Set<KernelWarmup.Update> updates) {
+        Set<Elementwise> elementwise = EnumSet.noneOf(Elementwise.class);
+        Set<KernelWarmup.RowActivation> byRows = EnumSet.noneOf(KernelWarmup.RowActivation.class);
+        for (Activation a : activations) {
+            switch (a) {
+                case SOFTMAX -> byRows.add(KernelWarmup.RowActivation.SOFTMAX);
+                case PRELU -> byRows.add(KernelWarmup.RowActivation.PRELU);
+                case MAXOUT -> byRows.add(KernelWarmup.RowActivation.MAXOUT);
+                default -> elementwise.add(registered().elementwise(a));
+            }
+        }
+        return new KernelWarmup.Needs(elementwise, byRows, updates);
+    }
+
+    /** {@link #access}, registering it first if no Network exists yet (it is set as Network's class initializes). */
+    private static Access registered() {
+        if (access == null) {
+            try {
+                Class.forName(Network.class.getName(), true, Network.class.getClassLoader());
+            } catch (ClassNotFoundException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+        return access;
     }
 
     /** The kernels of layer l's activation when it acts on one value at a time, else null. */

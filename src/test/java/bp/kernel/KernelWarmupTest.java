@@ -5,12 +5,14 @@ import org.junit.jupiter.api.Test;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
-import java.lang.reflect.Proxy;
 import java.util.Arrays;
+import java.util.EnumSet;
 import java.util.Set;
 import java.util.TreeSet;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The warm-up reaches every kernel, so that none is left to be compiled in the middle of the first
@@ -21,18 +23,7 @@ class KernelWarmupTest {
 
     @Test
     void warmUpCallsEveryKernel() {
-        Kernels vector = VectorKernels.preferred();
-        Set<String> called = new TreeSet<>();
-        Kernels recording = (Kernels) Proxy.newProxyInstance(Kernels.class.getClassLoader(),
-                new Class<?>[] {Kernels.class}, (proxy, method, args) -> {
-                    called.add(signature(method));
-                    try {
-                        return method.invoke(vector, args);
-                    } catch (InvocationTargetException e) {
-                        throw e.getCause();
-                    }
-                });
-        KernelWarmup.exercise(recording, 2);
+        Set<String> called = calls(KernelWarmup.Needs.ALL);
 
         Set<String> kernels = new TreeSet<>();
         for (Method m : Kernels.class.getMethods()) {
@@ -42,6 +33,58 @@ class KernelWarmupTest {
         }
         kernels.removeAll(called); // the default forms, which delegate to these, need no call of their own
         assertEquals(Set.of(), kernels, "kernels the warm-up never calls");
+        for (Elementwise f : Elementwise.values()) {
+            assertTrue(called.contains("activate:" + f) && called.contains("activateBackward:" + f), f.toString());
+        }
+    }
+
+    /** The default network's warm-up: ReLU, softmax and Adam, and none of the others' kernels. */
+    @Test
+    void aRunsWarmUpCallsItsOwnKernelsAndNoOthers() {
+        Set<String> called = calls(new KernelWarmup.Needs(EnumSet.of(Elementwise.RELU),
+                EnumSet.of(KernelWarmup.RowActivation.SOFTMAX), EnumSet.of(KernelWarmup.Update.ADAM)));
+
+        Set<String> activations = new TreeSet<>();
+        Set<String> names = new TreeSet<>();
+        for (String c : called) {
+            if (c.contains(":")) {
+                activations.add(c);
+            } else {
+                names.add(c.substring(0, c.indexOf('[')));
+            }
+        }
+        assertEquals(Set.of("activate:RELU", "activateBackward:RELU"), activations);
+        for (String needed : new String[] {"adamStep", "softmaxRows", "softmaxBackwardRows", "gemmPackedBias",
+                "gemmABtBias", "gemmAB", "gemmAtB", "transpose", "columnSums", "axpy"}) {
+            assertTrue(names.contains(needed), needed);
+        }
+        for (String other : new String[] {"sgdStep", "sgdOuterStep", "momentumStep", "rmspropStep", "prelu",
+                "preluBackward", "maxout", "maxoutBackward"}) {
+            assertFalse(names.contains(other), other + " is not the run's");
+        }
+    }
+
+    /**
+     * The kernels that a warm-up of {@code needs} calls, by signature, and for the activations of
+     * one value at a time also as "activate:RELU", "activateBackward:RELU" and so on.
+     */
+    private static Set<String> calls(KernelWarmup.Needs needs) {
+        Kernels vector = VectorKernels.preferred();
+        Set<String> called = new TreeSet<>();
+        Kernels recording = (Kernels) java.lang.reflect.Proxy.newProxyInstance(Kernels.class.getClassLoader(),
+                new Class<?>[] {Kernels.class}, (proxy, method, args) -> {
+                    called.add(signature(method));
+                    if (args != null && args.length > 0 && args[0] instanceof Elementwise f) {
+                        called.add(method.getName() + ":" + f);
+                    }
+                    try {
+                        return method.invoke(vector, args);
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        KernelWarmup.exercise(recording, 2, needs);
+        return called;
     }
 
     private static String signature(Method m) {
