@@ -8,8 +8,8 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
 
 /**
- * Runs every kernel on small inputs, through each of its code paths, so that the JIT compiles
- * them before real work reaches them.
+ * Runs the kernels on small inputs, through each of their code paths, so that the JIT compiles
+ * them before real work reaches them: every kernel, or those a run names ({@link Needs}).
  *
  * <p>Why: until C2 compiles a Vector API kernel, every vector operation runs as a boxed Java
  * fallback, a hundred times slower than the compiled loop. On a real network each kernel only
