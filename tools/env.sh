@@ -84,6 +84,17 @@ mapfile -t BP_JVM_FLAGS < <(grep -v -e '^#' -e '^[[:space:]]*$' "$BP_ROOT/tools/
 if grep -qs '\[\(always\|madvise\)\]' /sys/kernel/mm/transparent_hugepage/enabled; then
     BP_JVM_FLAGS+=(-XX:+UseTransparentHugePages)
 fi
+# The garbage collector of tools/bp and bench/run: Parallel, unless the environment chooses one (two
+# collectors on one command line stop the JVM). bp allocates nothing while it trains, so pauses do
+# not matter, and with G1, the JVM's default, training ran slower: bp bench train --batch 128
+# --threads 2, nine alternating pairs, 80-92 k samples/s against 91-101 k with Parallel (README,
+# "The garbage collector"). Not in tools/jvm.flags: Spark's executors and the tests keep the
+# collector they are given.
+if printf '%s ' "${JAVA_TOOL_OPTIONS:-}" "${JDK_JAVA_OPTIONS:-}" "${BP_JAVA_OPTS:-}" | grep -q -- '-XX:+Use[A-Za-z0-9]*GC'; then
+    BP_GC_FLAGS=()
+else
+    BP_GC_FLAGS=(-XX:+UseParallelGC)
+fi
 # The command line's flags: the first epoch nearly as fast as the others, because bp train
 # compiles the kernels while the data loads (bp.kernel.KernelWarmup) and these let C2 compile a
 # kernel after a twentieth of the usual calls, with three C2 threads so that the kernels compile
@@ -96,7 +107,7 @@ fi
 # asked for a normal one: a 6x4 block's OSR compile took 0.9-1.8 s of C2's time, and the normal one
 # waited for it (one compile per method at a time), the kernel meanwhile running in the fallback.
 # In four JFR-recorded warm-ups C2's total went from 4.0-5.1 s to 3.1-3.3 s.
-BP_CLI_FLAGS=("${BP_JVM_FLAGS[@]}" "-XX:CompileCommand=CompileThresholdScaling,bp.kernel.VectorKernels::*,0.05"
+BP_CLI_FLAGS=("${BP_JVM_FLAGS[@]}" "${BP_GC_FLAGS[@]}" "-XX:CompileCommand=CompileThresholdScaling,bp.kernel.VectorKernels::*,0.05"
     -XX:CICompilerCount=4 -XX:Tier2BackedgeNotifyFreqLog=20)
 
 # Runs a JVM command line in place of this shell (same process, so a signal or `kill` reaches
