@@ -14,10 +14,11 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Matrix products are all in broadcast form: each step broadcasts one element of A per row
  * of a block and multiplies it into vectors of a row of B, so a block of accumulators needs no lane
- * sums: 6 rows × 4 vectors (24 of AVX-512's 32 registers) where vectors are 512 bits wide, 6 × 2
- * (12, leaving room for operands in the 16 registers of AVX2) elsewhere, and blocks of 4, 2 and 1
- * rows for the rest. The forward pass gets that form from weights packed once per update into
- * panels of the block's width ({@link #gemmPackedBias}), which the block streams in order. Column
+ * sums: 6 rows × 4 vectors (24 of AVX-512's 32 registers) where vectors are 512 bits wide, read
+ * in place; elsewhere (AVX2's 16 registers) 4 rows × 2 vectors from copies of A and B packed so that
+ * the JIT drops the bounds checks of the k loop ({@link #packed4x2}); blocks of 6, 4, 2 and 1 rows
+ * read in place for the rest. The forward pass gets its B already packed, from weights packed once
+ * per update into panels of the block's width ({@link #gemmPackedBias}). Column
  * tails shorter than a vector are finished in scalar code: masked accesses near an array's end
  * fall back to lane-by-lane Java code in the API.
  *
@@ -51,6 +52,9 @@ public final class VectorKernels implements Kernels {
      * fallback of the tests, where it only has to be right). {@code -Dbp.wideBlocks=false} turns it off.
      */
     private static final boolean WIDE = L >= 16 && !"false".equals(System.getProperty("bp.wideBlocks"));
+
+    /** Columns of C per register block, and so per panel of B: four vectors where WIDE, else two. */
+    private static final int PANEL_WIDTH = WIDE ? 4 * L : 2 * L;
 
     /** Rows of B per cache block of the forward GEMM: 64 rows of 784 floats stay in L2. */
     private static final int FORWARD_COL_BLOCK = 64;
@@ -305,19 +309,12 @@ public final class VectorKernels implements Kernels {
                 System.arraycopy(bias, biasOff, c, cOff + i * ldc, n);
             }
         }
-        int width = panelWidth();
-        int full = n / width * width;
-        for (int q = 0; q < full; q += width) {
-            broadcastGemm(a, aOff, k, 1, packed, pOff + q * k, width, c, cOff + q, ldc, m, width, k, true);
-        }
-        if (full < n) {
-            broadcastGemm(a, aOff, k, 1, packed, pOff + full * k, n - full, c, cOff + full, ldc, m, n - full, k, true);
-        }
+        broadcastGemm(a, aOff, k, 1, packed, pOff, 0, true, c, cOff, ldc, m, n, k, true);
     }
 
     @Override
     public int panelWidth() {
-        return WIDE ? 4 * L : 2 * L;
+        return PANEL_WIDTH;
     }
 
     @Override
@@ -621,7 +618,7 @@ public final class VectorKernels implements Kernels {
     @Override
     public void gemmAB(float[] a, int aOff, int lda, float[] b, int bOff, float[] c, int cOff, int m, int n, int k,
                        boolean accumulate) {
-        broadcastGemm(a, aOff, lda, 1, b, bOff, n, c, cOff, n, m, n, k, accumulate);
+        broadcastGemm(a, aOff, lda, 1, b, bOff, n, false, c, cOff, n, m, n, k, accumulate);
     }
 
     // ---- C += Aᵀ·B --------------------------------------------------------------------------
@@ -629,17 +626,66 @@ public final class VectorKernels implements Kernels {
     @Override
     public void gemmAtB(float[] a, int aOff, int lda, float[] b, int bOff, float[] c, int cOff, int m, int n, int k,
                         boolean accumulate) {
-        broadcastGemm(a, aOff, 1, lda, b, bOff, n, c, cOff, n, m, n, k, accumulate);
+        broadcastGemm(a, aOff, 1, lda, b, bOff, n, false, c, cOff, n, m, n, k, accumulate);
     }
 
     /**
      * {@code C[m×n] (+)= Σ_p A(i, p) · B[p, :]} where {@code A(i, p) = a[aOff + i·rowStride + p·pStride]}:
-     * with strides (k, 1) that is A·B, with (1, lda) it is Aᵀ·B. Columns go in panels of
-     * {@link #panelWidth()} (then of two vectors, of one, and a scalar tail), rows in blocks of six
-     * and the rest in blocks of four, two and one, each a register block.
+     * with strides (k, 1) that is A·B, with (1, lda) it is Aᵀ·B. B is row-major ({@code ldb} apart)
+     * or, with {@code bPanels}, already in the panels of {@link #gemmPackedBias}. Without AVX-512,
+     * columns go in panels of {@link #panelWidth()} and rows in packed blocks of {@link #packed4x2}
+     * where enough rows reuse a copied panel; the rest, and everything on AVX-512, in {@link #stridedGemm}.
      */
     private static void broadcastGemm(float[] a, int aOff, int rowStride, int pStride, float[] b, int bOff, int ldb,
-                                      float[] c, int cOff, int ldc, int m, int n, int k, boolean accumulate) {
+                                      boolean bPanels, float[] c, int cOff, int ldc, int m, int n, int k,
+                                      boolean accumulate) {
+        int width = PANEL_WIDTH;
+        int full = n / width * width;
+        boolean packsA = !WIDE && m >= ROW_BLOCK && (bPanels || m >= PACK_MIN_ROWS);
+        int done = 0;
+        if (full > 0 && (bPanels || packsA)) {
+            int blocks = packsA ? m / ROW_BLOCK : 0;
+            float[] rowBlocks = blocks > 0 ? packRowBlocks(a, aOff, rowStride, pStride, blocks, k) : null;
+            float[] panel = bPanels ? null : panelScratch(k);
+            for (int j = 0; j < full; j += width) {
+                float[] pb = b;
+                int pb0 = bOff + j * k;
+                if (!bPanels) {
+                    packPanel(b, bOff + j, ldb, k, width, panel);
+                    pb = panel;
+                    pb0 = 0;
+                }
+                int i = 0;
+                for (int t = 0; t < blocks; t++, i += ROW_BLOCK) {
+                    packed4x2(rowBlocks, t * ROW_BLOCK * k, pb, pb0, c, cOff + i * ldc + j, ldc, k, accumulate);
+                }
+                if (i < m) {
+                    stridedGemm(a, aOff + i * rowStride, rowStride, pStride, pb, pb0, width, c, cOff + i * ldc + j,
+                            ldc, m - i, width, k, accumulate);
+                }
+            }
+            done = full;
+        }
+        if (done < n) {
+            // what is left: a narrower last panel (stored done·k into a packed B), or all of B
+            int rest = n - done;
+            if (bPanels) {
+                stridedGemm(a, aOff, rowStride, pStride, b, bOff + done * k, rest, c, cOff + done, ldc, m, rest, k,
+                        accumulate);
+            } else {
+                stridedGemm(a, aOff, rowStride, pStride, b, bOff + done, ldb, c, cOff + done, ldc, m, rest, k,
+                        accumulate);
+            }
+        }
+    }
+
+    /**
+     * The same product read in place: columns in panels of {@link #panelWidth()} (then of two
+     * vectors, of one, and a scalar tail), rows in blocks of six and the rest in blocks of four, two
+     * and one, each a register block.
+     */
+    private static void stridedGemm(float[] a, int aOff, int rowStride, int pStride, float[] b, int bOff, int ldb,
+                                    float[] c, int cOff, int ldc, int m, int n, int k, boolean accumulate) {
         int j = 0;
         // m = 6q + 2 goes as 6(q − 1) + 4 + 4: a pair of rows alone has too few accumulators to keep the
         // FMA units busy and runs at half the speed of a block of four (32-row blocks are 6·5 + 2)
@@ -764,6 +810,103 @@ public final class VectorKernels implements Kernels {
         for (int p = 0; p < k; p++) {
             System.arraycopy(b, b0 + p * ldb, panel, p * width, width);
         }
+    }
+
+    /**
+     * Rows of C per block of {@link #packed4x2}. With A and B both packed the JIT drops the k loop's
+     * bounds checks and then schedules its loads freely: six rows (12 accumulators) then need more than
+     * AVX2's 16 registers and C2 spills an accumulator to the stack inside the loop, at 33-40 GFLOP/s
+     * on Zen 3 (five rows spill too); four rows fit, at 65-80. The strided 6×2 block, whose bounds
+     * checks keep its loads in order, runs at 41-57.
+     */
+    private static final int ROW_BLOCK = 4;
+
+    /** Each thread's copy of A in blocks of {@link #ROW_BLOCK} rows, grown to the largest it has seen. */
+    private static final ThreadLocal<float[][]> ROW_BLOCKS = ThreadLocal.withInitial(() -> new float[1][0]);
+
+    /**
+     * Rows {@code [0, R·blocks)} of A (R = {@link #ROW_BLOCK}), with column p of a block's rows side
+     * by side: {@code ap[R·k·t + R·p + r] = A(R·t + r, p)}. Each block of A is copied once and read
+     * once per panel of B.
+     */
+    private static float[] packRowBlocks(float[] a, int aOff, int rs, int ps, int blocks, int k) {
+        float[][] holder = ROW_BLOCKS.get();
+        int len = blocks * ROW_BLOCK * k;
+        if (holder[0].length < len) {
+            holder[0] = new float[len];
+        }
+        float[] ap = holder[0];
+        if (rs == 1) {
+            // Aᵀ·B: a block's elements of column p are adjacent, and column p is contiguous
+            for (int p = 0; p < k; p++) {
+                int s = aOff + p * ps;
+                int d = ROW_BLOCK * p;
+                for (int t = 0; t < blocks; t++, s += ROW_BLOCK, d += ROW_BLOCK * k) {
+                    ap[d] = a[s];
+                    ap[d + 1] = a[s + 1];
+                    ap[d + 2] = a[s + 2];
+                    ap[d + 3] = a[s + 3];
+                }
+            }
+        } else {
+            // A·B: the block's rows are read side by side and the copy written in order
+            for (int t = 0; t < blocks; t++) {
+                int s = aOff + ROW_BLOCK * t * rs;
+                int d = ROW_BLOCK * k * t;
+                for (int p = 0; p < k; p++, d += ROW_BLOCK) {
+                    int sp = s + p * ps;
+                    ap[d] = a[sp];
+                    ap[d + 1] = a[sp + rs];
+                    ap[d + 2] = a[sp + 2 * rs];
+                    ap[d + 3] = a[sp + 3 * rs];
+                }
+            }
+        }
+        return ap;
+    }
+
+    /**
+     * Four rows of C by two vectors, from a block of {@link #packRowBlocks} and a panel of B two
+     * vectors wide, both at strides the JIT knows, so the k loop has no bounds checks: the same FMA
+     * chains as {@link #block4x2}.
+     */
+    private static void packed4x2(float[] ap, int a0, float[] b, int b0, float[] c, int c0, int ldc, int k,
+                                  boolean accumulate) {
+        FloatVector s00 = FloatVector.zero(S), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00, s30 = s00, s31 = s00;
+        for (int p = 0; p < k; p++) {
+            FloatVector y0 = FloatVector.fromArray(S, b, b0 + p * (2 * L));
+            FloatVector y1 = FloatVector.fromArray(S, b, b0 + p * (2 * L) + L);
+            FloatVector x = FloatVector.broadcast(S, ap[a0 + 4 * p]);
+            s00 = x.fma(y0, s00);
+            s01 = x.fma(y1, s01);
+            x = FloatVector.broadcast(S, ap[a0 + 4 * p + 1]);
+            s10 = x.fma(y0, s10);
+            s11 = x.fma(y1, s11);
+            x = FloatVector.broadcast(S, ap[a0 + 4 * p + 2]);
+            s20 = x.fma(y0, s20);
+            s21 = x.fma(y1, s21);
+            x = FloatVector.broadcast(S, ap[a0 + 4 * p + 3]);
+            s30 = x.fma(y0, s30);
+            s31 = x.fma(y1, s31);
+        }
+        if (accumulate) {
+            s00 = s00.add(FloatVector.fromArray(S, c, c0));
+            s01 = s01.add(FloatVector.fromArray(S, c, c0 + L));
+            s10 = s10.add(FloatVector.fromArray(S, c, c0 + ldc));
+            s11 = s11.add(FloatVector.fromArray(S, c, c0 + ldc + L));
+            s20 = s20.add(FloatVector.fromArray(S, c, c0 + 2 * ldc));
+            s21 = s21.add(FloatVector.fromArray(S, c, c0 + 2 * ldc + L));
+            s30 = s30.add(FloatVector.fromArray(S, c, c0 + 3 * ldc));
+            s31 = s31.add(FloatVector.fromArray(S, c, c0 + 3 * ldc + L));
+        }
+        s00.intoArray(c, c0);
+        s01.intoArray(c, c0 + L);
+        s10.intoArray(c, c0 + ldc);
+        s11.intoArray(c, c0 + ldc + L);
+        s20.intoArray(c, c0 + 2 * ldc);
+        s21.intoArray(c, c0 + 2 * ldc + L);
+        s30.intoArray(c, c0 + 3 * ldc);
+        s31.intoArray(c, c0 + 3 * ldc + L);
     }
 
     // ---- register blocks: R rows of C by V vectors, generated in one pattern --------------------------

@@ -73,7 +73,8 @@ class KernelsTest {
     void gemmsMatchScalarOnMlpShapes() {
         SplittableRandom rng = new SplittableRandom(11);
         int[][] layers = {{784, 512}, {512, 256}, {256, 10}};
-        for (int shard : new int[] {1, 32, 37}) {
+        // 30, 37 and 27 leave 2, 1 and 3 rows past the blocks of four of packed4x2
+        for (int shard : new int[] {1, 27, 30, 32, 37}) {
             for (int[] layer : layers) {
                 checkGemms(rng, shard, layer[1], layer[0]);
             }
