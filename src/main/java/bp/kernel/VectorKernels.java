@@ -639,6 +639,13 @@ public final class VectorKernels implements Kernels {
     private static void broadcastGemm(float[] a, int aOff, int rowStride, int pStride, float[] b, int bOff, int ldb,
                                       boolean bPanels, float[] c, int cOff, int ldc, int m, int n, int k,
                                       boolean accumulate) {
+        if (!WIDE && m > PACKED_ROWS_MAX) {
+            for (int i = 0; i < m; i += PACKED_ROWS_MAX) {
+                broadcastGemm(a, aOff + i * rowStride, rowStride, pStride, b, bOff, ldb, bPanels, c, cOff + i * ldc,
+                        ldc, Math.min(PACKED_ROWS_MAX, m - i), n, k, accumulate);
+            }
+            return;
+        }
         int width = PANEL_WIDTH;
         int full = n / width * width;
         boolean packsA = !WIDE && m >= ROW_BLOCK && (bPanels || m >= PACK_MIN_ROWS);
@@ -820,6 +827,12 @@ public final class VectorKernels implements Kernels {
      * checks keep its loads in order, runs at 41-57.
      */
     private static final int ROW_BLOCK = 4;
+
+    /**
+     * The most rows of A copied at once: a product of more goes by slices of this many rows, so that
+     * the copy stays in L2 (128 rows of 784 floats: 400 KB) and the scratch stays small.
+     */
+    private static final int PACKED_ROWS_MAX = 128;
 
     /** Each thread's copy of A in blocks of {@link #ROW_BLOCK} rows, grown to the largest it has seen. */
     private static final ThreadLocal<float[][]> ROW_BLOCKS = ThreadLocal.withInitial(() -> new float[1][0]);

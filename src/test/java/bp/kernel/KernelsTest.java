@@ -79,6 +79,8 @@ class KernelsTest {
                 checkGemms(rng, shard, layer[1], layer[0]);
             }
         }
+        checkGemms(rng, 133, 40, 24); // more rows than one copy of A holds: 128, then 5
+
     }
 
     /** Σ|terms| of output (i, j) of the forward pass (inputs at offset 3, weights at 5, bias at 2): the error scale. */
