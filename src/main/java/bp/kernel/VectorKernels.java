@@ -674,15 +674,11 @@ public final class VectorKernels implements Kernels {
             done = full;
         }
         if (done < n) {
-            // what is left: a narrower last panel (stored done·k into a packed B), or all of B
+            // what is left: a narrower last panel (stored done·k into a packed B, rows `rest` apart), or all of B
             int rest = n - done;
-            if (bPanels) {
-                stridedGemm(a, aOff, rowStride, pStride, b, bOff + done * k, rest, c, cOff + done, ldc, m, rest, k,
-                        accumulate);
-            } else {
-                stridedGemm(a, aOff, rowStride, pStride, b, bOff + done, ldb, c, cOff + done, ldc, m, rest, k,
-                        accumulate);
-            }
+            int restOff = bPanels ? bOff + done * k : bOff + done;
+            int restLd = bPanels ? rest : ldb;
+            stridedGemm(a, aOff, rowStride, pStride, b, restOff, restLd, c, cOff + done, ldc, m, rest, k, accumulate);
         }
     }
 
@@ -697,7 +693,7 @@ public final class VectorKernels implements Kernels {
         // m = 6q + 2 goes as 6(q − 1) + 4 + 4: a pair of rows alone has too few accumulators to keep the
         // FMA units busy and runs at half the speed of a block of four (32-row blocks are 6·5 + 2)
         int sixes = m % 6 == 2 && m >= 8 ? m - 8 : m;
-        boolean pack = packsPanels(m, ldb, WIDE ? 4 * L : 2 * L, k);
+        boolean pack = packsPanels(m, ldb, PANEL_WIDTH, k);
         float[] panel = pack ? panelScratch(k) : null;
         if (WIDE) {
             for (; j + 4 * L <= n; j += 4 * L) {
@@ -805,7 +801,7 @@ public final class VectorKernels implements Kernels {
 
     private static float[] panelScratch(int k) {
         float[][] holder = PANEL.get();
-        int len = k * (WIDE ? 4 : 2) * L;
+        int len = k * PANEL_WIDTH;
         if (holder[0].length < len) {
             holder[0] = new float[len];
         }

@@ -80,7 +80,6 @@ class KernelsTest {
             }
         }
         checkGemms(rng, 133, 40, 24); // more rows than one copy of A holds: 128, then 5
-
     }
 
     /** Σ|terms| of output (i, j) of the forward pass (inputs at offset 3, weights at 5, bias at 2): the error scale. */
