@@ -344,9 +344,8 @@ public final class VectorKernels implements Kernels {
                     transpose16(a, block + j, cols, t, tOff + j * ldt + i, ldt);
                 }
             } else if (L == 8) {
-                for (; j + 8 <= cols; j += 8) {
-                    transpose8(a, block + j, cols, t, tOff + j * ldt + i, ldt);
-                }
+                transpose8(a, block, cols, cols, t, tOff + i, ldt);
+                j = cols / 8 * 8;
             }
             for (; j < cols; j++) {
                 FloatVector.fromArray(S, a, block + j, rowStarts, 0).intoArray(t, tOff + j * ldt + i);
@@ -365,8 +364,8 @@ public final class VectorKernels implements Kernels {
     private static final VectorShuffle<Float>[] SWAP_HIGH = new VectorShuffle[4];
 
     static {
-        if (L == 16 || L == 8) {
-            // stage 0 swaps blocks of L/2: for 16 lanes d = 8, 4, 2, 1; for 8 lanes d = 4, 2, 1
+        if (L == 16) {
+            // stage 0 swaps blocks of 8, then d = 4, 2, 1
             for (int stage = 0; (L >> 1 >> stage) >= 1; stage++) {
                 int d = L >> 1 >> stage;
                 // an index below 0 takes lane index + L of the second vector (rearrange's exceptional lanes)
@@ -382,65 +381,96 @@ public final class VectorKernels implements Kernels {
         }
     }
 
-    /** As {@link #transpose16}, for the 8×8 blocks of 256-bit vectors: three stages instead of four. */
-    private static void transpose8(float[] a, int a0, int lda, float[] t, int t0, int ldt) {
-        FloatVector r0 = FloatVector.fromArray(S, a, a0);
-        FloatVector r1 = FloatVector.fromArray(S, a, a0 + lda);
-        FloatVector r2 = FloatVector.fromArray(S, a, a0 + 2 * lda);
-        FloatVector r3 = FloatVector.fromArray(S, a, a0 + 3 * lda);
-        FloatVector r4 = FloatVector.fromArray(S, a, a0 + 4 * lda);
-        FloatVector r5 = FloatVector.fromArray(S, a, a0 + 5 * lda);
-        FloatVector r6 = FloatVector.fromArray(S, a, a0 + 6 * lda);
-        FloatVector r7 = FloatVector.fromArray(S, a, a0 + 7 * lda);
-        VectorShuffle<Float> lo = SWAP_LOW[0], hi = SWAP_HIGH[0];
-        FloatVector n0_0 = r0.rearrange(lo, r4);
-        r4 = r0.rearrange(hi, r4);
-        r0 = n0_0;
-        FloatVector n1_0 = r1.rearrange(lo, r5);
-        r5 = r1.rearrange(hi, r5);
-        r1 = n1_0;
-        FloatVector n2_0 = r2.rearrange(lo, r6);
-        r6 = r2.rearrange(hi, r6);
-        r2 = n2_0;
-        FloatVector n3_0 = r3.rearrange(lo, r7);
-        r7 = r3.rearrange(hi, r7);
-        r3 = n3_0;
-        lo = SWAP_LOW[1];
-        hi = SWAP_HIGH[1];
-        FloatVector n0_1 = r0.rearrange(lo, r2);
-        r2 = r0.rearrange(hi, r2);
-        r0 = n0_1;
-        FloatVector n1_1 = r1.rearrange(lo, r3);
-        r3 = r1.rearrange(hi, r3);
-        r1 = n1_1;
-        FloatVector n4_1 = r4.rearrange(lo, r6);
-        r6 = r4.rearrange(hi, r6);
-        r4 = n4_1;
-        FloatVector n5_1 = r5.rearrange(lo, r7);
-        r7 = r5.rearrange(hi, r7);
-        r5 = n5_1;
-        lo = SWAP_LOW[2];
-        hi = SWAP_HIGH[2];
-        FloatVector n0_2 = r0.rearrange(lo, r1);
-        r1 = r0.rearrange(hi, r1);
-        r0 = n0_2;
-        FloatVector n2_2 = r2.rearrange(lo, r3);
-        r3 = r2.rearrange(hi, r3);
-        r2 = n2_2;
-        FloatVector n4_2 = r4.rearrange(lo, r5);
-        r5 = r4.rearrange(hi, r5);
-        r4 = n4_2;
-        FloatVector n6_2 = r6.rearrange(lo, r7);
-        r7 = r6.rearrange(hi, r7);
-        r6 = n6_2;
-        r0.intoArray(t, t0);
-        r1.intoArray(t, t0 + ldt);
-        r2.intoArray(t, t0 + 2 * ldt);
-        r3.intoArray(t, t0 + 3 * ldt);
-        r4.intoArray(t, t0 + 4 * ldt);
-        r5.intoArray(t, t0 + 5 * ldt);
-        r6.intoArray(t, t0 + 6 * ldt);
-        r7.intoArray(t, t0 + 7 * ldt);
+    /**
+     * Lanes whose index has bit d set, for {@link #transpose8}'s stage d; null where d ≥ L.
+     */
+    private static final VectorMask<Float> BIT4 = L > 4 ? lanesWithBit(4) : null;
+    private static final VectorMask<Float> BIT2 = lanesWithBit(2);
+    private static final VectorMask<Float> BIT1 = lanesWithBit(1);
+
+    private static VectorMask<Float> lanesWithBit(int d) {
+        boolean[] bits = new boolean[L];
+        for (int l = 0; l < L; l++) {
+            bits[l] = (l & d) != 0;
+        }
+        return VectorMask.fromArray(S, bits, 0);
+    }
+
+    /**
+     * Transposes the 8×8 blocks of A at {@code a0 + j} for {@code j = 0, 8, …} below {@code cols}
+     * (rows {@code lda} apart) into T at {@code t0 + j·ldt} (rows {@code ldt} apart) in registers,
+     * for 256-bit vectors: three stages (d = 4, 2, 1) that swap the off-diagonal d×d blocks of
+     * every 2d×2d block. Each row pair (i, i + d) takes one lane permutation {@code l → l xor d} of
+     * each row and two blends with a constant mask, 24 one-vector permutes and 24 blends a block;
+     * the two-vector {@code rearrange} of {@link #transpose16} costs two permutes, a blend and an
+     * index check on AVX2. The loop is here, not in the caller, so that the masks and permutations
+     * stay in registers and the loads' bounds checks leave the loop. packRows of 128×784 on Zen 3:
+     * 0.24 ns a float, against 0.45 with two-vector rearranges and a call per block.
+     */
+    private static void transpose8(float[] a, int a0, int lda, int cols, float[] t, int t0, int ldt) {
+        int blocks = cols / 8;
+        for (int b = 0; b < blocks; b++) {
+            int j = 8 * b;
+            int s = a0 + j;
+            FloatVector r0 = FloatVector.fromArray(S, a, s);
+            FloatVector r1 = FloatVector.fromArray(S, a, s + lda);
+            FloatVector r2 = FloatVector.fromArray(S, a, s + 2 * lda);
+            FloatVector r3 = FloatVector.fromArray(S, a, s + 3 * lda);
+            FloatVector r4 = FloatVector.fromArray(S, a, s + 4 * lda);
+            FloatVector r5 = FloatVector.fromArray(S, a, s + 5 * lda);
+            FloatVector r6 = FloatVector.fromArray(S, a, s + 6 * lda);
+            FloatVector r7 = FloatVector.fromArray(S, a, s + 7 * lda);
+            // stage d, rows i and i + d: row i keeps its lanes without bit d and takes row i + d's
+            // moved down by d; row i + d keeps its lanes with bit d and takes row i's moved up by d
+            FloatVector x = r0.rearrange(SWAP4), y = r4.rearrange(SWAP4);
+            r0 = r0.blend(y, BIT4);
+            r4 = x.blend(r4, BIT4);
+            x = r1.rearrange(SWAP4);
+            y = r5.rearrange(SWAP4);
+            r1 = r1.blend(y, BIT4);
+            r5 = x.blend(r5, BIT4);
+            x = r2.rearrange(SWAP4);
+            y = r6.rearrange(SWAP4);
+            r2 = r2.blend(y, BIT4);
+            r6 = x.blend(r6, BIT4);
+            x = r3.rearrange(SWAP4);
+            y = r7.rearrange(SWAP4);
+            r3 = r3.blend(y, BIT4);
+            r7 = x.blend(r7, BIT4);
+            x = r0.rearrange(SWAP2);
+            y = r2.rearrange(SWAP2);
+            r0 = r0.blend(y, BIT2);
+            r2 = x.blend(r2, BIT2);
+            x = r1.rearrange(SWAP2);
+            y = r3.rearrange(SWAP2);
+            r1 = r1.blend(y, BIT2);
+            r3 = x.blend(r3, BIT2);
+            x = r4.rearrange(SWAP2);
+            y = r6.rearrange(SWAP2);
+            r4 = r4.blend(y, BIT2);
+            r6 = x.blend(r6, BIT2);
+            x = r5.rearrange(SWAP2);
+            y = r7.rearrange(SWAP2);
+            r5 = r5.blend(y, BIT2);
+            r7 = x.blend(r7, BIT2);
+            int d = t0 + j * ldt;
+            x = r0.rearrange(SWAP1);
+            y = r1.rearrange(SWAP1);
+            r0.blend(y, BIT1).intoArray(t, d);
+            x.blend(r1, BIT1).intoArray(t, d + ldt);
+            x = r2.rearrange(SWAP1);
+            y = r3.rearrange(SWAP1);
+            r2.blend(y, BIT1).intoArray(t, d + 2 * ldt);
+            x.blend(r3, BIT1).intoArray(t, d + 3 * ldt);
+            x = r4.rearrange(SWAP1);
+            y = r5.rearrange(SWAP1);
+            r4.blend(y, BIT1).intoArray(t, d + 4 * ldt);
+            x.blend(r5, BIT1).intoArray(t, d + 5 * ldt);
+            x = r6.rearrange(SWAP1);
+            y = r7.rearrange(SWAP1);
+            r6.blend(y, BIT1).intoArray(t, d + 6 * ldt);
+            x.blend(r7, BIT1).intoArray(t, d + 7 * ldt);
+        }
     }
 
     /**
