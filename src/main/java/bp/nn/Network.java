@@ -537,7 +537,7 @@ public final class Network {
 
     /**
      * One row with every core: each wide layer's units are shared out in blocks of
-     * {@link Workspace#unitBlock} units, so each core streams its part of the weights (the
+     * {@link Workspace#unitBlock(Network)} units, so each core streams its part of the weights (the
      * cost of a single prediction is reading them); the values are those of the one-thread pass.
      */
     private void predictOneRow(float[] input, TransposedWeights transposed, float[] out) {

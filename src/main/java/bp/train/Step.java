@@ -13,7 +13,7 @@ import bp.nn.Network;
  *
  * <p>The batch is cut into shards and groups as {@link BatchGradient} defines; each shard runs
  * through one workspace in phases that all threads share: the forward pass (wide hidden layers by
- * blocks of units over all rows, one phase each, the rest by blocks of rows) and the loss by blocks
+ * one block of units per thread over all rows, one phase each, the rest by blocks of rows) and the loss by blocks
  * of rows, then per layer (last first) its weight gradient by blocks of units and its input
  * gradient: by the same blocks of units (each block's product with its own weights, the products
  * added up in the next phase by blocks of the layer below's units, {@link Workspace#inputGradientChunk})
@@ -126,8 +126,8 @@ final class Step implements TrainingStep {
     private static final int LAST_LAYER_ROWS = 4;
     /** Rows: the forward pass of layer {@link #phaseLayer}, not the last. */
     private static final int LAYER_ROWS = 5;
-    /** Units per task of a layer's forward pass shared out by units: a few packed panels. */
-    private final int unitBlock;
+    /** Units per task of each layer's forward pass when shared out by units ({@link Workspace#unitBlock(Network, int, int)}). */
+    private final int[] unitBlock;
 
     private int shardFrom;
     private int shardRows;
@@ -184,7 +184,10 @@ final class Step implements TrainingStep {
         this.applyJob = parallel.job(this::applyBlock, this::blockOwner);
         this.clipNorm = clipNorm;
         this.blockSquares = new double[blocks];
-        this.unitBlock = Workspace.unitBlock(net);
+        this.unitBlock = new int[layers];
+        for (int l = 0; l < layers; l++) {
+            unitBlock[l] = Workspace.unitBlock(net, l, parallel.threads());
+        }
         this.byChunks = new boolean[layers];
         for (int l = 1; l < layers; l++) {
             // layer l's chunks are added up by layer l − 1's blocks of units, so no row task of that
@@ -290,8 +293,9 @@ final class Step implements TrainingStep {
 
     /**
      * The forward pass and the loss of the shard. Hidden layers that can be are shared out by
-     * blocks of units over all rows, one phase each, so that every core reads its part of the
-     * weights once per step; otherwise (and on one thread) by blocks of rows through all layers.
+     * blocks of units over all rows, one block per thread and one phase per layer, so that every
+     * core reads its part of the weights once per step and copies the layer's input once;
+     * otherwise (and on one thread) by blocks of rows through all layers.
      */
     private void forward(int rowBlocks) {
         int last = net.layerCount() - 1;
@@ -311,7 +315,7 @@ final class Step implements TrainingStep {
         for (int l = 0; l < last; l++) {
             phaseLayer = l;
             phaseKind = byUnits(l) ? LAYER_UNITS : LAYER_ROWS;
-            runPhase(StepProfile.FORWARD, byUnits(l) ? ceilDiv(net.weightRows(l), unitBlock) : rowBlocks);
+            runPhase(StepProfile.FORWARD, byUnits(l) ? ceilDiv(net.weightRows(l), unitBlock[l]) : rowBlocks);
         }
         phaseLayer = last;
         phaseKind = LAST_LAYER_ROWS;
@@ -320,7 +324,7 @@ final class Step implements TrainingStep {
 
     /** Whether layer l's forward pass, with several threads, is shared out by blocks of units. */
     private boolean byUnits(int l) {
-        return Workspace.columnsSplittable(net, transposed, l) && net.weightRows(l) > unitBlock;
+        return Workspace.columnsSplittable(net, transposed, l) && net.weightRows(l) > Workspace.unitBlock(net);
     }
 
     /** First row of row block b of the current shard. */
@@ -348,8 +352,8 @@ final class Step implements TrainingStep {
             case BACKWARD -> backwardTask(i);
             case FORWARD_ROWS -> forwardBlock(i);
             case GATHER -> BatchGradient.gather(data, order, shardFrom, blockStart(i), blockEnd(i), ws);
-            case LAYER_UNITS -> ws.forwardColumns(net, transposed, phaseLayer, i * unitBlock,
-                    Math.min(net.weightRows(phaseLayer), (i + 1) * unitBlock), shardRows);
+            case LAYER_UNITS -> ws.forwardColumns(net, transposed, phaseLayer, i * unitBlock[phaseLayer],
+                    Math.min(net.weightRows(phaseLayer), (i + 1) * unitBlock[phaseLayer]), shardRows);
             case LAYER_ROWS -> ws.forwardLayer(net, transposed, phaseLayer, blockStart(i), blockEnd(i));
             default -> {
                 ws.forwardLayer(net, transposed, net.layerCount() - 1, blockStart(i), blockEnd(i));
@@ -370,7 +374,7 @@ final class Step implements TrainingStep {
      */
     private int phaseOwner(int i) {
         return switch (phaseKind) {
-            case LAYER_UNITS -> unitOwner(phaseLayer, i * unitBlock);
+            case LAYER_UNITS -> unitOwner(phaseLayer, i * unitBlock[phaseLayer]);
             case BACKWARD -> {
                 int l = phaseLayer;
                 int unitTasks = layerBlock[l + 1] - layerBlock[l];
