@@ -909,7 +909,8 @@ public final class VectorKernels implements Kernels {
             for (int t = 0; t < blocks; t++) {
                 int s = aOff + ROW_BLOCK * t * rs;
                 int d = ROW_BLOCK * k * t;
-                for (int p = 0; p < k; p++, d += ROW_BLOCK) {
+                int p = L == 8 && ps == 1 ? interleave4x8(a, s, rs, k, ap, d) : 0;
+                for (d += ROW_BLOCK * p; p < k; p++, d += ROW_BLOCK) {
                     int sp = s + p * ps;
                     ap[d] = a[sp];
                     ap[d + 1] = a[sp + rs];
@@ -919,6 +920,50 @@ public final class VectorKernels implements Kernels {
             }
         }
         return ap;
+    }
+
+    /**
+     * Lane {@code (i1 i0 p0) → (p0 i1 i0)}: after {@link #interleave4x8}'s two stages a vector holds
+     * columns p and p + 1 of four rows, row-minor; this puts the four rows of column p first.
+     */
+    private static final VectorShuffle<Float> COLUMN_PAIRS = L == 8
+            ? VectorShuffle.fromOp(S, n -> ((n >> 1) & 1) * 4 + (n & 1) * 2 + (n >> 2)) : null;
+
+    /**
+     * Copies columns {@code [0, 8·⌊k/8⌋)} of four rows of A (at s, rows {@code rs} apart) to
+     * {@code ap[d + 4p + r]}, eight columns at a time in registers, for 256-bit vectors: a 4×8
+     * transpose in two stages like {@link #transpose8}'s (row bit 1 with lane bit 2, row bit 0 with
+     * lane bit 1), then one permutation a vector. 0.20 ns a float on Zen 3, against 0.49 for the
+     * scalar copy (128×784, harness). Returns the first column not copied.
+     */
+    private static int interleave4x8(float[] a, int s, int rs, int k, float[] ap, int d) {
+        int end = k / 8 * 8;
+        for (int p = 0; p < end; p += 8, d += 32) {
+            FloatVector r0 = FloatVector.fromArray(S, a, s + p);
+            FloatVector r1 = FloatVector.fromArray(S, a, s + rs + p);
+            FloatVector r2 = FloatVector.fromArray(S, a, s + 2 * rs + p);
+            FloatVector r3 = FloatVector.fromArray(S, a, s + 3 * rs + p);
+            FloatVector x = r0.rearrange(SWAP4), y = r2.rearrange(SWAP4);
+            r0 = r0.blend(y, BIT4);
+            r2 = x.blend(r2, BIT4);
+            x = r1.rearrange(SWAP4);
+            y = r3.rearrange(SWAP4);
+            r1 = r1.blend(y, BIT4);
+            r3 = x.blend(r3, BIT4);
+            x = r0.rearrange(SWAP2);
+            y = r1.rearrange(SWAP2);
+            r0 = r0.blend(y, BIT2);
+            r1 = x.blend(r1, BIT2);
+            x = r2.rearrange(SWAP2);
+            y = r3.rearrange(SWAP2);
+            r2 = r2.blend(y, BIT2);
+            r3 = x.blend(r3, BIT2);
+            r0.rearrange(COLUMN_PAIRS).intoArray(ap, d);
+            r1.rearrange(COLUMN_PAIRS).intoArray(ap, d + 8);
+            r2.rearrange(COLUMN_PAIRS).intoArray(ap, d + 16);
+            r3.rearrange(COLUMN_PAIRS).intoArray(ap, d + 24);
+        }
+        return end;
     }
 
     /**
