@@ -350,14 +350,20 @@ final class Step implements TrainingStep {
         long start = profile == null ? 0 : System.nanoTime();
         switch (phaseKind) {
             case BACKWARD -> backwardTask(i);
-            case FORWARD_ROWS -> forwardBlock(i);
-            case GATHER -> BatchGradient.gather(data, order, shardFrom, blockStart(i), blockEnd(i), ws);
-            case LAYER_UNITS -> ws.forwardColumns(net, transposed, phaseLayer, i * unitBlock[phaseLayer],
-                    Math.min(net.weightRows(phaseLayer), (i + 1) * unitBlock[phaseLayer]), shardRows);
-            case LAYER_ROWS -> ws.forwardLayer(net, transposed, phaseLayer, blockStart(i), blockEnd(i));
+            case FORWARD_ROWS -> forwardBlock(i, start);
+            case GATHER -> gather(i, start);
+            case LAYER_UNITS -> {
+                ws.forwardColumns(net, transposed, phaseLayer, i * unitBlock[phaseLayer],
+                        Math.min(net.weightRows(phaseLayer), (i + 1) * unitBlock[phaseLayer]), shardRows);
+                partDone(StepProfile.forwardLayer(phaseLayer), start);
+            }
+            case LAYER_ROWS -> {
+                ws.forwardLayer(net, transposed, phaseLayer, blockStart(i), blockEnd(i));
+                partDone(StepProfile.forwardLayer(phaseLayer), start);
+            }
             default -> {
-                ws.forwardLayer(net, transposed, net.layerCount() - 1, blockStart(i), blockEnd(i));
-                score(i);
+                ws.forwardLayer(net, transposed, phaseLayer, blockStart(i), blockEnd(i));
+                score(i, partDone(StepProfile.forwardLayer(phaseLayer), start));
             }
         }
         if (profile != null) {
@@ -402,17 +408,40 @@ final class Step implements TrainingStep {
         return b * parallel.threads() / blocks;
     }
 
-    /** Gathers, runs forward and scores one block of rows. */
-    private void forwardBlock(int b) {
+    /** Gathers, runs forward through every layer and scores one block of rows; the profile's parts from {@code start}. */
+    private void forwardBlock(int b, long start) {
+        long t = gather(b, start);
+        for (int l = 0; l < net.layerCount(); l++) {
+            ws.forwardLayer(net, transposed, l, blockStart(b), blockEnd(b));
+            t = partDone(StepProfile.forwardLayer(l), t);
+        }
+        score(b, t);
+    }
+
+    /** Gathers the input of row block b; returns {@link #partDone}'s time. */
+    private long gather(int b, long start) {
         BatchGradient.gather(data, order, shardFrom, blockStart(b), blockEnd(b), ws);
-        ws.forwardRows(net, transposed, blockStart(b), blockEnd(b));
-        score(b);
+        return partDone(StepProfile.GATHER, start);
     }
 
     /** The loss and the correct classifications of row block b, after its forward pass. */
-    private void score(int b) {
+    private void score(int b, long start) {
         ws.lossRows(net, blockStart(b), blockEnd(b));
         blockCorrect[b] = data.isClassification() ? ws.countCorrect(blockStart(b), blockEnd(b), net.outputs()) : 0;
+        partDone(StepProfile.loss(net.layerCount()), start);
+    }
+
+    /**
+     * Adds the time since {@code start} to forward part {@code part} of the profile, when there is
+     * one, and returns the time now (the next part's start); 0 without a profile.
+     */
+    private long partDone(int part, long start) {
+        if (profile == null) {
+            return 0;
+        }
+        long now = System.nanoTime();
+        profile.forwardPart(part, now - start);
+        return now;
     }
 
     /**

@@ -7,7 +7,8 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * Where a training step's time goes: for each phase (the forward pass, each layer's backward pass
  * with the updates folded into it, the separate update pass), its wall time and the time its
  * threads spent in tasks; the rest of {@code wall × threads} is time a thread waited at the phase's
- * end. Pass one to
+ * end. The forward pass's busy time is also split into its parts: gathering the input rows, each
+ * layer, and the loss (however the pass was shared out, by rows or by units). Pass one to
  * {@link Trainer.Builder#profile}; {@code bp bench train --profile} prints it. Timing every task
  * costs a little, so a run without a profile does none of it.
  */
@@ -18,6 +19,9 @@ public final class StepProfile {
 
     private final long[] wall;
     private final AtomicLongArray busy;
+    /** Busy time of the forward pass's parts: the gather, each layer, the loss. */
+    private final AtomicLongArray forwardParts;
+    private final int layers;
     private long steps;
     private long stepNanos;
 
@@ -29,10 +33,25 @@ public final class StepProfile {
     public StepProfile(int layers) {
         this.wall = new long[2 + layers];
         this.busy = new AtomicLongArray(2 + layers);
+        this.forwardParts = new AtomicLongArray(layers + 2);
+        this.layers = layers;
     }
 
     static int backward(int layer) {
         return 2 + layer;
+    }
+
+    /** The forward part that gathers the input rows. */
+    static final int GATHER = 0;
+
+    /** The forward part of layer l. */
+    static int forwardLayer(int layer) {
+        return 1 + layer;
+    }
+
+    /** The forward part that computes the loss and scores the rows, in a network of {@code layers} layers. */
+    static int loss(int layers) {
+        return layers + 1;
     }
 
     void phase(int phase, long nanos) {
@@ -41,6 +60,10 @@ public final class StepProfile {
 
     void busy(int phase, long nanos) {
         busy.addAndGet(phase, nanos);
+    }
+
+    void forwardPart(int part, long nanos) {
+        forwardParts.addAndGet(part, nanos);
     }
 
     void step(long nanos) {
@@ -54,12 +77,16 @@ public final class StepProfile {
         for (int i = 0; i < wall.length; i++) {
             busy.set(i, 0);
         }
+        for (int i = 0; i < forwardParts.length(); i++) {
+            forwardParts.set(i, 0);
+        }
         steps = 0;
         stepNanos = 0;
     }
 
     /**
-     * A table in microseconds per step: each phase's wall time, busy time over all threads, and the threads' waits.
+     * A table in microseconds per step: each phase's wall time, busy time over all threads, and the
+     * threads' waits; under the forward pass, the busy time of its parts.
      *
      * @param threads the threads that ran the steps
      * @return the table, one line per phase
@@ -79,12 +106,32 @@ public final class StepProfile {
             phases += w;
             s.append(String.format(Locale.ROOT, "%-26s %10.1f %10.1f %10.1f %6.1f%%%n", name(p), w, b,
                     Math.max(0, w * threads - b), 100 * w / (stepNanos / n / 1e3)));
+            if (p == FORWARD) {
+                for (int part = 0; part < forwardParts.length(); part++) {
+                    s.append(String.format(Locale.ROOT, "  %-24s %10s %10.1f%n", partName(part), "",
+                            forwardParts.get(part) / n / 1e3));
+                }
+            }
         }
         double total = stepNanos / n / 1e3;
         s.append(String.format(Locale.ROOT, "%-26s %10.1f %10s %10s %6.1f%%%n", "outside the phases",
                 total - phases, "", "", 100 * (total - phases) / total));
         s.append(String.format(Locale.ROOT, "%-26s %10.1f   (%d steps, %d threads)%n", "step", total, steps, threads));
         return s.toString();
+    }
+
+    /** Busy time of a phase, in microseconds per step. */
+    double busyMicros(int phase) {
+        return busy.get(phase) / Math.max(1.0, steps) / 1e3;
+    }
+
+    /** Busy time of a forward part, in microseconds per step. */
+    double forwardPartMicros(int part) {
+        return forwardParts.get(part) / Math.max(1.0, steps) / 1e3;
+    }
+
+    private String partName(int part) {
+        return part == GATHER ? "input rows" : part == loss(layers) ? "loss" : "layer " + (part - 1);
     }
 
     private String name(int phase) {
