@@ -224,30 +224,40 @@ public final class Workspace {
     }
 
     /**
-     * Whether layer l of a one-row forward pass can be shared out by blocks of units
-     * ({@link #forwardColumns}): through packed weights, and with an activation of one value at a time.
+     * Whether layer l's forward pass can be shared out by blocks of units ({@link #forwardColumns}):
+     * with an activation of one value at a time.
      */
-    public static boolean columnsSplittable(Network net, TransposedWeights transposed, int l) {
-        return transposed != null && NetworkInternals.kernels(net).transposedForwardPays(net.weightRows(l))
-                && NetworkInternals.elementwise(net, l) != null;
+    public static boolean columnsSplittable(Network net, int l) {
+        return NetworkInternals.elementwise(net, l) != null;
     }
 
     /**
      * Layer l's forward pass for the first {@code rows} rows, units {@code [j0, j1)} (layer l − 1
-     * complete): a piece of a layer shared out by blocks of units. With j0 a multiple of the
-     * kernels' {@code panelWidth()} every value is computed as by {@link #forwardRows}: the same FMA
-     * chain per unit, and activations that give a value the same bits wherever it falls.
+     * complete): a piece of a layer shared out by blocks of units, in the form {@link #forwardLayer}
+     * takes, through the packed weights or as dot products. Every value is computed as by
+     * {@link #forwardRows} (with j0 a multiple of the kernels' {@code panelWidth()} for the packed
+     * weights): the same FMA chain per unit, and activations that give a value the same bits
+     * wherever it falls.
      */
     public void forwardColumns(Network net, TransposedWeights transposed, int l, int j0, int j1, int rows) {
-        if (!columnsSplittable(net, transposed, l)) {
+        if (!columnsSplittable(net, l)) {
             throw new IllegalArgumentException("layer " + l + " cannot be computed by blocks of units");
         }
+        Kernels k = NetworkInternals.kernels(net);
         float[] in = layerInput(l);
+        float[] p = net.parameters();
         int fanIn = net.size(l);
         int n = net.weightRows(l);
-        NetworkInternals.kernels(net).gemmPackedBias(in, 0, transposed.array(), net.weightOffset(l) + j0 * fanIn, net.parameters(),
-                net.biasOffset(l) + j0, z[l], j0, n, rows, j1 - j0, fanIn);
-        Kernels k = NetworkInternals.kernels(net);
+        if (transposed == null || !k.transposedForwardPays(n)) {
+            // a few rows (shards below BatchGradient.TRANSPOSED_MIN_BATCH): a row at a time, C's rows being n apart
+            for (int r = 0; r < rows; r++) {
+                k.gemmABtBias(in, r * fanIn, p, net.weightOffset(l) + j0 * fanIn, p, net.biasOffset(l) + j0, z[l],
+                        r * n + j0, 1, j1 - j0, fanIn);
+            }
+        } else {
+            k.gemmPackedBias(in, 0, transposed.array(), net.weightOffset(l) + j0 * fanIn, p, net.biasOffset(l) + j0,
+                    z[l], j0, n, rows, j1 - j0, fanIn);
+        }
         Elementwise f = NetworkInternals.elementwise(net, l);
         for (int r = 0; r < rows; r++) {
             k.activate(f, z[l], a[l], r * n + j0, j1 - j0, net.alpha(l));

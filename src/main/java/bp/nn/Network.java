@@ -547,7 +547,7 @@ public final class Network {
         for (int l = 0; l < layerCount(); l++) {
             int n = weightRows(l);
             int layer = l;
-            if (n > block && Workspace.columnsSplittable(this, transposed, l)) {
+            if (n > block && Workspace.columnsSplittable(this, l)) {
                 Predictions.POOL.forEach((n + block - 1) / block,
                         b -> ws.forwardColumns(this, transposed, layer, b * block, Math.min(n, (b + 1) * block), 1));
             } else {

@@ -85,12 +85,24 @@ final class Step implements TrainingStep {
     private final GradientSource.Run remote;
     private final StepProfile profile;
     /**
-     * Batches below {@link BatchGradient#TRANSPOSED_MIN_BATCH} rows run on the calling thread: their
-     * phases are a few microseconds of work, less than handing the pieces of a cache line over
-     * between cores costs (measured with bp bench train --batch 1: 4.3 k samples/s on 2 threads
-     * against 6.3 k on one).
+     * Whether this step runs its phases on the calling thread alone. Batches below
+     * {@link BatchGradient#TRANSPOSED_MIN_BATCH} rows on several threads ({@link #fewRows}) are a
+     * few microseconds of work a phase, and whether all threads do them faster depends on what
+     * handing a cache line to the other core costs, which on these VMs moves between 20 and 200 ns
+     * from one minute to the next (bp bench train --batch 1 on two threads: Zen 3 at 26-45 ns,
+     * 10.7-15.2 k samples/s against 7.0-8.6 k alone; Zen 5 at 200 ns, 4.3 k against 6.3 k). So
+     * such steps time both ways now and then ({@link #chooseMode}) and take the faster. Both give
+     * the same bits.
      */
-    private final boolean serial;
+    private boolean serial;
+    private final boolean fewRows;
+    private long fewRowSteps;
+    private long serialNanos;
+    private long parallelNanos;
+    /** Every this many steps of a few rows, the first {@link #TRIAL_STEPS} time both ways, {@link #TRIAL_BLOCK} steps each in turn. */
+    static final int TRIAL_PERIOD = 4096;
+    static final int TRIAL_STEPS = 128;
+    static final int TRIAL_BLOCK = 8;
 
     /**
      * Layers whose input gradient is computed a chunk of their units at a time, each chunk in the
@@ -161,6 +173,7 @@ final class Step implements TrainingStep {
         this.groupLoss = new double[groups];
         this.blockCorrect = new int[Workspace.rowBlocks(Math.min(shard, batch))];
         this.parallel = parallel;
+        this.fewRows = !BatchGradient.usesTransposedWeights(batch) && parallel.threads() > 1 && remote == null;
         this.serial = !BatchGradient.usesTransposedWeights(batch);
         this.transposed = BatchGradient.usesTransposedWeights(batch) && remote == null
                 ? new TransposedWeights(net) : null;
@@ -199,6 +212,13 @@ final class Step implements TrainingStep {
     /** Computes the gradient of rows {@code order[from, from + size)} and applies the optimizer. */
     @Override
     public double train(int epoch, long batchFrom, int size, double lr) {
+        if (fewRows) {
+            chooseMode();
+            long start = System.nanoTime();
+            double loss = trainBatch(batchFrom, size, lr);
+            timed(System.nanoTime() - start);
+            return loss;
+        }
         if (transposed == null) {
             return trainBatch(batchFrom, size, lr);
         }
@@ -206,6 +226,28 @@ final class Step implements TrainingStep {
         double loss = trainBatch(batchFrom, size, lr);
         transposed.refreshedAll(); // the update re-packed each block it wrote
         return loss;
+    }
+
+    /** Sets {@link #serial} for the next step of a few rows: in turns during a trial, then the faster of the last trial. */
+    private void chooseMode() {
+        int at = (int) (fewRowSteps % TRIAL_PERIOD);
+        if (at < TRIAL_STEPS) {
+            serial = at / TRIAL_BLOCK % 2 == 0;
+        } else if (at == TRIAL_STEPS) {
+            serial = serialNanos <= parallelNanos;
+            serialNanos = 0;
+            parallelNanos = 0;
+        }
+    }
+
+    private void timed(long nanos) {
+        if (fewRowSteps++ % TRIAL_PERIOD < TRIAL_STEPS) {
+            if (serial) {
+                serialNanos += nanos;
+            } else {
+                parallelNanos += nanos;
+            }
+        }
     }
 
     private double trainBatch(long batchFrom, int size, double lr) {
@@ -324,7 +366,7 @@ final class Step implements TrainingStep {
 
     /** Whether layer l's forward pass, with several threads, is shared out by blocks of units. */
     private boolean byUnits(int l) {
-        return Workspace.columnsSplittable(net, transposed, l) && net.weightRows(l) > Workspace.unitBlock(net);
+        return Workspace.columnsSplittable(net, l) && net.weightRows(l) > Workspace.unitBlock(net);
     }
 
     /** First row of row block b of the current shard. */

@@ -88,6 +88,38 @@ class TrainerTest {
     }
 
     /**
+     * Batches of a few rows on several threads run some steps on the calling thread alone and some
+     * on all threads (the first {@link Step#TRIAL_STEPS} steps take both in turns, then the faster),
+     * and give the same model bytes as one thread: at batch 1 with plain SGD (the update straight
+     * from the outer product) and with Adam, and at batch 3, through 300- and 200-unit layers that
+     * the forward pass shares out by units as dot products.
+     */
+    @Test
+    void fewRowsGiveTheSameModelOnAnyThreadCount(@TempDir Path dir) throws Exception {
+        int[] rows = new int[2 * Step.TRIAL_STEPS + 40];
+        java.util.Arrays.setAll(rows, i -> i);
+        Dataset data = DataSources.digits().train().select("digits (first " + rows.length + ")", rows);
+        for (int batch : new int[] {1, 3}) {
+            for (Optimizer optimizer : new Optimizer[] {Optimizer.sgd(0.05), Optimizer.adam(0.001)}) {
+                byte[] first = null;
+                for (int threads = 1; threads <= 3; threads++) {
+                    Network net = Network.builder(64).dense(300, Activation.TANH).dense(200, Activation.RELU)
+                            .dense(10, Activation.SOFTMAX).seed(6).build();
+                    Trainer.builder().epochs(batch).batchSize(batch).optimizer(optimizer).seed(6).threads(threads)
+                            .build().fit(net, data, null);
+                    byte[] bytes = saved(net, dir.resolve("b" + batch + "t" + threads + ".safetensors"));
+                    if (first == null) {
+                        first = bytes;
+                    } else {
+                        assertArrayEquals(first, bytes, threads + " threads gave a different model than 1 thread, batch "
+                                + batch + ", " + optimizer);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
      * Parameters a listener sets between batches (and says so) are the ones the next batch runs
      * through: the step's packed copy of the weights is refreshed. With every weight and bias set
      * to zero, each of the 32 classes gets 1/32 and each batch's loss is ln 32. Layers of 64 and 32
