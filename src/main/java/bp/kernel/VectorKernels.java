@@ -680,15 +680,18 @@ public final class VectorKernels implements Kernels {
         int full = n / width * width;
         boolean packsA = !WIDE && m >= ROW_BLOCK && (bPanels || m >= PACK_MIN_ROWS);
         int done = 0;
-        if (full > 0 && (bPanels || packsA)) {
+        if (full > 0 && !bPanels && packsA && k <= ROWS_OUTER_MAX_K && k * full <= ROWS_OUTER_FLOATS) {
+            rowsOuter(a, aOff, rowStride, pStride, b, bOff, ldb, c, cOff, ldc, m, full, k, accumulate);
+            done = full;
+        } else if (full > 0 && (bPanels || packsA)) {
             int blocks = packsA ? m / ROW_BLOCK : 0;
             float[] rowBlocks = blocks > 0 ? packRowBlocks(a, aOff, rowStride, pStride, blocks, k) : null;
-            float[] panel = bPanels ? null : panelScratch(k);
+            float[] panel = bPanels ? null : panelScratch(k * PANEL_WIDTH);
             for (int j = 0; j < full; j += width) {
                 float[] pb = b;
                 int pb0 = bOff + j * k;
                 if (!bPanels) {
-                    packPanel(b, bOff + j, ldb, k, width, panel);
+                    packPanel(b, bOff + j, ldb, k, width, panel, 0);
                     pb = panel;
                     pb0 = 0;
                 }
@@ -713,6 +716,54 @@ public final class VectorKernels implements Kernels {
     }
 
     /**
+     * The longest k for {@link #rowsOuter}: at 64 and 128 a tile's FMAs hide C's latency and the
+     * panels read from L2 instead of L1 cost as much as it saves (harness, Zen 3: dw2 at 128 rows
+     * 80 → 76-79 GFLOP/s, at 64 within the noise).
+     */
+    private static final int ROWS_OUTER_MAX_K = 32;
+
+    /**
+     * The most floats of B copied whole for {@link #rowsOuter}: 256 KB, half of Zen 3's L2, with room
+     * for A's blocks and C's rows.
+     */
+    private static final int ROWS_OUTER_FLOATS = 64 * 1024;
+
+    /**
+     * {@link #broadcastGemm}'s packed blocks for a short k and a B small enough to copy whole (the
+     * weight gradients of shards of up to 32 rows): every panel of B copied first, then the blocks
+     * of four rows outer and the panels inner, so that the 4 × 2-vector tiles of C go along C's
+     * rows, which the prefetcher follows, instead of down a column of tiles, where each tile's four
+     * lines come from L3 at C's row stride and 32 steps of FMAs do not hide them (harness, Zen 3,
+     * best of 3 one-second runs, twice: dw1 at 32 rows 64-65 → 73-75 GFLOP/s, dw2 64 → 72-74). The
+     * trainer's blocks of at most 128 units keep their C in L2 and gain little (batch 32, one
+     * thread +1-3 %, two threads unchanged); a whole layer's product, as the kernels' benchmark
+     * takes it, gains the most. The same FMA chain per element.
+     */
+    private static void rowsOuter(float[] a, int aOff, int rowStride, int pStride, float[] b, int bOff, int ldb,
+                                  float[] c, int cOff, int ldc, int m, int full, int k, boolean accumulate) {
+        int width = PANEL_WIDTH;
+        int blocks = m / ROW_BLOCK;
+        float[] rowBlocks = packRowBlocks(a, aOff, rowStride, pStride, blocks, k);
+        float[] panels = panelScratch(k * full);
+        for (int j = 0; j < full; j += width) {
+            packPanel(b, bOff + j, ldb, k, width, panels, j * k);
+        }
+        for (int t = 0; t < blocks; t++) {
+            for (int j = 0; j < full; j += width) {
+                packed4x2(rowBlocks, t * ROW_BLOCK * k, panels, j * k, c, cOff + t * ROW_BLOCK * ldc + j, ldc, k,
+                        accumulate);
+            }
+        }
+        int i = blocks * ROW_BLOCK;
+        if (i < m) {
+            for (int j = 0; j < full; j += width) {
+                stridedGemm(a, aOff + i * rowStride, rowStride, pStride, panels, j * k, width, c, cOff + i * ldc + j,
+                        ldc, m - i, width, k, accumulate);
+            }
+        }
+    }
+
+    /**
      * The same product read in place: columns in panels of {@link #panelWidth()} (then of two
      * vectors, of one, and a scalar tail), rows in blocks of six and the rest in blocks of four, two
      * and one, each a register block.
@@ -724,14 +775,14 @@ public final class VectorKernels implements Kernels {
         // FMA units busy and runs at half the speed of a block of four (32-row blocks are 6·5 + 2)
         int sixes = m % 6 == 2 && m >= 8 ? m - 8 : m;
         boolean pack = packsPanels(m, ldb, PANEL_WIDTH, k);
-        float[] panel = pack ? panelScratch(k) : null;
+        float[] panel = pack ? panelScratch(k * PANEL_WIDTH) : null;
         if (WIDE) {
             for (; j + 4 * L <= n; j += 4 * L) {
                 float[] pb = b;
                 int pb0 = bOff + j;
                 int pld = ldb;
                 if (pack) {
-                    packPanel(b, bOff + j, ldb, k, 4 * L, panel);
+                    packPanel(b, bOff + j, ldb, k, 4 * L, panel, 0);
                     pb = panel;
                     pb0 = 0;
                     pld = 4 * L;
@@ -757,7 +808,7 @@ public final class VectorKernels implements Kernels {
             int pb0 = bOff + j;
             int pld = ldb;
             if (pack) {
-                packPanel(b, bOff + j, ldb, k, 2 * L, panel);
+                packPanel(b, bOff + j, ldb, k, 2 * L, panel, 0);
                 pb = panel;
                 pb0 = 0;
                 pld = 2 * L;
@@ -829,9 +880,8 @@ public final class VectorKernels implements Kernels {
     /** Each thread's panel scratch, grown to the largest k it has seen: a training step allocates nothing. */
     private static final ThreadLocal<float[][]> PANEL = ThreadLocal.withInitial(() -> new float[1][0]);
 
-    private static float[] panelScratch(int k) {
+    private static float[] panelScratch(int len) {
         float[][] holder = PANEL.get();
-        int len = k * PANEL_WIDTH;
         if (holder[0].length < len) {
             holder[0] = new float[len];
         }
@@ -839,15 +889,15 @@ public final class VectorKernels implements Kernels {
     }
 
     /**
-     * Copies columns {@code [0, width)} of B's k rows (at b0, ldb apart) to panel, {@code width}
-     * apart; width is two or four vectors. Vector copies: a {@code System.arraycopy} of 16 floats
+     * Copies columns {@code [0, width)} of B's k rows (at b0, ldb apart) to panel from {@code p0},
+     * {@code width} apart; width is two or four vectors. Vector copies: a {@code System.arraycopy} of 16 floats
      * a row is a call, and took 7 % of a one-thread step on Zen 3 (JFR), mostly for dw.
      */
-    private static void packPanel(float[] b, int b0, int ldb, int k, int width, float[] panel) {
+    private static void packPanel(float[] b, int b0, int ldb, int k, int width, float[] panel, int p0) {
         if (width == 2 * L) {
             for (int p = 0; p < k; p++) {
                 int s = b0 + p * ldb;
-                int d = p * 2 * L;
+                int d = p0 + p * 2 * L;
                 FloatVector.fromArray(S, b, s).intoArray(panel, d);
                 FloatVector.fromArray(S, b, s + L).intoArray(panel, d + L);
             }
@@ -855,7 +905,7 @@ public final class VectorKernels implements Kernels {
         }
         for (int p = 0; p < k; p++) {
             int s = b0 + p * ldb;
-            int d = p * width;
+            int d = p0 + p * width;
             for (int v = 0; v < width; v += L) {
                 FloatVector.fromArray(S, b, s + v).intoArray(panel, d + v);
             }
