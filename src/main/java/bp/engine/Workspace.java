@@ -248,7 +248,7 @@ public final class Workspace {
         float[] p = net.parameters();
         int fanIn = net.size(l);
         int n = net.weightRows(l);
-        if (transposed == null || !k.transposedForwardPays(n)) {
+        if (asDotProducts(k, transposed, n)) {
             // a few rows (shards below BatchGradient.TRANSPOSED_MIN_BATCH): a row at a time, C's rows being n apart
             for (int r = 0; r < rows; r++) {
                 k.gemmABtBias(in, r * fanIn, p, net.weightOffset(l) + j0 * fanIn, p, net.biasOffset(l) + j0, z[l],
@@ -264,6 +264,11 @@ public final class Workspace {
         }
     }
 
+    /** Whether a forward pass through n units goes as dot products on the weights rather than through the packed copy. */
+    private static boolean asDotProducts(Kernels k, TransposedWeights transposed, int n) {
+        return transposed == null || !k.transposedForwardPays(n);
+    }
+
     /** Layer l's forward pass for rows {@code [r0, r1)}, layer l − 1 complete for them. */
     public void forwardLayer(Network net, TransposedWeights transposed, int l, int r0, int r1) {
         Kernels k = NetworkInternals.kernels(net);
@@ -272,7 +277,7 @@ public final class Workspace {
         int rows = r1 - r0;
         int fanIn = net.size(l);
         int n = net.weightRows(l);
-        if (transposed == null || !k.transposedForwardPays(n)) {
+        if (asDotProducts(k, transposed, n)) {
             k.gemmABtBias(in, r0 * fanIn, p, net.weightOffset(l), p, net.biasOffset(l), z[l], r0 * n, rows, n, fanIn);
         } else {
             k.gemmPackedBias(in, r0 * fanIn, transposed.array(), net.weightOffset(l), p, net.biasOffset(l), z[l],

@@ -109,7 +109,7 @@ public final class StepProfile {
             if (p == FORWARD) {
                 for (int part = 0; part < forwardParts.length(); part++) {
                     s.append(String.format(Locale.ROOT, "  %-24s %10s %10.1f%n", partName(part), "",
-                            forwardParts.get(part) / n / 1e3));
+                            forwardPartMicros(part)));
                 }
             }
         }
