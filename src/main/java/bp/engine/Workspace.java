@@ -209,13 +209,18 @@ public final class Workspace {
     }
 
     /**
-     * Units per task of layer l's forward pass shared out by units among {@code threads} threads:
-     * one block each, in whole packed panels. Each {@link #forwardColumns} call copies the rows of
-     * the layer's input that its kernel reads, so one call per thread copies it once (batch 128 on
-     * two threads, Zen 3: layer 0's forward 840-870 → 690-740 µs a step against blocks of 128 units).
+     * Units per task of a layer's forward pass shared out by units in training: 64, in whole packed
+     * panels, several tasks per thread, so that a thread that finishes first takes over the
+     * other's last blocks. A thread's tasks of one layer share one copy of the layer's input
+     * ({@link #forwardColumns(Network, TransposedWeights, int, int, int, int, long)}), so small
+     * tasks copy no more than one block per thread did. On these VMs one core often runs slower
+     * than the other for a while, or stops for a millisecond: at batch 128 on two threads (Zen 3)
+     * the two finished a layer's block of 256 units 40 µs apart on average (median 12, 99th
+     * percentile 520). One JVM alternating epochs, 8 rounds: blocks of 64 units +3.5 %
+     * (samples/s, median of the paired ratios), of 32 +2.3 %.
      */
-    public static int unitBlock(Network net, int l, int threads) {
-        return wholePanels(net, (net.weightRows(l) + threads - 1) / threads);
+    public static int unitTask(Network net) {
+        return wholePanels(net, 64);
     }
 
     private static int wholePanels(Network net, int units) {
@@ -240,6 +245,16 @@ public final class Workspace {
      * wherever it falls.
      */
     public void forwardColumns(Network net, TransposedWeights transposed, int l, int j0, int j1, int rows) {
+        forwardColumns(net, transposed, l, j0, j1, rows, Kernels.newToken());
+    }
+
+    /**
+     * As {@link #forwardColumns(Network, TransposedWeights, int, int, int, int)}, one of several
+     * blocks of the same layer: the calls on one thread with the same {@code token} (from {@code
+     * Kernels.newToken()}, new for each pass over the layer) share one copy of the layer's input.
+     */
+    public void forwardColumns(Network net, TransposedWeights transposed, int l, int j0, int j1, int rows,
+                               long token) {
         if (!columnsSplittable(net, l)) {
             throw new IllegalArgumentException("layer " + l + " cannot be computed by blocks of units");
         }
@@ -256,7 +271,7 @@ public final class Workspace {
             }
         } else {
             k.gemmPackedBias(in, 0, transposed.array(), net.weightOffset(l) + j0 * fanIn, p, net.biasOffset(l) + j0,
-                    z[l], j0, n, rows, j1 - j0, fanIn);
+                    z[l], j0, n, rows, j1 - j0, fanIn, token);
         }
         Elementwise f = NetworkInternals.elementwise(net, l);
         for (int r = 0; r < rows; r++) {

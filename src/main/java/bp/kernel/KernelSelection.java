@@ -19,6 +19,8 @@ public final class KernelSelection {
     public static final String KERNELS_APART = "-XX:CompileCommand=dontinline,bp.kernel.VectorKernels::*";
 
     static final Kernels CHOSEN;
+    /** Where {@link Kernels#newToken()} counts from. */
+    static final java.util.concurrent.atomic.AtomicLong TOKENS = new java.util.concurrent.atomic.AtomicLong();
     private static final String REASON;
 
     static {

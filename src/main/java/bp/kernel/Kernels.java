@@ -46,6 +46,24 @@ public interface Kernels {
                         float[] c, int cOff, int ldc, int m, int n, int k);
 
     /**
+     * As {@link #gemmPackedBias(float[], int, float[], int, float[], int, float[], int, int, int, int, int)},
+     * for one of several calls that read the same rows of A (blocks of units of one layer, in a
+     * phase of the trainer): the kernels may copy A once per thread for all of them, where
+     * each call would otherwise copy it again. Calls on one thread with the same {@code token}
+     * may reuse that copy, so the caller takes a new one ({@link #newToken()}) for each A, and
+     * again whenever A's values may have changed. The same bits as without a token.
+     */
+    default void gemmPackedBias(float[] a, int aOff, float[] packed, int pOff, float[] bias, int biasOff,
+                                float[] c, int cOff, int ldc, int m, int n, int k, long token) {
+        gemmPackedBias(a, aOff, packed, pOff, bias, biasOff, c, cOff, ldc, m, n, k);
+    }
+
+    /** {@return a token for {@link #gemmPackedBias(float[], int, float[], int, float[], int, float[], int, int, int, int, int, long)} that no other call has returned} */
+    static long newToken() {
+        return KernelSelection.TOKENS.incrementAndGet();
+    }
+
+    /**
      * Whether {@link #gemmPackedBias} on packed weights beats {@link #gemmABtBias} for a layer of
      * {@code n} units; layers narrower than a vector, or than two when not a whole number of
      * vectors, are faster as dot products.

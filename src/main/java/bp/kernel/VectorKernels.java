@@ -302,6 +302,24 @@ public final class VectorKernels implements Kernels {
     @Override
     public void gemmPackedBias(float[] a, int aOff, float[] packed, int pOff, float[] bias, int biasOff,
                                float[] c, int cOff, int ldc, int m, int n, int k) {
+        fillRows(bias, biasOff, c, cOff, ldc, m, n);
+        broadcastGemm(a, aOff, k, 1, packed, pOff, 0, true, c, cOff, ldc, m, n, k, true);
+    }
+
+    @Override
+    public void gemmPackedBias(float[] a, int aOff, float[] packed, int pOff, float[] bias, int biasOff,
+                               float[] c, int cOff, int ldc, int m, int n, int k, long token) {
+        if (WIDE || m < ROW_BLOCK || n < PANEL_WIDTH) {
+            gemmPackedBias(a, aOff, packed, pOff, bias, biasOff, c, cOff, ldc, m, n, k); // A is read in place
+            return;
+        }
+        float[] rowBlocks = sharedRowBlocks(a, aOff, m, k, token);
+        fillRows(bias, biasOff, c, cOff, ldc, m, n);
+        broadcastGemm(a, aOff, k, 1, packed, pOff, 0, true, c, cOff, ldc, m, n, k, true, rowBlocks, 0);
+    }
+
+    /** Each of C's m rows (n wide, ldc apart) set to the bias, or to zero without one: where the products' sums are added. */
+    private static void fillRows(float[] bias, int biasOff, float[] c, int cOff, int ldc, int m, int n) {
         for (int i = 0; i < m; i++) {
             if (bias == null) {
                 java.util.Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + n, 0f);
@@ -309,7 +327,38 @@ public final class VectorKernels implements Kernels {
                 System.arraycopy(bias, biasOff, c, cOff + i * ldc, n);
             }
         }
-        broadcastGemm(a, aOff, k, 1, packed, pOff, 0, true, c, cOff, ldc, m, n, k, true);
+    }
+
+    /** This thread's copy of A in blocks for {@link #gemmPackedBias(float[], int, float[], int, float[], int, float[], int, int, int, int, int, long)}. */
+    private static final class SharedRows {
+        float[] blocks = new float[0];
+        long token;
+        int aOff;
+        int m;
+        int k;
+    }
+
+    private static final ThreadLocal<SharedRows> SHARED_ROWS = ThreadLocal.withInitial(SharedRows::new);
+
+    /**
+     * Rows {@code [0, 4·⌊m/4⌋)} of A (k columns, rows k apart) in {@link #packRowBlocks}' layout,
+     * copied by this thread's first call with {@code token} and reused by its next calls with it.
+     */
+    private static float[] sharedRowBlocks(float[] a, int aOff, int m, int k, long token) {
+        SharedRows rows = SHARED_ROWS.get();
+        if (rows.token == token && rows.aOff == aOff && rows.m == m && rows.k == k) {
+            return rows.blocks;
+        }
+        int blocks = m / ROW_BLOCK;
+        if (rows.blocks.length < blocks * ROW_BLOCK * k) {
+            rows.blocks = new float[blocks * ROW_BLOCK * k];
+        }
+        packRowBlocks(a, aOff, k, 1, blocks, k, rows.blocks);
+        rows.token = token;
+        rows.aOff = aOff;
+        rows.m = m;
+        rows.k = k;
+        return rows.blocks;
     }
 
     @Override
@@ -670,10 +719,17 @@ public final class VectorKernels implements Kernels {
     private static void broadcastGemm(float[] a, int aOff, int rowStride, int pStride, float[] b, int bOff, int ldb,
                                       boolean bPanels, float[] c, int cOff, int ldc, int m, int n, int k,
                                       boolean accumulate) {
+        broadcastGemm(a, aOff, rowStride, pStride, b, bOff, ldb, bPanels, c, cOff, ldc, m, n, k, accumulate, null, 0);
+    }
+
+    /** As above, with A's blocks of rows already copied to {@code aBlocks} from {@code aBlocks0} when not null. */
+    private static void broadcastGemm(float[] a, int aOff, int rowStride, int pStride, float[] b, int bOff, int ldb,
+                                      boolean bPanels, float[] c, int cOff, int ldc, int m, int n, int k,
+                                      boolean accumulate, float[] aBlocks, int aBlocks0) {
         if (!WIDE && m > PACKED_ROWS_MAX) {
             for (int i = 0; i < m; i += PACKED_ROWS_MAX) {
                 broadcastGemm(a, aOff + i * rowStride, rowStride, pStride, b, bOff, ldb, bPanels, c, cOff + i * ldc,
-                        ldc, Math.min(PACKED_ROWS_MAX, m - i), n, k, accumulate);
+                        ldc, Math.min(PACKED_ROWS_MAX, m - i), n, k, accumulate, aBlocks, aBlocks0 + i * k);
             }
             return;
         }
@@ -686,7 +742,8 @@ public final class VectorKernels implements Kernels {
             done = full;
         } else if (full > 0 && (bPanels || packsA)) {
             int blocks = packsA ? m / ROW_BLOCK : 0;
-            float[] rowBlocks = blocks > 0 ? packRowBlocks(a, aOff, rowStride, pStride, blocks, k) : null;
+            float[] rowBlocks = aBlocks != null || blocks == 0 ? aBlocks : packRowBlocks(a, aOff, rowStride, pStride, blocks, k);
+            int rb0 = aBlocks != null ? aBlocks0 : 0;
             float[] panel = bPanels ? null : panelScratch(k * PANEL_WIDTH);
             for (int j = 0; j < full; j += width) {
                 float[] pb = b;
@@ -698,7 +755,7 @@ public final class VectorKernels implements Kernels {
                 }
                 int i = 0;
                 for (int t = 0; t < blocks; t++, i += ROW_BLOCK) {
-                    packed4x2(rowBlocks, t * ROW_BLOCK * k, pb, pb0, c, cOff + i * ldc + j, ldc, k, accumulate);
+                    packed4x2(rowBlocks, rb0 + t * ROW_BLOCK * k, pb, pb0, c, cOff + i * ldc + j, ldc, k, accumulate);
                 }
                 if (i < m) {
                     stridedGemm(a, aOff + i * rowStride, rowStride, pStride, pb, pb0, width, c, cOff + i * ldc + j,
@@ -942,7 +999,12 @@ public final class VectorKernels implements Kernels {
         if (holder[0].length < len) {
             holder[0] = new float[len];
         }
-        float[] ap = holder[0];
+        packRowBlocks(a, aOff, rs, ps, blocks, k, holder[0]);
+        return holder[0];
+    }
+
+    /** As above, into {@code ap}. */
+    private static void packRowBlocks(float[] a, int aOff, int rs, int ps, int blocks, int k, float[] ap) {
         if (rs == 1) {
             // Aᵀ·B: a block's elements of column p are adjacent, and column p is contiguous
             for (int p = 0; p < k; p++) {
@@ -970,7 +1032,6 @@ public final class VectorKernels implements Kernels {
                 }
             }
         }
-        return ap;
     }
 
     /**

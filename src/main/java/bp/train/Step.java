@@ -4,6 +4,7 @@ import bp.data.Dataset;
 import bp.engine.BatchGradient;
 import bp.engine.TransposedWeights;
 import bp.engine.Workspace;
+import bp.kernel.Kernels;
 import bp.kernel.Parallel;
 import bp.nn.Network;
 
@@ -138,8 +139,10 @@ final class Step implements TrainingStep {
     private static final int LAST_LAYER_ROWS = 4;
     /** Rows: the forward pass of layer {@link #phaseLayer}, not the last. */
     private static final int LAYER_ROWS = 5;
-    /** Units per task of each layer's forward pass when shared out by units ({@link Workspace#unitBlock(Network, int, int)}). */
-    private final int[] unitBlock;
+    /** The current {@link #LAYER_UNITS} phase's: its tasks on one thread share one copy of the layer's input. */
+    private long unitToken;
+    /** Units per task of a layer's forward pass when shared out by units ({@link Workspace#unitTask}). */
+    private final int unitTask;
 
     private int shardFrom;
     private int shardRows;
@@ -197,10 +200,7 @@ final class Step implements TrainingStep {
         this.applyJob = parallel.job(this::applyBlock, this::blockOwner);
         this.clipNorm = clipNorm;
         this.blockSquares = new double[blocks];
-        this.unitBlock = new int[layers];
-        for (int l = 0; l < layers; l++) {
-            unitBlock[l] = Workspace.unitBlock(net, l, parallel.threads());
-        }
+        this.unitTask = Workspace.unitTask(net);
         this.byChunks = new boolean[layers];
         for (int l = 1; l < layers; l++) {
             // layer l's chunks are added up by layer l − 1's blocks of units, so no row task of that
@@ -335,8 +335,8 @@ final class Step implements TrainingStep {
 
     /**
      * The forward pass and the loss of the shard. Hidden layers that can be are shared out by
-     * blocks of units over all rows, one block per thread and one phase per layer, so that every
-     * core reads its part of the weights once per step and copies the layer's input once;
+     * blocks of units over all rows, one phase per layer, so that every core reads its part of the
+     * weights once per step and copies the layer's input once (its tasks share one token);
      * otherwise (and on one thread) by blocks of rows through all layers.
      */
     private void forward(int rowBlocks) {
@@ -357,7 +357,8 @@ final class Step implements TrainingStep {
         for (int l = 0; l < last; l++) {
             phaseLayer = l;
             phaseKind = byUnits(l) ? LAYER_UNITS : LAYER_ROWS;
-            runPhase(StepProfile.FORWARD, byUnits(l) ? ceilDiv(net.weightRows(l), unitBlock[l]) : rowBlocks);
+            unitToken = Kernels.newToken();
+            runPhase(StepProfile.FORWARD, byUnits(l) ? ceilDiv(net.weightRows(l), unitTask) : rowBlocks);
         }
         phaseLayer = last;
         phaseKind = LAST_LAYER_ROWS;
@@ -395,8 +396,8 @@ final class Step implements TrainingStep {
             case FORWARD_ROWS -> forwardBlock(i, start);
             case GATHER -> gather(i, start);
             case LAYER_UNITS -> {
-                ws.forwardColumns(net, transposed, phaseLayer, i * unitBlock[phaseLayer],
-                        Math.min(net.weightRows(phaseLayer), (i + 1) * unitBlock[phaseLayer]), shardRows);
+                ws.forwardColumns(net, transposed, phaseLayer, i * unitTask,
+                        Math.min(net.weightRows(phaseLayer), (i + 1) * unitTask), shardRows, unitToken);
                 partDone(StepProfile.forwardLayer(phaseLayer), start);
             }
             case LAYER_ROWS -> {
@@ -422,7 +423,7 @@ final class Step implements TrainingStep {
      */
     private int phaseOwner(int i) {
         return switch (phaseKind) {
-            case LAYER_UNITS -> unitOwner(phaseLayer, i * unitBlock[phaseLayer]);
+            case LAYER_UNITS -> unitOwner(phaseLayer, i * unitTask);
             case BACKWARD -> {
                 int l = phaseLayer;
                 int unitTasks = layerBlock[l + 1] - layerBlock[l];

@@ -277,6 +277,41 @@ class KernelsTest {
     }
 
     /**
+     * The trainer's forward pass by blocks of units gives each thread's blocks of a layer one token,
+     * so that they share one copy of the layer's input: every block must give the bits of the whole
+     * product, over one block of rows (3 rows, 6), several (133: past the 128 rows copied at once,
+     * with a remainder) and past a second slice (260), and a new token after A changes must see
+     * the new A.
+     */
+    @Test
+    void blocksOfUnitsSharingACopyOfTheInputGiveTheBitsOfTheWhole() {
+        SplittableRandom rng = new SplittableRandom(17);
+        for (Kernels kern : new Kernels[] {scalar, vector}) {
+            int panel = kern.panelWidth();
+            int n = 3 * panel + 5, k = 2 * lanes + 11;
+            float[] w = random(rng, n * k, 1);
+            float[] bias = random(rng, 2 + n, 1);
+            float[] packed = new float[1 + n * k];
+            kern.packRows(w, 0, n, k, 0, n, packed, 1);
+            for (int m : new int[] {3, 6, 133, 260}) {
+                for (int round = 0; round < 2; round++) {
+                    float[] a = random(rng, 3 + m * k, 1); // a new A each round, under a new token
+                    float[] whole = new float[m * n];
+                    kern.gemmPackedBias(a, 3, packed, 1, bias, 2, whole, 0, n, m, n, k);
+                    float[] blocks = new float[m * n];
+                    long token = Kernels.newToken();
+                    for (int j0 = 0; j0 < n; j0 += panel) {
+                        int j1 = Math.min(n, j0 + panel);
+                        kern.gemmPackedBias(a, 3, packed, 1 + j0 * k, bias, 2 + j0, blocks, j0, n, m, j1 - j0, k, token);
+                    }
+                    assertExact(whole, blocks, "blocks of units sharing a copy of A, m = " + m + ", round " + round
+                            + ", " + kern.description());
+                }
+            }
+        }
+    }
+
+    /**
      * The trainer's phases compute a product by blocks on several threads: the weight gradient by
      * blocks of units (columns of Δ, rows {@code lda} apart), the forward pass and the input gradient
      * by blocks of rows. Each block must give exactly the bits of the same elements in the whole
