@@ -414,10 +414,20 @@ public final class Workspace {
      * of layer l for all rows.
      */
     public void weightGradient(Network net, int l, int j0, int j1, int rows, float[] grad, boolean accumulate) {
+        weightGradient(net, l, j0, j1, rows, grad, accumulate, Kernels.newToken());
+    }
+
+    /**
+     * As {@link #weightGradient(Network, int, int, int, int, float[], boolean)}, one of several
+     * blocks of the same layer: the calls on one thread with the same {@code token} (from {@code
+     * Kernels.newToken()}, new for each pass over the layer) share one copy of the layer's input.
+     */
+    public void weightGradient(Network net, int l, int j0, int j1, int rows, float[] grad, boolean accumulate,
+                               long token) {
         int fanIn = net.size(l);
         int n = net.weightRows(l);
         NetworkInternals.kernels(net).gemmAtB(dz[l], j0, n, layerInput(l), 0, grad, net.weightOffset(l) + j0 * fanIn,
-                j1 - j0, fanIn, rows, accumulate);
+                j1 - j0, fanIn, rows, accumulate, token);
         biasGradient(net, l, j0, j1, rows, grad, accumulate);
     }
 

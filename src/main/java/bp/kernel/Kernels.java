@@ -131,6 +131,18 @@ public interface Kernels {
     void gemmAtB(float[] a, int aOff, int lda, float[] b, int bOff, float[] c, int cOff, int m, int n, int k,
                  boolean accumulate);
 
+    /**
+     * As {@link #gemmAtB(float[], int, int, float[], int, float[], int, int, int, int, boolean)},
+     * for one of several calls with the same B (blocks of units of one layer's weight gradient, in
+     * a phase of the trainer): calls on one thread with the same {@code token} (see {@link
+     * #newToken()}; a new one for each B, and whenever B's values may have changed) may share one
+     * copy of B's panels. The same bits as without a token.
+     */
+    default void gemmAtB(float[] a, int aOff, int lda, float[] b, int bOff, float[] c, int cOff, int m, int n, int k,
+                         boolean accumulate, long token) {
+        gemmAtB(a, aOff, lda, b, bOff, c, cOff, m, n, k, accumulate);
+    }
+
     /** {@code y[n] = Σ_rows A[m×n]} (or {@code +=} when {@code accumulate}), the bias gradient {@code ∂b = Σ_samples δ}. */
     default void columnSums(float[] a, int aOff, int m, int n, float[] y, int yOff, boolean accumulate) {
         columnSums(a, aOff, n, m, n, y, yOff, accumulate);

@@ -709,6 +709,58 @@ public final class VectorKernels implements Kernels {
         broadcastGemm(a, aOff, 1, lda, b, bOff, n, false, c, cOff, n, m, n, k, accumulate);
     }
 
+    @Override
+    public void gemmAtB(float[] a, int aOff, int lda, float[] b, int bOff, float[] c, int cOff, int m, int n, int k,
+                        boolean accumulate, long token) {
+        int full = n / PANEL_WIDTH * PANEL_WIDTH;
+        if (WIDE || m < PACK_MIN_ROWS || full == 0) {
+            gemmAtB(a, aOff, lda, b, bOff, c, cOff, m, n, k, accumulate); // B's panels read in place, or not worth a copy
+            return;
+        }
+        float[] panels = sharedPanels(b, bOff, n, k, full, token);
+        if (k <= ROWS_OUTER_MAX_K) {
+            rowsOuter(a, aOff, 1, lda, panels, c, cOff, n, m, full, k, accumulate);
+        } else {
+            broadcastGemm(a, aOff, 1, lda, panels, 0, 0, true, c, cOff, n, m, full, k, accumulate);
+        }
+        if (full < n) {
+            stridedGemm(a, aOff, 1, lda, b, bOff + full, n, c, cOff + full, n, m, n - full, k, accumulate);
+        }
+    }
+
+    /** This thread's copy of B's panels for {@link #gemmAtB(float[], int, int, float[], int, float[], int, int, int, int, boolean, long)}. */
+    private static final class SharedPanels {
+        float[] panels = new float[0];
+        long token;
+        int bOff;
+        int k;
+        int full;
+    }
+
+    private static final ThreadLocal<SharedPanels> SHARED_PANELS = ThreadLocal.withInitial(SharedPanels::new);
+
+    /**
+     * Columns {@code [0, full)} of B (k rows, ldb apart) in panels of {@link #PANEL_WIDTH}, panel j
+     * from {@code j·k}: copied by this thread's first call with {@code token}, reused by its next.
+     */
+    private static float[] sharedPanels(float[] b, int bOff, int ldb, int k, int full, long token) {
+        SharedPanels shared = SHARED_PANELS.get();
+        if (shared.token == token && shared.bOff == bOff && shared.k == k && shared.full == full) {
+            return shared.panels;
+        }
+        if (shared.panels.length < k * full) {
+            shared.panels = new float[k * full];
+        }
+        for (int j = 0; j < full; j += PANEL_WIDTH) {
+            packPanel(b, bOff + j, ldb, k, PANEL_WIDTH, shared.panels, j * k);
+        }
+        shared.token = token;
+        shared.bOff = bOff;
+        shared.k = k;
+        shared.full = full;
+        return shared.panels;
+    }
+
     /**
      * {@code C[m×n] (+)= Σ_p A(i, p) · B[p, :]} where {@code A(i, p) = a[aOff + i·rowStride + p·pStride]}:
      * with strides (k, 1) that is A·B, with (1, lda) it is Aᵀ·B. B is row-major ({@code ldb} apart)
@@ -738,7 +790,11 @@ public final class VectorKernels implements Kernels {
         boolean packsA = !WIDE && m >= ROW_BLOCK && (bPanels || m >= PACK_MIN_ROWS);
         int done = 0;
         if (full > 0 && !bPanels && packsA && k <= ROWS_OUTER_MAX_K && k * full <= ROWS_OUTER_FLOATS) {
-            rowsOuter(a, aOff, rowStride, pStride, b, bOff, ldb, c, cOff, ldc, m, full, k, accumulate);
+            float[] panels = panelScratch(k * full);
+            for (int j = 0; j < full; j += width) {
+                packPanel(b, bOff + j, ldb, k, width, panels, j * k);
+            }
+            rowsOuter(a, aOff, rowStride, pStride, panels, c, cOff, ldc, m, full, k, accumulate);
             done = full;
         } else if (full > 0 && (bPanels || packsA)) {
             int blocks = packsA ? m / ROW_BLOCK : 0;
@@ -788,7 +844,8 @@ public final class VectorKernels implements Kernels {
 
     /**
      * {@link #broadcastGemm}'s packed blocks for a short k and a B small enough to copy whole (the
-     * weight gradients of shards of up to 32 rows): every panel of B copied first, then the blocks
+     * weight gradients of shards of up to 32 rows): every panel of B copied first (by the caller,
+     * panel j from {@code j·k} in {@code panels}), then the blocks
      * of four rows outer and the panels inner, so that the 4 × 2-vector tiles of C go along C's
      * rows, which the prefetcher follows, instead of down a column of tiles, where each tile's four
      * lines come from L3 at C's row stride and 32 steps of FMAs do not hide them (harness, Zen 3,
@@ -797,15 +854,11 @@ public final class VectorKernels implements Kernels {
      * thread +1-3 %, two threads unchanged); a whole layer's product, as the kernels' benchmark
      * takes it, gains the most. The same FMA chain per element.
      */
-    private static void rowsOuter(float[] a, int aOff, int rowStride, int pStride, float[] b, int bOff, int ldb,
+    private static void rowsOuter(float[] a, int aOff, int rowStride, int pStride, float[] panels,
                                   float[] c, int cOff, int ldc, int m, int full, int k, boolean accumulate) {
         int width = PANEL_WIDTH;
         int blocks = m / ROW_BLOCK;
         float[] rowBlocks = packRowBlocks(a, aOff, rowStride, pStride, blocks, k);
-        float[] panels = panelScratch(k * full);
-        for (int j = 0; j < full; j += width) {
-            packPanel(b, bOff + j, ldb, k, width, panels, j * k);
-        }
         for (int t = 0; t < blocks; t++) {
             for (int j = 0; j < full; j += width) {
                 packed4x2(rowBlocks, t * ROW_BLOCK * k, panels, j * k, c, cOff + t * ROW_BLOCK * ldc + j, ldc, k,

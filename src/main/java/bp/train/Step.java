@@ -33,8 +33,9 @@ import bp.nn.Network;
 final class Step implements TrainingStep {
 
     /**
-     * Rows (units) of a layer per weight-gradient and update task, and so a chunk of its input
-     * gradient: a block's weights, gradients and state (400 KB for 128 rows of 784) stay in L2.
+     * Rows (units) per weight-gradient and update task of a layer whose input gradient goes by
+     * chunks, and so a chunk of its input gradient (the others: {@link #UPDATE_BLOCK}): a block's
+     * weights, gradients and state (400 KB for 128 rows of 784) stay in L2.
      * Measured with bp bench train on two threads (alternating runs, Zen 5): 128 rows beat 64 by 4 %
      * at batch 128 and 10 % at batch 32; 32 and 256 rows were slower.
      */
@@ -75,9 +76,10 @@ final class Step implements TrainingStep {
     /** Largest L2 norm of the mean gradient, 0 for no clipping. */
     private final double clipNorm;
     private final double[] blockSquares;
-    /** The blocks of weight rows: of {@link #ROWS_PER_BLOCK} rows (units) of one layer, layers in order. */
+    /** The blocks of weight rows: of {@link #blockRows} rows (units) of one layer, layers in order. */
     private final int[] blockLayer;
     private final int[] blockRow;
+    private final int[] blockEnd;
     /** First block of each layer, and one past the last layer's. */
     private final int[] layerBlock;
     /** Shards of a few rows go faster as dot products than through transposed weights refreshed every step. */
@@ -139,8 +141,11 @@ final class Step implements TrainingStep {
     private static final int LAST_LAYER_ROWS = 4;
     /** Rows: the forward pass of layer {@link #phaseLayer}, not the last. */
     private static final int LAYER_ROWS = 5;
-    /** The current {@link #LAYER_UNITS} phase's: its tasks on one thread share one copy of the layer's input. */
-    private long unitToken;
+    /**
+     * The current phase's, new for each: its tasks on one thread share one copy of the layer's
+     * input (the forward pass's blocks of units, the weight gradient's).
+     */
+    private long phaseToken;
     /** Units per task of a layer's forward pass when shared out by units ({@link Workspace#unitTask}). */
     private final int unitTask;
 
@@ -181,17 +186,25 @@ final class Step implements TrainingStep {
         this.transposed = BatchGradient.usesTransposedWeights(batch) && remote == null
                 ? new TransposedWeights(net) : null;
         int layers = net.layerCount();
+        this.byChunks = new boolean[layers];
+        for (int l = 1; l < layers; l++) {
+            // layer l's chunks are added up by layer l − 1's blocks of units, so no row task of that
+            // phase may read layer l − 1's ∂L/∂z: it must have no input gradient, or one by chunks too
+            byChunks[l] = Workspace.inputGradientByChunks(net, l) && (l == 1 || byChunks[l - 1]);
+        }
         this.layerBlock = new int[layers + 1];
         for (int l = 0; l < layers; l++) {
-            layerBlock[l + 1] = layerBlock[l] + ceilDiv(net.weightRows(l), ROWS_PER_BLOCK);
+            layerBlock[l + 1] = layerBlock[l] + ceilDiv(net.weightRows(l), blockRows(l));
         }
         int blocks = layerBlock[layers];
         this.blockLayer = new int[blocks];
         this.blockRow = new int[blocks];
+        this.blockEnd = new int[blocks];
         for (int l = 0, t = 0; l < layers; l++) {
-            for (int r = 0; r < net.weightRows(l); r += ROWS_PER_BLOCK, t++) {
+            for (int r = 0; r < net.weightRows(l); r += blockRows(l), t++) {
                 blockLayer[t] = l;
                 blockRow[t] = r;
+                blockEnd[t] = Math.min(net.weightRows(l), r + blockRows(l));
             }
         }
         this.phaseJob = parallel.job(this::phaseTask, this::phaseOwner);
@@ -201,12 +214,22 @@ final class Step implements TrainingStep {
         this.clipNorm = clipNorm;
         this.blockSquares = new double[blocks];
         this.unitTask = Workspace.unitTask(net);
-        this.byChunks = new boolean[layers];
-        for (int l = 1; l < layers; l++) {
-            // layer l's chunks are added up by layer l − 1's blocks of units, so no row task of that
-            // phase may read layer l − 1's ∂L/∂z: it must have no input gradient, or one by chunks too
-            byChunks[l] = Workspace.inputGradientByChunks(net, l) && (l == 1 || byChunks[l - 1]);
-        }
+    }
+
+    /**
+     * Units per block of a layer whose input gradient does not go by chunks (layer 0, which has
+     * none): each block is a task of its weight gradient and update, and with several per thread
+     * the thread that finishes first takes over the other's last. The blocks of a layer share one
+     * copy of its input's panels per thread (the phase's token), so smaller blocks copy no more.
+     * Batch 128 on two threads (Zen 3, four alternating runs each): the threads' wait at the end
+     * of layer 0's backward phase 130 µs a step with blocks of 128 units, 90 with 64, 81 with 32;
+     * busy time unchanged.
+     */
+    static final int UPDATE_BLOCK = 64;
+
+    /** Units per block of layer l: a chunk of its input gradient when it goes by chunks, else {@link #UPDATE_BLOCK}. */
+    private int blockRows(int l) {
+        return byChunks[l] ? ROWS_PER_BLOCK : UPDATE_BLOCK;
     }
 
     /** Computes the gradient of rows {@code order[from, from + size)} and applies the optimizer. */
@@ -310,6 +333,7 @@ final class Step implements TrainingStep {
         outerUpdate = fused && rows == 1 && state.appliesOuterProducts();
         for (int l = last; l >= 0; l--) {
             phaseLayer = l;
+            phaseToken = Kernels.newToken();
             selfUpdate = fused && updatesInOwnPhase(l);
             updateLayer = fused && l < last && !updatesInOwnPhase(l + 1) ? l + 1 : -1;
             int tasks = layerBlock[l + 1] - layerBlock[l] + inputGradientTasks(l);
@@ -357,7 +381,7 @@ final class Step implements TrainingStep {
         for (int l = 0; l < last; l++) {
             phaseLayer = l;
             phaseKind = byUnits(l) ? LAYER_UNITS : LAYER_ROWS;
-            unitToken = Kernels.newToken();
+            phaseToken = Kernels.newToken();
             runPhase(StepProfile.FORWARD, byUnits(l) ? ceilDiv(net.weightRows(l), unitTask) : rowBlocks);
         }
         phaseLayer = last;
@@ -397,7 +421,7 @@ final class Step implements TrainingStep {
             case GATHER -> gather(i, start);
             case LAYER_UNITS -> {
                 ws.forwardColumns(net, transposed, phaseLayer, i * unitTask,
-                        Math.min(net.weightRows(phaseLayer), (i + 1) * unitTask), shardRows, unitToken);
+                        Math.min(net.weightRows(phaseLayer), (i + 1) * unitTask), shardRows, phaseToken);
                 partDone(StepProfile.forwardLayer(phaseLayer), start);
             }
             case LAYER_ROWS -> {
@@ -501,7 +525,7 @@ final class Step implements TrainingStep {
         if (i < unitTasks) {
             int t = layerBlock[l] + i;
             int r0 = blockRow[t];
-            int r1 = Math.min(net.weightRows(l), r0 + ROWS_PER_BLOCK);
+            int r1 = blockEnd[t];
             if (l + 1 < net.layerCount() && byChunks[l + 1]) {
                 ws.finishInputGradientColumns(net, l + 1, r0, r1, shardRows);
             }
@@ -514,7 +538,7 @@ final class Step implements TrainingStep {
                 if (outerUpdate) {
                     ws.biasGradient(net, l, s0, s1, shardRows, shardGrad, shardAccumulate); // the weights' in applyRows
                 } else {
-                    ws.weightGradient(net, l, s0, s1, shardRows, shardGrad, shardAccumulate);
+                    ws.weightGradient(net, l, s0, s1, shardRows, shardGrad, shardAccumulate, phaseToken);
                 }
                 if (selfUpdate) {
                     applyRows(l, s0, s1);
@@ -592,7 +616,7 @@ final class Step implements TrainingStep {
     private void sumBlock(int t) {
         int l = blockLayer[t];
         int r0 = blockRow[t];
-        int r1 = Math.min(net.weightRows(l), r0 + ROWS_PER_BLOCK);
+        int r1 = blockEnd[t];
         int fanIn = net.size(l);
         int w = net.weightOffset(l) + r0 * fanIn;
         int b = net.biasOffset(l) + r0;
@@ -621,8 +645,7 @@ final class Step implements TrainingStep {
     /** Applies the optimizer to block t and refreshes its transposed copy. */
     private void applyBlock(int t) {
         int l = blockLayer[t];
-        int r0 = blockRow[t];
-        applyRows(l, r0, Math.min(net.weightRows(l), r0 + ROWS_PER_BLOCK));
+        applyRows(l, blockRow[t], blockEnd[t]);
     }
 
     /** Applies the optimizer to rows (units) {@code [r0, r1)} of layer l and refreshes their transposed copy. */

@@ -277,11 +277,11 @@ class KernelsTest {
     }
 
     /**
-     * The trainer's forward pass by blocks of units gives each thread's blocks of a layer one token,
-     * so that they share one copy of the layer's input: every block must give the bits of the whole
-     * product, over one block of rows (3 rows, 6), several (133: past the 128 rows copied at once,
-     * with a remainder) and past a second slice (260), and a new token after A changes must see
-     * the new A.
+     * The trainer's forward pass and weight gradient by blocks of units give each thread's blocks
+     * of a layer one token, so that they share one copy of the layer's input: every block must
+     * give the bits of the whole product, over one block of rows (3 rows, 6), several (133: past
+     * the 128 rows copied at once, with a remainder) and past a second slice (260), and a new
+     * token after A changes must see the new A.
      */
     @Test
     void blocksOfUnitsSharingACopyOfTheInputGiveTheBitsOfTheWhole() {
@@ -306,6 +306,18 @@ class KernelsTest {
                     }
                     assertExact(whole, blocks, "blocks of units sharing a copy of A, m = " + m + ", round " + round
                             + ", " + kern.description());
+                    // the weight gradient ∂W[n×k] = Δᵀ·A by blocks of 26 units (and the 1 left) sharing B's panels
+                    float[] d = random(rng, m * n, 1);
+                    float[] gradient = new float[n * k];
+                    kern.gemmAtB(d, 0, n, a, 3, gradient, 0, n, k, m, false);
+                    float[] gradientBlocks = new float[n * k];
+                    long dwToken = Kernels.newToken();
+                    for (int j0 = 0; j0 < n; j0 += 26) {
+                        int j1 = Math.min(n, j0 + 26);
+                        kern.gemmAtB(d, j0, n, a, 3, gradientBlocks, j0 * k, j1 - j0, k, m, false, dwToken);
+                    }
+                    assertExact(gradient, gradientBlocks, "Δᵀ·A by blocks of units sharing B's panels, m = " + m
+                            + ", round " + round + ", " + kern.description());
                 }
             }
         }
