@@ -209,18 +209,49 @@ public final class Workspace {
     }
 
     /**
-     * Units per task of a layer's forward pass shared out by units in training: 64, in whole packed
-     * panels, several tasks per thread, so that a thread that finishes first takes over the
-     * other's last blocks. A thread's tasks of one layer share one copy of the layer's input
-     * ({@link #forwardColumns(Network, TransposedWeights, int, int, int, int, long)}), so small
-     * tasks copy no more than one block per thread did. On these VMs one core often runs slower
-     * than the other for a while, or stops for a millisecond: at batch 128 on two threads (Zen 3)
-     * the two finished a layer's block of 256 units 40 µs apart on average (median 12, 99th
-     * percentile 520). One JVM alternating epochs, 8 rounds: blocks of 64 units +3.5 %
-     * (samples/s, median of the paired ratios), of 32 +2.3 %.
+     * The most units per task of a layer's forward pass shared out by units in training (see
+     * {@link #unitTasks}): 64, in whole packed panels. A thread's tasks of one layer share one
+     * copy of the layer's input ({@link #forwardColumns(Network, TransposedWeights, int, int, int, int, long)}),
+     * so small tasks copy no more than one block per thread did.
      */
     public static int unitTask(Network net) {
         return wholePanels(net, 64);
+    }
+
+    /**
+     * Layer l's units cut into tasks for {@code threads} threads, as boundaries {@code b[0] = 0 <
+     * b[1] < … = units}: each thread's share (whole panels) in tasks of at most {@code maxUnits},
+     * smaller toward the end of the share (…, max, 4, 2, 1, 1 panels), so that a thread that
+     * finishes first takes over the other's last tasks, and the last is short. On these VMs one
+     * core often runs slower than the other for a while, or stops for a millisecond: at batch
+     * 128 on two threads (Zen 3) the two finished a block of 256 units of layer 0 40 µs apart on
+     * average (median 12, 99th percentile 520). Against tasks of 64 units all through (one JVM
+     * alternating epochs of 15 000 samples, paired): batch 128 +1.1 % (40 pairs), batch 32 -0.5 %
+     * (30 pairs). On one thread, blocks of {@code maxUnits}.
+     */
+    public static int[] unitTasks(Network net, int l, int threads, int maxUnits) {
+        int units = net.weightRows(l);
+        int panel = NetworkInternals.kernels(net).panelWidth();
+        int panels = (units + panel - 1) / panel; // the last may be narrower
+        int most = Math.max(1, maxUnits / panel);
+        int[] ends = new int[panels]; // piece ends in panels, collected from the last piece of the last share
+        int count = 0;
+        for (int t = threads - 1; t >= 0; t--) {
+            int shareStart = (int) ((long) panels * t / threads);
+            int size = threads == 1 ? most : 1;
+            for (int end = (int) ((long) panels * (t + 1) / threads), cut = 0; end > shareStart; cut++) {
+                ends[count++] = end;
+                end = Math.max(shareStart, end - size);
+                if (cut > 0) {
+                    size = Math.min(most, 2 * size); // 1, 1, 2, 4, … panels from the end of the share
+                }
+            }
+        }
+        int[] bounds = new int[count + 1];
+        for (int b = 1; b <= count; b++) {
+            bounds[b] = Math.min(units, ends[count - b] * panel);
+        }
+        return bounds;
     }
 
     private static int wholePanels(Network net, int units) {

@@ -713,8 +713,8 @@ public final class VectorKernels implements Kernels {
     public void gemmAtB(float[] a, int aOff, int lda, float[] b, int bOff, float[] c, int cOff, int m, int n, int k,
                         boolean accumulate, long token) {
         int full = n / PANEL_WIDTH * PANEL_WIDTH;
-        if (WIDE || m < PACK_MIN_ROWS || full == 0) {
-            gemmAtB(a, aOff, lda, b, bOff, c, cOff, m, n, k, accumulate); // B's panels read in place, or not worth a copy
+        if (WIDE || m < ROW_BLOCK || full == 0) {
+            gemmAtB(a, aOff, lda, b, bOff, c, cOff, m, n, k, accumulate); // B read in place: AVX-512, or too few rows
             return;
         }
         float[] panels = sharedPanels(b, bOff, n, k, full, token);

@@ -76,7 +76,7 @@ final class Step implements TrainingStep {
     /** Largest L2 norm of the mean gradient, 0 for no clipping. */
     private final double clipNorm;
     private final double[] blockSquares;
-    /** The blocks of weight rows: of {@link #blockRows} rows (units) of one layer, layers in order. */
+    /** The blocks of weight rows (units) of each layer, layers in order: chunks ({@link #chunkBounds}) or {@link #UPDATE_BLOCK}'s. */
     private final int[] blockLayer;
     private final int[] blockRow;
     private final int[] blockEnd;
@@ -146,8 +146,8 @@ final class Step implements TrainingStep {
      * input (the forward pass's blocks of units, the weight gradient's).
      */
     private long phaseToken;
-    /** Units per task of a layer's forward pass when shared out by units ({@link Workspace#unitTask}). */
-    private final int unitTask;
+    /** Each layer's forward tasks when shared out by units: boundaries ({@link Workspace#unitTasks}). */
+    private final int[][] unitTasks;
 
     private int shardFrom;
     private int shardRows;
@@ -192,19 +192,24 @@ final class Step implements TrainingStep {
             // phase may read layer l − 1's ∂L/∂z: it must have no input gradient, or one by chunks too
             byChunks[l] = Workspace.inputGradientByChunks(net, l) && (l == 1 || byChunks[l - 1]);
         }
+        this.unitTasks = new int[layers][];
         this.layerBlock = new int[layers + 1];
+        int[][] blockBounds = new int[layers][];
         for (int l = 0; l < layers; l++) {
-            layerBlock[l + 1] = layerBlock[l] + ceilDiv(net.weightRows(l), blockRows(l));
+            unitTasks[l] = Workspace.unitTasks(net, l, parallel.threads(), Workspace.unitTask(net));
+            blockBounds[l] = byChunks[l] ? chunkBounds(net.weightRows(l))
+                    : Workspace.unitTasks(net, l, parallel.threads(), UPDATE_BLOCK);
+            layerBlock[l + 1] = layerBlock[l] + blockBounds[l].length - 1;
         }
         int blocks = layerBlock[layers];
         this.blockLayer = new int[blocks];
         this.blockRow = new int[blocks];
         this.blockEnd = new int[blocks];
         for (int l = 0, t = 0; l < layers; l++) {
-            for (int r = 0; r < net.weightRows(l); r += blockRows(l), t++) {
+            for (int b = 0; b + 1 < blockBounds[l].length; b++, t++) {
                 blockLayer[t] = l;
-                blockRow[t] = r;
-                blockEnd[t] = Math.min(net.weightRows(l), r + blockRows(l));
+                blockRow[t] = blockBounds[l][b];
+                blockEnd[t] = blockBounds[l][b + 1];
             }
         }
         this.phaseJob = parallel.job(this::phaseTask, this::phaseOwner);
@@ -213,23 +218,26 @@ final class Step implements TrainingStep {
         this.applyJob = parallel.job(this::applyBlock, this::blockOwner);
         this.clipNorm = clipNorm;
         this.blockSquares = new double[blocks];
-        this.unitTask = Workspace.unitTask(net);
     }
 
     /**
-     * Units per block of a layer whose input gradient does not go by chunks (layer 0, which has
-     * none): each block is a task of its weight gradient and update, and with several per thread
-     * the thread that finishes first takes over the other's last. The blocks of a layer share one
-     * copy of its input's panels per thread (the phase's token), so smaller blocks copy no more.
-     * Batch 128 on two threads (Zen 3, four alternating runs each): the threads' wait at the end
-     * of layer 0's backward phase 130 µs a step with blocks of 128 units, 90 with 64, 81 with 32;
-     * busy time unchanged.
+     * The most units per block of a layer whose input gradient does not go by chunks (layer 0,
+     * which has none), cut as {@link Workspace#unitTasks}: each block is a task of its weight
+     * gradient and update, and with several per thread the thread that finishes first takes over
+     * the other's last. The blocks of a layer share one copy of its input's panels per thread (the
+     * phase's token), so smaller blocks copy no more. Batch 128 on two threads (Zen 3, four
+     * alternating runs each): the threads' wait at the end of layer 0's backward phase 130 µs a
+     * step with blocks of 128 units, 90 with 64, 81 with 32; busy time unchanged.
      */
     static final int UPDATE_BLOCK = 64;
 
-    /** Units per block of layer l: a chunk of its input gradient when it goes by chunks, else {@link #UPDATE_BLOCK}. */
-    private int blockRows(int l) {
-        return byChunks[l] ? ROWS_PER_BLOCK : UPDATE_BLOCK;
+    /** Boundaries of a layer's chunks of its input gradient, {@link #ROWS_PER_BLOCK} units each: its blocks. */
+    private static int[] chunkBounds(int units) {
+        int[] bounds = new int[ceilDiv(units, ROWS_PER_BLOCK) + 1];
+        for (int b = 1; b < bounds.length; b++) {
+            bounds[b] = Math.min(units, b * ROWS_PER_BLOCK);
+        }
+        return bounds;
     }
 
     /** Computes the gradient of rows {@code order[from, from + size)} and applies the optimizer. */
@@ -382,7 +390,7 @@ final class Step implements TrainingStep {
             phaseLayer = l;
             phaseKind = byUnits(l) ? LAYER_UNITS : LAYER_ROWS;
             phaseToken = Kernels.newToken();
-            runPhase(StepProfile.FORWARD, byUnits(l) ? ceilDiv(net.weightRows(l), unitTask) : rowBlocks);
+            runPhase(StepProfile.FORWARD, byUnits(l) ? unitTasks[l].length - 1 : rowBlocks);
         }
         phaseLayer = last;
         phaseKind = LAST_LAYER_ROWS;
@@ -420,8 +428,8 @@ final class Step implements TrainingStep {
             case FORWARD_ROWS -> forwardBlock(i, start);
             case GATHER -> gather(i, start);
             case LAYER_UNITS -> {
-                ws.forwardColumns(net, transposed, phaseLayer, i * unitTask,
-                        Math.min(net.weightRows(phaseLayer), (i + 1) * unitTask), shardRows, phaseToken);
+                ws.forwardColumns(net, transposed, phaseLayer, unitTasks[phaseLayer][i], unitTasks[phaseLayer][i + 1],
+                        shardRows, phaseToken);
                 partDone(StepProfile.forwardLayer(phaseLayer), start);
             }
             case LAYER_ROWS -> {
@@ -447,7 +455,7 @@ final class Step implements TrainingStep {
      */
     private int phaseOwner(int i) {
         return switch (phaseKind) {
-            case LAYER_UNITS -> unitOwner(phaseLayer, i * unitTask);
+            case LAYER_UNITS -> unitOwner(phaseLayer, unitTasks[phaseLayer][i]);
             case BACKWARD -> {
                 int l = phaseLayer;
                 int unitTasks = layerBlock[l + 1] - layerBlock[l];

@@ -36,4 +36,39 @@ class WorkspaceTest {
                 .dense(2, Activation.SOFTMAX).seed(1).build();
         assertTrue(Workspace.inputGradientByChunks(aboveTanh, 1), "above a tanh layer");
     }
+
+    /**
+     * A layer shared out by units goes in tasks of whole packed panels (the forward pass's blocks
+     * must start on one), at most the given width, covering every unit once; on several threads
+     * each thread's share ends in tasks of one panel, so the thread that finishes first takes
+     * over short ones; on one thread, tasks of the most units.
+     */
+    @Test
+    void unitTasksAreWholePanelsAndEndEachShareShort() {
+        for (int units : new int[] {10, 37, 100, 256, 512, 1000}) {
+            Network net = Network.builder(3).dense(units, Activation.RELU).dense(2, Activation.SOFTMAX).seed(1).build();
+            int panel = NetworkInternals.kernels(net).panelWidth();
+            for (int threads = 1; threads <= 3; threads++) {
+                int[] b = Workspace.unitTasks(net, 0, threads, 64);
+                String what = units + " units, " + threads + " threads: " + java.util.Arrays.toString(b);
+                assertEquals(0, b[0], what);
+                assertEquals(units, b[b.length - 1], what);
+                int most = Math.max(panel, 64 / panel * panel);
+                for (int i = 1; i < b.length; i++) {
+                    assertTrue(b[i] > b[i - 1] && b[i] - b[i - 1] <= most, what);
+                    assertTrue(b[i] % panel == 0 || b[i] == units, what);
+                }
+                int panels = (units + panel - 1) / panel;
+                if (threads == 1) {
+                    assertEquals((panels + most / panel - 1) / (most / panel) + 1, b.length, what);
+                } else if (panels >= 4 * threads) {
+                    // each share's last two tasks are one panel: at the middle of the layer and at its end
+                    int middle = Math.min(units, (int) ((long) panels / threads) * panel);
+                    int at = java.util.Arrays.binarySearch(b, middle);
+                    assertTrue(at > 1 && b[at] - b[at - 1] == panel && b[at - 1] - b[at - 2] == panel, what);
+                    assertEquals(panel, b[b.length - 2] - b[b.length - 3], what);
+                }
+            }
+        }
+    }
 }

@@ -306,14 +306,15 @@ class KernelsTest {
                     }
                     assertExact(whole, blocks, "blocks of units sharing a copy of A, m = " + m + ", round " + round
                             + ", " + kern.description());
-                    // the weight gradient ∂W[n×k] = Δᵀ·A by blocks of 26 units (and the 1 left) sharing B's panels
+                    // the weight gradient ∂W[n×k] = Δᵀ·A by blocks of 26, 4 and 7 units (and what is left) sharing B's panels
                     float[] d = random(rng, m * n, 1);
                     float[] gradient = new float[n * k];
                     kern.gemmAtB(d, 0, n, a, 3, gradient, 0, n, k, m, false);
                     float[] gradientBlocks = new float[n * k];
                     long dwToken = Kernels.newToken();
-                    for (int j0 = 0; j0 < n; j0 += 26) {
-                        int j1 = Math.min(n, j0 + 26);
+                    int[] sizes = {26, 4, 7};
+                    for (int j0 = 0, b = 0; j0 < n; j0 += sizes[b++ % 3]) {
+                        int j1 = Math.min(n, j0 + sizes[b % 3]);
                         kern.gemmAtB(d, j0, n, a, 3, gradientBlocks, j0 * k, j1 - j0, k, m, false, dwToken);
                     }
                     assertExact(gradient, gradientBlocks, "Δᵀ·A by blocks of units sharing B's panels, m = " + m
