@@ -329,36 +329,50 @@ public final class VectorKernels implements Kernels {
         }
     }
 
-    /** This thread's copy of A in blocks for {@link #gemmPackedBias(float[], int, float[], int, float[], int, float[], int, int, int, int, int, long)}. */
-    private static final class SharedRows {
-        float[] blocks = new float[0];
+    /**
+     * A thread's copy of an operand shared by the calls that give the same token (see {@link
+     * Kernels#newToken()}), with the offset and shape it was made for as a check.
+     */
+    private static final class SharedCopy {
+        float[] values = new float[0];
         long token;
-        int aOff;
-        int m;
-        int k;
+        int off;
+        int rows;
+        int cols;
+
+        boolean holds(long token, int off, int rows, int cols) {
+            return this.token == token && this.off == off && this.rows == rows && this.cols == cols;
+        }
+
+        /** Room for {@code len} floats, to be filled with the copy made for these arguments. */
+        float[] reserve(int len, long token, int off, int rows, int cols) {
+            if (values.length < len) {
+                values = new float[len];
+            }
+            this.token = token;
+            this.off = off;
+            this.rows = rows;
+            this.cols = cols;
+            return values;
+        }
     }
 
-    private static final ThreadLocal<SharedRows> SHARED_ROWS = ThreadLocal.withInitial(SharedRows::new);
+    /** Each thread's copy of A in blocks, for {@link #gemmPackedBias(float[], int, float[], int, float[], int, float[], int, int, int, int, int, long)}. */
+    private static final ThreadLocal<SharedCopy> SHARED_ROWS = ThreadLocal.withInitial(SharedCopy::new);
 
     /**
      * Rows {@code [0, 4·⌊m/4⌋)} of A (k columns, rows k apart) in {@link #packRowBlocks}' layout,
      * copied by this thread's first call with {@code token} and reused by its next calls with it.
      */
     private static float[] sharedRowBlocks(float[] a, int aOff, int m, int k, long token) {
-        SharedRows rows = SHARED_ROWS.get();
-        if (rows.token == token && rows.aOff == aOff && rows.m == m && rows.k == k) {
-            return rows.blocks;
+        SharedCopy copy = SHARED_ROWS.get();
+        if (copy.holds(token, aOff, m, k)) {
+            return copy.values;
         }
         int blocks = m / ROW_BLOCK;
-        if (rows.blocks.length < blocks * ROW_BLOCK * k) {
-            rows.blocks = new float[blocks * ROW_BLOCK * k];
-        }
-        packRowBlocks(a, aOff, k, 1, blocks, k, rows.blocks);
-        rows.token = token;
-        rows.aOff = aOff;
-        rows.m = m;
-        rows.k = k;
-        return rows.blocks;
+        float[] rowBlocks = copy.reserve(blocks * ROW_BLOCK * k, token, aOff, m, k);
+        packRowBlocks(a, aOff, k, 1, blocks, k, rowBlocks);
+        return rowBlocks;
     }
 
     @Override
@@ -728,37 +742,23 @@ public final class VectorKernels implements Kernels {
         }
     }
 
-    /** This thread's copy of B's panels for {@link #gemmAtB(float[], int, int, float[], int, float[], int, int, int, int, boolean, long)}. */
-    private static final class SharedPanels {
-        float[] panels = new float[0];
-        long token;
-        int bOff;
-        int k;
-        int full;
-    }
-
-    private static final ThreadLocal<SharedPanels> SHARED_PANELS = ThreadLocal.withInitial(SharedPanels::new);
+    /** Each thread's copy of B's panels, for {@link #gemmAtB(float[], int, int, float[], int, float[], int, int, int, int, boolean, long)}. */
+    private static final ThreadLocal<SharedCopy> SHARED_PANELS = ThreadLocal.withInitial(SharedCopy::new);
 
     /**
      * Columns {@code [0, full)} of B (k rows, ldb apart) in panels of {@link #PANEL_WIDTH}, panel j
      * from {@code j·k}: copied by this thread's first call with {@code token}, reused by its next.
      */
     private static float[] sharedPanels(float[] b, int bOff, int ldb, int k, int full, long token) {
-        SharedPanels shared = SHARED_PANELS.get();
-        if (shared.token == token && shared.bOff == bOff && shared.k == k && shared.full == full) {
-            return shared.panels;
+        SharedCopy copy = SHARED_PANELS.get();
+        if (copy.holds(token, bOff, k, full)) {
+            return copy.values;
         }
-        if (shared.panels.length < k * full) {
-            shared.panels = new float[k * full];
-        }
+        float[] panels = copy.reserve(k * full, token, bOff, k, full);
         for (int j = 0; j < full; j += PANEL_WIDTH) {
-            packPanel(b, bOff + j, ldb, k, PANEL_WIDTH, shared.panels, j * k);
+            packPanel(b, bOff + j, ldb, k, PANEL_WIDTH, panels, j * k);
         }
-        shared.token = token;
-        shared.bOff = bOff;
-        shared.k = k;
-        shared.full = full;
-        return shared.panels;
+        return panels;
     }
 
     /**
