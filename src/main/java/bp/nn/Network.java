@@ -518,19 +518,14 @@ public final class Network {
         } else if (parts > 1 && Predictions.LOCK.tryLock()) {
             try {
                 Workspace[] workspaces = predictWorkspaces(parts);
-                Predictions.POOL.forEach(parts, t -> {
-                    for (int c = t * chunks / parts; c < (t + 1) * chunks / parts; c++) {
-                        predictChunk(inputs, rows, c, transposed, workspaces[t], out);
-                    }
-                });
+                // an equal share of rows each (1000 rows: 500 and 500, not chunks of 512 and 488)
+                Predictions.POOL.forEach(parts, t -> predictRows(inputs, (int) ((long) rows * t / parts),
+                        (int) ((long) rows * (t + 1) / parts), transposed, workspaces[t], out));
             } finally {
                 Predictions.LOCK.unlock();
             }
         } else {
-            Workspace ws = new Workspace(this, Math.min(rows, PREDICT_CHUNK));
-            for (int c = 0; c < chunks; c++) {
-                predictChunk(inputs, rows, c, transposed, ws, out);
-            }
+            predictRows(inputs, 0, rows, transposed, new Workspace(this, Math.min(rows, PREDICT_CHUNK)), out);
         }
         return out;
     }
@@ -581,13 +576,14 @@ public final class Network {
         static final java.util.concurrent.locks.ReentrantLock LOCK = new java.util.concurrent.locks.ReentrantLock();
     }
 
-    private void predictChunk(float[] inputs, int rows, int chunk, TransposedWeights transposed, Workspace ws,
-                              float[] out) {
-        int r = chunk * PREDICT_CHUNK;
-        int n = Math.min(PREDICT_CHUNK, rows - r);
-        System.arraycopy(inputs, r * inputs(), ws.input(), 0, n * inputs());
-        ws.forward(this, transposed, n);
-        System.arraycopy(ws.output(), 0, out, r * outputs(), n * outputs());
+    /** Rows {@code [r0, r1)} through {@code ws}, {@link #PREDICT_CHUNK} at a time. */
+    private void predictRows(float[] inputs, int r0, int r1, TransposedWeights transposed, Workspace ws, float[] out) {
+        for (int r = r0; r < r1; r += PREDICT_CHUNK) {
+            int n = Math.min(PREDICT_CHUNK, r1 - r);
+            System.arraycopy(inputs, r * inputs(), ws.input(), 0, n * inputs());
+            ws.forward(this, transposed, n);
+            System.arraycopy(ws.output(), 0, out, r * outputs(), n * outputs());
+        }
     }
 
     /**

@@ -30,7 +30,8 @@ class TransposedWeightsTest {
 
     /**
      * A row's outputs are the same bits alone or among others: alone, wide layers are shared out
-     * by blocks of units (every core on one prediction), among 301 rows by blocks of 256 rows. The
+     * by blocks of units (every core on one prediction); 601 rows go in an equal share of rows per
+     * core, each share by blocks of at most 256 rows (on two cores 256 + 44 and 256 + 45). The
      * wide network has layers wider than a block with tails (300 = 4 panels of 64 + 44 units on
      * AVX-512) and activations computed by polynomials (tanh, sigmoid), where a value moved between a
      * vector and a scalar tail would change.
@@ -40,10 +41,10 @@ class TransposedWeightsTest {
         Network wide = Network.builder(37).dense(300, Activation.TANH).dense(200, Activation.SIGMOID)
                 .dense(130, Activation.ELU).dense(5, Activation.SOFTMAX).loss(Loss.CROSS_ENTROPY).seed(4).build();
         for (Network net : new Network[] {net(), wide}) {
-            int rows = 301;
+            int rows = 601;
             float[] x = inputs(rows, 37);
             float[] all = net.predict(x, rows);
-            for (int r : new int[] {0, 1, 7, 150, 256, 300}) {
+            for (int r : new int[] {0, 1, 7, 150, 256, 299, 300, 301, 556, 557, 600}) {
                 float[] one = net.predict(Arrays.copyOfRange(x, r * 37, (r + 1) * 37));
                 Workspace ws = new Workspace(net, 1); // the one-thread pass
                 System.arraycopy(x, r * 37, ws.input(), 0, 37);
