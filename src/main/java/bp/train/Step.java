@@ -76,7 +76,7 @@ final class Step implements TrainingStep {
     /** Largest L2 norm of the mean gradient, 0 for no clipping. */
     private final double clipNorm;
     private final double[] blockSquares;
-    /** The blocks of weight rows (units) of each layer, layers in order: chunks ({@link #chunkBounds}) or {@link #UPDATE_BLOCK}'s. */
+    /** The blocks of weight rows (units) of each layer, layers in order: chunks of the input gradient, or {@link #UPDATE_BLOCK}'s. */
     private final int[] blockLayer;
     private final int[] blockRow;
     private final int[] blockEnd;
@@ -197,7 +197,10 @@ final class Step implements TrainingStep {
         int[][] blockBounds = new int[layers][];
         for (int l = 0; l < layers; l++) {
             unitTasks[l] = Workspace.unitTasks(net, l, parallel.threads(), Workspace.unitTask(net));
-            blockBounds[l] = byChunks[l] ? chunkBounds(net.weightRows(l))
+            // clipping sums the gradient's squares block by block, in double: that layout must not
+            // depend on the thread count, or the norm's last bits could
+            blockBounds[l] = byChunks[l] ? evenBounds(net.weightRows(l), ROWS_PER_BLOCK)
+                    : clipNorm > 0 ? evenBounds(net.weightRows(l), UPDATE_BLOCK)
                     : Workspace.unitTasks(net, l, parallel.threads(), UPDATE_BLOCK);
             layerBlock[l + 1] = layerBlock[l] + blockBounds[l].length - 1;
         }
@@ -222,7 +225,8 @@ final class Step implements TrainingStep {
 
     /**
      * The most units per block of a layer whose input gradient does not go by chunks (layer 0,
-     * which has none), cut as {@link Workspace#unitTasks}: each block is a task of its weight
+     * which has none), cut as {@link Workspace#unitTasks} (with clipping, in even blocks of this
+     * many, the same for any thread count): each block is a task of its weight
      * gradient and update, and with several per thread the thread that finishes first takes over
      * the other's last. The blocks of a layer share one copy of its input's panels per thread (the
      * phase's token), so smaller blocks copy no more. Batch 128 on two threads (Zen 3, four
@@ -231,11 +235,11 @@ final class Step implements TrainingStep {
      */
     static final int UPDATE_BLOCK = 64;
 
-    /** Boundaries of a layer's chunks of its input gradient, {@link #ROWS_PER_BLOCK} units each: its blocks. */
-    private static int[] chunkBounds(int units) {
-        int[] bounds = new int[ceilDiv(units, ROWS_PER_BLOCK) + 1];
+    /** Boundaries of a layer's units in blocks of {@code size} (the last may be shorter): a layer's chunks of its input gradient. */
+    private static int[] evenBounds(int units, int size) {
+        int[] bounds = new int[ceilDiv(units, size) + 1];
         for (int b = 1; b < bounds.length; b++) {
-            bounds[b] = Math.min(units, b * ROWS_PER_BLOCK);
+            bounds[b] = Math.min(units, b * size);
         }
         return bounds;
     }
