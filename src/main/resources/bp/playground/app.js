@@ -28,14 +28,23 @@ function showError(e) {
   $('error').textContent = e ? e.message : '';
 }
 
+// The number of the last action sent: an answer to an older one (a round of training still on
+// its way when the user paused and added a point) must not paint over the newer state.
+let lastAction = 0;
+
 async function act(method, action, body) {
+  const mine = ++lastAction;
   try {
     const s = await api(method, '/api/sessions/' + sessionId + (action ? '/' + action : ''), body);
-    showError(null);
-    render(s);
+    if (mine === lastAction) {
+      showError(null);
+      render(s);
+    }
     return s;
   } catch (e) {
-    showError(e);
+    if (mine === lastAction) {
+      showError(e);
+    }
     throw e;
   }
 }
