@@ -276,13 +276,14 @@ public final class Workspace {
      * wherever it falls.
      */
     public void forwardColumns(Network net, TransposedWeights transposed, int l, int j0, int j1, int rows) {
-        forwardColumns(net, transposed, l, j0, j1, rows, Kernels.newToken());
+        forwardColumns(net, transposed, l, j0, j1, rows, Kernels.NO_TOKEN);
     }
 
     /**
      * As {@link #forwardColumns(Network, TransposedWeights, int, int, int, int)}, one of several
      * blocks of the same layer: the calls on one thread with the same {@code token} (from {@code
-     * Kernels.newToken()}, new for each pass over the layer) share one copy of the layer's input.
+     * Kernels.newToken()}, new for each pass over the layer; {@code Kernels.NO_TOKEN} for none)
+     * share one copy of the layer's input.
      */
     public void forwardColumns(Network net, TransposedWeights transposed, int l, int j0, int j1, int rows,
                                long token) {
@@ -445,13 +446,14 @@ public final class Workspace {
      * of layer l for all rows.
      */
     public void weightGradient(Network net, int l, int j0, int j1, int rows, float[] grad, boolean accumulate) {
-        weightGradient(net, l, j0, j1, rows, grad, accumulate, Kernels.newToken());
+        weightGradient(net, l, j0, j1, rows, grad, accumulate, Kernels.NO_TOKEN);
     }
 
     /**
      * As {@link #weightGradient(Network, int, int, int, int, float[], boolean)}, one of several
      * blocks of the same layer: the calls on one thread with the same {@code token} (from {@code
-     * Kernels.newToken()}, new for each pass over the layer) share one copy of the layer's input.
+     * Kernels.newToken()}, new for each pass over the layer; {@code Kernels.NO_TOKEN} for none)
+     * share one copy of the layer's input.
      */
     public void weightGradient(Network net, int l, int j0, int j1, int rows, float[] grad, boolean accumulate,
                                long token) {

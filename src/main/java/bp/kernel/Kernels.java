@@ -51,7 +51,8 @@ public interface Kernels {
      * phase of the trainer): the kernels may copy A once per thread for all of them, where
      * each call would otherwise copy it again. Calls on one thread with the same {@code token}
      * may reuse that copy, so the caller takes a new one ({@link #newToken()}) for each A, and
-     * again whenever A's values may have changed. The same bits as without a token.
+     * again whenever A's values may have changed ({@link #NO_TOKEN}: nothing shared). The same
+     * bits as without a token.
      */
     default void gemmPackedBias(float[] a, int aOff, float[] packed, int pOff, float[] bias, int biasOff,
                                 float[] c, int cOff, int ldc, int m, int n, int k, long token) {
@@ -62,6 +63,12 @@ public interface Kernels {
     static long newToken() {
         return KernelSelection.TOKENS.incrementAndGet();
     }
+
+    /**
+     * The token that shares nothing: a call with it copies what it needs as the form without a
+     * token does (for a one-off product, where a copy kept for later calls would be wasted).
+     */
+    long NO_TOKEN = 0;
 
     /**
      * Whether {@link #gemmPackedBias} on packed weights beats {@link #gemmABtBias} for a layer of
@@ -135,8 +142,8 @@ public interface Kernels {
      * As {@link #gemmAtB(float[], int, int, float[], int, float[], int, int, int, int, boolean)},
      * for one of several calls with the same B (blocks of units of one layer's weight gradient, in
      * a phase of the trainer): calls on one thread with the same {@code token} (see {@link
-     * #newToken()}; a new one for each B, and whenever B's values may have changed) may share one
-     * copy of B's panels. The same bits as without a token.
+     * #newToken()}; a new one for each B, and whenever B's values may have changed; {@link
+     * #NO_TOKEN}: nothing shared) may share one copy of B's panels. The same bits as without a token.
      */
     default void gemmAtB(float[] a, int aOff, int lda, float[] b, int bOff, float[] c, int cOff, int m, int n, int k,
                          boolean accumulate, long token) {

@@ -309,8 +309,8 @@ public final class VectorKernels implements Kernels {
     @Override
     public void gemmPackedBias(float[] a, int aOff, float[] packed, int pOff, float[] bias, int biasOff,
                                float[] c, int cOff, int ldc, int m, int n, int k, long token) {
-        if (WIDE || m < ROW_BLOCK || n < PANEL_WIDTH) {
-            gemmPackedBias(a, aOff, packed, pOff, bias, biasOff, c, cOff, ldc, m, n, k); // A is read in place
+        if (token == NO_TOKEN || WIDE || m < ROW_BLOCK || n < PANEL_WIDTH) {
+            gemmPackedBias(a, aOff, packed, pOff, bias, biasOff, c, cOff, ldc, m, n, k); // one-off, or A read in place
             return;
         }
         float[] rowBlocks = sharedRowBlocks(a, aOff, m, k, token);
@@ -727,8 +727,8 @@ public final class VectorKernels implements Kernels {
     public void gemmAtB(float[] a, int aOff, int lda, float[] b, int bOff, float[] c, int cOff, int m, int n, int k,
                         boolean accumulate, long token) {
         int full = n / PANEL_WIDTH * PANEL_WIDTH;
-        if (WIDE || m < ROW_BLOCK || full == 0) {
-            gemmAtB(a, aOff, lda, b, bOff, c, cOff, m, n, k, accumulate); // B read in place: AVX-512, or too few rows
+        if (token == NO_TOKEN || WIDE || m < ROW_BLOCK || full == 0) {
+            gemmAtB(a, aOff, lda, b, bOff, c, cOff, m, n, k, accumulate); // one-off, AVX-512 (B in place), or too few rows
             return;
         }
         float[] panels = sharedPanels(b, bOff, n, k, full, token);
@@ -754,7 +754,11 @@ public final class VectorKernels implements Kernels {
         if (copy.holds(token, bOff, k, full)) {
             return copy.values;
         }
-        float[] panels = copy.reserve(k * full, token, bOff, k, full);
+        return packPanels(b, bOff, ldb, k, full, copy.reserve(k * full, token, bOff, k, full));
+    }
+
+    /** Columns {@code [0, full)} of B (k rows, ldb apart) to {@code panels}, panel j of {@link #PANEL_WIDTH} from {@code j·k}; returns panels. */
+    private static float[] packPanels(float[] b, int bOff, int ldb, int k, int full, float[] panels) {
         for (int j = 0; j < full; j += PANEL_WIDTH) {
             packPanel(b, bOff + j, ldb, k, PANEL_WIDTH, panels, j * k);
         }
@@ -790,10 +794,7 @@ public final class VectorKernels implements Kernels {
         boolean packsA = !WIDE && m >= ROW_BLOCK && (bPanels || m >= PACK_MIN_ROWS);
         int done = 0;
         if (full > 0 && !bPanels && packsA && k <= ROWS_OUTER_MAX_K && k * full <= ROWS_OUTER_FLOATS) {
-            float[] panels = panelScratch(k * full);
-            for (int j = 0; j < full; j += width) {
-                packPanel(b, bOff + j, ldb, k, width, panels, j * k);
-            }
+            float[] panels = packPanels(b, bOff, ldb, k, full, panelScratch(k * full));
             rowsOuter(a, aOff, rowStride, pStride, panels, c, cOff, ldc, m, full, k, accumulate);
             done = full;
         } else if (full > 0 && (bPanels || packsA)) {

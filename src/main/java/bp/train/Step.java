@@ -235,7 +235,10 @@ final class Step implements TrainingStep {
      */
     static final int UPDATE_BLOCK = 64;
 
-    /** Boundaries of a layer's units in blocks of {@code size} (the last may be shorter): a layer's chunks of its input gradient. */
+    /**
+     * Boundaries of a layer's units in blocks of {@code size} from unit 0 (the last may be shorter):
+     * the chunks of its input gradient, or any thread count's blocks.
+     */
     private static int[] evenBounds(int units, int size) {
         int[] bounds = new int[ceilDiv(units, size) + 1];
         for (int b = 1; b < bounds.length; b++) {

@@ -281,7 +281,7 @@ class KernelsTest {
      * of a layer one token, so that they share one copy of the layer's input: every block must
      * give the bits of the whole product, over one block of rows (3 rows, 6), several (133: past
      * the 128 rows copied at once, with a remainder) and past a second slice (260), and a new
-     * token after A changes must see the new A.
+     * token after A changes must see the new A; with no token, each call its own A.
      */
     @Test
     void blocksOfUnitsSharingACopyOfTheInputGiveTheBitsOfTheWhole() {
@@ -298,27 +298,34 @@ class KernelsTest {
                     float[] a = random(rng, 3 + m * k, 1); // a new A each round, under a new token
                     float[] whole = new float[m * n];
                     kern.gemmPackedBias(a, 3, packed, 1, bias, 2, whole, 0, n, m, n, k);
-                    float[] blocks = new float[m * n];
-                    long token = Kernels.newToken();
-                    for (int j0 = 0; j0 < n; j0 += panel) {
-                        int j1 = Math.min(n, j0 + panel);
-                        kern.gemmPackedBias(a, 3, packed, 1 + j0 * k, bias, 2 + j0, blocks, j0, n, m, j1 - j0, k, token);
+                    // no token right after another A's calls without one (round 1) must not see that A
+                    for (long token : round == 0 ? new long[] {Kernels.newToken(), Kernels.NO_TOKEN}
+                            : new long[] {Kernels.NO_TOKEN, Kernels.newToken()}) {
+                        float[] blocks = new float[m * n];
+                        for (int j0 = 0; j0 < n; j0 += panel) {
+                            int j1 = Math.min(n, j0 + panel);
+                            kern.gemmPackedBias(a, 3, packed, 1 + j0 * k, bias, 2 + j0, blocks, j0, n, m, j1 - j0, k,
+                                    token);
+                        }
+                        assertExact(whole, blocks, "blocks of units sharing a copy of A, m = " + m + ", round " + round
+                                + (token == Kernels.NO_TOKEN ? ", no token" : "") + ", " + kern.description());
                     }
-                    assertExact(whole, blocks, "blocks of units sharing a copy of A, m = " + m + ", round " + round
-                            + ", " + kern.description());
                     // the weight gradient ∂W[n×k] = Δᵀ·A by blocks of 26, 4 and 7 units (and what is left) sharing B's panels
                     float[] d = random(rng, m * n, 1);
                     float[] gradient = new float[n * k];
                     kern.gemmAtB(d, 0, n, a, 3, gradient, 0, n, k, m, false);
-                    float[] gradientBlocks = new float[n * k];
-                    long dwToken = Kernels.newToken();
                     int[] sizes = {26, 4, 7};
-                    for (int j0 = 0, b = 0; j0 < n; j0 += sizes[b++ % 3]) {
-                        int j1 = Math.min(n, j0 + sizes[b % 3]);
-                        kern.gemmAtB(d, j0, n, a, 3, gradientBlocks, j0 * k, j1 - j0, k, m, false, dwToken);
+                    for (long dwToken : round == 0 ? new long[] {Kernels.newToken(), Kernels.NO_TOKEN}
+                            : new long[] {Kernels.NO_TOKEN, Kernels.newToken()}) {
+                        float[] gradientBlocks = new float[n * k];
+                        for (int j0 = 0, b = 0; j0 < n; j0 += sizes[b++ % 3]) {
+                            int j1 = Math.min(n, j0 + sizes[b % 3]);
+                            kern.gemmAtB(d, j0, n, a, 3, gradientBlocks, j0 * k, j1 - j0, k, m, false, dwToken);
+                        }
+                        assertExact(gradient, gradientBlocks, "Δᵀ·A by blocks of units sharing B's panels, m = " + m
+                                + ", round " + round + (dwToken == Kernels.NO_TOKEN ? ", no token" : "") + ", "
+                                + kern.description());
                     }
-                    assertExact(gradient, gradientBlocks, "Δᵀ·A by blocks of units sharing B's panels, m = " + m
-                            + ", round " + round + ", " + kern.description());
                 }
             }
         }
