@@ -21,10 +21,21 @@ public final class TransposedWeights {
     /** The network's {@link NetworkInternals#parameterVersion parameter version} this copy holds. */
     private int version;
 
+    /**
+     * Layers whose forward pass reads this copy; the others (narrower than the kernels' vectors
+     * make worth it: the output layer of 10 units on AVX-512) go as dot products on the weights,
+     * and re-packing them after every update was a scalar transpose for nothing (0.7 % of a step).
+     */
+    private final boolean[] packs;
+
     /** Allocates the copy and fills it from {@code net}'s current weights. */
     public TransposedWeights(Network net) {
         this.net = net;
         this.t = new float[net.parameterCount()];
+        this.packs = new boolean[net.layerCount()];
+        for (int l = 0; l < packs.length; l++) {
+            packs[l] = NetworkInternals.kernels(net).transposedForwardPays(net.weightRows(l));
+        }
         int tasks = 0;
         for (int l = 0; l < net.layerCount(); l++) {
             tasks += ceilDiv(net.weightRows(l), ROWS_PER_TASK);
@@ -56,6 +67,9 @@ public final class TransposedWeights {
 
     /** Re-packs rows (units) {@code [r0, r1)} of layer {@code l}'s weights. */
     public void refreshRows(int l, int r0, int r1) {
+        if (!packs[l]) {
+            return;
+        }
         int w = net.weightOffset(l);
         NetworkInternals.kernels(net).packRows(net.parameters(), w, net.weightRows(l), net.size(l), r0, r1, t, w);
     }
@@ -81,6 +95,11 @@ public final class TransposedWeights {
      */
     public void refreshedAll() {
         version = NetworkInternals.parameterVersion(net);
+    }
+
+    /** Whether layer l's forward pass reads this copy (else it goes as dot products on the weights). */
+    boolean packs(int l) {
+        return packs[l];
     }
 
     Network network() {

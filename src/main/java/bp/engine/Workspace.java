@@ -295,8 +295,9 @@ public final class Workspace {
         float[] p = net.parameters();
         int fanIn = net.size(l);
         int n = net.weightRows(l);
-        if (asDotProducts(k, transposed, n)) {
-            // a few rows (shards below BatchGradient.TRANSPOSED_MIN_BATCH): a row at a time, C's rows being n apart
+        if (asDotProducts(transposed, l)) {
+            // no packed copy (shards below BatchGradient.TRANSPOSED_MIN_BATCH), or a layer too narrow for one:
+            // a row at a time, C's rows n apart
             for (int r = 0; r < rows; r++) {
                 k.gemmABtBias(in, r * fanIn, p, net.weightOffset(l) + j0 * fanIn, p, net.biasOffset(l) + j0, z[l],
                         r * n + j0, 1, j1 - j0, fanIn);
@@ -311,9 +312,9 @@ public final class Workspace {
         }
     }
 
-    /** Whether a forward pass through n units goes as dot products on the weights rather than through the packed copy. */
-    private static boolean asDotProducts(Kernels k, TransposedWeights transposed, int n) {
-        return transposed == null || !k.transposedForwardPays(n);
+    /** Whether layer l's forward pass goes as dot products on the weights rather than through the packed copy. */
+    private static boolean asDotProducts(TransposedWeights transposed, int l) {
+        return transposed == null || !transposed.packs(l);
     }
 
     /** Layer l's forward pass for rows {@code [r0, r1)}, layer l − 1 complete for them. */
@@ -324,7 +325,7 @@ public final class Workspace {
         int rows = r1 - r0;
         int fanIn = net.size(l);
         int n = net.weightRows(l);
-        if (asDotProducts(k, transposed, n)) {
+        if (asDotProducts(transposed, l)) {
             k.gemmABtBias(in, r0 * fanIn, p, net.weightOffset(l), p, net.biasOffset(l), z[l], r0 * n, rows, n, fanIn);
         } else {
             k.gemmPackedBias(in, r0 * fanIn, transposed.array(), net.weightOffset(l), p, net.biasOffset(l), z[l],
