@@ -27,14 +27,28 @@ public final class TransposedWeights {
      * and re-packing them after every update was a scalar transpose for nothing (0.7 % of a step).
      */
     private final boolean[] packs;
+    /** Layers whose forward pass in training reads the weights in place: not in this copy either. */
+    private final boolean[] inPlace;
 
-    /** Allocates the copy and fills it from {@code net}'s current weights. */
+    /** Allocates the copy of every layer whose forward pass reads one and fills it from {@code net}'s current weights. */
     public TransposedWeights(Network net) {
+        this(net, Integer.MAX_VALUE);
+    }
+
+    /**
+     * Allocates the copy for training with batches of {@code batch} rows and fills it from {@code
+     * net}'s current weights: it leaves out the layers whose forward pass then reads the weights in
+     * place ({@link Workspace#forwardReadsWeightsInPlace}), so that an update does not re-pack them.
+     * The forward pass gives the same bits either way.
+     */
+    public TransposedWeights(Network net, int batch) {
         this.net = net;
         this.t = new float[net.parameterCount()];
         this.packs = new boolean[net.layerCount()];
+        this.inPlace = new boolean[net.layerCount()];
         for (int l = 0; l < packs.length; l++) {
-            packs[l] = NetworkInternals.kernels(net).transposedForwardPays(net.weightRows(l));
+            inPlace[l] = Workspace.forwardReadsWeightsInPlace(net, l, batch);
+            packs[l] = NetworkInternals.kernels(net).transposedForwardPays(net.weightRows(l)) && !inPlace[l];
         }
         int tasks = 0;
         for (int l = 0; l < net.layerCount(); l++) {
@@ -97,7 +111,12 @@ public final class TransposedWeights {
         version = NetworkInternals.parameterVersion(net);
     }
 
-    /** Whether layer l's forward pass reads this copy (else it goes as dot products on the weights). */
+    /** Whether layer l's forward pass reads the weights in place (this copy does not hold the layer). */
+    boolean readsInPlace(int l) {
+        return inPlace[l];
+    }
+
+    /** Whether layer l's forward pass reads this copy (else it goes as dot products on the weights, or in place). */
     boolean packs(int l) {
         return packs[l];
     }

@@ -148,6 +148,9 @@ public final class KernelWarmup {
                 k.gemmPackedBias(a, 0, packed, 0, null, 0, c, 0, n, m, n, depth);
                 k.gemmPackedBias(a, 0, packed, 0, bias, 0, c, 0, w, m, w, depth); // whole panels only
                 k.gemmPackedBias(a, 0, packed, 0, bias, 0, c, 0, n, m, w, depth, Kernels.newToken()); // a block of units
+                k.forwardReadsWeightsInPlace(n);
+                k.gemmABtBiasInPlace(a, 0, b, 0, bias, 0, c, 0, n, m, n, depth, Kernels.NO_TOKEN);
+                k.gemmABtBiasInPlace(a, 0, b, 0, bias, 0, c, 0, n, m, w, depth, Kernels.newToken()); // a block of units
                 k.gemmAB(a, 0, b, 0, c, 0, m, n, depth);
                 k.gemmAB(a, 1, depth + 2, b, 0, c, 0, m, n, depth, true); // a chunk's product added
                 k.gemmAtB(a, 0, m, b, 0, c, 0, m, n, depth, false);

@@ -59,6 +59,25 @@ public interface Kernels {
         gemmPackedBias(a, aOff, packed, pOff, bias, biasOff, c, cOff, ldc, m, n, k);
     }
 
+    /**
+     * {@code C[m×n] = A[m×k] · B[n×k]ᵀ + bias[n]} (C's rows {@code ldc} apart) with B, the weights,
+     * read in place: the forward pass of a layer that has no packed copy, where the kernels {@link
+     * #forwardReadsWeightsInPlace prefer that}, and there with the bits of {@link #gemmPackedBias}
+     * (each element the same chain of products summed over p from zero, the bias added last). The
+     * token shares A's copy between calls as {@code gemmPackedBias}' does.
+     */
+    void gemmABtBiasInPlace(float[] a, int aOff, float[] b, int bOff, float[] bias, int biasOff,
+                            float[] c, int cOff, int ldc, int m, int n, int k, long token);
+
+    /**
+     * Whether the forward pass of a layer of n units whose packed copy serves nothing else (the
+     * first layer: its input gradient is never computed) should read its weights in place
+     * ({@link #gemmABtBiasInPlace}) rather than from a copy packed after every update, giving the
+     * same bits: where the kernels read B in place anyway (AVX-512's register blocks) and n is
+     * whole vectors.
+     */
+    boolean forwardReadsWeightsInPlace(int n);
+
     /** {@return a token for {@link #gemmPackedBias(float[], int, float[], int, float[], int, float[], int, int, int, int, int, long)} that no other call has returned} */
     static long newToken() {
         return KernelSelection.TOKENS.incrementAndGet();

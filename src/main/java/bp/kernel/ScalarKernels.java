@@ -68,6 +68,26 @@ public final class ScalarKernels implements Kernels {
         }
     }
 
+    /** The sums of {@link #gemmPackedBias}, in the same order, reading B's rows in place. */
+    @Override
+    public void gemmABtBiasInPlace(float[] a, int aOff, float[] b, int bOff, float[] bias, int biasOff,
+                                   float[] c, int cOff, int ldc, int m, int n, int k, long token) {
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+                float sum = 0f;
+                for (int p = 0; p < k; p++) {
+                    sum += a[aOff + i * k + p] * b[bOff + j * k + p];
+                }
+                c[cOff + i * ldc + j] = bias == null ? sum : sum + bias[biasOff + j];
+            }
+        }
+    }
+
+    @Override
+    public boolean forwardReadsWeightsInPlace(int n) {
+        return false;
+    }
+
     @Override
     public int panelWidth() {
         return PANEL;

@@ -318,6 +318,61 @@ public final class VectorKernels implements Kernels {
         broadcastGemm(a, aOff, k, 1, packed, pOff, 0, true, c, cOff, ldc, m, n, k, true, rowBlocks, 0);
     }
 
+    // ---- C = A·Bᵀ + bias, B read in place ---------------------------------------------------------
+
+    @Override
+    public boolean forwardReadsWeightsInPlace(int n) {
+        return WIDE && n % L == 0;
+    }
+
+    /**
+     * Computes Cᵀ = B·Aᵀ + bias with the rows of B broadcast in place and A's rows copied to panels,
+     * as {@link #gemmPackedBias} computes C from B's packed copy: each element the same FMA chain,
+     * from zero over p, with the bias added last. Cᵀ's rows are padded to whole vectors, so that
+     * no element falls into a scalar column tail, and Cᵀ goes back to C transposed.
+     */
+    @Override
+    public void gemmABtBiasInPlace(float[] a, int aOff, float[] b, int bOff, float[] bias, int biasOff,
+                                   float[] c, int cOff, int ldc, int m, int n, int k, long token) {
+        if (m == 0 || n == 0) {
+            return;
+        }
+        int padded = (m + L - 1) / L * L;
+        SharedCopy copy = SHARED_COLUMNS.get();
+        if (token == NO_TOKEN || !copy.holds(token, aOff, m, k)) {
+            // A's rows as the first m columns of a B [k×padded] in packRows' panels; the padding columns hold
+            // whatever the array held: each column of the product depends on its own column of B alone
+            packRows(a, aOff, padded, k, 0, m, copy.reserve(padded * k, token, aOff, m, k), 0);
+        }
+        float[] panels = copy.values;
+        float[][] holder = TRANSPOSED_C.get();
+        if (holder[0].length < n * padded) {
+            holder[0] = new float[n * padded];
+        }
+        float[] ct = holder[0];
+        for (int j = 0; j < n; j++) {
+            java.util.Arrays.fill(ct, j * padded, (j + 1) * padded, bias == null ? 0f : bias[biasOff + j]);
+        }
+        for (int j = 0; j < n; j += IN_PLACE_ROWS) {
+            int rows = Math.min(IN_PLACE_ROWS, n - j);
+            broadcastGemm(b, bOff + j * k, k, 1, panels, 0, 0, true, ct, j * padded, padded, rows, padded, k, true);
+        }
+        transpose(ct, 0, padded, n, m, c, cOff, ldc);
+    }
+
+    /**
+     * Rows of B (weights) per pass over A's panels in {@link #gemmABtBiasInPlace}: B's rows come from
+     * L3 (a layer's weights do not fit in L2) and are read again for every panel of A, so a few at a
+     * time, to find them in L2 the second time.
+     */
+    private static final int IN_PLACE_ROWS = 48;
+
+    /** Each thread's copy of A's rows in panels, for {@link #gemmABtBiasInPlace}. */
+    private static final ThreadLocal<SharedCopy> SHARED_COLUMNS = ThreadLocal.withInitial(SharedCopy::new);
+
+    /** Each thread's Cᵀ for {@link #gemmABtBiasInPlace}, grown to the largest it has seen. */
+    private static final ThreadLocal<float[][]> TRANSPOSED_C = ThreadLocal.withInitial(() -> new float[1][0]);
+
     /** Each of C's m rows (n wide, ldc apart) set to the bias, or to zero without one: where the products' sums are added. */
     private static void fillRows(float[] bias, int biasOff, float[] c, int cOff, int ldc, int m, int n) {
         for (int i = 0; i < m; i++) {
@@ -389,31 +444,38 @@ public final class VectorKernels implements Kernels {
 
     /**
      * Gathers each column of a block of L rows into one vector (lane l from row l) and stores it as
-     * a contiguous piece of a row of T; the rows left over are copied by the scalar twin.
+     * a contiguous piece of a row of T; the rows left over are copied one value at a time.
      */
     @Override
     public void transpose(float[] a, int aOff, int rows, int cols, float[] t, int tOff, int ldt) {
-        if (cols == 0 || rows < L) {
-            ScalarKernels.INSTANCE.transpose(a, aOff, rows, cols, t, tOff, ldt);
-            return;
-        }
-        int[] rowStarts = strideMap(cols);
+        transpose(a, aOff, cols, rows, cols, t, tOff, ldt);
+    }
+
+    /** As {@link #transpose(float[], int, int, int, float[], int, int)} with A's rows {@code lda} apart. */
+    private static void transpose(float[] a, int aOff, int lda, int rows, int cols, float[] t, int tOff, int ldt) {
         int i = 0;
-        for (; i + L <= rows; i += L) {
-            int block = aOff + i * cols;
-            int j = 0;
-            if (L == 16) {
-                for (; j + 16 <= cols; j += 16) {
-                    transpose16(a, block + j, cols, t, tOff + j * ldt + i, ldt);
+        if (cols > 0 && rows >= L) {
+            int[] rowStarts = strideMap(lda);
+            for (; i + L <= rows; i += L) {
+                int block = aOff + i * lda;
+                int j = 0;
+                if (L == 16) {
+                    for (; j + 16 <= cols; j += 16) {
+                        transpose16(a, block + j, lda, t, tOff + j * ldt + i, ldt);
+                    }
+                } else if (L == 8) {
+                    j = transpose8(a, block, lda, cols, t, tOff + i, ldt);
                 }
-            } else if (L == 8) {
-                j = transpose8(a, block, cols, cols, t, tOff + i, ldt);
-            }
-            for (; j < cols; j++) {
-                FloatVector.fromArray(S, a, block + j, rowStarts, 0).intoArray(t, tOff + j * ldt + i);
+                for (; j < cols; j++) {
+                    FloatVector.fromArray(S, a, block + j, rowStarts, 0).intoArray(t, tOff + j * ldt + i);
+                }
             }
         }
-        ScalarKernels.INSTANCE.transpose(a, aOff + i * cols, rows - i, cols, t, tOff + i, ldt);
+        for (; i < rows; i++) {
+            for (int j = 0; j < cols; j++) {
+                t[tOff + j * ldt + i] = a[aOff + i * lda + j];
+            }
+        }
     }
 
     /**

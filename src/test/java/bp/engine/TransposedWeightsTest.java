@@ -10,6 +10,7 @@ import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
 class TransposedWeightsTest {
@@ -68,6 +69,45 @@ class TransposedWeightsTest {
         transposed.forward(net, new TransposedWeights(net), rows);
         for (int i = 0; i < rows * 5; i++) {
             assertEquals(dot.output()[i], transposed.output()[i], 1e-6);
+        }
+    }
+
+    /**
+     * Training with batches of a few rows reads the first layer's weights in place where the
+     * kernels prefer that (the copy then leaves the layer out, and the update does not re-pack it):
+     * the forward pass gives the packed copy's bits, whole and by blocks of units sharing a copy of
+     * the input, as the trainer's threads compute it. 320 units: whole vectors at every width.
+     */
+    @Test
+    void smallBatchesReadTheFirstLayerInPlaceWithThePackedBits() {
+        Network net = Network.builder(37).dense(320, Activation.RELU).dense(19, Activation.TANH)
+                .dense(5, Activation.SOFTMAX).loss(Loss.CROSS_ENTROPY).seed(4).build();
+        bp.kernel.Kernels kernels = NetworkInternals.kernels(net);
+        TransposedWeights packed = new TransposedWeights(net);
+        TransposedWeights small = new TransposedWeights(net, Workspace.IN_PLACE_MAX_BATCH);
+        assertFalse(packed.readsInPlace(0));
+        assertFalse(new TransposedWeights(net, Workspace.IN_PLACE_MAX_BATCH + 1).readsInPlace(0));
+        assertEquals(kernels.forwardReadsWeightsInPlace(320), small.readsInPlace(0));
+        assertFalse(small.readsInPlace(1));
+        for (int rows : new int[] {8, 37, Workspace.IN_PLACE_MAX_BATCH}) {
+            float[] x = inputs(rows, 37);
+            Workspace expected = new Workspace(net, rows);
+            System.arraycopy(x, 0, expected.input(), 0, x.length);
+            expected.forward(net, packed, rows);
+            Workspace whole = new Workspace(net, rows);
+            System.arraycopy(x, 0, whole.input(), 0, x.length);
+            whole.forward(net, small, rows);
+            assertArrayEquals(expected.output(), whole.output(), rows + " rows");
+            Workspace blocks = new Workspace(net, rows);
+            System.arraycopy(x, 0, blocks.input(), 0, x.length);
+            long token = bp.kernel.Kernels.newToken();
+            for (int j0 = 0; j0 < 320; j0 += kernels.panelWidth()) {
+                blocks.forwardColumns(net, small, 0, j0, Math.min(320, j0 + kernels.panelWidth()), rows, token);
+            }
+            for (int l = 1; l < net.layerCount(); l++) {
+                blocks.forwardLayer(net, small, l, 0, rows);
+            }
+            assertArrayEquals(expected.output(), blocks.output(), rows + " rows by blocks of units");
         }
     }
 

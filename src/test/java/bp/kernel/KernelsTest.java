@@ -332,6 +332,66 @@ class KernelsTest {
     }
 
     /**
+     * Where the kernels read a layer's weights in place ({@code forwardReadsWeightsInPlace}), the
+     * forward pass gives the packed form's bits: the trainer picks the form by batch size, and the
+     * model must not depend on it. Whole, and by blocks of units sharing one copy of A under a
+     * token, as the trainer's threads compute it; every row count up to 3 vectors + 1 and the
+     * trainer's shard sizes; depths with tails; C's rows wider than n. Elsewhere the in-place form
+     * stays within the GEMM tolerance of the packed one (the scalar twin: its bits).
+     */
+    @Test
+    void weightsReadInPlaceGiveThePackedFormsBits() {
+        SplittableRandom rng = new SplittableRandom(23);
+        int[] rows = IntStream.concat(IntStream.rangeClosed(0, 3 * lanes + 1), IntStream.of(27, 37, 64, 133)).toArray();
+        for (Kernels kern : new Kernels[] {scalar, vector}) {
+            int panel = kern.panelWidth();
+            for (int n : new int[] {lanes, 2 * panel + lanes, 3 * panel + 5}) {
+                for (int k : new int[] {1, lanes + 3, 2 * lanes + 11}) {
+                    for (int m : rows) {
+                        checkInPlace(rng, kern, m, n, k);
+                    }
+                }
+            }
+            for (int m : new int[] {1, 27, 32, 37, 64}) {
+                checkInPlace(rng, kern, m, 512, 784); // the first layer of 784-512-256-10
+            }
+        }
+    }
+
+    private static void checkInPlace(SplittableRandom rng, Kernels kern, int m, int n, int k) {
+        String shape = "m=" + m + " n=" + n + " k=" + k + ", " + kern.description();
+        int panel = kern.panelWidth();
+        int ldc = n + 3;
+        float[] a = random(rng, 3 + m * k, 1);
+        float[] w = random(rng, 5 + n * k, 1);
+        float[] bias = random(rng, 2 + n, 1);
+        float[] packed = new float[n * k];
+        kern.packRows(w, 5, n, k, 0, n, packed, 0);
+        float[] expected = new float[1 + m * ldc];
+        kern.gemmPackedBias(a, 3, packed, 0, bias, 2, expected, 1, ldc, m, n, k);
+        float[] whole = new float[1 + m * ldc];
+        kern.gemmABtBiasInPlace(a, 3, w, 5, bias, 2, whole, 1, ldc, m, n, k, Kernels.NO_TOKEN);
+        float[] blocks = new float[1 + m * ldc];
+        long token = Kernels.newToken();
+        for (int j0 = 0; j0 < n; j0 += panel) {
+            int j1 = Math.min(n, j0 + panel);
+            kern.gemmABtBiasInPlace(a, 3, w, 5 + j0 * k, bias, 2 + j0, blocks, 1 + j0, ldc, m, j1 - j0, k, token);
+        }
+        assertExact(whole, blocks, "A·Wᵀ+b, W in place, by blocks of units sharing A's copy, " + shape);
+        if (kern == scalar || kern.forwardReadsWeightsInPlace(n)) {
+            assertExact(expected, whole, "A·Wᵀ+b with W in place against packed, " + shape);
+            return;
+        }
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+                double tolerance = 2 * (k + 1) * U * forwardMagnitude(a, w, bias, i, j, k);
+                assertClose(expected[1 + i * ldc + j], whole[1 + i * ldc + j], tolerance, "A·Wᵀ+b with W in place, " + shape);
+            }
+        }
+        assertEquals(0f, whole[0], "A·Wᵀ+b with W in place wrote before its offset, " + shape);
+    }
+
+    /**
      * The trainer's phases compute a product by blocks on several threads: the weight gradient by
      * blocks of units (columns of Δ, rows {@code lda} apart), the forward pass and the input gradient
      * by blocks of rows. Each block must give exactly the bits of the same elements in the whole
