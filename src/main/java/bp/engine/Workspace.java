@@ -295,7 +295,7 @@ public final class Workspace {
         float[] p = net.parameters();
         int fanIn = net.size(l);
         int n = net.weightRows(l);
-        if (transposed != null && transposed.readsInPlace(l)) {
+        if (readsInPlace(transposed, l)) {
             k.gemmABtBiasInPlace(in, 0, p, net.weightOffset(l) + j0 * fanIn, p, net.biasOffset(l) + j0, z[l], j0, n,
                     rows, j1 - j0, fanIn, token);
         } else if (asDotProducts(transposed, l)) {
@@ -335,6 +335,11 @@ public final class Workspace {
                 && NetworkInternals.kernels(net).forwardReadsWeightsInPlace(net.weightRows(l));
     }
 
+    /** Whether layer l's forward pass reads its weights in place rather than through the packed copy or as dot products. */
+    private static boolean readsInPlace(TransposedWeights transposed, int l) {
+        return transposed != null && transposed.readsInPlace(l);
+    }
+
     /** Whether layer l's forward pass goes as dot products on the weights rather than through the packed copy. */
     private static boolean asDotProducts(TransposedWeights transposed, int l) {
         return transposed == null || !transposed.packs(l);
@@ -348,7 +353,7 @@ public final class Workspace {
         int rows = r1 - r0;
         int fanIn = net.size(l);
         int n = net.weightRows(l);
-        if (transposed != null && transposed.readsInPlace(l)) {
+        if (readsInPlace(transposed, l)) {
             k.gemmABtBiasInPlace(in, r0 * fanIn, p, net.weightOffset(l), p, net.biasOffset(l), z[l], r0 * n, n, rows, n,
                     fanIn, Kernels.NO_TOKEN);
         } else if (asDotProducts(transposed, l)) {
