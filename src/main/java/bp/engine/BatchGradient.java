@@ -1,8 +1,8 @@
 package bp.engine;
 
 import bp.data.Dataset;
-import bp.nn.Network;
 import bp.kernel.Kernels;
+import bp.nn.Network;
 
 /**
  * How the gradient of one mini-batch is cut up and summed, the same wherever it is computed (the
@@ -137,11 +137,10 @@ public final class BatchGradient {
     public static void gather(Dataset data, int[] order, int from, int r0, int r1, Workspace ws) {
         int fin = data.featureCount();
         int fout = data.targetWidth();
-        float[] x = data.features();
         float[] y = data.targets();
+        Kernels.get().gatherRows(data.features(), fin, order, from + r0, r1 - r0, ws.input(), r0 * fin);
         for (int r = r0; r < r1; r++) {
             int i = order[from + r];
-            System.arraycopy(x, i * fin, ws.input(), r * fin, fin);
             System.arraycopy(y, i * fout, ws.target(), r * fout, fout);
             if (data.isClassification()) {
                 ws.labels()[r] = data.label(i);

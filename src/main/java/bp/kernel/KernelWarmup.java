@@ -69,6 +69,9 @@ public final class KernelWarmup {
 
     private static FutureTask<Void> once;
 
+    /** Rows of the warm-up's gathers, in a shuffled order. */
+    private static final int[] GATHER_ORDER = {5, 0, 9, 2, 7, 1, 8, 3, 6, 4, 10};
+
     private KernelWarmup() {
     }
 
@@ -168,6 +171,9 @@ public final class KernelWarmup {
             k.dot(a, 0, b, 0, depth);
             k.transpose(a, 0, w + 3, w + 3, c, 0, w + 3);
             k.transpose(a, 0, 3, w + 3, c, 0, w + 3);
+            // a batch's input: passes of eight rows and the rows left over, rows with and without a tail
+            k.gatherRows(a, w + 3, GATHER_ORDER, 0, GATHER_ORDER.length, c, 0);
+            k.gatherRows(a, w, GATHER_ORDER, 1, 8, c, 0);
             // fresh copies each round: repeated in-place updates would drift towards subnormal
             // numbers, which are slow, or NaN
             System.arraycopy(d, 0, delta, 0, size);

@@ -121,6 +121,13 @@ public interface Kernels {
         }
     }
 
+    /**
+     * Copies rows {@code index[from + r]} of X (rows of {@code len} floats from 0), for {@code r <
+     * count}, to {@code count} consecutive rows of Out from {@code outOff}: a mini-batch's input
+     * gathered from a data set in its shuffled order.
+     */
+    void gatherRows(float[] x, int len, int[] index, int from, int count, float[] out, int outOff);
+
     /** {@code T[j][i] = A[i][j]} for A of {@code rows × cols}, T with rows {@code ldt} apart (≥ rows). */
     void transpose(float[] a, int aOff, int rows, int cols, float[] t, int tOff, int ldt);
 

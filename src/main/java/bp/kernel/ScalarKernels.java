@@ -98,6 +98,13 @@ public final class ScalarKernels implements Kernels {
         return true;
     }
 
+    @Override
+    public void gatherRows(float[] x, int len, int[] index, int from, int count, float[] out, int outOff) {
+        for (int r = 0; r < count; r++) {
+            System.arraycopy(x, index[from + r] * len, out, outOff + r * len, len);
+        }
+    }
+
     /**
      * Blocked so that both the rows read and the rows written stay in L1, four rows at a time so
      * that each column becomes four consecutive stores.

@@ -446,6 +446,57 @@ public final class VectorKernels implements Kernels {
      * Gathers each column of a block of L rows into one vector (lane l from row l) and stores it as
      * a contiguous piece of a row of T; the rows left over are copied one value at a time.
      */
+    /**
+     * Eight rows at a time, a vector of each in turn: the rows are scattered over a data set far
+     * larger than the caches, and eight streams of loads in flight wait for memory together where
+     * one row after another waits eight times. 128 random rows of 784 floats from 60 000 (Zen 5):
+     * 32 µs against 58 µs with a copy per row; four rows at a time, 38 µs. Training 784-512-256-10
+     * (one JVM alternating 1-epoch fits, 12 pairs): batch 128 +2.9 % on one thread, +1.0 % on
+     * two; batch 32 on two threads +2.6 %.
+     */
+    @Override
+    public void gatherRows(float[] x, int len, int[] index, int from, int count, float[] out, int outOff) {
+        int r = 0;
+        int bound = S.loopBound(len);
+        for (; r + GATHER_ROWS <= count; r += GATHER_ROWS) {
+            int x0 = index[from + r] * len;
+            int x1 = index[from + r + 1] * len;
+            int x2 = index[from + r + 2] * len;
+            int x3 = index[from + r + 3] * len;
+            int x4 = index[from + r + 4] * len;
+            int x5 = index[from + r + 5] * len;
+            int x6 = index[from + r + 6] * len;
+            int x7 = index[from + r + 7] * len;
+            int o = outOff + r * len;
+            int j = 0;
+            for (; j < bound; j += L) {
+                FloatVector.fromArray(S, x, x0 + j).intoArray(out, o + j);
+                FloatVector.fromArray(S, x, x1 + j).intoArray(out, o + len + j);
+                FloatVector.fromArray(S, x, x2 + j).intoArray(out, o + 2 * len + j);
+                FloatVector.fromArray(S, x, x3 + j).intoArray(out, o + 3 * len + j);
+                FloatVector.fromArray(S, x, x4 + j).intoArray(out, o + 4 * len + j);
+                FloatVector.fromArray(S, x, x5 + j).intoArray(out, o + 5 * len + j);
+                FloatVector.fromArray(S, x, x6 + j).intoArray(out, o + 6 * len + j);
+                FloatVector.fromArray(S, x, x7 + j).intoArray(out, o + 7 * len + j);
+            }
+            if (j < len) { // the rows' last floats, fewer than a vector
+                int tail = len - j;
+                System.arraycopy(x, x0 + j, out, o + j, tail);
+                System.arraycopy(x, x1 + j, out, o + len + j, tail);
+                System.arraycopy(x, x2 + j, out, o + 2 * len + j, tail);
+                System.arraycopy(x, x3 + j, out, o + 3 * len + j, tail);
+                System.arraycopy(x, x4 + j, out, o + 4 * len + j, tail);
+                System.arraycopy(x, x5 + j, out, o + 5 * len + j, tail);
+                System.arraycopy(x, x6 + j, out, o + 6 * len + j, tail);
+                System.arraycopy(x, x7 + j, out, o + 7 * len + j, tail);
+            }
+        }
+        ScalarKernels.INSTANCE.gatherRows(x, len, index, from + r, count - r, out, outOff + r * len);
+    }
+
+    /** Rows per pass of {@link #gatherRows}. */
+    private static final int GATHER_ROWS = 8;
+
     @Override
     public void transpose(float[] a, int aOff, int rows, int cols, float[] t, int tOff, int ldt) {
         transpose(a, aOff, cols, rows, cols, t, tOff, ldt);

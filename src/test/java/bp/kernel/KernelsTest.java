@@ -749,6 +749,33 @@ class KernelsTest {
     }
 
     @Test
+    void gatherRowsCopiesTheIndexedRowsAndNothingElse() {
+        SplittableRandom rng = new SplittableRandom(29);
+        int rows = 40;
+        for (int len : lengths()) {
+            float[] x = random(rng, rows * len, 1);
+            for (int count : new int[] {0, 1, 7, 8, 9, 16, 17, 23}) {
+                int[] index = new int[count + 3];
+                for (int i = 0; i < index.length; i++) {
+                    index[i] = rng.nextInt(rows); // repeats too, as a sampler with replacement gives
+                }
+                int outOff = 5;
+                float[] expected = new float[outOff + count * len + 4];
+                java.util.Arrays.fill(expected, -7f); // outside the rows: must stay as it was
+                for (int r = 0; r < count; r++) {
+                    System.arraycopy(x, index[2 + r] * len, expected, outOff + r * len, len);
+                }
+                for (Kernels k : new Kernels[] {scalar, vector}) {
+                    float[] out = new float[expected.length];
+                    java.util.Arrays.fill(out, -7f);
+                    k.gatherRows(x, len, index, 2, count, out, outOff);
+                    assertArrayEquals(expected, out, k.description() + " len=" + len + " count=" + count);
+                }
+            }
+        }
+    }
+
+    @Test
     void axpyAndDotMatchScalar() {
         SplittableRandom rng = new SplittableRandom(23);
         for (int len : lengths()) {
