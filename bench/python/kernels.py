@@ -1,12 +1,20 @@
-"""bp's JMH kernel results beside OpenBLAS sgemm on the same shapes, single-threaded.
+"""bp's GEMM kernels beside OpenBLAS sgemm on the same shapes, single-threaded, shape by shape.
 
-Usage: kernels.py JMH_RESULT.json (run by bench/run kernels with OPENBLAS_NUM_THREADS=1).
-OpenBLAS is called through CBLAS with exactly bp's operations: C = A·Bᵀ (forward, without the
-bias, which bp also adds), C = A·B (Δ·W) and C += Aᵀ·B (Δᵀ·A, beta = 1).
+Usage: kernels.py RESULT_DIR ELEMENTWISE_JSON -- JMH_COMMAND... (run by bench/run kernels with
+OPENBLAS_NUM_THREADS=1). For each shape it runs bp's JMH benchmark (JMH_COMMAND plus the shape's
+parameters: one fork per implementation) between two measurements of OpenBLAS on the same shape,
+seconds apart: these VMs drift by a quarter from one minute to the next, and a ratio of figures
+measured minutes apart measured the drift (one full run put dw1 at 0.69 where runs of that shape
+alone gave 1.0). Both sides are best figures: bp's fastest of its JMH iterations, OpenBLAS's
+fastest of its timing windows before and after. OpenBLAS is called through CBLAS with exactly
+bp's operations: C = A·Bᵀ (forward, without the bias, which bp also adds), C = A·B (Δ·W) and
+C += Aᵀ·B (Δᵀ·A, beta = 1).
 """
 import ctypes
 import glob
 import json
+import os
+import subprocess
 import sys
 import time
 
@@ -82,36 +90,65 @@ ELEMENTWISE_BYTES = {  # bytes read + written per call
 }
 
 
-def main():
-    results = json.load(open(sys.argv[1]))
-    lib, path = load_openblas()
-    gemm, elementwise, allocation = {}, {}, {}
+SHAPES = ["fwd1", "fwd2", "fwd3", "dx2", "dx3", "dw1", "dw2", "dw3"]
+
+
+def jmh_gemm(command, out, shape, rows):
+    """Runs bp's GemmBench for one shape (vector and scalar) and returns its JMH results."""
+    path = os.path.join(out, f"gemm-{shape}-{rows}.json")
+    with open(os.path.join(out, "kernels.log"), "a") as log:
+        subprocess.run(command + ["GemmBench", "-p", f"shape={shape}", "-p", f"rows={rows}",
+                                  "-rf", "json", "-rff", path], stdout=log, stderr=subprocess.STDOUT, check=True)
+    return json.load(open(path))
+
+
+def best_us(result):
+    """The fastest iteration of a JMH result, in its unit (µs/op)."""
+    return min(v for fork in result["primaryMetric"]["rawData"] for v in fork)
+
+
+def allocation(results):
+    """gc.alloc.rate.norm of each vector-kernel result (JMH -prof gc), by a readable name."""
+    found = {}
     for r in results:
-        name = r["benchmark"].rsplit(".", 2)
         params = r.get("params", {})
-        us = r["primaryMetric"]["score"]
         gc = r.get("secondaryMetrics", {}).get("gc.alloc.rate.norm")
         if gc is not None and params.get("impl") == "vector":
-            allocation[name[-1] + " " + " ".join(f"{k}={v}" for k, v in sorted(params.items()))] = gc["score"]
-        if name[-2] == "GemmBench":
-            gemm[(params["shape"], int(params["rows"]), params["impl"])] = us
-        else:
-            elementwise[(name[-1], params["impl"])] = us
+            name = r["benchmark"].rsplit(".", 1)[-1]
+            found[name + " " + " ".join(f"{k}={v}" for k, v in sorted(params.items()))] = gc["score"]
+    return found
+
+
+def main():
+    out, elementwise_json = sys.argv[1], sys.argv[2]
+    command = sys.argv[sys.argv.index("--") + 1:]
+    lib, path = load_openblas()
+    open(os.path.join(out, "kernels.log"), "w").close()
     print(f"\nGEMM, single thread, GFLOP/s (2·m·n·k per call); OpenBLAS: {path}")
-    print(f"{'shape':6} {'rows':>4} {'m×n×k':>14} {'scalar':>8} {'vector':>8} {'OpenBLAS':>9} {'bp/OpenBLAS':>12}")
-    ratios = []
-    for shape in ["fwd1", "fwd2", "fwd3", "dx2", "dx3", "dw1", "dw2", "dw3"]:
+    print("bp: the fastest of its JMH iterations; OpenBLAS: the fastest of its timings just before and just after")
+    print(f"{'shape':6} {'rows':>4} {'m×n×k':>14} {'scalar':>8} {'vector':>8} {'OpenBLAS':>9} {'bp/OpenBLAS':>12}",
+          flush=True)
+    ratios, allocated = [], {}
+    for shape in SHAPES:
         for rows in (32, 64, 128):
-            if (shape, rows, "vector") not in gemm:
-                continue
+            before = openblas_us(lib, shape, rows)
+            results = jmh_gemm(command, out, shape, rows)
+            after = openblas_us(lib, shape, rows)
+            allocated.update(allocation(results))
+            us = {r["params"]["impl"]: best_us(r) for r in results}
             m, n, k = dims(shape, rows)
-            flop = 2.0 * m * n * k
-            gf = lambda us: flop / us / 1e3
-            vec = gf(gemm[(shape, rows, "vector")])
-            sca = gf(gemm[(shape, rows, "scalar")]) if (shape, rows, "scalar") in gemm else float("nan")
-            blas = gf(openblas_us(lib, shape, rows))
+            gf = lambda t: 2.0 * m * n * k / t / 1e3
+            vec = gf(us["vector"])
+            sca = gf(us["scalar"]) if "scalar" in us else float("nan")
+            blas = gf(min(before, after))
             ratios.append(vec / blas)
-            print(f"{shape:6} {rows:4} {f'{m}×{n}×{k}':>14} {sca:8.1f} {vec:8.1f} {blas:9.1f} {vec / blas:12.2f}")
+            print(f"{shape:6} {rows:4} {f'{m}×{n}×{k}':>14} {sca:8.1f} {vec:8.1f} {blas:9.1f} {vec / blas:12.2f}",
+                  flush=True)
+    elementwise = {}
+    results = json.load(open(elementwise_json))
+    allocated.update(allocation(results))
+    for r in results:
+        elementwise[(r["benchmark"].rsplit(".", 1)[-1], r["params"]["impl"])] = r["primaryMetric"]["score"]
     if elementwise:
         print("\nElementwise, single thread, GB/s (bytes read + written)")
         print(f"{'kernel':14} {'scalar':>8} {'vector':>8} {'speed-up':>9}")
@@ -120,9 +157,9 @@ def main():
                 v = nbytes / elementwise[(kernel, "vector")] / 1e3
                 s = nbytes / elementwise[(kernel, "scalar")] / 1e3
                 print(f"{kernel:14} {s:8.1f} {v:8.1f} {v / s:9.1f}")
-    if allocation:
-        worst = max(allocation, key=allocation.get)
-        print(f"\nallocation per call (JMH -prof gc), vector kernels: at most {allocation[worst]:.1f} B/op ({worst})")
+    if allocated:
+        worst = max(allocated, key=allocated.get)
+        print(f"\nallocation per call (JMH -prof gc), vector kernels: at most {allocated[worst]:.1f} B/op ({worst})")
     print(f"\ngemm ratio bp/openblas min={min(ratios):.2f}")
 
 
