@@ -443,10 +443,6 @@ public final class VectorKernels implements Kernels {
     }
 
     /**
-     * Gathers each column of a block of L rows into one vector (lane l from row l) and stores it as
-     * a contiguous piece of a row of T; the rows left over are copied one value at a time.
-     */
-    /**
      * Eight rows at a time, a vector of each in turn: the rows are scattered over a data set far
      * larger than the caches, and eight streams of loads in flight wait for memory together where
      * one row after another waits eight times. 128 random rows of 784 floats from 60 000 (Zen 5):
@@ -497,6 +493,10 @@ public final class VectorKernels implements Kernels {
     /** Rows per pass of {@link #gatherRows}. */
     private static final int GATHER_ROWS = 8;
 
+    /**
+     * Gathers each column of a block of L rows into one vector (lane l from row l) and stores it as
+     * a contiguous piece of a row of T; the rows left over are copied one value at a time.
+     */
     @Override
     public void transpose(float[] a, int aOff, int rows, int cols, float[] t, int tOff, int ldt) {
         transpose(a, aOff, cols, rows, cols, t, tOff, ldt);
