@@ -345,11 +345,7 @@ public final class VectorKernels implements Kernels {
             packRows(a, aOff, padded, k, 0, m, copy.reserve(padded * k, token, aOff, m, k), 0);
         }
         float[] panels = copy.values;
-        float[][] holder = TRANSPOSED_C.get();
-        if (holder[0].length < n * padded) {
-            holder[0] = new float[n * padded];
-        }
-        float[] ct = holder[0];
+        float[] ct = scratch(TRANSPOSED_C, n * padded);
         for (int j = 0; j < n; j++) {
             java.util.Arrays.fill(ct, j * padded, (j + 1) * padded, bias == null ? 0f : bias[biasOff + j]);
         }
@@ -993,22 +989,19 @@ public final class VectorKernels implements Kernels {
      * vectors, of one, and a scalar tail), rows in blocks of six and the rest in blocks of four, two
      * and one, each a register block. The register blocks step through A's row by one float a
      * step: an A stored transposed (Aᵀ·B: rows 1 apart, steps {@code pStride}) is first copied to
-     * rows in {@link #ROWS_OF_A}. The block kernels are compiled on their own ({@code dontinline}), so a stride
-     * passed to them stays a variable; with a constant one the JIT takes the six or four bounds
-     * checks of A out of the loop, and the same register block runs 3-9 % faster, 30 % in
-     * six-by-two blocks (harness, Zen 5, one JVM, both forms alternating). Paired one-epoch fits
-     * (Zen 5): batch 128 on one thread +0.5 to +4.6 %, batch 32 on two +2.5 to +3.8 %, batch 128 on
-     * two +0 to +1 %.
+     * rows in {@link #ROWS_OF_A}. The block kernels are compiled on their own ({@code dontinline}),
+     * so a stride passed to them stays a variable; with a constant one the JIT takes the six or
+     * four bounds checks of A out of the loop, and the same register block runs 3-9 % faster, 30 %
+     * in six-by-two blocks (harness, Zen 5, one JVM, both forms alternating). Paired one-epoch fits
+     * (Zen 5): batch 128 on one thread +0.5 to +4.6 %, batch 32 on two +2.5 to +3.8 %, batch 128
+     * on two −0.9 to +0.9 %.
      */
     private static void stridedGemm(float[] a, int aOff, int rowStride, int pStride, float[] b, int bOff, int ldb,
                                     float[] c, int cOff, int ldc, int m, int n, int k, boolean accumulate) {
         if (pStride != 1) {
-            float[][] holder = ROWS_OF_A.get();
-            if (holder[0].length < m * k) {
-                holder[0] = new float[m * k];
-            }
-            transpose(a, aOff, pStride, k, m, holder[0], 0, k);
-            a = holder[0];
+            float[] rows = scratch(ROWS_OF_A, m * k);
+            transpose(a, aOff, pStride, k, m, rows, 0, k);
+            a = rows;
             aOff = 0;
             rowStride = k;
             pStride = 1;
@@ -1127,11 +1120,16 @@ public final class VectorKernels implements Kernels {
     private static final ThreadLocal<float[][]> PANEL = ThreadLocal.withInitial(() -> new float[1][0]);
 
     private static float[] panelScratch(int len) {
-        float[][] holder = PANEL.get();
-        if (holder[0].length < len) {
-            holder[0] = new float[len];
+        return scratch(PANEL, len);
+    }
+
+    /** This thread's array in {@code holder}, replaced by a larger one when it holds fewer than {@code len} floats. */
+    private static float[] scratch(ThreadLocal<float[][]> holder, int len) {
+        float[][] mine = holder.get();
+        if (mine[0].length < len) {
+            mine[0] = new float[len];
         }
-        return holder[0];
+        return mine[0];
     }
 
     /**
@@ -1182,13 +1180,9 @@ public final class VectorKernels implements Kernels {
      * once per panel of B.
      */
     private static float[] packRowBlocks(float[] a, int aOff, int rs, int ps, int blocks, int k) {
-        float[][] holder = ROW_BLOCKS.get();
-        int len = blocks * ROW_BLOCK * k;
-        if (holder[0].length < len) {
-            holder[0] = new float[len];
-        }
-        packRowBlocks(a, aOff, rs, ps, blocks, k, holder[0]);
-        return holder[0];
+        float[] rowBlocks = scratch(ROW_BLOCKS, blocks * ROW_BLOCK * k);
+        packRowBlocks(a, aOff, rs, ps, blocks, k, rowBlocks);
+        return rowBlocks;
     }
 
     /** As above, into {@code ap}. */
