@@ -122,6 +122,24 @@ public final class Parallel implements AutoCloseable {
         }
     }
 
+    /**
+     * {@return the calling thread's number in the pool that runs it: 1 … threads − 1 on a worker, 0
+     * on any other thread (the thread that calls {@link #run} is 0)}
+     */
+    public static int threadIndex() {
+        return Thread.currentThread() instanceof WorkerThread w ? w.index : 0;
+    }
+
+    /** A worker's thread, which knows its number for {@link #threadIndex()}. */
+    private static final class WorkerThread extends Thread {
+        final int index;
+
+        WorkerThread(Runnable body, int index) {
+            super(body, "bp-worker");
+            this.index = index;
+        }
+    }
+
     /** One-off convenience for code outside the training loop. */
     public void forEach(int n, IntConsumer body) {
         run(job(body), n);
@@ -197,7 +215,7 @@ public final class Parallel implements AutoCloseable {
 
         Worker(int index) {
             this.index = index;
-            thread = new Thread(this, "bp-worker");
+            thread = new WorkerThread(this, index);
             thread.setDaemon(true);
         }
 

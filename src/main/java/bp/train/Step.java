@@ -172,6 +172,9 @@ final class Step implements TrainingStep {
         this.shard = shard;
         this.remote = remote;
         this.profile = profile;
+        if (profile != null) {
+            profile.threads(parallel.threads());
+        }
         this.groups = BatchGradient.groups(batch, shard);
         this.ws = remote == null ? new Workspace(net, Math.min(shard, batch)) : null;
         this.grads = new float[groups][];
@@ -455,7 +458,7 @@ final class Step implements TrainingStep {
         }
         if (profile != null) {
             profile.busy(phaseKind == BACKWARD ? StepProfile.backward(phaseLayer) : StepProfile.FORWARD,
-                    System.nanoTime() - start);
+                    Parallel.threadIndex(), System.nanoTime() - start);
         }
     }
 

@@ -18,7 +18,14 @@ public final class StepProfile {
     static final int UPDATE = 1;
 
     private final long[] wall;
-    private final AtomicLongArray busy;
+    /**
+     * Each thread's busy time and tasks per phase: thread t's from {@code t · region}, phase p's
+     * busy time at {@code 2p} and task count at {@code 2p + 1}, the regions whole cache lines apart
+     * so that the threads never write the same line.
+     */
+    private AtomicLongArray byThread;
+    private final int region;
+    private int threads;
     /** Busy time of the forward pass's parts: the gather, each layer, the loss. */
     private final AtomicLongArray forwardParts;
     private final int layers;
@@ -32,7 +39,8 @@ public final class StepProfile {
      */
     public StepProfile(int layers) {
         this.wall = new long[2 + layers];
-        this.busy = new AtomicLongArray(2 + layers);
+        this.region = (2 * wall.length + 15) / 16 * 16 + 16;
+        threads(1);
         this.forwardParts = new AtomicLongArray(layers + 2);
         this.layers = layers;
     }
@@ -58,8 +66,19 @@ public final class StepProfile {
         wall[phase] += nanos;
     }
 
-    void busy(int phase, long nanos) {
-        busy.addAndGet(phase, nanos);
+    /** Sizes the profile for steps run by {@code threads} threads; forgets what was measured on another count. */
+    void threads(int threads) {
+        if (threads != this.threads) {
+            this.threads = threads;
+            byThread = new AtomicLongArray(threads * region);
+        }
+    }
+
+    /** One task of {@code phase} on thread {@code thread} ({@code bp.kernel.Parallel.threadIndex()}). */
+    void busy(int phase, int thread, long nanos) {
+        int at = thread * region + 2 * phase;
+        byThread.addAndGet(at, nanos);
+        byThread.incrementAndGet(at + 1);
     }
 
     void forwardPart(int part, long nanos) {
@@ -74,8 +93,8 @@ public final class StepProfile {
     /** Forgets what was measured so far (e.g. the warm-up epochs). */
     public void reset() {
         java.util.Arrays.fill(wall, 0);
-        for (int i = 0; i < wall.length; i++) {
-            busy.set(i, 0);
+        for (int i = 0; i < byThread.length(); i++) {
+            byThread.set(i, 0);
         }
         for (int i = 0; i < forwardParts.length(); i++) {
             forwardParts.set(i, 0);
@@ -86,7 +105,9 @@ public final class StepProfile {
 
     /**
      * A table in microseconds per step: each phase's wall time, busy time over all threads, and the
-     * threads' waits; under the forward pass, the busy time of its parts.
+     * threads' waits; with several threads, each thread's busy time and tasks per step (a thread
+     * that runs every task slower than the others, or a phase whose tasks all take longer than on
+     * one thread, shows there); under the forward pass, the busy time of its parts.
      *
      * @param threads the threads that ran the steps
      * @return the table, one line per phase
@@ -94,18 +115,24 @@ public final class StepProfile {
     public String report(int threads) {
         StringBuilder s = new StringBuilder();
         double n = Math.max(1, steps);
-        s.append(String.format(Locale.ROOT, "%-26s %10s %10s %10s %7s%n", "phase (µs per step)", "wall", "busy",
-                "waiting", "share"));
+        boolean perThread = this.threads > 1;
+        s.append(String.format(Locale.ROOT, "%-26s %10s %10s %10s %7s%s%n", "phase (µs per step)", "wall", "busy",
+                "waiting", "share", perThread ? "   busy by thread (tasks)" : ""));
         double phases = 0;
         for (int p = 0; p < wall.length; p++) {
             if (wall[p] == 0) {
                 continue;
             }
             double w = wall[p] / n / 1e3;
-            double b = busy.get(p) / n / 1e3;
+            double b = busyMicros(p);
             phases += w;
-            s.append(String.format(Locale.ROOT, "%-26s %10.1f %10.1f %10.1f %6.1f%%%n", name(p), w, b,
+            s.append(String.format(Locale.ROOT, "%-26s %10.1f %10.1f %10.1f %6.1f%%", name(p), w, b,
                     Math.max(0, w * threads - b), 100 * w / (stepNanos / n / 1e3)));
+            for (int t = 0; perThread && t < this.threads; t++) {
+                s.append(String.format(Locale.ROOT, "%s%.1f (%.1f)", t == 0 ? "   " : " / ",
+                        threadBusyMicros(p, t), byThread.get(t * region + 2 * p + 1) / n));
+            }
+            s.append(System.lineSeparator());
             if (p == FORWARD) {
                 for (int part = 0; part < forwardParts.length(); part++) {
                     s.append(String.format(Locale.ROOT, "  %-24s %10s %10.1f%n", partName(part), "",
@@ -122,7 +149,16 @@ public final class StepProfile {
 
     /** Busy time of a phase, in microseconds per step. */
     double busyMicros(int phase) {
-        return busy.get(phase) / Math.max(1.0, steps) / 1e3;
+        double micros = 0;
+        for (int t = 0; t < threads; t++) {
+            micros += threadBusyMicros(phase, t);
+        }
+        return micros;
+    }
+
+    /** Busy time of a phase on one thread, in microseconds per step. */
+    double threadBusyMicros(int phase, int thread) {
+        return byThread.get(thread * region + 2 * phase) / Math.max(1.0, steps) / 1e3;
     }
 
     /** Busy time of a forward part, in microseconds per step. */

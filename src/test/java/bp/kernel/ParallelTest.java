@@ -37,6 +37,33 @@ class ParallelTest {
     }
 
     /**
+     * Each thread of a pool has its own number, the same in every task it runs: 0 for the thread
+     * that calls {@code run} (and any thread outside a pool), 1 … threads − 1 for the workers.
+     */
+    @Test
+    @Timeout(60)
+    void eachThreadOfAPoolHasItsOwnNumber() {
+        assertEquals(0, Parallel.threadIndex());
+        try (Parallel parallel = new Parallel(3)) {
+            java.util.Map<Thread, Integer> seen = new java.util.concurrent.ConcurrentHashMap<>();
+            java.util.Set<String> clashes = java.util.concurrent.ConcurrentHashMap.newKeySet();
+            Parallel.Job job = parallel.job(i -> {
+                int index = Parallel.threadIndex();
+                Integer before = seen.putIfAbsent(Thread.currentThread(), index);
+                if (index < 0 || index >= 3 || before != null && before != index) {
+                    clashes.add(Thread.currentThread() + " was " + before + ", now " + index);
+                }
+            });
+            for (int run = 0; run < 500; run++) {
+                parallel.run(job, 16);
+            }
+            assertEquals(java.util.Set.of(), clashes);
+            assertEquals(0, seen.getOrDefault(Thread.currentThread(), 0));
+            assertEquals(seen.size(), new java.util.HashSet<>(seen.values()).size(), "two threads with one number: " + seen);
+        }
+    }
+
+    /**
      * Runs whose tasks have owners: each index still runs exactly once in every run, whether the
      * owners share the tasks out, give them all to one thread (the others take them over) or name
      * no thread at all, and the sizes of the runs grow (the claims grow with them).

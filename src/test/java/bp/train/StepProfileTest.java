@@ -1,10 +1,12 @@
 package bp.train;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import bp.data.DataSources;
 import bp.nn.Activation;
 import bp.nn.Network;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -36,5 +38,27 @@ class StepProfileTest {
                 "backward layer 0 + updates"}) {
             assertTrue(report.contains(line), "no '" + line + "' in\n" + report);
         }
+        assertEquals(threads > 1, report.contains("busy by thread"), report);
+    }
+
+    /** Each thread's busy time and tasks go to that thread alone, and add up to the phase's. */
+    @Test
+    void eachThreadsBusyTimeAndTasksAreCountedApart() {
+        StepProfile profile = new StepProfile(2);
+        profile.threads(2);
+        profile.busy(StepProfile.FORWARD, 0, 3_000);
+        profile.busy(StepProfile.FORWARD, 1, 5_000);
+        profile.busy(StepProfile.FORWARD, 1, 7_000);
+        profile.busy(StepProfile.backward(1), 1, 2_000);
+        profile.phase(StepProfile.FORWARD, 10_000);
+        profile.phase(StepProfile.backward(1), 4_000);
+        profile.step(20_000);
+        assertEquals(3.0, profile.threadBusyMicros(StepProfile.FORWARD, 0), 1e-9);
+        assertEquals(12.0, profile.threadBusyMicros(StepProfile.FORWARD, 1), 1e-9);
+        assertEquals(15.0, profile.busyMicros(StepProfile.FORWARD), 1e-9);
+        assertEquals(2.0, profile.busyMicros(StepProfile.backward(1)), 1e-9);
+        String report = profile.report(2);
+        assertTrue(report.contains("3.0 (1.0) / 12.0 (2.0)"), report);
+        assertTrue(report.contains("0.0 (0.0) / 2.0 (1.0)"), report);
     }
 }
