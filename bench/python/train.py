@@ -123,11 +123,12 @@ def report(bp_path, torch_path, peak):
     print(f"\nPyTorch {torch.__version__}, BLAS: {blas}; medians of {len(rounds)} rounds, each measuring bp and "
           f"PyTorch one after the other")
     print(f"{'batch':>5} {'threads':>7} {'bp':>10} {'PyTorch 1t':>11} {'PyTorch 2t':>11} {'bp/best':>8}   (samples/s)")
-    pairs = {}
+    pairs = {}  # batch -> round -> two independent one-thread runs at once, against one alone
     for line in open(bp_path):
-        m = re.search(r"round (\d+): bp pair batch=128 threads=1\+1: (\d+) \+ (\d+) samples/s", line)
-        if m and (int(m.group(1)), 128, 1) in bp:
-            pairs[int(m.group(1))] = (int(m.group(2)) + int(m.group(3))) / bp[(int(m.group(1)), 128, 1)]
+        m = re.search(r"round (\d+): bp pair batch=(\d+) threads=1\+1: (\d+) \+ (\d+) samples/s", line)
+        if m and (int(m.group(1)), int(m.group(2)), 1) in bp:
+            round_, batch = int(m.group(1)), int(m.group(2))
+            pairs.setdefault(batch, {})[round_] = (int(m.group(3)) + int(m.group(4))) / bp[(round_, batch, 1)]
     ratios, scaling = {}, {}
     for batch in (128, 32, 1):
         best = {r: max(torch_rates.get((r, batch, t), 0) for t in (1, 2)) for r in rounds}
@@ -144,9 +145,10 @@ def report(bp_path, torch_path, peak):
             scaling[batch] = median(per_round)
             print(f"{'':5} bp 2-thread speed-up {scaling[batch]:.2f}× (per round: "
                   f"{', '.join(f'{x:.2f}' for x in per_round)})")
-        if batch == 128 and pairs:
-            print(f"{'':5} two one-thread runs at once: {median(list(pairs.values())):.2f}× one alone (per round: "
-                  f"{', '.join(f'{pairs[r]:.2f}' for r in sorted(pairs))}), the ceiling of the speed-up this hour")
+        pair = pairs.get(batch)
+        if pair:
+            print(f"{'':5} two one-thread runs at once: {median(list(pair.values())):.2f}× one alone (per round: "
+                  f"{', '.join(f'{pair[r]:.2f}' for r in sorted(pair))}), the ceiling of the speed-up this hour")
     print()
     for batch, threads in ((128, 2), (32, 2), (128, 1), (1, 1)):
         if (batch, threads) in ratios:
@@ -154,8 +156,9 @@ def report(bp_path, torch_path, peak):
     for batch in (128, 32, 1):
         if batch in scaling:
             print(f"train scaling batch={batch}: {scaling[batch]:.2f}")
-    if pairs:
-        print(f"train scaling ceiling batch=128: {median(list(pairs.values())):.2f}")
+    for batch in (128, 32):
+        if batch in pairs:
+            print(f"train scaling ceiling batch={batch}: {median(list(pairs[batch].values())):.2f}")
     fast = [bp[(r, 128, 2)] for r in rounds if (r, 128, 2) in bp]
     if peak and fast:
         gflops = median(fast) * FLOP_PER_SAMPLE / 1e9
