@@ -123,19 +123,21 @@ public final class Parallel implements AutoCloseable {
     }
 
     /**
-     * {@return the calling thread's number in the pool that runs it: 1 … threads − 1 on a worker, 0
+     * {@return the calling thread's number in this pool: 1 … threads − 1 on one of its workers, 0
      * on any other thread (the thread that calls {@link #run} is 0)}
      */
-    public static int threadIndex() {
-        return Thread.currentThread() instanceof WorkerThread w ? w.index : 0;
+    public int threadIndex() {
+        return Thread.currentThread() instanceof WorkerThread w && w.pool == this ? w.index : 0;
     }
 
-    /** A worker's thread, which knows its number for {@link #threadIndex()}. */
+    /** A worker's thread, which knows its pool and number for {@link #threadIndex()}. */
     private static final class WorkerThread extends Thread {
+        final Parallel pool;
         final int index;
 
-        WorkerThread(Runnable body, int index) {
+        WorkerThread(Runnable body, Parallel pool, int index) {
             super(body, "bp-worker");
+            this.pool = pool;
             this.index = index;
         }
     }
@@ -215,7 +217,7 @@ public final class Parallel implements AutoCloseable {
 
         Worker(int index) {
             this.index = index;
-            thread = new WorkerThread(this, index);
+            thread = new WorkerThread(this, Parallel.this, index);
             thread.setDaemon(true);
         }
 

@@ -458,7 +458,7 @@ final class Step implements TrainingStep {
         }
         if (profile != null) {
             profile.busy(phaseKind == BACKWARD ? StepProfile.backward(phaseLayer) : StepProfile.FORWARD,
-                    Parallel.threadIndex(), System.nanoTime() - start);
+                    parallel.threadIndex(), System.nanoTime() - start);
         }
     }
 

@@ -74,7 +74,7 @@ public final class StepProfile {
         }
     }
 
-    /** One task of {@code phase} on thread {@code thread} ({@code bp.kernel.Parallel.threadIndex()}). */
+    /** One task of {@code phase} on thread {@code thread} (its {@code bp.kernel.Parallel.threadIndex()}). */
     void busy(int phase, int thread, long nanos) {
         int at = thread * region + 2 * phase;
         byThread.addAndGet(at, nanos);

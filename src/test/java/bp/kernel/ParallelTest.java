@@ -38,24 +38,34 @@ class ParallelTest {
 
     /**
      * Each thread of a pool has its own number, the same in every task it runs: 0 for the thread
-     * that calls {@code run} (and any thread outside a pool), 1 … threads − 1 for the workers.
+     * that calls {@code run} (and any thread that is not one of the pool's workers, a worker of
+     * another pool included), 1 … threads − 1 for the workers.
      */
     @Test
     @Timeout(60)
     void eachThreadOfAPoolHasItsOwnNumber() {
-        assertEquals(0, Parallel.threadIndex());
-        try (Parallel parallel = new Parallel(3)) {
+        try (Parallel parallel = new Parallel(3); Parallel other = new Parallel(2)) {
+            assertEquals(0, parallel.threadIndex());
             java.util.Map<Thread, Integer> seen = new java.util.concurrent.ConcurrentHashMap<>();
             java.util.Set<String> clashes = java.util.concurrent.ConcurrentHashMap.newKeySet();
             Parallel.Job job = parallel.job(i -> {
-                int index = Parallel.threadIndex();
+                int index = parallel.threadIndex();
+                if (other.threadIndex() != 0) {
+                    clashes.add(Thread.currentThread() + " has a number in the other pool");
+                }
                 Integer before = seen.putIfAbsent(Thread.currentThread(), index);
                 if (index < 0 || index >= 3 || before != null && before != index) {
                     clashes.add(Thread.currentThread() + " was " + before + ", now " + index);
                 }
             });
+            Parallel.Job otherJob = other.job(i -> {
+                if (parallel.threadIndex() != 0) {
+                    clashes.add(Thread.currentThread() + " of the other pool has a number in this one");
+                }
+            });
             for (int run = 0; run < 500; run++) {
                 parallel.run(job, 16);
+                other.run(otherJob, 8);
             }
             assertEquals(java.util.Set.of(), clashes);
             assertEquals(0, seen.getOrDefault(Thread.currentThread(), 0));
