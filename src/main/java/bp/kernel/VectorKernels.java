@@ -507,9 +507,7 @@ public final class VectorKernels implements Kernels {
                 int block = aOff + i * lda;
                 int j = 0;
                 if (L == 16) {
-                    for (; j + 16 <= cols; j += 16) {
-                        transpose16(a, block + j, lda, t, tOff + j * ldt + i, ldt);
-                    }
+                    j = transpose16(a, block, lda, cols, t, tOff + i, ldt);
                 } else if (L == 8) {
                     j = transpose8(a, block, lda, cols, t, tOff + i, ldt);
                 }
@@ -526,35 +524,10 @@ public final class VectorKernels implements Kernels {
     }
 
     /**
-     * Index vectors of {@link #transpose16}'s stages: stage d (8, 4, 2, 1) swaps the off-diagonal
-     * d×d blocks of every 2d×2d block, row i (bit d clear) taking lanes from rows i and i + d.
+     * Lanes whose index has bit d set, for the stage d of {@link #transpose8} and {@link
+     * #transpose16}; null where d ≥ L.
      */
-    @SuppressWarnings("unchecked")
-    private static final VectorShuffle<Float>[] SWAP_LOW = new VectorShuffle[4];
-    @SuppressWarnings("unchecked")
-    private static final VectorShuffle<Float>[] SWAP_HIGH = new VectorShuffle[4];
-
-    static {
-        if (L == 16) {
-            // stage 0 swaps blocks of 8, then d = 4, 2, 1
-            for (int stage = 0; (L >> 1 >> stage) >= 1; stage++) {
-                int d = L >> 1 >> stage;
-                // an index below 0 takes lane index + L of the second vector (rearrange's exceptional lanes)
-                int[] low = new int[L];
-                int[] high = new int[L];
-                for (int l = 0; l < L; l++) {
-                    low[l] = (l & d) == 0 ? l : l - d - L;
-                    high[l] = (l & d) == 0 ? l + d : l - L;
-                }
-                SWAP_LOW[stage] = VectorShuffle.fromValues(S, low);
-                SWAP_HIGH[stage] = VectorShuffle.fromValues(S, high);
-            }
-        }
-    }
-
-    /**
-     * Lanes whose index has bit d set, for {@link #transpose8}'s stage d; null where d ≥ L.
-     */
+    private static final VectorMask<Float> BIT8 = L > 8 ? lanesWithBit(8) : null;
     private static final VectorMask<Float> BIT4 = L > 4 ? lanesWithBit(4) : null;
     private static final VectorMask<Float> BIT2 = lanesWithBit(2);
     private static final VectorMask<Float> BIT1 = lanesWithBit(1);
@@ -647,146 +620,172 @@ public final class VectorKernels implements Kernels {
     }
 
     /**
-     * Transposes the 16×16 block of A at {@code a0} (rows {@code lda} apart) into T at {@code t0}
-     * (rows {@code ldt} apart) in registers: 16 loads, four stages of 16 two-vector permutes
-     * ({@code rearrange}), 16 stores; a gather per column costs several times more.
+     * Transposes the 16×16 blocks of A at {@code a0 + j} for {@code j = 0, 16, …} below {@code cols}
+     * (rows {@code lda} apart) into T at {@code t0 + j·ldt} (rows {@code ldt} apart) in registers,
+     * for 512-bit vectors, as {@link #transpose8} does for 256-bit ones: four stages (d = 8, 4, 2,
+     * 1) that swap the off-diagonal d×d blocks of every 2d×2d block, each row pair (i, i + d) with
+     * one lane permutation {@code l → l xor d} of each row and two blends with a constant mask. The
+     * two-vector {@code rearrange} this replaces costs two permutes and a blend per row and stage,
+     * twice the permutes: packRows of 512×784 on Zen 5 takes 63 µs instead of 95 (a plain copy of
+     * it 38). Training 784-512-256-10 (one JVM alternating one-epoch fits, 30 pairs): batch 32
+     * +2.9 % on one thread, +1.1 % on two; batch 128 +0.6 % on one. Returns the first column not
+     * transposed.
      */
-    private static void transpose16(float[] a, int a0, int lda, float[] t, int t0, int ldt) {
-        FloatVector r0 = FloatVector.fromArray(S, a, a0 + 0 * lda);
-        FloatVector r1 = FloatVector.fromArray(S, a, a0 + 1 * lda);
-        FloatVector r2 = FloatVector.fromArray(S, a, a0 + 2 * lda);
-        FloatVector r3 = FloatVector.fromArray(S, a, a0 + 3 * lda);
-        FloatVector r4 = FloatVector.fromArray(S, a, a0 + 4 * lda);
-        FloatVector r5 = FloatVector.fromArray(S, a, a0 + 5 * lda);
-        FloatVector r6 = FloatVector.fromArray(S, a, a0 + 6 * lda);
-        FloatVector r7 = FloatVector.fromArray(S, a, a0 + 7 * lda);
-        FloatVector r8 = FloatVector.fromArray(S, a, a0 + 8 * lda);
-        FloatVector r9 = FloatVector.fromArray(S, a, a0 + 9 * lda);
-        FloatVector r10 = FloatVector.fromArray(S, a, a0 + 10 * lda);
-        FloatVector r11 = FloatVector.fromArray(S, a, a0 + 11 * lda);
-        FloatVector r12 = FloatVector.fromArray(S, a, a0 + 12 * lda);
-        FloatVector r13 = FloatVector.fromArray(S, a, a0 + 13 * lda);
-        FloatVector r14 = FloatVector.fromArray(S, a, a0 + 14 * lda);
-        FloatVector r15 = FloatVector.fromArray(S, a, a0 + 15 * lda);
-        VectorShuffle<Float> lo = SWAP_LOW[0], hi = SWAP_HIGH[0];
-        FloatVector n0_0 = r0.rearrange(lo, r8);
-        r8 = r0.rearrange(hi, r8);
-        r0 = n0_0;
-        FloatVector n1_0 = r1.rearrange(lo, r9);
-        r9 = r1.rearrange(hi, r9);
-        r1 = n1_0;
-        FloatVector n2_0 = r2.rearrange(lo, r10);
-        r10 = r2.rearrange(hi, r10);
-        r2 = n2_0;
-        FloatVector n3_0 = r3.rearrange(lo, r11);
-        r11 = r3.rearrange(hi, r11);
-        r3 = n3_0;
-        FloatVector n4_0 = r4.rearrange(lo, r12);
-        r12 = r4.rearrange(hi, r12);
-        r4 = n4_0;
-        FloatVector n5_0 = r5.rearrange(lo, r13);
-        r13 = r5.rearrange(hi, r13);
-        r5 = n5_0;
-        FloatVector n6_0 = r6.rearrange(lo, r14);
-        r14 = r6.rearrange(hi, r14);
-        r6 = n6_0;
-        FloatVector n7_0 = r7.rearrange(lo, r15);
-        r15 = r7.rearrange(hi, r15);
-        r7 = n7_0;
-        lo = SWAP_LOW[1];
-        hi = SWAP_HIGH[1];
-        FloatVector n0_1 = r0.rearrange(lo, r4);
-        r4 = r0.rearrange(hi, r4);
-        r0 = n0_1;
-        FloatVector n1_1 = r1.rearrange(lo, r5);
-        r5 = r1.rearrange(hi, r5);
-        r1 = n1_1;
-        FloatVector n2_1 = r2.rearrange(lo, r6);
-        r6 = r2.rearrange(hi, r6);
-        r2 = n2_1;
-        FloatVector n3_1 = r3.rearrange(lo, r7);
-        r7 = r3.rearrange(hi, r7);
-        r3 = n3_1;
-        FloatVector n8_1 = r8.rearrange(lo, r12);
-        r12 = r8.rearrange(hi, r12);
-        r8 = n8_1;
-        FloatVector n9_1 = r9.rearrange(lo, r13);
-        r13 = r9.rearrange(hi, r13);
-        r9 = n9_1;
-        FloatVector n10_1 = r10.rearrange(lo, r14);
-        r14 = r10.rearrange(hi, r14);
-        r10 = n10_1;
-        FloatVector n11_1 = r11.rearrange(lo, r15);
-        r15 = r11.rearrange(hi, r15);
-        r11 = n11_1;
-        lo = SWAP_LOW[2];
-        hi = SWAP_HIGH[2];
-        FloatVector n0_2 = r0.rearrange(lo, r2);
-        r2 = r0.rearrange(hi, r2);
-        r0 = n0_2;
-        FloatVector n1_2 = r1.rearrange(lo, r3);
-        r3 = r1.rearrange(hi, r3);
-        r1 = n1_2;
-        FloatVector n4_2 = r4.rearrange(lo, r6);
-        r6 = r4.rearrange(hi, r6);
-        r4 = n4_2;
-        FloatVector n5_2 = r5.rearrange(lo, r7);
-        r7 = r5.rearrange(hi, r7);
-        r5 = n5_2;
-        FloatVector n8_2 = r8.rearrange(lo, r10);
-        r10 = r8.rearrange(hi, r10);
-        r8 = n8_2;
-        FloatVector n9_2 = r9.rearrange(lo, r11);
-        r11 = r9.rearrange(hi, r11);
-        r9 = n9_2;
-        FloatVector n12_2 = r12.rearrange(lo, r14);
-        r14 = r12.rearrange(hi, r14);
-        r12 = n12_2;
-        FloatVector n13_2 = r13.rearrange(lo, r15);
-        r15 = r13.rearrange(hi, r15);
-        r13 = n13_2;
-        lo = SWAP_LOW[3];
-        hi = SWAP_HIGH[3];
-        FloatVector n0_3 = r0.rearrange(lo, r1);
-        r1 = r0.rearrange(hi, r1);
-        r0 = n0_3;
-        FloatVector n2_3 = r2.rearrange(lo, r3);
-        r3 = r2.rearrange(hi, r3);
-        r2 = n2_3;
-        FloatVector n4_3 = r4.rearrange(lo, r5);
-        r5 = r4.rearrange(hi, r5);
-        r4 = n4_3;
-        FloatVector n6_3 = r6.rearrange(lo, r7);
-        r7 = r6.rearrange(hi, r7);
-        r6 = n6_3;
-        FloatVector n8_3 = r8.rearrange(lo, r9);
-        r9 = r8.rearrange(hi, r9);
-        r8 = n8_3;
-        FloatVector n10_3 = r10.rearrange(lo, r11);
-        r11 = r10.rearrange(hi, r11);
-        r10 = n10_3;
-        FloatVector n12_3 = r12.rearrange(lo, r13);
-        r13 = r12.rearrange(hi, r13);
-        r12 = n12_3;
-        FloatVector n14_3 = r14.rearrange(lo, r15);
-        r15 = r14.rearrange(hi, r15);
-        r14 = n14_3;
-        r0.intoArray(t, t0 + 0 * ldt);
-        r1.intoArray(t, t0 + 1 * ldt);
-        r2.intoArray(t, t0 + 2 * ldt);
-        r3.intoArray(t, t0 + 3 * ldt);
-        r4.intoArray(t, t0 + 4 * ldt);
-        r5.intoArray(t, t0 + 5 * ldt);
-        r6.intoArray(t, t0 + 6 * ldt);
-        r7.intoArray(t, t0 + 7 * ldt);
-        r8.intoArray(t, t0 + 8 * ldt);
-        r9.intoArray(t, t0 + 9 * ldt);
-        r10.intoArray(t, t0 + 10 * ldt);
-        r11.intoArray(t, t0 + 11 * ldt);
-        r12.intoArray(t, t0 + 12 * ldt);
-        r13.intoArray(t, t0 + 13 * ldt);
-        r14.intoArray(t, t0 + 14 * ldt);
-        r15.intoArray(t, t0 + 15 * ldt);
+    private static int transpose16(float[] a, int a0, int lda, int cols, float[] t, int t0, int ldt) {
+        int blocks = cols / 16;
+        for (int b = 0; b < blocks; b++) {
+            int j = 16 * b;
+            int s = a0 + j;
+            FloatVector r0 = FloatVector.fromArray(S, a, s);
+            FloatVector r1 = FloatVector.fromArray(S, a, s + 1 * lda);
+            FloatVector r2 = FloatVector.fromArray(S, a, s + 2 * lda);
+            FloatVector r3 = FloatVector.fromArray(S, a, s + 3 * lda);
+            FloatVector r4 = FloatVector.fromArray(S, a, s + 4 * lda);
+            FloatVector r5 = FloatVector.fromArray(S, a, s + 5 * lda);
+            FloatVector r6 = FloatVector.fromArray(S, a, s + 6 * lda);
+            FloatVector r7 = FloatVector.fromArray(S, a, s + 7 * lda);
+            FloatVector r8 = FloatVector.fromArray(S, a, s + 8 * lda);
+            FloatVector r9 = FloatVector.fromArray(S, a, s + 9 * lda);
+            FloatVector r10 = FloatVector.fromArray(S, a, s + 10 * lda);
+            FloatVector r11 = FloatVector.fromArray(S, a, s + 11 * lda);
+            FloatVector r12 = FloatVector.fromArray(S, a, s + 12 * lda);
+            FloatVector r13 = FloatVector.fromArray(S, a, s + 13 * lda);
+            FloatVector r14 = FloatVector.fromArray(S, a, s + 14 * lda);
+            FloatVector r15 = FloatVector.fromArray(S, a, s + 15 * lda);
+            // stage d, rows i and i + d: row i keeps its lanes without bit d and takes row i + d's
+            // moved down by d; row i + d keeps its lanes with bit d and takes row i's moved up by d
+            FloatVector x;
+            FloatVector y;
+            x = r0.rearrange(SWAP8);
+            y = r8.rearrange(SWAP8);
+            r0 = r0.blend(y, BIT8);
+            r8 = x.blend(r8, BIT8);
+            x = r1.rearrange(SWAP8);
+            y = r9.rearrange(SWAP8);
+            r1 = r1.blend(y, BIT8);
+            r9 = x.blend(r9, BIT8);
+            x = r2.rearrange(SWAP8);
+            y = r10.rearrange(SWAP8);
+            r2 = r2.blend(y, BIT8);
+            r10 = x.blend(r10, BIT8);
+            x = r3.rearrange(SWAP8);
+            y = r11.rearrange(SWAP8);
+            r3 = r3.blend(y, BIT8);
+            r11 = x.blend(r11, BIT8);
+            x = r4.rearrange(SWAP8);
+            y = r12.rearrange(SWAP8);
+            r4 = r4.blend(y, BIT8);
+            r12 = x.blend(r12, BIT8);
+            x = r5.rearrange(SWAP8);
+            y = r13.rearrange(SWAP8);
+            r5 = r5.blend(y, BIT8);
+            r13 = x.blend(r13, BIT8);
+            x = r6.rearrange(SWAP8);
+            y = r14.rearrange(SWAP8);
+            r6 = r6.blend(y, BIT8);
+            r14 = x.blend(r14, BIT8);
+            x = r7.rearrange(SWAP8);
+            y = r15.rearrange(SWAP8);
+            r7 = r7.blend(y, BIT8);
+            r15 = x.blend(r15, BIT8);
+            x = r0.rearrange(SWAP4);
+            y = r4.rearrange(SWAP4);
+            r0 = r0.blend(y, BIT4);
+            r4 = x.blend(r4, BIT4);
+            x = r1.rearrange(SWAP4);
+            y = r5.rearrange(SWAP4);
+            r1 = r1.blend(y, BIT4);
+            r5 = x.blend(r5, BIT4);
+            x = r2.rearrange(SWAP4);
+            y = r6.rearrange(SWAP4);
+            r2 = r2.blend(y, BIT4);
+            r6 = x.blend(r6, BIT4);
+            x = r3.rearrange(SWAP4);
+            y = r7.rearrange(SWAP4);
+            r3 = r3.blend(y, BIT4);
+            r7 = x.blend(r7, BIT4);
+            x = r8.rearrange(SWAP4);
+            y = r12.rearrange(SWAP4);
+            r8 = r8.blend(y, BIT4);
+            r12 = x.blend(r12, BIT4);
+            x = r9.rearrange(SWAP4);
+            y = r13.rearrange(SWAP4);
+            r9 = r9.blend(y, BIT4);
+            r13 = x.blend(r13, BIT4);
+            x = r10.rearrange(SWAP4);
+            y = r14.rearrange(SWAP4);
+            r10 = r10.blend(y, BIT4);
+            r14 = x.blend(r14, BIT4);
+            x = r11.rearrange(SWAP4);
+            y = r15.rearrange(SWAP4);
+            r11 = r11.blend(y, BIT4);
+            r15 = x.blend(r15, BIT4);
+            x = r0.rearrange(SWAP2);
+            y = r2.rearrange(SWAP2);
+            r0 = r0.blend(y, BIT2);
+            r2 = x.blend(r2, BIT2);
+            x = r1.rearrange(SWAP2);
+            y = r3.rearrange(SWAP2);
+            r1 = r1.blend(y, BIT2);
+            r3 = x.blend(r3, BIT2);
+            x = r4.rearrange(SWAP2);
+            y = r6.rearrange(SWAP2);
+            r4 = r4.blend(y, BIT2);
+            r6 = x.blend(r6, BIT2);
+            x = r5.rearrange(SWAP2);
+            y = r7.rearrange(SWAP2);
+            r5 = r5.blend(y, BIT2);
+            r7 = x.blend(r7, BIT2);
+            x = r8.rearrange(SWAP2);
+            y = r10.rearrange(SWAP2);
+            r8 = r8.blend(y, BIT2);
+            r10 = x.blend(r10, BIT2);
+            x = r9.rearrange(SWAP2);
+            y = r11.rearrange(SWAP2);
+            r9 = r9.blend(y, BIT2);
+            r11 = x.blend(r11, BIT2);
+            x = r12.rearrange(SWAP2);
+            y = r14.rearrange(SWAP2);
+            r12 = r12.blend(y, BIT2);
+            r14 = x.blend(r14, BIT2);
+            x = r13.rearrange(SWAP2);
+            y = r15.rearrange(SWAP2);
+            r13 = r13.blend(y, BIT2);
+            r15 = x.blend(r15, BIT2);
+            x = r0.rearrange(SWAP1);
+            y = r1.rearrange(SWAP1);
+            r0.blend(y, BIT1).intoArray(t, t0 + j * ldt);
+            x.blend(r1, BIT1).intoArray(t, t0 + (j + 1) * ldt);
+            x = r2.rearrange(SWAP1);
+            y = r3.rearrange(SWAP1);
+            r2.blend(y, BIT1).intoArray(t, t0 + (j + 2) * ldt);
+            x.blend(r3, BIT1).intoArray(t, t0 + (j + 3) * ldt);
+            x = r4.rearrange(SWAP1);
+            y = r5.rearrange(SWAP1);
+            r4.blend(y, BIT1).intoArray(t, t0 + (j + 4) * ldt);
+            x.blend(r5, BIT1).intoArray(t, t0 + (j + 5) * ldt);
+            x = r6.rearrange(SWAP1);
+            y = r7.rearrange(SWAP1);
+            r6.blend(y, BIT1).intoArray(t, t0 + (j + 6) * ldt);
+            x.blend(r7, BIT1).intoArray(t, t0 + (j + 7) * ldt);
+            x = r8.rearrange(SWAP1);
+            y = r9.rearrange(SWAP1);
+            r8.blend(y, BIT1).intoArray(t, t0 + (j + 8) * ldt);
+            x.blend(r9, BIT1).intoArray(t, t0 + (j + 9) * ldt);
+            x = r10.rearrange(SWAP1);
+            y = r11.rearrange(SWAP1);
+            r10.blend(y, BIT1).intoArray(t, t0 + (j + 10) * ldt);
+            x.blend(r11, BIT1).intoArray(t, t0 + (j + 11) * ldt);
+            x = r12.rearrange(SWAP1);
+            y = r13.rearrange(SWAP1);
+            r12.blend(y, BIT1).intoArray(t, t0 + (j + 12) * ldt);
+            x.blend(r13, BIT1).intoArray(t, t0 + (j + 13) * ldt);
+            x = r14.rearrange(SWAP1);
+            y = r15.rearrange(SWAP1);
+            r14.blend(y, BIT1).intoArray(t, t0 + (j + 14) * ldt);
+            x.blend(r15, BIT1).intoArray(t, t0 + (j + 15) * ldt);
+        }
+        return blocks * 16;
     }
 
     /** Gather maps {0, cols, 2·cols, …} by row length, made once per length (a network has a few). */
