@@ -121,6 +121,66 @@ class ParallelTest {
         }
     }
 
+    /**
+     * A run waits only for the workers that joined it: with the worker held back before it joins
+     * (as when it is off its core), the caller runs every task itself and returns; the worker,
+     * released, finds the run closed and runs none of its tasks; later runs share the tasks again.
+     */
+    @Test
+    @Timeout(60)
+    void aRunDoesNotWaitForAWorkerThatHasNotJoined() throws InterruptedException {
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicBoolean first = new java.util.concurrent.atomic.AtomicBoolean(true);
+        Runnable holdFirstRun = () -> {
+            if (first.getAndSet(false)) {
+                held.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        };
+        try (Parallel parallel = new Parallel(2, holdFirstRun)) {
+            AtomicIntegerArray hits = new AtomicIntegerArray(8);
+            AtomicIntegerArray byWorker = new AtomicIntegerArray(8);
+            Parallel.Job job = parallel.job(i -> {
+                hits.incrementAndGet(i);
+                if (parallel.threadIndex() != 0) {
+                    byWorker.incrementAndGet(i);
+                }
+            }, i -> i % 2);
+            parallel.run(job, 8); // the worker's tasks are the odd ones; it is held before it joins
+            held.await();
+            for (int i = 0; i < 8; i++) {
+                assertEquals(1, hits.get(i), "index " + i);
+                assertEquals(0, byWorker.get(i), "index " + i + " ran on the held worker");
+            }
+            release.countDown();
+            for (int run = 0; run < 200; run++) {
+                parallel.run(job, 8);
+            }
+            for (int i = 0; i < 8; i++) {
+                assertEquals(201, hits.get(i), "index " + i);
+            }
+            // the caller's first task finishes only when the worker has run task 1: it joins again
+            java.util.concurrent.CountDownLatch oneDone = new java.util.concurrent.CountDownLatch(1);
+            parallel.run(parallel.job(i -> {
+                if (i == 0) {
+                    try {
+                        oneDone.await();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                } else {
+                    oneDone.countDown();
+                }
+            }, i -> i), 2);
+            assertEquals(0, oneDone.getCount());
+        }
+    }
+
     /** Workers that have parked (after their spin) wake for the next run. */
     @Test
     @Timeout(60)
