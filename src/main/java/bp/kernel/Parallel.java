@@ -41,8 +41,6 @@ public final class Parallel implements AutoCloseable {
     private final AtomicLong door = new AtomicLong();
     private static final long CLOSED = 1L << 31;
     private static final long INSIDE = CLOSED - 1;
-    /** The caller's count of runs; the current one's is in {@link #door}. */
-    private int generation;
     private volatile boolean closed;
     private final AtomicInteger next = new AtomicInteger();
     /** Test hook: what a worker does after it sees a new run and before it joins it. */
@@ -113,7 +111,7 @@ public final class Parallel implements AutoCloseable {
             claims = new AtomicIntegerArray(n * CLAIM_STRIDE);
         }
         next.set(0);
-        int g = ++generation;
+        int g = generation(door.get()) + 1; // only this thread changes the generation
         door.set((long) g << 32); // opens the run; publishes body, count and the counters to the workers
         for (Worker w : workers) {
             if (w.parked) {
