@@ -274,7 +274,8 @@ public interface Kernels {
                       float lr, float s, float l2);
 
     /**
-     * SGD with momentum μ: {@code d = s·g + λ·p; v ← μ·v + d; p ← p − η·(nesterov ? d + μ·v : v)}.
+     * SGD with momentum μ: {@code d = s·g + λ·p; v ← μ·v + d; p ← p − η·(nesterov ? d + μ·v : v)},
+     * with a subnormal v kept as 0 (see {@link #adamStep}).
      */
     void momentumStep(float[] p, float[] g, float[] v, int off, int len, float lr, float s, float l2, float mu,
                       boolean nesterov);
@@ -282,11 +283,21 @@ public interface Kernels {
     /**
      * Adam / AdamW: {@code p ← p·(1 − η·wd); d = s·g + λ·p; m ← β1·m + (1−β1)·d; v ← β2·v + (1−β2)·d²;
      * p ← p − η·(c1·m) / (√(c2·v) + ε)} where c1, c2 are the bias corrections 1/(1 − βᵗ).
+     *
+     * <p>A moment that falls below {@link Float#MIN_NORMAL} is kept as 0. The moments of a
+     * parameter whose gradient is 0 (the weights of an input pixel that is always 0, of a ReLU
+     * unit that never fires) shrink by β every step, turn subnormal within a few hundred steps and
+     * then stay subnormal for good (β times the smallest ones rounds back to themselves). Intel's
+     * cores take a microcode assist for every subnormal result: Adam ran 22× slower per parameter
+     * with such an m (Xeon, AVX-512: 9.2 against 0.41 ns), and training 784-512-256-10 on
+     * Fashion-MNIST with Adam fell from 57 k to 48 k samples/s at epoch 3 (SGD: 82-89 k). What
+     * flushing changes is below the last bit of any parameter farther than 10⁻²⁰ from 0: the
+     * update from such an m, η·c1·m / (√(c2·v) + ε), is below 10⁻²⁸·η with ε = 10⁻⁸.
      */
     void adamStep(float[] p, float[] g, float[] m, float[] v, int off, int len, float lr, float s, float l2,
                   float decoupledDecay, float beta1, float beta2, float eps, float c1, float c2);
 
-    /** RMSprop: {@code d = s·g + λ·p; r ← α·r + (1−α)·d²; p ← p − η·d / (√r + ε)}. */
+    /** RMSprop: {@code d = s·g + λ·p; r ← α·r + (1−α)·d²; p ← p − η·d / (√r + ε)}, a subnormal r kept as 0 (see {@link #adamStep}). */
     void rmspropStep(float[] p, float[] g, float[] r, int off, int len, float lr, float s, float l2, float alpha,
                      float eps);
 

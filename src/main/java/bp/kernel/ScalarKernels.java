@@ -324,12 +324,20 @@ public final class ScalarKernels implements Kernels {
         }
     }
 
+    /**
+     * x, or 0 when x is subnormal: what the optimizers keep of a moment. See {@link
+     * Kernels#adamStep} for why.
+     */
+    static float flushSubnormal(float x) {
+        return Math.abs(x) < Float.MIN_NORMAL ? 0f : x;
+    }
+
     @Override
     public void momentumStep(float[] p, float[] g, float[] v, int off, int len, float lr, float s, float l2,
                              float mu, boolean nesterov) {
         for (int i = off; i < off + len; i++) {
             float d = s * g[i] + l2 * p[i];
-            float vi = mu * v[i] + d;
+            float vi = flushSubnormal(mu * v[i] + d);
             v[i] = vi;
             p[i] = p[i] - lr * (nesterov ? d + mu * vi : vi);
         }
@@ -342,8 +350,8 @@ public final class ScalarKernels implements Kernels {
         for (int i = off; i < off + len; i++) {
             float pi = p[i] * keep;
             float d = s * g[i] + l2 * pi;
-            float mi = beta1 * m[i] + (1f - beta1) * d;
-            float vi = beta2 * v[i] + (1f - beta2) * (d * d);
+            float mi = flushSubnormal(beta1 * m[i] + (1f - beta1) * d);
+            float vi = flushSubnormal(beta2 * v[i] + (1f - beta2) * (d * d));
             m[i] = mi;
             v[i] = vi;
             p[i] = pi - lr * (c1 * mi) / ((float) Math.sqrt(c2 * vi) + eps);
@@ -355,7 +363,7 @@ public final class ScalarKernels implements Kernels {
                             float alpha, float eps) {
         for (int i = off; i < off + len; i++) {
             float d = s * g[i] + l2 * p[i];
-            float ri = alpha * r[i] + (1f - alpha) * (d * d);
+            float ri = flushSubnormal(alpha * r[i] + (1f - alpha) * (d * d));
             r[i] = ri;
             p[i] = p[i] - lr * d / ((float) Math.sqrt(ri) + eps);
         }

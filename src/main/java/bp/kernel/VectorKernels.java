@@ -2194,6 +2194,7 @@ public final class VectorKernels implements Kernels {
             FloatVector pv = FloatVector.fromArray(S, p, i);
             FloatVector d = FloatVector.fromArray(S, g, i).mul(s).add(pv.mul(l2));
             FloatVector vi = FloatVector.fromArray(S, v, i).mul(mu).add(d);
+            vi = vi.blend(0f, vi.abs().lt(Float.MIN_NORMAL)); // as ScalarKernels.flushSubnormal (a call would box)
             vi.intoArray(v, i);
             FloatVector step = nesterov ? d.add(vi.mul(mu)) : vi;
             pv.sub(step.mul(lr)).intoArray(p, i);
@@ -2214,6 +2215,8 @@ public final class VectorKernels implements Kernels {
             FloatVector d = FloatVector.fromArray(S, g, i).mul(s).add(pv.mul(l2));
             FloatVector mi = FloatVector.fromArray(S, m, i).mul(beta1).add(d.mul(oneMinusBeta1));
             FloatVector vi = FloatVector.fromArray(S, v, i).mul(beta2).add(d.mul(d).mul(oneMinusBeta2));
+            mi = mi.blend(0f, mi.abs().lt(Float.MIN_NORMAL)); // as ScalarKernels.flushSubnormal
+            vi = vi.blend(0f, vi.abs().lt(Float.MIN_NORMAL));
             mi.intoArray(m, i);
             vi.intoArray(v, i);
             FloatVector denom = vi.mul(c2).lanewise(VectorOperators.SQRT).add(eps);
@@ -2233,6 +2236,7 @@ public final class VectorKernels implements Kernels {
             FloatVector pv = FloatVector.fromArray(S, p, i);
             FloatVector d = FloatVector.fromArray(S, g, i).mul(s).add(pv.mul(l2));
             FloatVector ri = FloatVector.fromArray(S, r, i).mul(alpha).add(d.mul(d).mul(oneMinusAlpha));
+            ri = ri.blend(0f, ri.abs().lt(Float.MIN_NORMAL)); // as ScalarKernels.flushSubnormal
             ri.intoArray(r, i);
             pv.sub(d.mul(lr).div(ri.lanewise(VectorOperators.SQRT).add(eps))).intoArray(p, i);
         }

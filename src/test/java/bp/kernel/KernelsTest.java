@@ -793,6 +793,45 @@ class KernelsTest {
         }
     }
 
+    /**
+     * A moment that decays below Float.MIN_NORMAL is stored as 0 by both kernels (tails included),
+     * and the parameter is left as it was: subnormal moments cost a microcode assist per value on
+     * Intel's cores and never decay away. A moment just above the threshold keeps its value.
+     */
+    @Test
+    void optimizerStepsFlushSubnormalMomentsToZero() {
+        float small = Float.MIN_NORMAL; // β·small is subnormal for any β < 1
+        for (Kernels k : new Kernels[] {scalar, vector}) {
+            for (int len : lengths()) {
+                String what = k.description() + " len=" + len;
+                float[] g = new float[len];
+                float[] p = filled(len, 0.5f);
+                float[] m = filled(len, small);
+                float[] v = filled(len, small);
+                k.adamStep(p, g, m, v, 0, len, 1e-3f, 1f, 0f, 0f, 0.9f, 0.999f, 1e-8f, 10f, 1000f);
+                assertArrayEquals(new float[len], m, "adam m " + what);
+                assertArrayEquals(new float[len], v, "adam v " + what);
+                assertArrayEquals(filled(len, 0.5f), p, "adam p " + what);
+                float[] r = filled(len, small);
+                k.rmspropStep(p, g, r, 0, len, 1e-3f, 1f, 0f, 0.99f, 1e-8f);
+                assertArrayEquals(new float[len], r, "rmsprop r " + what);
+                float[] velocity = filled(len, small);
+                k.momentumStep(p, g, velocity, 0, len, 0.1f, 1f, 0f, 0.9f, true);
+                assertArrayEquals(new float[len], velocity, "momentum v " + what);
+                assertArrayEquals(filled(len, 0.5f), p, "momentum p " + what);
+                float[] kept = filled(len, 2 * Float.MIN_NORMAL);
+                k.momentumStep(p, g, kept, 0, len, 0.1f, 1f, 0f, 0.9f, false);
+                assertArrayEquals(filled(len, 0.9f * (2 * Float.MIN_NORMAL)), kept, "momentum kept " + what);
+            }
+        }
+    }
+
+    private static float[] filled(int len, float value) {
+        float[] x = new float[len];
+        java.util.Arrays.fill(x, value);
+        return x;
+    }
+
     @Test
     void optimizerStepsAreBitExact() {
         SplittableRandom rng = new SplittableRandom(29);
