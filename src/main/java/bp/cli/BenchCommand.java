@@ -119,7 +119,7 @@ final class BenchCommand implements Callable<Integer> {
                 layers, batch, workers, trainer.shardSize(batch), median, epochs, samples,
                 Arrays.toString(Arrays.stream(rates).mapToLong(Math::round).toArray()), Kernels.get().description());
         if (steps != null) {
-            out.print(steps.report(workers));
+            out.print(steps.report());
         }
         out.flush();
         return 0;

@@ -107,15 +107,15 @@ public final class StepProfile {
      * A table in microseconds per step: each phase's wall time, busy time over all threads, and the
      * threads' waits; with several threads, each thread's busy time and tasks per step (a thread
      * that runs every task slower than the others, or a phase whose tasks all take longer than on
-     * one thread, shows there); under the forward pass, the busy time of its parts.
+     * one thread, shows there); under the forward pass, the busy time of its parts. The waits are
+     * taken against the thread count the steps ran on, which the profile learns from them.
      *
-     * @param threads the threads that ran the steps
      * @return the table, one line per phase
      */
-    public String report(int threads) {
+    public String report() {
         StringBuilder s = new StringBuilder();
         double n = Math.max(1, steps);
-        boolean perThread = this.threads > 1;
+        boolean perThread = threads > 1;
         s.append(String.format(Locale.ROOT, "%-26s %10s %10s %10s %7s%s%n", "phase (µs per step)", "wall", "busy",
                 "waiting", "share", perThread ? "   busy by thread (tasks)" : ""));
         double phases = 0;
@@ -128,7 +128,7 @@ public final class StepProfile {
             phases += w;
             s.append(String.format(Locale.ROOT, "%-26s %10.1f %10.1f %10.1f %6.1f%%", name(p), w, b,
                     Math.max(0, w * threads - b), 100 * w / (stepNanos / n / 1e3)));
-            for (int t = 0; perThread && t < this.threads; t++) {
+            for (int t = 0; perThread && t < threads; t++) {
                 s.append(String.format(Locale.ROOT, "%s%.1f (%.1f)", t == 0 ? "   " : " / ",
                         threadBusyMicros(p, t), byThread.get(t * region + 2 * p + 1) / n));
             }

@@ -33,7 +33,7 @@ class StepProfileTest {
         }
         assertTrue(parts <= profile.busyMicros(StepProfile.FORWARD) * (1 + 1e-9),
                 "forward parts " + parts + " µs beyond the pass's busy " + profile.busyMicros(StepProfile.FORWARD));
-        String report = profile.report(threads);
+        String report = profile.report();
         for (String line : new String[] {"forward + loss", "  input rows", "  layer 0", "  layer 1", "  loss",
                 "backward layer 0 + updates"}) {
             assertTrue(report.contains(line), "no '" + line + "' in\n" + report);
@@ -57,8 +57,10 @@ class StepProfileTest {
         assertEquals(12.0, profile.threadBusyMicros(StepProfile.FORWARD, 1), 1e-9);
         assertEquals(15.0, profile.busyMicros(StepProfile.FORWARD), 1e-9);
         assertEquals(2.0, profile.busyMicros(StepProfile.backward(1)), 1e-9);
-        String report = profile.report(2);
+        String report = profile.report();
         assertTrue(report.contains("3.0 (1.0) / 12.0 (2.0)"), report);
+        // wall 10 µs on each of the 2 threads the steps ran on, 15 µs of it busy: 5 µs waiting
+        assertTrue(report.contains(String.format(java.util.Locale.ROOT, "%10.1f %10.1f %10.1f", 10.0, 15.0, 5.0)), report);
         assertTrue(report.contains("0.0 (0.0) / 2.0 (1.0)"), report);
     }
 }
