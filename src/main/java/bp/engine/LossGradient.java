@@ -29,7 +29,22 @@ final class LossGradient {
         for (int r = r0; r < r1; r++) {
             rowLoss[r] = rowLoss(loss, z, target, delta, r * cols, cols);
         }
+        for (int i = r0 * cols; i < r1 * cols; i++) {
+            if (Math.abs(delta[i]) < DELTA_FLOOR) {
+                delta[i] = 0f;
+            }
+        }
     }
+
+    /**
+     * Output gradients smaller than this are taken as 0. A confident network's softmax gives
+     * probabilities down to 10⁻³⁹ (2.6 % of them subnormal after 40 epochs of the default network
+     * with Adam), and their gradients, multiplied by weights and activations through the backward
+     * pass, make subnormal products, each a microcode assist on Intel's cores. What they would
+     * add to a weight's gradient is 30 orders of magnitude below a float's precision of any
+     * gradient that moves a weight.
+     */
+    static final float DELTA_FLOOR = 0x1p-100f;
 
     /** The loss of the row at {@code off}, turning its {@code delta = a − t} into the loss's gradient. */
     private static double rowLoss(Loss loss, float[] z, float[] target, float[] delta, int off, int cols) {

@@ -347,15 +347,29 @@ public final class ScalarKernels implements Kernels {
     public void adamStep(float[] p, float[] g, float[] m, float[] v, int off, int len, float lr, float s, float l2,
                          float decoupledDecay, float beta1, float beta2, float eps, float c1, float c2) {
         float keep = 1f - lr * decoupledDecay;
+        float tinyGradient = adamTinyGradient(beta2);
+        float tinyMoment = adamTinyMoment(c1, lr);
         for (int i = off; i < off + len; i++) {
             float pi = p[i] * keep;
             float d = s * g[i] + l2 * pi;
+            float dv = Math.abs(d) < tinyGradient ? 0f : d;
             float mi = flushSubnormal(beta1 * m[i] + (1f - beta1) * d);
-            float vi = flushSubnormal(beta2 * v[i] + (1f - beta2) * (d * d));
+            float vi = flushSubnormal(beta2 * v[i] + (1f - beta2) * (dv * dv));
             m[i] = mi;
             v[i] = vi;
-            p[i] = pi - lr * (c1 * mi) / ((float) Math.sqrt(c2 * vi) + eps);
+            float mUsed = Math.abs(mi) < tinyMoment ? 0f : mi;
+            p[i] = pi - lr * (c1 * mUsed) / ((float) Math.sqrt(c2 * vi) + eps);
         }
+    }
+
+    /** Below this |d|, Adam's {@code (1 − β2)·d²} would be subnormal: the second moment leaves it out. */
+    static float adamTinyGradient(float beta2) {
+        return (float) Math.sqrt(2 * Float.MIN_NORMAL / (1f - beta2));
+    }
+
+    /** Below this |m|, Adam's {@code η·c1·m} would be subnormal: the update takes it as 0. */
+    static float adamTinyMoment(float c1, float lr) {
+        return 2 * Float.MIN_NORMAL / (c1 * lr);
     }
 
     @Override

@@ -2208,19 +2208,23 @@ public final class VectorKernels implements Kernels {
         float keep = 1f - lr * decoupledDecay;
         float oneMinusBeta1 = 1f - beta1;
         float oneMinusBeta2 = 1f - beta2;
+        float tinyGradient = ScalarKernels.adamTinyGradient(beta2);
+        float tinyMoment = ScalarKernels.adamTinyMoment(c1, lr);
         int bound = off + S.loopBound(len);
         int i = off;
         for (; i < bound; i += L) {
             FloatVector pv = FloatVector.fromArray(S, p, i).mul(keep);
             FloatVector d = FloatVector.fromArray(S, g, i).mul(s).add(pv.mul(l2));
+            FloatVector dv = d.blend(0f, d.abs().lt(tinyGradient));
             FloatVector mi = FloatVector.fromArray(S, m, i).mul(beta1).add(d.mul(oneMinusBeta1));
-            FloatVector vi = FloatVector.fromArray(S, v, i).mul(beta2).add(d.mul(d).mul(oneMinusBeta2));
+            FloatVector vi = FloatVector.fromArray(S, v, i).mul(beta2).add(dv.mul(dv).mul(oneMinusBeta2));
             mi = mi.blend(0f, mi.abs().lt(Float.MIN_NORMAL)); // as ScalarKernels.flushSubnormal
             vi = vi.blend(0f, vi.abs().lt(Float.MIN_NORMAL));
             mi.intoArray(m, i);
             vi.intoArray(v, i);
             FloatVector denom = vi.mul(c2).lanewise(VectorOperators.SQRT).add(eps);
-            pv.sub(mi.mul(c1).mul(lr).div(denom)).intoArray(p, i);
+            FloatVector mUsed = mi.blend(0f, mi.abs().lt(tinyMoment));
+            pv.sub(mUsed.mul(c1).mul(lr).div(denom)).intoArray(p, i);
         }
         ScalarKernels.INSTANCE.adamStep(p, g, m, v, i, off + len - i, lr, s, l2, decoupledDecay, beta1, beta2, eps,
                 c1, c2);

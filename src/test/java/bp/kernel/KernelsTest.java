@@ -796,10 +796,12 @@ class KernelsTest {
     /**
      * A moment that decays below Float.MIN_NORMAL is stored as 0 by both kernels (tails included),
      * and the parameter is left as it was: subnormal moments cost a microcode assist per value on
-     * Intel's cores and never decay away. A moment just above the threshold keeps its value.
+     * Intel's cores and never decay away. A moment just above the threshold keeps its value. Adam
+     * also computes no subnormal on the way: a tiny gradient adds nothing to v, a tiny moment
+     * moves nothing.
      */
     @Test
-    void optimizerStepsFlushSubnormalMomentsToZero() {
+    void optimizerStepsComputeNoSubnormals() {
         float small = Float.MIN_NORMAL; // β·small is subnormal for any β < 1
         for (Kernels k : new Kernels[] {scalar, vector}) {
             for (int len : lengths()) {
@@ -822,6 +824,17 @@ class KernelsTest {
                 float[] kept = filled(len, 2 * Float.MIN_NORMAL);
                 k.momentumStep(p, g, kept, 0, len, 0.1f, 1f, 0f, 0.9f, false);
                 assertArrayEquals(filled(len, 0.9f * (2 * Float.MIN_NORMAL)), kept, "momentum kept " + what);
+                // a gradient whose (1 − β2)·d² is subnormal leaves v at β2·v (it would add ~70 ulps here)
+                float[] tiny = filled(len, 1e-20f);
+                float[] vNormal = filled(len, 2 * Float.MIN_NORMAL);
+                k.adamStep(filled(len, 0.5f), tiny, new float[len], vNormal, 0, len, 1e-3f, 1f, 0f, 0f, 0.9f, 0.999f,
+                        1e-8f, 1f, 1f);
+                assertArrayEquals(filled(len, 0.999f * (2 * Float.MIN_NORMAL)), vNormal, "adam tiny d " + what);
+                // a moment whose η·c1·m is subnormal moves nothing: a parameter at 0 stays +0 (not −9e-41)
+                float[] zero = new float[len];
+                k.adamStep(zero, g, filled(len, 1e-37f), filled(len, 1f), 0, len, 1e-3f, 1f, 0f, 0f, 0.9f, 0.999f,
+                        1e-8f, 1f, 1f);
+                assertArrayEquals(new float[len], zero, "adam tiny m " + what);
             }
         }
     }
