@@ -305,7 +305,12 @@ public interface Kernels {
     void adamStep(float[] p, float[] g, float[] m, float[] v, int off, int len, float lr, float s, float l2,
                   float decoupledDecay, float beta1, float beta2, float eps, float c1, float c2);
 
-    /** RMSprop: {@code d = s·g + λ·p; r ← α·r + (1−α)·d²; p ← p − η·d / (√r + ε)}, a subnormal r kept as 0 (see {@link #adamStep}). */
+    /**
+     * RMSprop: {@code d = s·g + λ·p; r ← α·r + (1−α)·d²; p ← p − η·d / (√r + ε)}, a subnormal r
+     * kept as 0, and neither {@code (1−α)·d²} nor {@code η·d} computed where it would be
+     * subnormal (see {@link #adamStep}; over 40 epochs of the default network RMSprop slowed from
+     * 72-74 k to 63-65 k samples/s without the latter two).
+     */
     void rmspropStep(float[] p, float[] g, float[] r, int off, int len, float lr, float s, float l2, float alpha,
                      float eps);
 

@@ -347,8 +347,8 @@ public final class ScalarKernels implements Kernels {
     public void adamStep(float[] p, float[] g, float[] m, float[] v, int off, int len, float lr, float s, float l2,
                          float decoupledDecay, float beta1, float beta2, float eps, float c1, float c2) {
         float keep = 1f - lr * decoupledDecay;
-        float tinyGradient = adamTinyGradient(beta2);
-        float tinyMoment = adamTinyMoment(c1, lr);
+        float tinyGradient = tinyForSquare(beta2);
+        float tinyMoment = tinyForProduct(c1 * lr);
         for (int i = off; i < off + len; i++) {
             float pi = p[i] * keep;
             float d = s * g[i] + l2 * pi;
@@ -362,24 +362,31 @@ public final class ScalarKernels implements Kernels {
         }
     }
 
-    /** Below this |d|, Adam's {@code (1 − β2)·d²} would be subnormal: the second moment leaves it out. */
-    static float adamTinyGradient(float beta2) {
-        return (float) Math.sqrt(2 * Float.MIN_NORMAL / (1f - beta2));
+    /**
+     * Below this |d|, a second moment's {@code (1 − β)·d²} would be subnormal: Adam and RMSprop
+     * leave it out (see {@link Kernels#adamStep}).
+     */
+    static float tinyForSquare(float beta) {
+        return (float) Math.sqrt(2 * Float.MIN_NORMAL / (1f - beta));
     }
 
-    /** Below this |m|, Adam's {@code η·c1·m} would be subnormal: the update takes it as 0. */
-    static float adamTinyMoment(float c1, float lr) {
-        return 2 * Float.MIN_NORMAL / (c1 * lr);
+    /** Below this |x|, the update's {@code factor·x} would be subnormal: the update takes x as 0. */
+    static float tinyForProduct(float factor) {
+        return 2 * Float.MIN_NORMAL / factor;
     }
 
     @Override
     public void rmspropStep(float[] p, float[] g, float[] r, int off, int len, float lr, float s, float l2,
                             float alpha, float eps) {
+        float tinyGradient = tinyForSquare(alpha);
+        float tinyStep = tinyForProduct(lr);
         for (int i = off; i < off + len; i++) {
             float d = s * g[i] + l2 * p[i];
-            float ri = flushSubnormal(alpha * r[i] + (1f - alpha) * (d * d));
+            float dv = Math.abs(d) < tinyGradient ? 0f : d;
+            float ri = flushSubnormal(alpha * r[i] + (1f - alpha) * (dv * dv));
             r[i] = ri;
-            p[i] = p[i] - lr * d / ((float) Math.sqrt(ri) + eps);
+            float dUsed = Math.abs(d) < tinyStep ? 0f : d;
+            p[i] = p[i] - lr * dUsed / ((float) Math.sqrt(ri) + eps);
         }
     }
 

@@ -2208,8 +2208,8 @@ public final class VectorKernels implements Kernels {
         float keep = 1f - lr * decoupledDecay;
         float oneMinusBeta1 = 1f - beta1;
         float oneMinusBeta2 = 1f - beta2;
-        float tinyGradient = ScalarKernels.adamTinyGradient(beta2);
-        float tinyMoment = ScalarKernels.adamTinyMoment(c1, lr);
+        float tinyGradient = ScalarKernels.tinyForSquare(beta2);
+        float tinyMoment = ScalarKernels.tinyForProduct(c1 * lr);
         int bound = off + S.loopBound(len);
         int i = off;
         for (; i < bound; i += L) {
@@ -2234,15 +2234,19 @@ public final class VectorKernels implements Kernels {
     public void rmspropStep(float[] p, float[] g, float[] r, int off, int len, float lr, float s, float l2,
                             float alpha, float eps) {
         float oneMinusAlpha = 1f - alpha;
+        float tinyGradient = ScalarKernels.tinyForSquare(alpha);
+        float tinyStep = ScalarKernels.tinyForProduct(lr);
         int bound = off + S.loopBound(len);
         int i = off;
         for (; i < bound; i += L) {
             FloatVector pv = FloatVector.fromArray(S, p, i);
             FloatVector d = FloatVector.fromArray(S, g, i).mul(s).add(pv.mul(l2));
-            FloatVector ri = FloatVector.fromArray(S, r, i).mul(alpha).add(d.mul(d).mul(oneMinusAlpha));
+            FloatVector dv = d.blend(0f, d.abs().lt(tinyGradient));
+            FloatVector ri = FloatVector.fromArray(S, r, i).mul(alpha).add(dv.mul(dv).mul(oneMinusAlpha));
             ri = ri.blend(0f, ri.abs().lt(Float.MIN_NORMAL)); // as ScalarKernels.flushSubnormal
             ri.intoArray(r, i);
-            pv.sub(d.mul(lr).div(ri.lanewise(VectorOperators.SQRT).add(eps))).intoArray(p, i);
+            FloatVector dUsed = d.blend(0f, d.abs().lt(tinyStep));
+            pv.sub(dUsed.mul(lr).div(ri.lanewise(VectorOperators.SQRT).add(eps))).intoArray(p, i);
         }
         ScalarKernels.INSTANCE.rmspropStep(p, g, r, i, off + len - i, lr, s, l2, alpha, eps);
     }

@@ -797,8 +797,8 @@ class KernelsTest {
      * A moment that decays below Float.MIN_NORMAL is stored as 0 by both kernels (tails included),
      * and the parameter is left as it was: subnormal moments cost a microcode assist per value on
      * Intel's cores and never decay away. A moment just above the threshold keeps its value. Adam
-     * also computes no subnormal on the way: a tiny gradient adds nothing to v, a tiny moment
-     * moves nothing.
+     * and RMSprop also compute no subnormal on the way: a tiny gradient adds nothing to the second
+     * moment, a tiny moment (or RMSprop's tiny gradient) moves nothing.
      */
     @Test
     void optimizerStepsComputeNoSubnormals() {
@@ -835,6 +835,12 @@ class KernelsTest {
                 k.adamStep(zero, g, filled(len, 1e-37f), filled(len, 1f), 0, len, 1e-3f, 1f, 0f, 0f, 0.9f, 0.999f,
                         1e-8f, 1f, 1f);
                 assertArrayEquals(new float[len], zero, "adam tiny m " + what);
+                // RMSprop likewise: r stays α·r (not + 10⁻⁴²), a parameter at 0 stays +0 (not −10⁻⁴⁰)
+                float[] rNormal = filled(len, 2 * Float.MIN_NORMAL);
+                k.rmspropStep(filled(len, 0.5f), tiny, rNormal, 0, len, 1e-3f, 1f, 0f, 0.99f, 1e-8f);
+                assertArrayEquals(filled(len, 0.99f * (2 * Float.MIN_NORMAL)), rNormal, "rmsprop tiny d " + what);
+                k.rmspropStep(zero, filled(len, 1e-37f), filled(len, 1f), 0, len, 1e-3f, 1f, 0f, 0.99f, 1e-8f);
+                assertArrayEquals(new float[len], zero, "rmsprop tiny step " + what);
             }
         }
     }
