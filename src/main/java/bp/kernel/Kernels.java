@@ -300,7 +300,7 @@ public interface Kernels {
      * subnormal moves nothing (the update it gives is below 10⁻²⁹). Both come with ever more
      * parameters as a network grows confident: over 40 epochs of the default network, Adam
      * went from 76 k to 60 k samples/s without these and the output gradients' floor
-     * (see the engine's loss gradient), and held 75-77 k with both.
+     * (see the engine's loss gradient), and held 72-77 k with both (two runs).
      */
     void adamStep(float[] p, float[] g, float[] m, float[] v, int off, int len, float lr, float s, float l2,
                   float decoupledDecay, float beta1, float beta2, float eps, float c1, float c2);

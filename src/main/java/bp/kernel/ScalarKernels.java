@@ -329,7 +329,12 @@ public final class ScalarKernels implements Kernels {
      * Kernels#adamStep} for why.
      */
     static float flushSubnormal(float x) {
-        return Math.abs(x) < Float.MIN_NORMAL ? 0f : x;
+        return zeroBelow(x, Float.MIN_NORMAL);
+    }
+
+    /** x, or 0 when |x| is below {@code floor}. */
+    private static float zeroBelow(float x, float floor) {
+        return Math.abs(x) < floor ? 0f : x;
     }
 
     @Override
@@ -352,12 +357,12 @@ public final class ScalarKernels implements Kernels {
         for (int i = off; i < off + len; i++) {
             float pi = p[i] * keep;
             float d = s * g[i] + l2 * pi;
-            float dv = Math.abs(d) < tinyGradient ? 0f : d;
+            float dv = zeroBelow(d, tinyGradient);
             float mi = flushSubnormal(beta1 * m[i] + (1f - beta1) * d);
             float vi = flushSubnormal(beta2 * v[i] + (1f - beta2) * (dv * dv));
             m[i] = mi;
             v[i] = vi;
-            float mUsed = Math.abs(mi) < tinyMoment ? 0f : mi;
+            float mUsed = zeroBelow(mi, tinyMoment);
             p[i] = pi - lr * (c1 * mUsed) / ((float) Math.sqrt(c2 * vi) + eps);
         }
     }
@@ -382,10 +387,10 @@ public final class ScalarKernels implements Kernels {
         float tinyStep = tinyForProduct(lr);
         for (int i = off; i < off + len; i++) {
             float d = s * g[i] + l2 * p[i];
-            float dv = Math.abs(d) < tinyGradient ? 0f : d;
+            float dv = zeroBelow(d, tinyGradient);
             float ri = flushSubnormal(alpha * r[i] + (1f - alpha) * (dv * dv));
             r[i] = ri;
-            float dUsed = Math.abs(d) < tinyStep ? 0f : d;
+            float dUsed = zeroBelow(d, tinyStep);
             p[i] = p[i] - lr * dUsed / ((float) Math.sqrt(ri) + eps);
         }
     }
