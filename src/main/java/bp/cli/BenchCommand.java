@@ -136,8 +136,7 @@ final class BenchCommand implements Callable<Integer> {
     /** Network.predict over the test images in batches of --batch rows, cycling through them. */
     private Integer predict() {
         if (threads != null) {
-            throw new Main.UsageError("bp bench predict: --threads does not apply (Network.predict uses every core "
-                    + "for one row and for batches of more than 256 rows, the calling thread otherwise)");
+            throw new Main.UsageError("bp bench predict: --threads does not apply (Network.predict uses every core)");
         }
         if (batch < 1) {
             throw new Main.UsageError("--batch must be at least 1, got " + batch);
@@ -173,9 +172,8 @@ final class BenchCommand implements Callable<Integer> {
         double elapsed = (System.nanoTime() - measuredFrom) / 1e9;
         double perSecond = (calls - measuredCalls) * rows / elapsed;
         PrintWriter out = spec.commandLine().getOut();
-        // Network.predict shares one row's wide layers, or batches of more than 256 rows, among the cores
-        int processors = Runtime.getRuntime().availableProcessors();
-        int cores = rows == 1 ? processors : Math.min(processors, (rows + 255) / 256);
+        // Network.predict shares a few rows' wide layers, or more rows, among all cores
+        int cores = Runtime.getRuntime().availableProcessors();
         out.printf(java.util.Locale.ROOT, "bp predict %s batch=%d threads=%d: %.1f us/sample, %.0f samples/s %s%s%n",
                 layers, rows, cores, 1e6 / perSecond, perSecond, Kernels.get().description(), sink == 42f ? " " : "");
         out.flush();

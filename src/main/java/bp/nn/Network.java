@@ -493,7 +493,9 @@ public final class Network {
      * The outputs for {@code rows} input vectors stored row by row; the result is {@code rows × outputs}.
      * A row's outputs do not depend on the other rows or on how many there are. The features are on
      * the scale of the training data as it was read: the network's {@link #inputScaling()}, if any,
-     * is applied first.
+     * is applied first. Every core works on the call (a few rows: on each layer's units; more: on
+     * shares of the rows), except while another call holds the cores: then it runs on the calling
+     * thread alone. For many threads predicting at once, {@link Predictor} allocates nothing per call.
      *
      * @param features the rows' features one after another
      * @param rows how many rows
@@ -507,49 +509,66 @@ public final class Network {
         float[] inputs = inputScaling == null ? features : inputScaling.apply(features, rows);
         float[] out = new float[rows * outputs()];
         TransposedWeights transposed = transposedWeights();
-        int chunks = (rows + PREDICT_CHUNK - 1) / PREDICT_CHUNK;
-        int parts = Math.min(chunks, Predictions.POOL.threads());
-        if (rows == 1 && Predictions.POOL.threads() > 1 && Predictions.LOCK.tryLock()) {
+        int threads = Predictions.POOL.threads();
+        int parts = Math.min(threads, Math.max(1, rows / PART_MIN_ROWS));
+        if (Predictions.LOCK.tryLock()) {
             try {
-                predictOneRow(inputs, transposed, out);
-            } finally {
-                Predictions.LOCK.unlock();
-            }
-        } else if (parts > 1 && Predictions.LOCK.tryLock()) {
-            try {
-                Workspace[] workspaces = predictWorkspaces(parts);
-                // an equal share of rows each (1000 rows: 500 and 500, not chunks of 512 and 488)
-                Predictions.POOL.forEach(parts, t -> predictRows(inputs, (int) ((long) rows * t / parts),
-                        (int) ((long) rows * (t + 1) / parts), transposed, workspaces[t], out));
+                if (rows < ROWS_SPLIT_MIN && threads > 1) {
+                    predictByUnits(inputs, rows, transposed, out);
+                } else if (parts == 1) {
+                    predictRows(inputs, 0, rows, transposed, predictWorkspaces(1)[0], out);
+                } else {
+                    Workspace[] workspaces = predictWorkspaces(parts);
+                    // an equal share of rows each (1000 rows: 500 and 500, not chunks of 512 and 488)
+                    Predictions.POOL.forEach(parts, t -> predictRows(inputs, (int) ((long) rows * t / parts),
+                            (int) ((long) rows * (t + 1) / parts), transposed, workspaces[t], out));
+                }
             } finally {
                 Predictions.LOCK.unlock();
             }
         } else {
+            // another call holds the shared workspaces: this one works alone, in a workspace of its own
             predictRows(inputs, 0, rows, transposed, new Workspace(this, Math.min(rows, PREDICT_CHUNK)), out);
         }
         return out;
     }
 
     /**
-     * One row with every core: each wide layer's units are shared out in blocks of
-     * {@link Workspace#unitBlock(Network)} units, so each core streams its part of the weights (the
-     * cost of a single prediction is reading them); the values are those of the one-thread pass.
+     * Fewer rows than this go through with every core on each wide layer ({@link #predictByUnits});
+     * from this many on, each core takes an equal share of the rows, at least {@link #PART_MIN_ROWS}
+     * of them. {@code bp bench predict} on two cores (Intel Xeon), samples/s by units against by
+     * rows: 6 rows 142 k against 78 k, 8 rows 114 k against 135 k, 12 rows 138 k against 174 k.
      */
-    private void predictOneRow(float[] input, TransposedWeights transposed, float[] out) {
+    private static final int ROWS_SPLIT_MIN = 8;
+
+    /**
+     * The fewest rows a core takes of a prediction shared out by rows: two shares of 2 rows ran at
+     * 80 k samples/s, units shared out at 102 k (4 rows, same machine); from 4 rows a share, rows
+     * win. Against the calling thread alone: 16 rows 134 k against 76 k, 128 rows 178 k against
+     * 99 k.
+     */
+    private static final int PART_MIN_ROWS = 4;
+
+    /**
+     * Rows with every core: each wide layer's units are shared out in blocks of
+     * {@link Workspace#unitBlock(Network)} units, so each core streams its part of the weights (the
+     * cost of a prediction of a few rows is reading them); the values are those of the one-thread pass.
+     */
+    private void predictByUnits(float[] input, int rows, TransposedWeights transposed, float[] out) {
         Workspace ws = predictWorkspaces(1)[0];
-        System.arraycopy(input, 0, ws.input(), 0, inputs());
+        System.arraycopy(input, 0, ws.input(), 0, rows * inputs());
         int block = Workspace.unitBlock(this);
         for (int l = 0; l < layerCount(); l++) {
             int n = weightRows(l);
             int layer = l;
             if (n > block && Workspace.columnsSplittable(this, l)) {
                 Predictions.POOL.forEach((n + block - 1) / block,
-                        b -> ws.forwardColumns(this, transposed, layer, b * block, Math.min(n, (b + 1) * block), 1));
+                        b -> ws.forwardColumns(this, transposed, layer, b * block, Math.min(n, (b + 1) * block), rows));
             } else {
-                ws.forwardLayer(this, transposed, l, 0, 1);
+                ws.forwardLayer(this, transposed, l, 0, rows);
             }
         }
-        System.arraycopy(ws.output(), 0, out, 0, outputs());
+        System.arraycopy(ws.output(), 0, out, 0, rows * outputs());
     }
 
     /** The workspaces of parallel predictions, at least {@code parts}; call under {@code Predictions.LOCK}. */
@@ -567,7 +586,7 @@ public final class Network {
         return predictWorkspaces;
     }
 
-    /** Rows per piece of a prediction: pieces run in parallel, and a row's outputs never depend on how many there are. */
+    /** Rows per pass through a workspace of a prediction: a row's outputs never depend on how many there are. */
     private static final int PREDICT_CHUNK = 256;
 
     /** Workers for large predictions, shared by all networks; a caller that finds them busy works alone. */

@@ -30,12 +30,12 @@ class TransposedWeightsTest {
     }
 
     /**
-     * A row's outputs are the same bits alone or among others: alone, wide layers are shared out
-     * by blocks of units (every core on one prediction); 601 rows go in an equal share of rows per
-     * core, each share by blocks of at most 256 rows (on two cores 256 + 44 and 256 + 45). The
-     * wide network has layers wider than a block with tails (300 = 4 panels of 64 + 44 units on
-     * AVX-512) and activations computed by polynomials (tanh, sigmoid), where a value moved between a
-     * vector and a scalar tail would change.
+     * A row's outputs are the same bits alone or among others, however the call is shared out:
+     * one to seven rows by blocks of each wide layer's units (every core on each layer), from eight
+     * rows an equal share of the rows per core (at least four), each share by blocks of at most 256
+     * rows (601 rows on two cores: 256 + 44 and 256 + 45). The wide network has layers wider than a
+     * block with tails (300 = 4 panels of 64 + 44 units on AVX-512) and activations computed by
+     * polynomials (tanh, sigmoid), where a value moved between a vector and a scalar tail would change.
      */
     @Test
     void aRowsPredictionDoesNotDependOnTheOtherRows() {
@@ -44,14 +44,23 @@ class TransposedWeightsTest {
         for (Network net : new Network[] {net(), wide}) {
             int rows = 601;
             float[] x = inputs(rows, 37);
-            float[] all = net.predict(x, rows);
-            for (int r : new int[] {0, 1, 7, 150, 256, 299, 300, 301, 556, 557, 600}) {
-                float[] one = net.predict(Arrays.copyOfRange(x, r * 37, (r + 1) * 37));
+            float[][] alone = new float[rows][];
+            for (int r = 0; r < rows; r++) {
                 Workspace ws = new Workspace(net, 1); // the one-thread pass
                 System.arraycopy(x, r * 37, ws.input(), 0, 37);
                 ws.forward(net, NetworkInternals.transposedWeights(net), 1);
-                assertArrayEquals(ws.output(), one, "row " + r + " on one thread");
-                assertArrayEquals(Arrays.copyOfRange(all, r * 5, (r + 1) * 5), one, "row " + r);
+                alone[r] = ws.output().clone();
+            }
+            for (int r : new int[] {0, 1, 7, 150, 256, 299, 300, 301, 556, 557, 600}) {
+                assertArrayEquals(alone[r], net.predict(Arrays.copyOfRange(x, r * 37, (r + 1) * 37)), "row " + r);
+            }
+            for (int n : new int[] {2, 3, 7, 8, 9, 15, 64, 129, 257, 601}) {
+                int from = rows - n; // rows that are not the first of any block of the whole
+                float[] some = net.predict(Arrays.copyOfRange(x, from * 37, rows * 37), n);
+                for (int r = 0; r < n; r++) {
+                    assertArrayEquals(alone[from + r], Arrays.copyOfRange(some, r * 5, (r + 1) * 5),
+                            "row " + r + " of " + n);
+                }
             }
         }
     }
