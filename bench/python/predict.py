@@ -2,7 +2,7 @@
 
 Usage: predict.py BP_RESULTS.txt FASHION_MNIST_DIR
 The model and data match `bp bench predict`: 784-512-256-10, ReLU, softmax, Fashion-MNIST test
-images scaled to [0, 1], batches of 1 and 1000 rows cycling through them, under torch.no_grad(),
+images scaled to [0, 1], batches of 1, 32, 128 and 1000 rows cycling through them, under torch.no_grad(),
 2 s of warm-up then 3 s measured. PyTorch runs in a child process per thread setting (1 and 2) and
 OpenBLAS setting (see train.py), and is compared in its fastest valid one.
 """
@@ -15,6 +15,10 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from train import idx, openblas_is_right, pytorch_settings  # noqa: E402
+
+
+# bench/run passes the same sizes to bp bench predict
+BATCHES = (1, 32, 128, 1000)
 
 
 def child(data_dir, batch, threads):
@@ -52,7 +56,7 @@ def main():
     data_dir = sys.argv[2]
     print(f"\n{'batch':>5} {'bp':>12} {'PyTorch 1t':>12} {'PyTorch 2t':>12} {'bp/best':>8}   (samples/s; at batch 1 also µs)")
     ratios = {}
-    for batch in (1, 1000):
+    for batch in BATCHES:
         rates = {t: pytorch_settings(__file__, [data_dir, str(batch), str(t)], t) for t in (1, 2)}
         best = max(rates.values())
         mine = bp.get(batch)
@@ -62,7 +66,7 @@ def main():
         note = f"   bp {1e6 / mine:.1f} µs, PyTorch {1e6 / best:.1f} µs" if batch == 1 else ""
         print(f"{batch:5} {mine:12.0f} {rates[1]:12.0f} {rates[2]:12.0f} {mine / best:8.2f}{note}")
     print()
-    for batch in (1, 1000):
+    for batch in BATCHES:
         if batch in ratios:
             print(f"predict ratio bp/pytorch batch={batch}: {ratios[batch]:.2f}")
 
