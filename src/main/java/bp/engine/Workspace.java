@@ -588,7 +588,7 @@ public final class Workspace {
      */
     public double loss(Network net, int rows) {
         checkRows(rows);
-        int block = Integer.getInteger("bp.fwdBlock", 0) > 0 ? Integer.getInteger("bp.fwdBlock", 0) : rowBlock(rows);
+        int block = rowBlock(rows);
         for (int r0 = 0; r0 < rows; r0 += block) {
             lossRows(net, r0, Math.min(rows, r0 + block));
         }
