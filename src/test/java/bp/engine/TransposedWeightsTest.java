@@ -12,6 +12,8 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class TransposedWeightsTest {
 
@@ -63,6 +65,15 @@ class TransposedWeightsTest {
                 }
             }
         }
+    }
+
+    /** No rows give no outputs (the per-call workspace of zero rows was refused before f15dc55); a wrong length is named. */
+    @Test
+    void predictionOfNoRowsIsEmptyAndAWrongLengthIsRefused() {
+        Network net = net();
+        assertEquals(0, net.predict(new float[0], 0).length);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> net.predict(new float[36], 1));
+        assertTrue(e.getMessage().contains("expected 1 × 37 inputs, got 36"), e.getMessage());
     }
 
     @Test
