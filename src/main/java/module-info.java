@@ -5,6 +5,7 @@ module bp {
     requires com.fasterxml.jackson.jr.ob;
     requires java.desktop; // bp plot draws PNGs with Java2D
     requires java.management; // to see whether the JVM runs with the kernels' flag
+    requires jdk.management; // the JVM's object alignment (bp.kernel.Alignment)
     requires jdk.httpserver; // bp playground
 
     exports bp.nn;

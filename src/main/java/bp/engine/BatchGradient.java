@@ -138,10 +138,10 @@ public final class BatchGradient {
         int fin = data.featureCount();
         int fout = data.targetWidth();
         float[] y = data.targets();
-        Kernels.get().gatherRows(data.features(), fin, order, from + r0, r1 - r0, ws.input(), r0 * fin);
+        Kernels.get().gatherRows(data.features(), fin, order, from + r0, r1 - r0, ws.input(), ws.offset() + r0 * fin);
         for (int r = r0; r < r1; r++) {
             int i = order[from + r];
-            System.arraycopy(y, i * fout, ws.target(), r * fout, fout);
+            System.arraycopy(y, i * fout, ws.target(), ws.offset() + r * fout, fout);
             if (data.isClassification()) {
                 ws.labels()[r] = data.label(i);
             }

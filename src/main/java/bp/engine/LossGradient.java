@@ -20,16 +20,17 @@ final class LossGradient {
     /**
      * Writes the loss's gradient per sample (not yet divided by the batch size) of rows
      * {@code [r0, r1)} into {@code delta}: by the outputs a, or by the output layer's z when
-     * {@link #fusedWithOutput}. Each row's loss goes to {@code rowLoss[r]}, so that a batch's sum
-     * is taken in row order however its rows were shared out.
+     * {@link #fusedWithOutput}. Row r of each array starts at {@code origin + r·cols}. Each row's
+     * loss goes to {@code rowLoss[r]}, so that a batch's sum is taken in row order however its rows
+     * were shared out.
      */
-    static void outputDelta(Loss loss, Kernels k, float[] z, float[] a, float[] target, float[] delta, int r0, int r1, int cols,
-                     double[] rowLoss) {
-        k.subtract(a, target, delta, r0 * cols, (r1 - r0) * cols);
+    static void outputDelta(Loss loss, Kernels k, float[] z, float[] a, float[] target, float[] delta, int origin, int r0,
+                            int r1, int cols, double[] rowLoss) {
+        k.subtract(a, target, delta, origin + r0 * cols, (r1 - r0) * cols);
         for (int r = r0; r < r1; r++) {
-            rowLoss[r] = rowLoss(loss, z, target, delta, r * cols, cols);
+            rowLoss[r] = rowLoss(loss, z, target, delta, origin + r * cols, cols);
         }
-        for (int i = r0 * cols; i < r1 * cols; i++) {
+        for (int i = origin + r0 * cols; i < origin + r1 * cols; i++) {
             if (Math.abs(delta[i]) < DELTA_FLOOR) {
                 delta[i] = 0f;
             }

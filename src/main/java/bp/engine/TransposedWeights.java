@@ -1,13 +1,14 @@
 package bp.engine;
 
+import bp.kernel.Alignment;
 import bp.nn.Network;
 
 /**
  * A copy of a network's weight matrices packed for the forward pass (transposed to {@code [in, out]}
  * panel by panel, see {@code Kernels.packRows}), the layout in which {@code Z = A·Wᵀ + b} streams
  * contiguous vectors of W (see {@code Kernels.gemmPackedBias}). The trainer refreshes it after every update; the refresh is
- * split into independent row blocks so that it runs in parallel. Layer l's transposed weights sit
- * at {@link Network#weightOffset(int)}, like the weights themselves.
+ * split into independent row blocks so that it runs in parallel. Layer l's transposed weights
+ * start at {@link #offset(int)}, on a cache line where {@link Alignment} knows where lines are.
  */
 public final class TransposedWeights {
 
@@ -16,6 +17,8 @@ public final class TransposedWeights {
 
     private final Network net;
     private final float[] t;
+    /** Where each layer's copy starts in {@link #t}. */
+    private final int[] offsets;
     private final int[] taskLayer;
     private final int[] taskRow;
     /** The network's {@link NetworkInternals#parameterVersion parameter version} this copy holds. */
@@ -43,7 +46,13 @@ public final class TransposedWeights {
      */
     public TransposedWeights(Network net, int batch) {
         this.net = net;
-        this.t = new float[net.parameterCount()];
+        this.offsets = new int[net.layerCount()];
+        int end = 0;
+        for (int l = 0; l < offsets.length; l++) {
+            offsets[l] = Alignment.lineStart(end);
+            end = offsets[l] + net.weightRows(l) * net.size(l);
+        }
+        this.t = new float[end];
         this.packs = new boolean[net.layerCount()];
         this.inPlace = new boolean[net.layerCount()];
         for (int l = 0; l < packs.length; l++) {
@@ -84,8 +93,8 @@ public final class TransposedWeights {
         if (!packs[l]) {
             return;
         }
-        int w = net.weightOffset(l);
-        NetworkInternals.kernels(net).packRows(net.parameters(), w, net.weightRows(l), net.size(l), r0, r1, t, w);
+        NetworkInternals.kernels(net).packRows(net.parameters(), net.weightOffset(l), net.weightRows(l), net.size(l),
+                r0, r1, t, offsets[l]);
     }
 
     /** Re-copies all the weights. */
@@ -127,6 +136,11 @@ public final class TransposedWeights {
 
     float[] array() {
         return t;
+    }
+
+    /** Where layer l's copy starts in {@link #array()}. */
+    int offset(int l) {
+        return offsets[l];
     }
 
     private static int ceilDiv(int a, int b) {

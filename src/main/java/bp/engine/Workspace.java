@@ -1,5 +1,6 @@
 package bp.engine;
 
+import bp.kernel.Alignment;
 import bp.kernel.Elementwise;
 import bp.kernel.Kernels;
 import bp.nn.Activation;
@@ -17,10 +18,16 @@ import bp.nn.Network;
  * ({@link #INPUT_GRADIENT_CHUNK}). Every value is computed
  * the same way whichever piece or thread computes it, and the whole-batch methods
  * ({@link #forward}, {@link #backward}) run the same pieces in order, so all give the same bits.
+ *
+ * <p>Row r of every float array here (input, target, each layer's z, a and gradients) starts at
+ * {@link #offset()} {@code + r × width}: on a cache line when {@link Alignment} knows where lines
+ * are, so that the kernels stream whole lines.
  */
 public final class Workspace {
 
     private final int capacity;
+    /** Where row 0 starts in every float array: {@link Alignment#ORIGIN}. */
+    private final int o = Alignment.ORIGIN;
     private final float[] input;
     private final float[] target;
     private final int[] labels;
@@ -60,8 +67,8 @@ public final class Workspace {
             throw new IllegalArgumentException("workspace capacity must be positive, got " + capacity);
         }
         this.capacity = capacity;
-        input = new float[capacity * net.inputs()];
-        target = new float[capacity * net.outputs()];
+        input = rows(capacity, net.inputs());
+        target = rows(capacity, net.outputs());
         labels = new int[capacity];
         rowLoss = new double[capacity];
         int layers = net.layerCount();
@@ -70,17 +77,27 @@ public final class Workspace {
         dz = new float[layers][];
         da = new float[layers][];
         for (int l = 0; l < layers; l++) {
-            z[l] = new float[capacity * net.weightRows(l)];
-            a[l] = new float[capacity * net.size(l + 1)];
-            dz[l] = new float[capacity * net.weightRows(l)];
-            da[l] = net.weightRows(l) == net.size(l + 1) ? dz[l] : new float[capacity * net.size(l + 1)];
+            z[l] = rows(capacity, net.weightRows(l));
+            a[l] = rows(capacity, net.size(l + 1));
+            dz[l] = rows(capacity, net.weightRows(l));
+            da[l] = net.weightRows(l) == net.size(l + 1) ? dz[l] : rows(capacity, net.size(l + 1));
         }
         chunkProducts = new float[layers][];
         for (int l = 1; l < layers; l++) {
             if (inputGradientByChunks(net, l)) {
-                chunkProducts[l] = new float[(inputGradientChunks(net, l) - 1) * capacity * net.size(l)];
+                chunkProducts[l] = rows((inputGradientChunks(net, l) - 1) * capacity, net.size(l));
             }
         }
+    }
+
+    /** An array of {@code count} rows of {@code width} floats from {@link #offset()}. */
+    private float[] rows(int count, int width) {
+        return new float[o + count * width];
+    }
+
+    /** {@return where row 0 starts in each of this workspace's float arrays (see the class comment)} */
+    public int offset() {
+        return o;
     }
 
     /**
@@ -125,12 +142,12 @@ public final class Workspace {
         return capacity;
     }
 
-    /** Input rows to fill before {@link #forward}: {@code capacity × inputs}. */
+    /** Input rows to fill before {@link #forward}: {@code capacity × inputs} from {@link #offset()}. */
     public float[] input() {
         return input;
     }
 
-    /** Target rows to fill before {@link #backward}: {@code capacity × outputs}. */
+    /** Target rows to fill before {@link #backward}: {@code capacity × outputs} from {@link #offset()}. */
     public float[] target() {
         return target;
     }
@@ -140,12 +157,12 @@ public final class Workspace {
         return labels;
     }
 
-    /** Layer {@code layer}'s activations after {@link #forward}: {@code rows × units}, row by row. */
+    /** Layer {@code layer}'s activations after {@link #forward}: {@code rows × units}, row by row from {@link #offset()}. */
     public float[] activations(int layer) {
         return a[layer];
     }
 
-    /** The output layer's activations after {@link #forward}. */
+    /** The output layer's activations after {@link #forward}, from {@link #offset()}. */
     public float[] output() {
         return a[a.length - 1];
     }
@@ -196,7 +213,7 @@ public final class Workspace {
     private void activate(Network net, int l, int r0, int rows) {
         Kernels k = NetworkInternals.kernels(net);
         int units = net.size(l + 1);
-        int off = r0 * units;
+        int off = o + r0 * units;
         Elementwise f = NetworkInternals.elementwise(net, l);
         if (f != null) {
             k.activate(f, z[l], a[l], off, rows * units, net.alpha(l));
@@ -205,7 +222,7 @@ public final class Workspace {
         switch (net.activation(l)) {
             case PRELU -> k.prelu(z[l], a[l], off, rows, units, net.parameters(), net.slopeOffset(l));
             case SOFTMAX -> k.softmaxRows(z[l], a[l], off, rows, units);
-            case MAXOUT -> k.maxout(z[l], a[l], r0, rows, units, net.weightRows(l) / units);
+            case MAXOUT -> k.maxout(z[l], a[l], o, r0, rows, units, net.weightRows(l) / units);
             default -> throw new IllegalStateException(net.activation(l) + " has neither elementwise kernels nor a "
                     + "forward pass of its own here");
         }
@@ -307,22 +324,22 @@ public final class Workspace {
         int fanIn = net.size(l);
         int n = net.weightRows(l);
         if (readsInPlace(transposed, l)) {
-            k.gemmABtBiasInPlace(in, 0, p, net.weightOffset(l) + j0 * fanIn, p, net.biasOffset(l) + j0, z[l], j0, n,
+            k.gemmABtBiasInPlace(in, o, p, net.weightOffset(l) + j0 * fanIn, p, net.biasOffset(l) + j0, z[l], o + j0, n,
                     rows, j1 - j0, fanIn, token);
         } else if (asDotProducts(transposed, l)) {
             // no packed copy (shards below BatchGradient.TRANSPOSED_MIN_BATCH), or a layer too narrow for one:
             // a row at a time, C's rows n apart
             for (int r = 0; r < rows; r++) {
-                k.gemmABtBias(in, r * fanIn, p, net.weightOffset(l) + j0 * fanIn, p, net.biasOffset(l) + j0, z[l],
-                        r * n + j0, 1, j1 - j0, fanIn);
+                k.gemmABtBias(in, o + r * fanIn, p, net.weightOffset(l) + j0 * fanIn, p, net.biasOffset(l) + j0, z[l],
+                        o + r * n + j0, 1, j1 - j0, fanIn);
             }
         } else {
-            k.gemmPackedBias(in, 0, transposed.array(), net.weightOffset(l) + j0 * fanIn, p, net.biasOffset(l) + j0,
-                    z[l], j0, n, rows, j1 - j0, fanIn, token);
+            k.gemmPackedBias(in, o, transposed.array(), transposed.offset(l) + j0 * fanIn, p, net.biasOffset(l) + j0,
+                    z[l], o + j0, n, rows, j1 - j0, fanIn, token);
         }
         Elementwise f = NetworkInternals.elementwise(net, l);
         for (int r = 0; r < rows; r++) {
-            k.activate(f, z[l], a[l], r * n + j0, j1 - j0, net.alpha(l));
+            k.activate(f, z[l], a[l], o + r * n + j0, j1 - j0, net.alpha(l));
         }
     }
 
@@ -365,13 +382,14 @@ public final class Workspace {
         int fanIn = net.size(l);
         int n = net.weightRows(l);
         if (readsInPlace(transposed, l)) {
-            k.gemmABtBiasInPlace(in, r0 * fanIn, p, net.weightOffset(l), p, net.biasOffset(l), z[l], r0 * n, n, rows, n,
-                    fanIn, Kernels.NO_TOKEN);
+            k.gemmABtBiasInPlace(in, o + r0 * fanIn, p, net.weightOffset(l), p, net.biasOffset(l), z[l], o + r0 * n, n,
+                    rows, n, fanIn, Kernels.NO_TOKEN);
         } else if (asDotProducts(transposed, l)) {
-            k.gemmABtBias(in, r0 * fanIn, p, net.weightOffset(l), p, net.biasOffset(l), z[l], r0 * n, rows, n, fanIn);
+            k.gemmABtBias(in, o + r0 * fanIn, p, net.weightOffset(l), p, net.biasOffset(l), z[l], o + r0 * n, rows, n,
+                    fanIn);
         } else {
-            k.gemmPackedBias(in, r0 * fanIn, transposed.array(), net.weightOffset(l), p, net.biasOffset(l), z[l],
-                    r0 * n, rows, n, fanIn);
+            k.gemmPackedBias(in, o + r0 * fanIn, transposed.array(), transposed.offset(l), p, net.biasOffset(l), z[l],
+                    o + r0 * n, rows, n, fanIn);
         }
         activate(net, l, r0, rows);
     }
@@ -388,7 +406,7 @@ public final class Workspace {
     private void activationBackwardRows(Network net, int l, int r0, int rows) {
         Kernels k = NetworkInternals.kernels(net);
         int units = net.size(l + 1);
-        int off = r0 * units;
+        int off = o + r0 * units;
         int len = rows * units;
         float alpha = net.alpha(l);
         float[] z = this.z[l];
@@ -401,7 +419,7 @@ public final class Workspace {
         }
         switch (net.activation(l)) {
             case SOFTMAX -> k.softmaxBackwardRows(a, g, off, rows, units);
-            case MAXOUT -> k.maxoutBackward(z, a, g, dz[l], r0, rows, units, net.weightRows(l) / units);
+            case MAXOUT -> k.maxoutBackward(z, a, g, dz[l], o, r0, rows, units, net.weightRows(l) / units);
             case PRELU -> throw new IllegalStateException("PReLU's backward pass needs all rows at once");
             default -> throw new IllegalStateException(net.activation(l) + " has neither elementwise kernels nor a "
                     + "backward pass of its own here");
@@ -413,7 +431,7 @@ public final class Workspace {
      * {@code rows} rows, writing its slopes' gradient into {@code grad} (added when {@code accumulate}).
      */
     public void activationBackward(Network net, int l, int rows, float[] grad, boolean accumulate) {
-        NetworkInternals.kernels(net).preluBackward(z[l], da[l], 0, rows, net.size(l + 1), net.parameters(), net.slopeOffset(l),
+        NetworkInternals.kernels(net).preluBackward(z[l], da[l], o, rows, net.size(l + 1), net.parameters(), net.slopeOffset(l),
                 grad, net.slopeOffset(l), accumulate);
     }
 
@@ -456,8 +474,8 @@ public final class Workspace {
         checkRows(r1);
         int last = net.layerCount() - 1;
         boolean fused = LossGradient.fusedWithOutput(net.loss());
-        LossGradient.outputDelta(net.loss(), NetworkInternals.kernels(net), z[last], a[last], target, fused ? dz[last] : da[last], r0, r1,
-                net.outputs(), rowLoss);
+        LossGradient.outputDelta(net.loss(), NetworkInternals.kernels(net), z[last], a[last], target, fused ? dz[last] : da[last], o,
+                r0, r1, net.outputs(), rowLoss);
         if (!fused && rowWiseBackward(net, last)) {
             activationBackwardRows(net, last, r0, r1 - r0);
         }
@@ -502,23 +520,23 @@ public final class Workspace {
                                long token) {
         int fanIn = net.size(l);
         int n = net.weightRows(l);
-        NetworkInternals.kernels(net).gemmAtB(dz[l], j0, n, layerInput(l), 0, grad, net.weightOffset(l) + j0 * fanIn,
+        NetworkInternals.kernels(net).gemmAtB(dz[l], o + j0, n, layerInput(l), o, grad, net.weightOffset(l) + j0 * fanIn,
                 j1 - j0, fanIn, rows, accumulate, token);
         biasGradient(net, l, j0, j1, rows, grad, accumulate);
     }
 
     /** The bias part of {@link #weightGradient}: ∂b for units {@code [j0, j1)}. */
     public void biasGradient(Network net, int l, int j0, int j1, int rows, float[] grad, boolean accumulate) {
-        NetworkInternals.kernels(net).columnSums(dz[l], j0, net.weightRows(l), rows, j1 - j0, grad,
+        NetworkInternals.kernels(net).columnSums(dz[l], o + j0, net.weightRows(l), rows, j1 - j0, grad,
                 net.biasOffset(l) + j0, accumulate);
     }
 
-    /** After {@link #backward} (or its phases): layer l's ∂L/∂z, rows of {@code weightRows(l)}. */
+    /** After {@link #backward} (or its phases): layer l's ∂L/∂z, rows of {@code weightRows(l)} from {@link #offset()}. */
     public float[] layerDelta(int l) {
         return dz[l];
     }
 
-    /** The input of layer l: the network's input for layer 0, layer l − 1's activations otherwise. */
+    /** The input of layer l: the network's input for layer 0, layer l − 1's activations otherwise (from {@link #offset()}). */
     public float[] layerInput(int l) {
         return l == 0 ? input : a[l - 1];
     }
@@ -533,8 +551,8 @@ public final class Workspace {
         Kernels k = NetworkInternals.kernels(net);
         int chunk = inputGradientChunkUnits(net, l);
         for (int u0 = 0; u0 < n; u0 += chunk) {
-            k.gemmAB(dz[l], r0 * n + u0, n, net.parameters(), net.weightOffset(l) + u0 * fanIn, da[l - 1], r0 * fanIn,
-                    r1 - r0, fanIn, Math.min(n, u0 + chunk) - u0, u0 > 0);
+            k.gemmAB(dz[l], o + r0 * n + u0, n, net.parameters(), net.weightOffset(l) + u0 * fanIn, da[l - 1],
+                    o + r0 * fanIn, r1 - r0, fanIn, Math.min(n, u0 + chunk) - u0, u0 > 0);
         }
         if (rowWiseBackward(net, l - 1)) {
             activationBackwardRows(net, l - 1, r0, r1 - r0);
@@ -551,14 +569,14 @@ public final class Workspace {
         int n = net.weightRows(l);
         int u0 = t * INPUT_GRADIENT_CHUNK;
         float[] out = t == 0 ? da[l - 1] : chunkProducts[l];
-        int outOff = t == 0 ? 0 : chunkProductOffset(t, fanIn);
-        NetworkInternals.kernels(net).gemmAB(dz[l], u0, n, net.parameters(), net.weightOffset(l) + u0 * fanIn, out, outOff,
+        int outOff = t == 0 ? o : chunkProductOffset(t, fanIn);
+        NetworkInternals.kernels(net).gemmAB(dz[l], o + u0, n, net.parameters(), net.weightOffset(l) + u0 * fanIn, out, outOff,
                 rows, fanIn, Math.min(n, u0 + INPUT_GRADIENT_CHUNK) - u0, false);
     }
 
     /** Where chunk t's product (t ≥ 1) starts in its layer's {@link #chunkProducts}. */
     private int chunkProductOffset(int t, int fanIn) {
-        return (t - 1) * capacity * fanIn;
+        return o + (t - 1) * capacity * fanIn;
     }
 
     /**
@@ -576,9 +594,9 @@ public final class Workspace {
         for (int r = 0; r < rows; r++) {
             int at = r * fanIn + j0;
             for (int t = 1; t < chunks; t++) {
-                k.axpy(1f, chunkProducts[l], chunkProductOffset(t, fanIn) + at, g, at, j1 - j0);
+                k.axpy(1f, chunkProducts[l], chunkProductOffset(t, fanIn) + at, g, o + at, j1 - j0);
             }
-            k.activateBackward(f, z[l - 1], a[l - 1], g, at, j1 - j0, alpha);
+            k.activateBackward(f, z[l - 1], a[l - 1], g, o + at, j1 - j0, alpha);
         }
     }
 
@@ -605,7 +623,7 @@ public final class Workspace {
         float[] out = output();
         int correct = 0;
         for (int r = r0; r < r1; r++) {
-            if (argmax(out, r * outputs, outputs) == labels[r]) {
+            if (argmax(out, o + r * outputs, outputs) == labels[r]) {
                 correct++;
             }
         }

@@ -221,8 +221,8 @@ public final class KernelWarmup {
             k.preluBackward(z, delta, 0, 3, units, z, 0, scratch, 0, true);
         }
         if (needs.byRows().contains(RowActivation.MAXOUT)) {
-            k.maxout(z, out, 0, 3, units, 3);
-            k.maxoutBackward(z, out, delta, scratch, 0, 3, units, 3);
+            k.maxout(z, out, 0, 0, 3, units, 3);
+            k.maxoutBackward(z, out, delta, scratch, 0, 0, 3, units, 3);
         }
     }
 

@@ -212,11 +212,14 @@ public interface Kernels {
      * blocks of {@code units} linear pieces (so that the max is taken between contiguous vectors).
      */
     default void maxout(float[] z, float[] out, int rows, int units, int pieces) {
-        maxout(z, out, 0, rows, units, pieces);
+        maxout(z, out, 0, 0, rows, units, pieces);
     }
 
-    /** As {@link #maxout(float[], float[], int, int, int)} for rows {@code [row0, row0 + rows)}. */
-    void maxout(float[] z, float[] out, int row0, int rows, int units, int pieces);
+    /**
+     * As {@link #maxout(float[], float[], int, int, int)} for rows {@code [row0, row0 + rows)}, row r
+     * of z starting at {@code origin + r·units·pieces} and of out at {@code origin + r·units}.
+     */
+    void maxout(float[] z, float[] out, int origin, int row0, int rows, int units, int pieces);
 
     // ---- activations, backward: delta ⊙= f'(z), written with the cheapest argument ----------
 
@@ -246,11 +249,15 @@ public interface Kernels {
      * attained the maximum {@code a[r][j]}, 0 for the others.
      */
     default void maxoutBackward(float[] z, float[] a, float[] delta, float[] dz, int rows, int units, int pieces) {
-        maxoutBackward(z, a, delta, dz, 0, rows, units, pieces);
+        maxoutBackward(z, a, delta, dz, 0, 0, rows, units, pieces);
     }
 
-    /** As {@link #maxoutBackward(float[], float[], float[], float[], int, int, int)} for rows {@code [row0, row0 + rows)}. */
-    void maxoutBackward(float[] z, float[] a, float[] delta, float[] dz, int row0, int rows, int units, int pieces);
+    /**
+     * As {@link #maxoutBackward(float[], float[], float[], float[], int, int, int)} for rows {@code
+     * [row0, row0 + rows)}, row r of z and dz starting at {@code origin + r·units·pieces} and of a
+     * and δ at {@code origin + r·units}.
+     */
+    void maxoutBackward(float[] z, float[] a, float[] delta, float[] dz, int origin, int row0, int rows, int units, int pieces);
 
     /**
      * Softmax Jacobian-vector product, row by row, in place: {@code g ← s ⊙ (g − ⟨g, s⟩)} where

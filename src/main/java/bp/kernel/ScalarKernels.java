@@ -214,9 +214,9 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
-    public void maxout(float[] z, float[] out, int row0, int rows, int units, int pieces) {
+    public void maxout(float[] z, float[] out, int origin, int row0, int rows, int units, int pieces) {
         for (int r = row0; r < row0 + rows; r++) {
-            maxoutRow(z, r * units * pieces, out, r * units, 0, units, units, pieces);
+            maxoutRow(z, origin + r * units * pieces, out, origin + r * units, 0, units, units, pieces);
         }
     }
 
@@ -269,20 +269,19 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
-    public void maxoutBackward(float[] z, float[] a, float[] delta, float[] dz, int row0, int rows, int units,
-                               int pieces) {
+    public void maxoutBackward(float[] z, float[] a, float[] delta, float[] dz, int origin, int row0, int rows,
+                               int units, int pieces) {
         for (int r = row0; r < row0 + rows; r++) {
-            maxoutBackwardRow(z, a, delta, dz, r, 0, units, units, pieces);
+            maxoutBackwardRow(z, a, delta, dz, origin + r * units * pieces, origin + r * units, 0, units, units, pieces);
         }
     }
 
-    /** {@link #maxoutBackward} for units {@code [j0, j1)} of row r. */
-    static void maxoutBackwardRow(float[] z, float[] a, float[] delta, float[] dz, int r, int j0, int j1, int units,
-                                  int pieces) {
-        int zRow = r * units * pieces;
+    /** {@link #maxoutBackward} for units {@code [j0, j1)} of the row whose z starts at {@code zRow} and a at {@code aRow}. */
+    static void maxoutBackwardRow(float[] z, float[] a, float[] delta, float[] dz, int zRow, int aRow, int j0, int j1,
+                                  int units, int pieces) {
         for (int j = j0; j < j1; j++) {
-            float max = a[r * units + j];
-            float d = delta[r * units + j];
+            float max = a[aRow + j];
+            float d = delta[aRow + j];
             boolean routed = false;
             for (int p = 0; p < pieces; p++) {
                 int i = zRow + p * units + j;

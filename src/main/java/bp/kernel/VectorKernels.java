@@ -1962,18 +1962,19 @@ public final class VectorKernels implements Kernels {
     }
 
     @Override
-    public void maxout(float[] z, float[] out, int row0, int rows, int units, int pieces) {
+    public void maxout(float[] z, float[] out, int origin, int row0, int rows, int units, int pieces) {
         int bound = S.loopBound(units);
         for (int r = row0; r < row0 + rows; r++) {
-            int zRow = r * units * pieces;
+            int zRow = origin + r * units * pieces;
+            int outRow = origin + r * units;
             for (int j = 0; j < bound; j += L) {
                 FloatVector m = FloatVector.fromArray(S, z, zRow + j);
                 for (int p = 1; p < pieces; p++) {
                     m = m.max(FloatVector.fromArray(S, z, zRow + p * units + j));
                 }
-                m.intoArray(out, r * units + j);
+                m.intoArray(out, outRow + j);
             }
-            ScalarKernels.maxoutRow(z, zRow, out, r * units, bound, units, units, pieces);
+            ScalarKernels.maxoutRow(z, zRow, out, outRow, bound, units, units, pieces);
         }
     }
 
@@ -2114,14 +2115,15 @@ public final class VectorKernels implements Kernels {
     }
 
     @Override
-    public void maxoutBackward(float[] z, float[] a, float[] delta, float[] dz, int row0, int rows, int units,
-                               int pieces) {
+    public void maxoutBackward(float[] z, float[] a, float[] delta, float[] dz, int origin, int row0, int rows,
+                               int units, int pieces) {
         int bound = S.loopBound(units);
         for (int r = row0; r < row0 + rows; r++) {
-            int zRow = r * units * pieces;
+            int zRow = origin + r * units * pieces;
+            int aRow = origin + r * units;
             for (int j = 0; j < bound; j += L) {
-                FloatVector max = FloatVector.fromArray(S, a, r * units + j);
-                FloatVector d = FloatVector.fromArray(S, delta, r * units + j);
+                FloatVector max = FloatVector.fromArray(S, a, aRow + j);
+                FloatVector d = FloatVector.fromArray(S, delta, aRow + j);
                 VectorMask<Float> routed = S.maskAll(false);
                 for (int p = 0; p < pieces; p++) {
                     int i = zRow + p * units + j;
@@ -2131,7 +2133,7 @@ public final class VectorKernels implements Kernels {
                     routed = routed.or(winner);
                 }
             }
-            ScalarKernels.maxoutBackwardRow(z, a, delta, dz, r, bound, units, units, pieces);
+            ScalarKernels.maxoutBackwardRow(z, a, delta, dz, zRow, aRow, bound, units, units, pieces);
         }
     }
 

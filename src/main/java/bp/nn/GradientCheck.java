@@ -87,10 +87,10 @@ public final class GradientCheck {
     public static double[] engineGradient(Network net, double[] x, double[] t, int rows) {
         Workspace ws = new Workspace(net, rows);
         for (int i = 0; i < x.length; i++) {
-            ws.input()[i] = (float) x[i];
+            ws.input()[ws.offset() + i] = (float) x[i];
         }
         for (int i = 0; i < t.length; i++) {
-            ws.target()[i] = (float) t[i];
+            ws.target()[ws.offset() + i] = (float) t[i];
         }
         float[] grad = new float[net.parameterCount()];
         ws.forward(net, rows);

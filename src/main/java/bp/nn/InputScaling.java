@@ -97,16 +97,16 @@ public record InputScaling(String kind, float[] offset, float[] divisor) {
      */
     public float[] apply(float[] x, int rows) {
         float[] out = new float[x.length];
-        apply(x, 0, rows, out);
+        apply(x, 0, rows, out, 0);
         return out;
     }
 
-    /** {@code rows} rows of {@code x} from {@code from} on, scaled into the start of {@code out}. */
-    void apply(float[] x, int from, int rows, float[] out) {
+    /** {@code rows} rows of {@code x} from {@code from} on, scaled into {@code out} from {@code outFrom} on. */
+    void apply(float[] x, int from, int rows, float[] out, int outFrom) {
         int width = offset.length;
         for (int r = 0; r < rows; r++) {
             for (int j = 0; j < width; j++) {
-                out[r * width + j] = (x[from + r * width + j] - offset[j]) / divisor[j];
+                out[outFrom + r * width + j] = (x[from + r * width + j] - offset[j]) / divisor[j];
             }
         }
     }

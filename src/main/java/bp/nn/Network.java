@@ -556,7 +556,7 @@ public final class Network {
      */
     private void predictByUnits(float[] input, int rows, TransposedWeights transposed, float[] out) {
         Workspace ws = predictWorkspaces(1)[0];
-        System.arraycopy(input, 0, ws.input(), 0, rows * inputs());
+        System.arraycopy(input, 0, ws.input(), ws.offset(), rows * inputs());
         int block = Workspace.unitBlock(this);
         for (int l = 0; l < layerCount(); l++) {
             int n = weightRows(l);
@@ -568,7 +568,7 @@ public final class Network {
                 ws.forwardLayer(this, transposed, l, 0, rows);
             }
         }
-        System.arraycopy(ws.output(), 0, out, 0, rows * outputs());
+        System.arraycopy(ws.output(), ws.offset(), out, 0, rows * outputs());
     }
 
     /** The workspaces of parallel predictions, at least {@code parts}; call under {@code Predictions.LOCK}. */
@@ -599,9 +599,9 @@ public final class Network {
     private void predictRows(float[] inputs, int r0, int r1, TransposedWeights transposed, Workspace ws, float[] out) {
         for (int r = r0; r < r1; r += PREDICT_CHUNK) {
             int n = Math.min(PREDICT_CHUNK, r1 - r);
-            System.arraycopy(inputs, r * inputs(), ws.input(), 0, n * inputs());
+            System.arraycopy(inputs, r * inputs(), ws.input(), ws.offset(), n * inputs());
             ws.forward(this, transposed, n);
-            System.arraycopy(ws.output(), 0, out, r * outputs(), n * outputs());
+            System.arraycopy(ws.output(), ws.offset(), out, r * outputs(), n * outputs());
         }
     }
 

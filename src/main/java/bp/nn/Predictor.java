@@ -92,7 +92,7 @@ public final class Predictor {
         for (int r = 0; r < rows; r += BATCH) {
             int n = Math.min(BATCH, rows - r);
             pass(ws, features, featuresFrom + r * in, n);
-            System.arraycopy(ws.output(), 0, out, outFrom + r * outs, n * outs);
+            System.arraycopy(ws.output(), ws.offset(), out, outFrom + r * outs, n * outs);
         }
     }
 
@@ -108,16 +108,16 @@ public final class Predictor {
         }
         Workspace ws = workspaces.get();
         pass(ws, features, 0, 1);
-        return Workspace.argmax(ws.output(), 0, outputs());
+        return Workspace.argmax(ws.output(), ws.offset(), outputs());
     }
 
     /** {@code rows} rows of features from {@code from} through the network, into the workspace's outputs. */
     private void pass(Workspace ws, float[] features, int from, int rows) {
         InputScaling scaling = net.inputScaling();
         if (scaling == null) {
-            System.arraycopy(features, from, ws.input(), 0, rows * inputs());
+            System.arraycopy(features, from, ws.input(), ws.offset(), rows * inputs());
         } else {
-            scaling.apply(features, from, rows, ws.input());
+            scaling.apply(features, from, rows, ws.input(), ws.offset());
         }
         ws.forward(net, transposed, rows);
     }

@@ -230,8 +230,8 @@ final class Session {
 
     private double meanLoss() {
         int n = points();
-        System.arraycopy(inputs, 0, allWorkspace.input(), 0, inputs.length);
-        System.arraycopy(targets, 0, allWorkspace.target(), 0, targets.length);
+        System.arraycopy(inputs, 0, allWorkspace.input(), allWorkspace.offset(), inputs.length);
+        System.arraycopy(targets, 0, allWorkspace.target(), allWorkspace.offset(), targets.length);
         allWorkspace.forward(net, n);
         return allWorkspace.loss(net, n) / n;
     }
@@ -254,17 +254,17 @@ final class Session {
 
     private Map<String, Object> trace(int sample) {
         Workspace one = new Workspace(net, 1);
-        System.arraycopy(inputs, 2 * sample, one.input(), 0, 2);
-        System.arraycopy(targets, config.outputs() * sample, one.target(), 0, config.outputs());
+        System.arraycopy(inputs, 2 * sample, one.input(), one.offset(), 2);
+        System.arraycopy(targets, config.outputs() * sample, one.target(), one.offset(), config.outputs());
         one.forward(net, 1);
         float[] g = new float[net.parameterCount()];
         double loss = one.backward(net, 1, g, false);
         List<List<Double>> activations = new ArrayList<>();
         List<List<Double>> deltas = new ArrayList<>();
-        activations.add(doubles(one.input(), 0, 2));
+        activations.add(doubles(one.input(), one.offset(), 2));
         for (int l = 0; l < net.layerCount(); l++) {
             int units = net.size(l + 1);
-            activations.add(doubles(one.activations(l), 0, units));
+            activations.add(doubles(one.activations(l), one.offset(), units));
             // for one sample, ∂E/∂b is the delta ∂E/∂z; a maxout unit's delta is its winning piece's
             double[] d = new double[units];
             for (int r = 0; r < net.weightRows(l); r++) {

@@ -104,7 +104,7 @@ final class Evaluator {
     private void countClasses(Workspace ws, int rows, EvaluationSums counts) {
         float[] out = ws.output();
         for (int r = 0; r < rows; r++) {
-            counts.countClass(ws.labels()[r], Workspace.argmax(out, r * classes, classes));
+            counts.countClass(ws.labels()[r], Workspace.argmax(out, ws.offset() + r * classes, classes));
         }
     }
 
@@ -112,7 +112,7 @@ final class Evaluator {
         float[] out = ws.output();
         float[] target = ws.target();
         for (int i = 0; i < rows * classes; i++) {
-            acc.addResidual(i % classes, out[i], target[i]);
+            acc.addResidual(i % classes, out[ws.offset() + i], target[ws.offset() + i]);
         }
     }
 }

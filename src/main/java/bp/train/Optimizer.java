@@ -239,10 +239,12 @@ public sealed interface Optimizer extends java.io.Serializable {
 
         /**
          * Updates the weights of rows {@code [r0, r1)} of layer {@code l} with {@code scale} times the
-         * gradient of one sample, the outer product of {@code delta[dOff + r]} and {@code x}: the
-         * bits of {@link #applyRows} on that gradient, without a pass through a gradient buffer.
+         * gradient of one sample, the outer product of {@code delta[dOff + r]} and {@code x} from
+         * {@code xOff}: the bits of {@link #applyRows} on that gradient, without a pass through a
+         * gradient buffer.
          */
-        void applyOuterRows(Network net, float[] delta, int dOff, float[] x, float scale, double lr, int l, int r0, int r1) {
+        void applyOuterRows(Network net, float[] delta, int dOff, float[] x, int xOff, float scale, double lr, int l,
+                            int r0, int r1) {
             throw new UnsupportedOperationException("this optimizer needs the gradient in a buffer");
         }
 
@@ -338,10 +340,10 @@ public sealed interface Optimizer extends java.io.Serializable {
                 }
 
                 @Override
-                void applyOuterRows(Network net, float[] delta, int dOff, float[] x, float scale, double lr,
+                void applyOuterRows(Network net, float[] delta, int dOff, float[] x, int xOff, float scale, double lr,
                                     int l, int r0, int r1) {
                     int fanIn = net.size(l);
-                    Kernels.get().sgdOuterStep(net.parameters(), net.weightOffset(l) + r0 * fanIn, delta, dOff + r0, x, 0,
+                    Kernels.get().sgdOuterStep(net.parameters(), net.weightOffset(l) + r0 * fanIn, delta, dOff + r0, x, xOff,
                             r1 - r0, fanIn, (float) lr, scale, (float) l2);
                 }
 

@@ -674,7 +674,7 @@ final class Step implements TrainingStep {
     /** Applies the optimizer to rows (units) {@code [r0, r1)} of layer l and refreshes their transposed copy. */
     private void applyRows(int l, int r0, int r1) {
         if (outerUpdate) {
-            state.applyOuterRows(net, ws.layerDelta(l), 0, ws.layerInput(l), scale, lr, l, r0, r1);
+            state.applyOuterRows(net, ws.layerDelta(l), ws.offset(), ws.layerInput(l), ws.offset(), scale, lr, l, r0, r1);
             state.applyBiasRows(net, grads[0], scale, lr, updateBiases, l, r0, r1);
         } else {
             state.applyRows(net, grads[0], scale, lr, updateBiases, l, r0, r1);

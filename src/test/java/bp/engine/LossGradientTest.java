@@ -23,7 +23,7 @@ class LossGradientTest {
         float[] z = {90f, 0f, 2f, 21f};
         float[] delta = new float[cols];
         double[] rowLoss = new double[1];
-        LossGradient.outputDelta(Loss.CROSS_ENTROPY, Kernels.get(), z, a, target, delta, 0, 1, cols, rowLoss);
+        LossGradient.outputDelta(Loss.CROSS_ENTROPY, Kernels.get(), z, a, target, delta, 0, 0, 1, cols, rowLoss);
         assertArrayEquals(new float[] {a[0] - 1f, 0f, 0f, Math.nextUp(floor)}, delta);
         double max = 90;
         double sum = Math.exp(0 - max) + Math.exp(2 - max) + Math.exp(21 - max) + 1;
@@ -36,10 +36,10 @@ class LossGradientTest {
         float[] a = {0.25f, 1e-30f};
         float[] target = {0f, 0f};
         float[] delta = new float[2];
-        LossGradient.outputDelta(Loss.MSE, Kernels.get(), a, a, target, delta, 0, 1, 2, new double[1]);
+        LossGradient.outputDelta(Loss.MSE, Kernels.get(), a, a, target, delta, 0, 0, 1, 2, new double[1]);
         assertArrayEquals(new float[] {0.25f, 1e-30f}, delta); // 2/2 · (a − t): 1e-30 is above the floor
         float[] b = {0.25f, 1e-31f};
-        LossGradient.outputDelta(Loss.MSE, Kernels.get(), b, b, target, delta, 0, 1, 2, new double[1]);
+        LossGradient.outputDelta(Loss.MSE, Kernels.get(), b, b, target, delta, 0, 0, 1, 2, new double[1]);
         assertArrayEquals(new float[] {0.25f, 0f}, delta);
     }
 }

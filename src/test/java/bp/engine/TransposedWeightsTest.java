@@ -49,9 +49,9 @@ class TransposedWeightsTest {
             float[][] alone = new float[rows][];
             for (int r = 0; r < rows; r++) {
                 Workspace ws = new Workspace(net, 1); // the one-thread pass
-                System.arraycopy(x, r * 37, ws.input(), 0, 37);
+                System.arraycopy(x, r * 37, ws.input(), ws.offset(), 37);
                 ws.forward(net, NetworkInternals.transposedWeights(net), 1);
-                alone[r] = ws.output().clone();
+                alone[r] = Arrays.copyOfRange(ws.output(), ws.offset(), ws.offset() + 5);
             }
             for (int r : new int[] {0, 1, 7, 150, 256, 299, 300, 301, 556, 557, 600}) {
                 assertArrayEquals(alone[r], net.predict(Arrays.copyOfRange(x, r * 37, (r + 1) * 37)), "row " + r);
@@ -83,11 +83,11 @@ class TransposedWeightsTest {
         Workspace dot = new Workspace(net, rows);
         Workspace transposed = new Workspace(net, rows);
         float[] x = inputs(rows, 37);
-        System.arraycopy(x, 0, dot.input(), 0, x.length);
-        System.arraycopy(x, 0, transposed.input(), 0, x.length);
+        System.arraycopy(x, 0, dot.input(), dot.offset(), x.length);
+        System.arraycopy(x, 0, transposed.input(), transposed.offset(), x.length);
         dot.forward(net, rows);
         transposed.forward(net, new TransposedWeights(net), rows);
-        for (int i = 0; i < rows * 5; i++) {
+        for (int i = dot.offset(); i < dot.offset() + rows * 5; i++) {
             assertEquals(dot.output()[i], transposed.output()[i], 1e-6);
         }
     }
@@ -112,14 +112,14 @@ class TransposedWeightsTest {
         for (int rows : new int[] {8, 37, Workspace.IN_PLACE_MAX_BATCH}) {
             float[] x = inputs(rows, 37);
             Workspace expected = new Workspace(net, rows);
-            System.arraycopy(x, 0, expected.input(), 0, x.length);
+            System.arraycopy(x, 0, expected.input(), expected.offset(), x.length);
             expected.forward(net, packed, rows);
             Workspace whole = new Workspace(net, rows);
-            System.arraycopy(x, 0, whole.input(), 0, x.length);
+            System.arraycopy(x, 0, whole.input(), whole.offset(), x.length);
             whole.forward(net, small, rows);
             assertArrayEquals(expected.output(), whole.output(), rows + " rows");
             Workspace blocks = new Workspace(net, rows);
-            System.arraycopy(x, 0, blocks.input(), 0, x.length);
+            System.arraycopy(x, 0, blocks.input(), blocks.offset(), x.length);
             long token = bp.kernel.Kernels.newToken();
             for (int j0 = 0; j0 < 320; j0 += kernels.panelWidth()) {
                 blocks.forwardColumns(net, small, 0, j0, Math.min(320, j0 + kernels.panelWidth()), rows, token);

@@ -456,23 +456,33 @@ class KernelsTest {
                 }
                 assertExact(dots, c, "A·Wᵀ + b against one dot product per output, k = " + kk + ", " + name);
             }
-            // maxout forward and backward by blocks of rows
-            int units = lanes + 3, pieces = 3;
+            // maxout forward and backward by blocks of rows, in arrays whose rows start at an origin (as a workspace's)
+            int units = lanes + 3, pieces = 3, origin = 5;
             float[] z = random(rng, m * units * pieces, 1);
             float[] out = new float[m * units];
-            float[] outRows = new float[m * units];
             float[] g = random(rng, m * units, 1);
             float[] dz = new float[m * units * pieces];
-            float[] dzRows = new float[m * units * pieces];
             kern.maxout(z, out, m, units, pieces);
             kern.maxoutBackward(z, out, g, dz, m, units, pieces);
+            float[] zAt = shifted(z, origin);
+            float[] outAt = shifted(out, origin);
+            float[] outRows = new float[origin + m * units];
+            float[] dzRows = new float[origin + m * units * pieces];
             for (int r0 = 0; r0 < m; r0 += 4) {
-                kern.maxout(z, outRows, r0, Math.min(4, m - r0), units, pieces);
-                kern.maxoutBackward(z, out, g, dzRows, r0, Math.min(4, m - r0), units, pieces);
+                kern.maxout(zAt, outRows, origin, r0, Math.min(4, m - r0), units, pieces);
+                kern.maxoutBackward(zAt, outAt, shifted(g, origin), dzRows, origin, r0, Math.min(4, m - r0), units,
+                        pieces);
             }
-            assertExact(out, outRows, "maxout by blocks of rows, " + name);
-            assertExact(dz, dzRows, "maxout backward by blocks of rows, " + name);
+            assertExact(shifted(out, origin), outRows, "maxout by blocks of rows, " + name);
+            assertExact(shifted(dz, origin), dzRows, "maxout backward by blocks of rows, " + name);
         }
+    }
+
+    /** {@code x} from index {@code origin} of a new array (zeros before it). */
+    private static float[] shifted(float[] x, int origin) {
+        float[] at = new float[origin + x.length];
+        System.arraycopy(x, 0, at, origin, x.length);
+        return at;
     }
 
     @Test

@@ -17,8 +17,8 @@ class LossTest {
 
     static double lossOf(Network net, float[] target) {
         Workspace ws = new Workspace(net, 1);
-        ws.input()[0] = 1;
-        System.arraycopy(target, 0, ws.target(), 0, target.length);
+        ws.input()[ws.offset()] = 1;
+        System.arraycopy(target, 0, ws.target(), ws.offset(), target.length);
         ws.forward(net, 1);
         return ws.loss(net, 1);
     }

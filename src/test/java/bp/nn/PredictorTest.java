@@ -107,7 +107,9 @@ class PredictorTest {
         predictor.predict(x, 100, out);
         com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         long id = Thread.currentThread().threadId();
-        long copies = 100 * (16 + 4L * INPUTS + 8);
+        long align = Long.parseLong(ManagementFactory.getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class)
+                .getVMOption("ObjectAlignmentInBytes").getValue());
+        long copies = 100 * ((16 + 4L * INPUTS + align - 1) / align * align + 8); // the test's copy, in whole alignment units
         long quietest = Long.MAX_VALUE;
         // the least of some rounds: the JIT, not the predictor, allocates until it has compiled the
         // kernels, which takes longer on a busy machine

@@ -24,10 +24,10 @@ class VectorTrainingStepTest {
         SplittableRandom rng = new SplittableRandom(8);
         Workspace ws = new Workspace(net, rows);
         for (int i = 0; i < rows * 784; i++) {
-            ws.input()[i] = (float) rng.nextDouble();
+            ws.input()[ws.offset() + i] = (float) rng.nextDouble();
         }
         for (int r = 0; r < rows; r++) {
-            ws.target()[r * 10 + rng.nextInt(10)] = 1f;
+            ws.target()[ws.offset() + r * 10 + rng.nextInt(10)] = 1f;
         }
         float[] vector = new float[net.parameterCount()];
         ws.forward(net, rows);
@@ -35,8 +35,8 @@ class VectorTrainingStepTest {
 
         Network scalarNet = new Network(net, ScalarKernels.INSTANCE);
         Workspace ss = new Workspace(scalarNet, rows);
-        System.arraycopy(ws.input(), 0, ss.input(), 0, rows * 784);
-        System.arraycopy(ws.target(), 0, ss.target(), 0, rows * 10);
+        System.arraycopy(ws.input(), ws.offset(), ss.input(), ss.offset(), rows * 784);
+        System.arraycopy(ws.target(), ws.offset(), ss.target(), ss.offset(), rows * 10);
         float[] scalar = new float[net.parameterCount()];
         ss.forward(scalarNet, rows);
         double scalarLoss = ss.backward(scalarNet, rows, scalar);
