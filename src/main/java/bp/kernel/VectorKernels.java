@@ -38,6 +38,12 @@ public final class VectorKernels implements Kernels {
     static final VectorSpecies<Float> S = speciesFromProperty();
     static final int L = S.length();
 
+    /**
+     * Where the data of every scratch array and shared copy here starts: on a cache line where
+     * {@link Alignment} knows where lines are, like the rows of the engine's buffers.
+     */
+    private static final int O = Alignment.ORIGIN;
+
     private static final VectorKernels INSTANCE = new VectorKernels();
 
     /** Lane permutations {@code i → i xor d} for the fixed-order lane sum; null where d ≥ L. */
@@ -315,7 +321,7 @@ public final class VectorKernels implements Kernels {
         }
         float[] rowBlocks = sharedRowBlocks(a, aOff, m, k, token);
         fillRows(bias, biasOff, c, cOff, ldc, m, n);
-        broadcastGemm(a, aOff, k, 1, packed, pOff, 0, true, c, cOff, ldc, m, n, k, true, rowBlocks, 0);
+        broadcastGemm(a, aOff, k, 1, packed, pOff, 0, true, c, cOff, ldc, m, n, k, true, rowBlocks, O);
     }
 
     // ---- C = A·Bᵀ + bias, B read in place ---------------------------------------------------------
@@ -342,18 +348,18 @@ public final class VectorKernels implements Kernels {
         if (token == NO_TOKEN || !copy.holds(token, aOff, m, k)) {
             // A's rows as the first m columns of a B [k×padded] in packRows' panels; the padding columns hold
             // whatever the array held: each column of the product depends on its own column of B alone
-            packRows(a, aOff, padded, k, 0, m, copy.reserve(padded * k, token, aOff, m, k), 0);
+            packRows(a, aOff, padded, k, 0, m, copy.reserve(padded * k, token, aOff, m, k), O);
         }
         float[] panels = copy.values;
         float[] ct = scratch(TRANSPOSED_C, n * padded);
         for (int j = 0; j < n; j++) {
-            java.util.Arrays.fill(ct, j * padded, (j + 1) * padded, bias == null ? 0f : bias[biasOff + j]);
+            java.util.Arrays.fill(ct, O + j * padded, O + (j + 1) * padded, bias == null ? 0f : bias[biasOff + j]);
         }
         for (int j = 0; j < n; j += IN_PLACE_ROWS) {
             int rows = Math.min(IN_PLACE_ROWS, n - j);
-            broadcastGemm(b, bOff + j * k, k, 1, panels, 0, 0, true, ct, j * padded, padded, rows, padded, k, true);
+            broadcastGemm(b, bOff + j * k, k, 1, panels, O, 0, true, ct, O + j * padded, padded, rows, padded, k, true);
         }
-        transpose(ct, 0, padded, n, m, c, cOff, ldc);
+        transpose(ct, O, padded, n, m, c, cOff, ldc);
     }
 
     /**
@@ -395,10 +401,10 @@ public final class VectorKernels implements Kernels {
             return this.token == token && this.off == off && this.rows == rows && this.cols == cols;
         }
 
-        /** Room for {@code len} floats, to be filled with the copy made for these arguments. */
+        /** Room for {@code len} floats from {@link #O}, to be filled with the copy made for these arguments. */
         float[] reserve(int len, long token, int off, int rows, int cols) {
-            if (values.length < len) {
-                values = new float[len];
+            if (values.length < O + len) {
+                values = new float[O + len];
             }
             this.token = token;
             this.off = off;
@@ -422,7 +428,7 @@ public final class VectorKernels implements Kernels {
         }
         int blocks = m / ROW_BLOCK;
         float[] rowBlocks = copy.reserve(blocks * ROW_BLOCK * k, token, aOff, m, k);
-        packRowBlocks(a, aOff, k, 1, blocks, k, rowBlocks);
+        packRowBlocks(a, aOff, k, 1, blocks, k, rowBlocks, O);
         return rowBlocks;
     }
 
@@ -842,9 +848,9 @@ public final class VectorKernels implements Kernels {
         }
         float[] panels = sharedPanels(b, bOff, n, k, full, token);
         if (k <= ROWS_OUTER_MAX_K) {
-            rowsOuter(a, aOff, 1, lda, panels, c, cOff, n, m, full, k, accumulate);
+            rowsOuter(a, aOff, 1, lda, panels, O, c, cOff, n, m, full, k, accumulate);
         } else {
-            broadcastGemm(a, aOff, 1, lda, panels, 0, 0, true, c, cOff, n, m, full, k, accumulate);
+            broadcastGemm(a, aOff, 1, lda, panels, O, 0, true, c, cOff, n, m, full, k, accumulate);
         }
         if (full < n) {
             stridedGemm(a, aOff, 1, lda, b, bOff + full, n, c, cOff + full, n, m, n - full, k, accumulate);
@@ -856,7 +862,7 @@ public final class VectorKernels implements Kernels {
 
     /**
      * Columns {@code [0, full)} of B (k rows, ldb apart) in panels of {@link #PANEL_WIDTH}, panel j
-     * from {@code j·k}: copied by this thread's first call with {@code token}, reused by its next.
+     * from {@code O + j·k}: copied by this thread's first call with {@code token}, reused by its next.
      */
     private static float[] sharedPanels(float[] b, int bOff, int ldb, int k, int full, long token) {
         SharedCopy copy = SHARED_PANELS.get();
@@ -866,10 +872,10 @@ public final class VectorKernels implements Kernels {
         return packPanels(b, bOff, ldb, k, full, copy.reserve(k * full, token, bOff, k, full));
     }
 
-    /** Columns {@code [0, full)} of B (k rows, ldb apart) to {@code panels}, panel j of {@link #PANEL_WIDTH} from {@code j·k}; returns panels. */
+    /** Columns {@code [0, full)} of B (k rows, ldb apart) to {@code panels}, panel j of {@link #PANEL_WIDTH} from {@code O + j·k}; returns panels. */
     private static float[] packPanels(float[] b, int bOff, int ldb, int k, int full, float[] panels) {
         for (int j = 0; j < full; j += PANEL_WIDTH) {
-            packPanel(b, bOff + j, ldb, k, PANEL_WIDTH, panels, j * k);
+            packPanel(b, bOff + j, ldb, k, PANEL_WIDTH, panels, O + j * k);
         }
         return panels;
     }
@@ -904,20 +910,20 @@ public final class VectorKernels implements Kernels {
         int done = 0;
         if (full > 0 && !bPanels && packsA && k <= ROWS_OUTER_MAX_K && k * full <= ROWS_OUTER_FLOATS) {
             float[] panels = packPanels(b, bOff, ldb, k, full, panelScratch(k * full));
-            rowsOuter(a, aOff, rowStride, pStride, panels, c, cOff, ldc, m, full, k, accumulate);
+            rowsOuter(a, aOff, rowStride, pStride, panels, O, c, cOff, ldc, m, full, k, accumulate);
             done = full;
         } else if (full > 0 && (bPanels || packsA)) {
             int blocks = packsA ? m / ROW_BLOCK : 0;
             float[] rowBlocks = aBlocks != null || blocks == 0 ? aBlocks : packRowBlocks(a, aOff, rowStride, pStride, blocks, k);
-            int rb0 = aBlocks != null ? aBlocks0 : 0;
+            int rb0 = aBlocks != null ? aBlocks0 : O;
             float[] panel = bPanels ? null : panelScratch(k * PANEL_WIDTH);
             for (int j = 0; j < full; j += width) {
                 float[] pb = b;
                 int pb0 = bOff + j * k;
                 if (!bPanels) {
-                    packPanel(b, bOff + j, ldb, k, width, panel, 0);
+                    packPanel(b, bOff + j, ldb, k, width, panel, O);
                     pb = panel;
-                    pb0 = 0;
+                    pb0 = O;
                 }
                 int i = 0;
                 for (int t = 0; t < blocks; t++, i += ROW_BLOCK) {
@@ -964,21 +970,21 @@ public final class VectorKernels implements Kernels {
      * thread +1-3 %, two threads unchanged); a whole layer's product, as the kernels' benchmark
      * takes it, gains the most. The same FMA chain per element.
      */
-    private static void rowsOuter(float[] a, int aOff, int rowStride, int pStride, float[] panels,
+    private static void rowsOuter(float[] a, int aOff, int rowStride, int pStride, float[] panels, int panels0,
                                   float[] c, int cOff, int ldc, int m, int full, int k, boolean accumulate) {
         int width = PANEL_WIDTH;
         int blocks = m / ROW_BLOCK;
         float[] rowBlocks = packRowBlocks(a, aOff, rowStride, pStride, blocks, k);
         for (int t = 0; t < blocks; t++) {
             for (int j = 0; j < full; j += width) {
-                packed4x2(rowBlocks, t * ROW_BLOCK * k, panels, j * k, c, cOff + t * ROW_BLOCK * ldc + j, ldc, k,
-                        accumulate);
+                packed4x2(rowBlocks, O + t * ROW_BLOCK * k, panels, panels0 + j * k, c, cOff + t * ROW_BLOCK * ldc + j,
+                        ldc, k, accumulate);
             }
         }
         int i = blocks * ROW_BLOCK;
         if (i < m) {
             for (int j = 0; j < full; j += width) {
-                stridedGemm(a, aOff + i * rowStride, rowStride, pStride, panels, j * k, width, c, cOff + i * ldc + j,
+                stridedGemm(a, aOff + i * rowStride, rowStride, pStride, panels, panels0 + j * k, width, c, cOff + i * ldc + j,
                         ldc, m - i, width, k, accumulate);
             }
         }
@@ -1000,9 +1006,9 @@ public final class VectorKernels implements Kernels {
                                     float[] c, int cOff, int ldc, int m, int n, int k, boolean accumulate) {
         if (pStride != 1) {
             float[] rows = scratch(ROWS_OF_A, m * k);
-            transpose(a, aOff, pStride, k, m, rows, 0, k);
+            transpose(a, aOff, pStride, k, m, rows, O, k);
             a = rows;
-            aOff = 0;
+            aOff = O;
             rowStride = k;
             pStride = 1;
         }
@@ -1018,9 +1024,9 @@ public final class VectorKernels implements Kernels {
                 int pb0 = bOff + j;
                 int pld = ldb;
                 if (pack) {
-                    packPanel(b, bOff + j, ldb, k, 4 * L, panel, 0);
+                    packPanel(b, bOff + j, ldb, k, 4 * L, panel, O);
                     pb = panel;
-                    pb0 = 0;
+                    pb0 = O;
                     pld = 4 * L;
                 }
                 int i = 0;
@@ -1044,9 +1050,9 @@ public final class VectorKernels implements Kernels {
             int pb0 = bOff + j;
             int pld = ldb;
             if (pack) {
-                packPanel(b, bOff + j, ldb, k, 2 * L, panel, 0);
+                packPanel(b, bOff + j, ldb, k, 2 * L, panel, O);
                 pb = panel;
-                pb0 = 0;
+                pb0 = O;
                 pld = 2 * L;
             }
             int i = 0;
@@ -1123,11 +1129,14 @@ public final class VectorKernels implements Kernels {
         return scratch(PANEL, len);
     }
 
-    /** This thread's array in {@code holder}, replaced by a larger one when it holds fewer than {@code len} floats. */
+    /**
+     * This thread's array in {@code holder}, with room for {@code len} floats from {@link #O}, replaced
+     * by a larger one when it has less.
+     */
     private static float[] scratch(ThreadLocal<float[][]> holder, int len) {
         float[][] mine = holder.get();
-        if (mine[0].length < len) {
-            mine[0] = new float[len];
+        if (mine[0].length < O + len) {
+            mine[0] = new float[O + len];
         }
         return mine[0];
     }
@@ -1176,22 +1185,22 @@ public final class VectorKernels implements Kernels {
 
     /**
      * Rows {@code [0, R·blocks)} of A (R = {@link #ROW_BLOCK}), with column p of a block's rows side
-     * by side: {@code ap[R·k·t + R·p + r] = A(R·t + r, p)}. Each block of A is copied once and read
+     * by side: {@code ap[O + R·k·t + R·p + r] = A(R·t + r, p)}. Each block of A is copied once and read
      * once per panel of B.
      */
     private static float[] packRowBlocks(float[] a, int aOff, int rs, int ps, int blocks, int k) {
         float[] rowBlocks = scratch(ROW_BLOCKS, blocks * ROW_BLOCK * k);
-        packRowBlocks(a, aOff, rs, ps, blocks, k, rowBlocks);
+        packRowBlocks(a, aOff, rs, ps, blocks, k, rowBlocks, O);
         return rowBlocks;
     }
 
-    /** As above, into {@code ap}. */
-    private static void packRowBlocks(float[] a, int aOff, int rs, int ps, int blocks, int k, float[] ap) {
+    /** As above, into {@code ap} from {@code ap0}. */
+    private static void packRowBlocks(float[] a, int aOff, int rs, int ps, int blocks, int k, float[] ap, int ap0) {
         if (rs == 1) {
             // Aᵀ·B: a block's elements of column p are adjacent, and column p is contiguous
             for (int p = 0; p < k; p++) {
                 int s = aOff + p * ps;
-                int d = ROW_BLOCK * p;
+                int d = ap0 + ROW_BLOCK * p;
                 for (int t = 0; t < blocks; t++, s += ROW_BLOCK, d += ROW_BLOCK * k) {
                     ap[d] = a[s];
                     ap[d + 1] = a[s + 1];
@@ -1203,7 +1212,7 @@ public final class VectorKernels implements Kernels {
             // A·B: the block's rows are read side by side and the copy written in order
             for (int t = 0; t < blocks; t++) {
                 int s = aOff + ROW_BLOCK * t * rs;
-                int d = ROW_BLOCK * k * t;
+                int d = ap0 + ROW_BLOCK * k * t;
                 int p = L == 8 && ps == 1 ? interleave4x8(a, s, rs, k, ap, d) : 0;
                 for (d += ROW_BLOCK * p; p < k; p++, d += ROW_BLOCK) {
                     int sp = s + p * ps;
