@@ -1,5 +1,6 @@
 package bp.bench;
 
+import bp.kernel.Alignment;
 import bp.kernel.Elementwise;
 import bp.kernel.Kernels;
 import bp.kernel.ScalarKernels;
@@ -43,6 +44,8 @@ public class ElementwiseBench {
 
     private Kernels kernels;
     private float[] z, out, delta, p, g, m, v;
+    /** Where the activations start, as in a workspace (the parameters start at 0, as in a network). */
+    private static final int A0 = Alignment.ORIGIN;
 
     @Setup(Level.Trial)
     public void setUp() {
@@ -51,42 +54,42 @@ public class ElementwiseBench {
             throw new IllegalStateException("no vector kernels: run with --add-modules jdk.incubator.vector");
         }
         SplittableRandom rng = new SplittableRandom(2);
-        z = GemmBench.random(rng, ACTIVATIONS);
-        out = new float[ACTIVATIONS];
-        delta = GemmBench.random(rng, ACTIVATIONS);
-        p = GemmBench.random(rng, PARAMETERS);
-        g = GemmBench.random(rng, PARAMETERS);
+        z = GemmBench.random(rng, A0, ACTIVATIONS);
+        out = new float[A0 + ACTIVATIONS];
+        delta = GemmBench.random(rng, A0, ACTIVATIONS);
+        p = GemmBench.random(rng, 0, PARAMETERS);
+        g = GemmBench.random(rng, 0, PARAMETERS);
         m = new float[PARAMETERS];
         v = new float[PARAMETERS];
     }
 
     @Benchmark
     public float[] relu() {
-        kernels.activate(Elementwise.RELU, z, out, 0, ACTIVATIONS, 0f);
+        kernels.activate(Elementwise.RELU, z, out, A0, ACTIVATIONS, 0f);
         return out;
     }
 
     @Benchmark
     public float[] reluBackward() {
-        kernels.activateBackward(Elementwise.RELU, z, out, delta, 0, ACTIVATIONS, 0f);
+        kernels.activateBackward(Elementwise.RELU, z, out, delta, A0, ACTIVATIONS, 0f);
         return delta;
     }
 
     @Benchmark
     public float[] sigmoid() {
-        kernels.activate(Elementwise.SIGMOID, z, out, 0, ACTIVATIONS, 0f);
+        kernels.activate(Elementwise.SIGMOID, z, out, A0, ACTIVATIONS, 0f);
         return out;
     }
 
     @Benchmark
     public float[] tanh() {
-        kernels.activate(Elementwise.TANH, z, out, 0, ACTIVATIONS, 0f);
+        kernels.activate(Elementwise.TANH, z, out, A0, ACTIVATIONS, 0f);
         return out;
     }
 
     @Benchmark
     public float[] softmax() {
-        kernels.softmaxRows(z, out, 0, ACTIVATIONS / 16, 16);
+        kernels.softmaxRows(z, out, A0, ACTIVATIONS / 16, 16);
         return out;
     }
 

@@ -1,5 +1,7 @@
 package bp.bench;
 
+import bp.engine.Workspace;
+import bp.kernel.Alignment;
 import bp.kernel.Kernels;
 import bp.kernel.ScalarKernels;
 import bp.kernel.VectorKernels;
@@ -47,6 +49,8 @@ public class GemmBench {
     private char pass;
     private int m, n, k;
     private float[] a, b, bias, c;
+    /** Where each operand starts in its array: as in bp's own buffers (see {@link #setUp}). */
+    private int aOff, bOff, cOff;
 
     /** Layer widths of the benchmarked network. */
     static final int[] SIZES = {784, 512, 256, 10};
@@ -67,16 +71,23 @@ public class GemmBench {
             case 'x' -> { m = rows; n = fanIn; k = units; }
             default -> { m = units; n = fanIn; k = rows; }
         }
+        // Where training finds each operand (JVM flag -XX:ObjectAlignmentInBytes=64, from tools/jvm.flags):
+        // a workspace's rows and the packed weights on cache lines (Alignment.ORIGIN), the weights that
+        // Δ·W reads and the gradient that ∂W goes to from index 0 of the parameters' layout.
+        aOff = Alignment.ORIGIN;
+        bOff = pass == 'x' ? 0 : Alignment.ORIGIN;
+        cOff = pass == 'w' ? 0 : Alignment.ORIGIN;
         SplittableRandom rng = new SplittableRandom(1);
-        a = random(rng, m * k);
-        b = random(rng, n * k);
-        bias = random(rng, n);
-        c = new float[m * n];
+        a = random(rng, aOff, m * k);
+        b = random(rng, bOff, n * k);
+        bias = random(rng, 0, n);
+        c = new float[cOff + m * n];
     }
 
-    static float[] random(SplittableRandom rng, int len) {
-        float[] x = new float[len];
-        for (int i = 0; i < len; i++) {
+    /** {@code len} random values from index {@code off} of a new array. */
+    static float[] random(SplittableRandom rng, int off, int len) {
+        float[] x = new float[off + len];
+        for (int i = off; i < off + len; i++) {
             x[i] = (float) rng.nextDouble(-1, 1);
         }
         return x;
@@ -88,13 +99,19 @@ public class GemmBench {
             // as training does: through transposed weights, or as dot products for narrow layers
             case 'f' -> {
                 if (kernels.transposedForwardPays(n)) {
-                    kernels.gemmPackedBias(a, 0, b, 0, bias, 0, c, 0, m, n, k);
+                    kernels.gemmPackedBias(a, aOff, b, bOff, bias, 0, c, cOff, m, n, k);
                 } else {
-                    kernels.gemmABtBias(a, 0, b, 0, bias, 0, c, 0, m, n, k);
+                    kernels.gemmABtBias(a, aOff, b, bOff, bias, 0, c, cOff, m, n, k);
                 }
             }
-            case 'x' -> kernels.gemmAB(a, 0, b, 0, c, 0, m, n, k);
-            default -> kernels.gemmAtB(a, 0, b, 0, c, 0, m, n, k, true);
+            case 'x' -> {
+                // as training does (Workspace.inputGradientRows): chunks of the layer's units, added in order
+                for (int u0 = 0; u0 < k; u0 += Workspace.INPUT_GRADIENT_CHUNK) {
+                    kernels.gemmAB(a, aOff + u0, k, b, bOff + u0 * n, c, cOff, m, n,
+                            Math.min(k, u0 + Workspace.INPUT_GRADIENT_CHUNK) - u0, u0 > 0);
+                }
+            }
+            default -> kernels.gemmAtB(a, aOff, b, bOff, c, cOff, m, n, k, true);
         }
         return c;
     }
