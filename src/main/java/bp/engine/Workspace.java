@@ -518,11 +518,19 @@ public final class Workspace {
      */
     public void weightGradient(Network net, int l, int j0, int j1, int rows, float[] grad, boolean accumulate,
                                long token) {
-        int fanIn = net.size(l);
-        int n = net.weightRows(l);
-        NetworkInternals.kernels(net).gemmAtB(dz[l], o + j0, n, layerInput(l), o, grad, net.weightOffset(l) + j0 * fanIn,
-                j1 - j0, fanIn, rows, accumulate, token);
+        weightGradientRows(net, l, j0, j1, rows, grad, net.weightOffset(l) + j0 * net.size(l), accumulate, token);
         biasGradient(net, l, j0, j1, rows, grad, accumulate);
+    }
+
+    /**
+     * The weight part of {@link #weightGradient(Network, int, int, int, int, float[], boolean, long)}:
+     * ∂W for units {@code [j0, j1)} into {@code out} from {@code outOff}, rows {@code net.size(l)}
+     * apart, wherever that is (the same bits at any offset).
+     */
+    public void weightGradientRows(Network net, int l, int j0, int j1, int rows, float[] out, int outOff,
+                                   boolean accumulate, long token) {
+        NetworkInternals.kernels(net).gemmAtB(dz[l], o + j0, net.weightRows(l), layerInput(l), o, out, outOff,
+                j1 - j0, net.size(l), rows, accumulate, token);
     }
 
     /** The bias part of {@link #weightGradient}: ∂b for units {@code [j0, j1)}. */

@@ -182,20 +182,20 @@ public final class KernelWarmup {
             Arrays.fill(moment1, 0, len, 0f);
             Arrays.fill(moment2, 0, len, 0f);
             if (needs.updates().contains(Update.SGD)) {
-                k.sgdStep(param, d, 0, len, 1e-3f, 0.5f, 1e-4f);
+                k.sgdStep(param, 0, d, 0, len, 1e-3f, 0.5f, 1e-4f);
                 k.sgdOuterStep(param, 0, d, 0, a, 0, 2, len, 1e-3f, 0.5f, 1e-4f);
             }
             if (needs.updates().contains(Update.MOMENTUM)) {
-                k.momentumStep(param, d, moment1, 0, len, 1e-3f, 0.5f, 0f, 0.9f, false);
-                k.momentumStep(param, d, moment1, 0, len, 1e-3f, 0.5f, 1e-4f, 0.9f, true);
+                k.momentumStep(param, moment1, 0, d, 0, len, 1e-3f, 0.5f, 0f, 0.9f, false);
+                k.momentumStep(param, moment1, 0, d, 0, len, 1e-3f, 0.5f, 1e-4f, 0.9f, true);
             }
             if (needs.updates().contains(Update.ADAM)) {
-                k.adamStep(param, d, moment1, moment2, 0, len, 1e-3f, 0.5f, 1e-4f, 0f, 0.9f, 0.999f, 1e-8f, 0.1f, 0.001f);
-                k.adamStep(param, d, moment1, moment2, 0, len, 1e-3f, 0.5f, 0f, 1e-2f, 0.9f, 0.999f, 1e-8f, 0.1f, 0.001f);
+                k.adamStep(param, moment1, moment2, 0, d, 0, len, 1e-3f, 0.5f, 1e-4f, 0f, 0.9f, 0.999f, 1e-8f, 0.1f, 0.001f);
+                k.adamStep(param, moment1, moment2, 0, d, 0, len, 1e-3f, 0.5f, 0f, 1e-2f, 0.9f, 0.999f, 1e-8f, 0.1f, 0.001f);
             }
             if (needs.updates().contains(Update.RMSPROP)) {
                 Arrays.fill(moment2, 0, len, 0f);
-                k.rmspropStep(param, d, moment2, 0, len, 1e-3f, 0.5f, 1e-4f, 0.99f, 1e-8f);
+                k.rmspropStep(param, moment2, 0, d, 0, len, 1e-3f, 0.5f, 1e-4f, 0.99f, 1e-8f);
             }
             k.axpy(0.5f, a, 0, e, 0, len);
             k.subtract(a, b, e, 0, len);

@@ -266,9 +266,11 @@ public interface Kernels {
     void softmaxBackwardRows(float[] s, float[] g, int off, int rows, int cols);
 
     // ---- optimizer updates (PyTorch's formulas); g is a gradient sum, s scales it to a mean --------
+    // The parameters and their state (velocity, moments) run from off, the gradient from gOff: a
+    // trainer may keep a block's gradient in a small buffer of its own, laid out from a cache line.
 
     /** Plain SGD: {@code p ← p − η·(s·g + λ·p)}. */
-    void sgdStep(float[] p, float[] g, int off, int len, float lr, float s, float l2);
+    void sgdStep(float[] p, int off, float[] g, int gOff, int len, float lr, float s, float l2);
 
     /**
      * Plain SGD from the weight gradient of one sample, the outer product {@code δ·xᵀ}, without
@@ -284,8 +286,8 @@ public interface Kernels {
      * SGD with momentum μ: {@code d = s·g + λ·p; v ← μ·v + d; p ← p − η·(nesterov ? d + μ·v : v)},
      * with a subnormal v kept as 0 (see {@link #adamStep}).
      */
-    void momentumStep(float[] p, float[] g, float[] v, int off, int len, float lr, float s, float l2, float mu,
-                      boolean nesterov);
+    void momentumStep(float[] p, float[] v, int off, float[] g, int gOff, int len, float lr, float s, float l2,
+                      float mu, boolean nesterov);
 
     /**
      * Adam / AdamW: {@code p ← p·(1 − η·wd); d = s·g + λ·p; m ← β1·m + (1−β1)·d; v ← β2·v + (1−β2)·d²;
@@ -309,7 +311,7 @@ public interface Kernels {
      * went from 76 k to 60 k samples/s without these and the output gradients' floor
      * (see the engine's loss gradient), and held 72-77 k with both (two runs).
      */
-    void adamStep(float[] p, float[] g, float[] m, float[] v, int off, int len, float lr, float s, float l2,
+    void adamStep(float[] p, float[] m, float[] v, int off, float[] g, int gOff, int len, float lr, float s, float l2,
                   float decoupledDecay, float beta1, float beta2, float eps, float c1, float c2);
 
     /**
@@ -318,8 +320,8 @@ public interface Kernels {
      * subnormal (see {@link #adamStep}; over 40 epochs of the default network RMSprop slowed from
      * 72-74 k to 63-65 k samples/s without the latter two).
      */
-    void rmspropStep(float[] p, float[] g, float[] r, int off, int len, float lr, float s, float l2, float alpha,
-                     float eps);
+    void rmspropStep(float[] p, float[] r, int off, float[] g, int gOff, int len, float lr, float s, float l2,
+                     float alpha, float eps);
 
     // ---- vector arithmetic ------------------------------------------------------------------
 

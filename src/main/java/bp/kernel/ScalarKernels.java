@@ -304,9 +304,9 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
-    public void sgdStep(float[] p, float[] g, int off, int len, float lr, float s, float l2) {
-        for (int i = off; i < off + len; i++) {
-            p[i] = p[i] - lr * (s * g[i] + l2 * p[i]);
+    public void sgdStep(float[] p, int off, float[] g, int gOff, int len, float lr, float s, float l2) {
+        for (int i = off, gi = gOff; i < off + len; i++, gi++) {
+            p[i] = p[i] - lr * (s * g[gi] + l2 * p[i]);
         }
     }
 
@@ -337,10 +337,10 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
-    public void momentumStep(float[] p, float[] g, float[] v, int off, int len, float lr, float s, float l2,
+    public void momentumStep(float[] p, float[] v, int off, float[] g, int gOff, int len, float lr, float s, float l2,
                              float mu, boolean nesterov) {
-        for (int i = off; i < off + len; i++) {
-            float d = s * g[i] + l2 * p[i];
+        for (int i = off, gi = gOff; i < off + len; i++, gi++) {
+            float d = s * g[gi] + l2 * p[i];
             float vi = flushSubnormal(mu * v[i] + d);
             v[i] = vi;
             p[i] = p[i] - lr * (nesterov ? d + mu * vi : vi);
@@ -348,14 +348,14 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
-    public void adamStep(float[] p, float[] g, float[] m, float[] v, int off, int len, float lr, float s, float l2,
-                         float decoupledDecay, float beta1, float beta2, float eps, float c1, float c2) {
+    public void adamStep(float[] p, float[] m, float[] v, int off, float[] g, int gOff, int len, float lr, float s,
+                         float l2, float decoupledDecay, float beta1, float beta2, float eps, float c1, float c2) {
         float keep = 1f - lr * decoupledDecay;
         float tinyGradient = tinyForSquare(beta2);
         float tinyMoment = tinyForProduct(c1 * lr);
-        for (int i = off; i < off + len; i++) {
+        for (int i = off, gi = gOff; i < off + len; i++, gi++) {
             float pi = p[i] * keep;
-            float d = s * g[i] + l2 * pi;
+            float d = s * g[gi] + l2 * pi;
             float dv = zeroBelow(d, tinyGradient);
             float mi = flushSubnormal(beta1 * m[i] + (1f - beta1) * d);
             float vi = flushSubnormal(beta2 * v[i] + (1f - beta2) * (dv * dv));
@@ -380,12 +380,12 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
-    public void rmspropStep(float[] p, float[] g, float[] r, int off, int len, float lr, float s, float l2,
+    public void rmspropStep(float[] p, float[] r, int off, float[] g, int gOff, int len, float lr, float s, float l2,
                             float alpha, float eps) {
         float tinyGradient = tinyForSquare(alpha);
         float tinyStep = tinyForProduct(lr);
-        for (int i = off; i < off + len; i++) {
-            float d = s * g[i] + l2 * p[i];
+        for (int i = off, gi = gOff; i < off + len; i++, gi++) {
+            float d = s * g[gi] + l2 * p[i];
             float dv = zeroBelow(d, tinyGradient);
             float ri = flushSubnormal(alpha * r[i] + (1f - alpha) * (dv * dv));
             r[i] = ri;

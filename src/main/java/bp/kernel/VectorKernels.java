@@ -2167,15 +2167,15 @@ public final class VectorKernels implements Kernels {
     // give bit-identical parameters.
 
     @Override
-    public void sgdStep(float[] p, float[] g, int off, int len, float lr, float s, float l2) {
-        int bound = off + S.loopBound(len);
-        int i = off;
+    public void sgdStep(float[] p, int off, float[] g, int gOff, int len, float lr, float s, float l2) {
+        int bound = S.loopBound(len);
+        int i = 0;
         for (; i < bound; i += L) {
-            FloatVector pv = FloatVector.fromArray(S, p, i);
-            FloatVector d = FloatVector.fromArray(S, g, i).mul(s).add(pv.mul(l2));
-            pv.sub(d.mul(lr)).intoArray(p, i);
+            FloatVector pv = FloatVector.fromArray(S, p, off + i);
+            FloatVector d = FloatVector.fromArray(S, g, gOff + i).mul(s).add(pv.mul(l2));
+            pv.sub(d.mul(lr)).intoArray(p, off + i);
         }
-        ScalarKernels.INSTANCE.sgdStep(p, g, i, off + len - i, lr, s, l2);
+        ScalarKernels.INSTANCE.sgdStep(p, off + i, g, gOff + i, len - i, lr, s, l2);
     }
 
     @Override
@@ -2197,69 +2197,72 @@ public final class VectorKernels implements Kernels {
     }
 
     @Override
-    public void momentumStep(float[] p, float[] g, float[] v, int off, int len, float lr, float s, float l2,
+    public void momentumStep(float[] p, float[] v, int off, float[] g, int gOff, int len, float lr, float s, float l2,
                              float mu, boolean nesterov) {
-        int bound = off + S.loopBound(len);
-        int i = off;
+        int bound = S.loopBound(len);
+        int i = 0;
         for (; i < bound; i += L) {
-            FloatVector pv = FloatVector.fromArray(S, p, i);
-            FloatVector d = FloatVector.fromArray(S, g, i).mul(s).add(pv.mul(l2));
-            FloatVector vi = FloatVector.fromArray(S, v, i).mul(mu).add(d);
+            int pi = off + i;
+            FloatVector pv = FloatVector.fromArray(S, p, pi);
+            FloatVector d = FloatVector.fromArray(S, g, gOff + i).mul(s).add(pv.mul(l2));
+            FloatVector vi = FloatVector.fromArray(S, v, pi).mul(mu).add(d);
             vi = vi.blend(0f, vi.abs().lt(Float.MIN_NORMAL)); // as ScalarKernels.flushSubnormal (a call would box)
-            vi.intoArray(v, i);
+            vi.intoArray(v, pi);
             FloatVector step = nesterov ? d.add(vi.mul(mu)) : vi;
-            pv.sub(step.mul(lr)).intoArray(p, i);
+            pv.sub(step.mul(lr)).intoArray(p, pi);
         }
-        ScalarKernels.INSTANCE.momentumStep(p, g, v, i, off + len - i, lr, s, l2, mu, nesterov);
+        ScalarKernels.INSTANCE.momentumStep(p, v, off + i, g, gOff + i, len - i, lr, s, l2, mu, nesterov);
     }
 
     @Override
-    public void adamStep(float[] p, float[] g, float[] m, float[] v, int off, int len, float lr, float s, float l2,
-                         float decoupledDecay, float beta1, float beta2, float eps, float c1, float c2) {
+    public void adamStep(float[] p, float[] m, float[] v, int off, float[] g, int gOff, int len, float lr, float s,
+                         float l2, float decoupledDecay, float beta1, float beta2, float eps, float c1, float c2) {
         float keep = 1f - lr * decoupledDecay;
         float oneMinusBeta1 = 1f - beta1;
         float oneMinusBeta2 = 1f - beta2;
         float tinyGradient = ScalarKernels.tinyForSquare(beta2);
         float tinyMoment = ScalarKernels.tinyForProduct(c1 * lr);
-        int bound = off + S.loopBound(len);
-        int i = off;
+        int bound = S.loopBound(len);
+        int i = 0;
         for (; i < bound; i += L) {
-            FloatVector pv = FloatVector.fromArray(S, p, i).mul(keep);
-            FloatVector d = FloatVector.fromArray(S, g, i).mul(s).add(pv.mul(l2));
+            int pi = off + i;
+            FloatVector pv = FloatVector.fromArray(S, p, pi).mul(keep);
+            FloatVector d = FloatVector.fromArray(S, g, gOff + i).mul(s).add(pv.mul(l2));
             FloatVector dv = d.blend(0f, d.abs().lt(tinyGradient));
-            FloatVector mi = FloatVector.fromArray(S, m, i).mul(beta1).add(d.mul(oneMinusBeta1));
-            FloatVector vi = FloatVector.fromArray(S, v, i).mul(beta2).add(dv.mul(dv).mul(oneMinusBeta2));
+            FloatVector mi = FloatVector.fromArray(S, m, pi).mul(beta1).add(d.mul(oneMinusBeta1));
+            FloatVector vi = FloatVector.fromArray(S, v, pi).mul(beta2).add(dv.mul(dv).mul(oneMinusBeta2));
             mi = mi.blend(0f, mi.abs().lt(Float.MIN_NORMAL)); // as ScalarKernels.flushSubnormal
             vi = vi.blend(0f, vi.abs().lt(Float.MIN_NORMAL));
-            mi.intoArray(m, i);
-            vi.intoArray(v, i);
+            mi.intoArray(m, pi);
+            vi.intoArray(v, pi);
             FloatVector denom = vi.mul(c2).lanewise(VectorOperators.SQRT).add(eps);
             FloatVector mUsed = mi.blend(0f, mi.abs().lt(tinyMoment));
-            pv.sub(mUsed.mul(c1).mul(lr).div(denom)).intoArray(p, i);
+            pv.sub(mUsed.mul(c1).mul(lr).div(denom)).intoArray(p, pi);
         }
-        ScalarKernels.INSTANCE.adamStep(p, g, m, v, i, off + len - i, lr, s, l2, decoupledDecay, beta1, beta2, eps,
-                c1, c2);
+        ScalarKernels.INSTANCE.adamStep(p, m, v, off + i, g, gOff + i, len - i, lr, s, l2, decoupledDecay, beta1,
+                beta2, eps, c1, c2);
     }
 
     @Override
-    public void rmspropStep(float[] p, float[] g, float[] r, int off, int len, float lr, float s, float l2,
+    public void rmspropStep(float[] p, float[] r, int off, float[] g, int gOff, int len, float lr, float s, float l2,
                             float alpha, float eps) {
         float oneMinusAlpha = 1f - alpha;
         float tinyGradient = ScalarKernels.tinyForSquare(alpha);
         float tinyStep = ScalarKernels.tinyForProduct(lr);
-        int bound = off + S.loopBound(len);
-        int i = off;
+        int bound = S.loopBound(len);
+        int i = 0;
         for (; i < bound; i += L) {
-            FloatVector pv = FloatVector.fromArray(S, p, i);
-            FloatVector d = FloatVector.fromArray(S, g, i).mul(s).add(pv.mul(l2));
+            int pi = off + i;
+            FloatVector pv = FloatVector.fromArray(S, p, pi);
+            FloatVector d = FloatVector.fromArray(S, g, gOff + i).mul(s).add(pv.mul(l2));
             FloatVector dv = d.blend(0f, d.abs().lt(tinyGradient));
-            FloatVector ri = FloatVector.fromArray(S, r, i).mul(alpha).add(dv.mul(dv).mul(oneMinusAlpha));
+            FloatVector ri = FloatVector.fromArray(S, r, pi).mul(alpha).add(dv.mul(dv).mul(oneMinusAlpha));
             ri = ri.blend(0f, ri.abs().lt(Float.MIN_NORMAL)); // as ScalarKernels.flushSubnormal
-            ri.intoArray(r, i);
+            ri.intoArray(r, pi);
             FloatVector dUsed = d.blend(0f, d.abs().lt(tinyStep));
-            pv.sub(dUsed.mul(lr).div(ri.lanewise(VectorOperators.SQRT).add(eps))).intoArray(p, i);
+            pv.sub(dUsed.mul(lr).div(ri.lanewise(VectorOperators.SQRT).add(eps))).intoArray(p, pi);
         }
-        ScalarKernels.INSTANCE.rmspropStep(p, g, r, i, off + len - i, lr, s, l2, alpha, eps);
+        ScalarKernels.INSTANCE.rmspropStep(p, r, off + i, g, gOff + i, len - i, lr, s, l2, alpha, eps);
     }
 
     @Override

@@ -212,9 +212,18 @@ public sealed interface Optimizer extends java.io.Serializable {
          */
         final void applyRows(Network net, float[] gradSum, float scale, double lr, boolean updateBiases,
                              int l, int r0, int r1) {
-            int fanIn = net.size(l);
-            apply(net.parameters(), gradSum, net.weightOffset(l) + r0 * fanIn, (r1 - r0) * fanIn, (float) lr, scale, true);
+            applyWeightRows(net, gradSum, net.weightOffset(l) + r0 * net.size(l), scale, lr, l, r0, r1);
             applyBiasRows(net, gradSum, scale, lr, updateBiases, l, r0, r1);
+        }
+
+        /**
+         * As {@link #applyRows} for the weights of the rows only, their gradient sum in {@code grad}
+         * from {@code gOff} (rows {@code net.size(l)} apart) instead of where the parameters' layout has it.
+         */
+        final void applyWeightRows(Network net, float[] grad, int gOff, float scale, double lr, int l, int r0, int r1) {
+            int fanIn = net.size(l);
+            apply(net.parameters(), net.weightOffset(l) + r0 * fanIn, grad, gOff, (r1 - r0) * fanIn, (float) lr, scale,
+                    true);
         }
 
         /** As {@link #applyRows} for the biases and PReLU slopes of the rows only. */
@@ -222,15 +231,15 @@ public sealed interface Optimizer extends java.io.Serializable {
                                  int l, int r0, int r1) {
             float[] p = net.parameters();
             if (updateBiases) {
-                apply(p, gradSum, net.biasOffset(l) + r0, r1 - r0, (float) lr, scale, false);
+                apply(p, net.biasOffset(l) + r0, gradSum, net.biasOffset(l) + r0, r1 - r0, (float) lr, scale, false);
             }
             if (net.hasSlopes(l)) {
-                apply(p, gradSum, net.slopeOffset(l) + r0, r1 - r0, (float) lr, scale, false);
+                apply(p, net.slopeOffset(l) + r0, gradSum, net.slopeOffset(l) + r0, r1 - r0, (float) lr, scale, false);
             }
         }
 
-        /** Updates {@code p[off, off+len)}; {@code weights} says whether L2 applies. */
-        abstract void apply(float[] p, float[] g, int off, int len, float lr, float scale, boolean weights);
+        /** Updates {@code p[off, off+len)} from {@code g[gOff, gOff+len)}; {@code weights} says whether L2 applies. */
+        abstract void apply(float[] p, int off, float[] g, int gOff, int len, float lr, float scale, boolean weights);
 
         /** Whether {@link #applyOuterRows} can update weights from one sample's δ and input (plain SGD can). */
         boolean appliesOuterProducts() {
@@ -325,12 +334,13 @@ public sealed interface Optimizer extends java.io.Serializable {
             float[] velocity = momentum == 0 ? null : new float[n];
             return new State() {
                 @Override
-                void apply(float[] p, float[] g, int off, int len, float lr, float scale, boolean weights) {
+                void apply(float[] p, int off, float[] g, int gOff, int len, float lr, float scale, boolean weights) {
                     float lambda = weights ? (float) l2 : 0f;
                     if (velocity == null) {
-                        Kernels.get().sgdStep(p, g, off, len, lr, scale, lambda);
+                        Kernels.get().sgdStep(p, off, g, gOff, len, lr, scale, lambda);
                     } else {
-                        Kernels.get().momentumStep(p, g, velocity, off, len, lr, scale, lambda, (float) momentum, nesterov);
+                        Kernels.get().momentumStep(p, velocity, off, g, gOff, len, lr, scale, lambda, (float) momentum,
+                                nesterov);
                     }
                 }
 
@@ -389,10 +399,10 @@ public sealed interface Optimizer extends java.io.Serializable {
             float[] v = new float[n];
             return new State() {
                 @Override
-                void apply(float[] p, float[] g, int off, int len, float lr, float scale, boolean weights) {
+                void apply(float[] p, int off, float[] g, int gOff, int len, float lr, float scale, boolean weights) {
                     float c1 = (float) (1 / (1 - Math.pow(beta1, steps)));
                     float c2 = (float) (1 / (1 - Math.pow(beta2, steps)));
-                    Kernels.get().adamStep(p, g, m, v, off, len, lr, scale, weights ? (float) l2 : 0f,
+                    Kernels.get().adamStep(p, m, v, off, g, gOff, len, lr, scale, weights ? (float) l2 : 0f,
                             weights ? (float) weightDecay : 0f, (float) beta1, (float) beta2, (float) eps, c1, c2);
                 }
 
@@ -433,8 +443,8 @@ public sealed interface Optimizer extends java.io.Serializable {
             float[] r = new float[n];
             return new State() {
                 @Override
-                void apply(float[] p, float[] g, int off, int len, float lr, float scale, boolean weights) {
-                    Kernels.get().rmspropStep(p, g, r, off, len, lr, scale, weights ? (float) l2 : 0f, (float) alpha,
+                void apply(float[] p, int off, float[] g, int gOff, int len, float lr, float scale, boolean weights) {
+                    Kernels.get().rmspropStep(p, r, off, g, gOff, len, lr, scale, weights ? (float) l2 : 0f, (float) alpha,
                             (float) eps);
                 }
 

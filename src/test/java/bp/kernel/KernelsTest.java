@@ -820,36 +820,36 @@ class KernelsTest {
                 float[] p = filled(len, 0.5f);
                 float[] m = filled(len, small);
                 float[] v = filled(len, small);
-                k.adamStep(p, g, m, v, 0, len, 1e-3f, 1f, 0f, 0f, 0.9f, 0.999f, 1e-8f, 10f, 1000f);
+                k.adamStep(p, m, v, 0, g, 0, len, 1e-3f, 1f, 0f, 0f, 0.9f, 0.999f, 1e-8f, 10f, 1000f);
                 assertArrayEquals(new float[len], m, "adam m " + what);
                 assertArrayEquals(new float[len], v, "adam v " + what);
                 assertArrayEquals(filled(len, 0.5f), p, "adam p " + what);
                 float[] r = filled(len, small);
-                k.rmspropStep(p, g, r, 0, len, 1e-3f, 1f, 0f, 0.99f, 1e-8f);
+                k.rmspropStep(p, r, 0, g, 0, len, 1e-3f, 1f, 0f, 0.99f, 1e-8f);
                 assertArrayEquals(new float[len], r, "rmsprop r " + what);
                 float[] velocity = filled(len, small);
-                k.momentumStep(p, g, velocity, 0, len, 0.1f, 1f, 0f, 0.9f, true);
+                k.momentumStep(p, velocity, 0, g, 0, len, 0.1f, 1f, 0f, 0.9f, true);
                 assertArrayEquals(new float[len], velocity, "momentum v " + what);
                 assertArrayEquals(filled(len, 0.5f), p, "momentum p " + what);
                 float[] kept = filled(len, 2 * Float.MIN_NORMAL);
-                k.momentumStep(p, g, kept, 0, len, 0.1f, 1f, 0f, 0.9f, false);
+                k.momentumStep(p, kept, 0, g, 0, len, 0.1f, 1f, 0f, 0.9f, false);
                 assertArrayEquals(filled(len, 0.9f * (2 * Float.MIN_NORMAL)), kept, "momentum kept " + what);
                 // a gradient whose (1 − β2)·d² is subnormal leaves v at β2·v (it would add ~70 ulps here)
                 float[] tiny = filled(len, 1e-20f);
                 float[] vNormal = filled(len, 2 * Float.MIN_NORMAL);
-                k.adamStep(filled(len, 0.5f), tiny, new float[len], vNormal, 0, len, 1e-3f, 1f, 0f, 0f, 0.9f, 0.999f,
+                k.adamStep(filled(len, 0.5f), new float[len], vNormal, 0, tiny, 0, len, 1e-3f, 1f, 0f, 0f, 0.9f, 0.999f,
                         1e-8f, 1f, 1f);
                 assertArrayEquals(filled(len, 0.999f * (2 * Float.MIN_NORMAL)), vNormal, "adam tiny d " + what);
                 // a moment whose η·c1·m is subnormal moves nothing: a parameter at 0 stays +0 (not −9e-41)
                 float[] zero = new float[len];
-                k.adamStep(zero, g, filled(len, 1e-37f), filled(len, 1f), 0, len, 1e-3f, 1f, 0f, 0f, 0.9f, 0.999f,
+                k.adamStep(zero, filled(len, 1e-37f), filled(len, 1f), 0, g, 0, len, 1e-3f, 1f, 0f, 0f, 0.9f, 0.999f,
                         1e-8f, 1f, 1f);
                 assertArrayEquals(new float[len], zero, "adam tiny m " + what);
                 // RMSprop likewise: r stays α·r (not + 10⁻⁴²), a parameter at 0 stays +0 (not −10⁻⁴⁰)
                 float[] rNormal = filled(len, 2 * Float.MIN_NORMAL);
-                k.rmspropStep(filled(len, 0.5f), tiny, rNormal, 0, len, 1e-3f, 1f, 0f, 0.99f, 1e-8f);
+                k.rmspropStep(filled(len, 0.5f), rNormal, 0, tiny, 0, len, 1e-3f, 1f, 0f, 0.99f, 1e-8f);
                 assertArrayEquals(filled(len, 0.99f * (2 * Float.MIN_NORMAL)), rNormal, "rmsprop tiny d " + what);
-                k.rmspropStep(zero, filled(len, 1e-37f), filled(len, 1f), 0, len, 1e-3f, 1f, 0f, 0.99f, 1e-8f);
+                k.rmspropStep(zero, filled(len, 1f), 0, filled(len, 1e-37f), 0, len, 1e-3f, 1f, 0f, 0.99f, 1e-8f);
                 assertArrayEquals(new float[len], zero, "rmsprop tiny step " + what);
             }
         }
@@ -861,11 +861,12 @@ class KernelsTest {
         return x;
     }
 
+    /** Vector against scalar, tails included, with the gradient at another offset than the parameters (as a trainer's block buffer has it). */
     @Test
     void optimizerStepsAreBitExact() {
         SplittableRandom rng = new SplittableRandom(29);
         for (int len : lengths()) {
-            float[] g = random(rng, len + 1, 5);
+            float[] g = random(rng, len + 3, 5);
             float[] p0 = random(rng, len + 1, 1);
             float[] m0 = random(rng, len + 1, 0.1f);
             float[] v0 = random(rng, len + 1, 0.1f);
@@ -874,22 +875,22 @@ class KernelsTest {
             }
             float[][] s = {p0.clone(), m0.clone(), v0.clone()};
             float[][] v = {p0.clone(), m0.clone(), v0.clone()};
-            scalar.sgdStep(s[0], g, 1, len, 0.1f, 0.25f, 0.01f);
-            vector.sgdStep(v[0], g, 1, len, 0.1f, 0.25f, 0.01f);
+            scalar.sgdStep(s[0], 1, g, 3, len, 0.1f, 0.25f, 0.01f);
+            vector.sgdStep(v[0], 1, g, 3, len, 0.1f, 0.25f, 0.01f);
             assertExact(s[0], v[0], "sgd len=" + len);
             for (boolean nesterov : new boolean[] {false, true}) {
-                scalar.momentumStep(s[0], g, s[1], 1, len, 0.1f, 0.25f, 0.01f, 0.9f, nesterov);
-                vector.momentumStep(v[0], g, v[1], 1, len, 0.1f, 0.25f, 0.01f, 0.9f, nesterov);
+                scalar.momentumStep(s[0], s[1], 1, g, 3, len, 0.1f, 0.25f, 0.01f, 0.9f, nesterov);
+                vector.momentumStep(v[0], v[1], 1, g, 3, len, 0.1f, 0.25f, 0.01f, 0.9f, nesterov);
                 assertExact(s[0], v[0], "momentum p len=" + len);
                 assertExact(s[1], v[1], "momentum v len=" + len);
             }
-            scalar.adamStep(s[0], g, s[1], s[2], 1, len, 1e-3f, 0.25f, 0.01f, 0.02f, 0.9f, 0.999f, 1e-8f, 10f, 1000f);
-            vector.adamStep(v[0], g, v[1], v[2], 1, len, 1e-3f, 0.25f, 0.01f, 0.02f, 0.9f, 0.999f, 1e-8f, 10f, 1000f);
+            scalar.adamStep(s[0], s[1], s[2], 1, g, 3, len, 1e-3f, 0.25f, 0.01f, 0.02f, 0.9f, 0.999f, 1e-8f, 10f, 1000f);
+            vector.adamStep(v[0], v[1], v[2], 1, g, 3, len, 1e-3f, 0.25f, 0.01f, 0.02f, 0.9f, 0.999f, 1e-8f, 10f, 1000f);
             assertExact(s[0], v[0], "adam p len=" + len);
             assertExact(s[1], v[1], "adam m len=" + len);
             assertExact(s[2], v[2], "adam v len=" + len);
-            scalar.rmspropStep(s[0], g, s[2], 1, len, 1e-3f, 0.25f, 0.01f, 0.99f, 1e-8f);
-            vector.rmspropStep(v[0], g, v[2], 1, len, 1e-3f, 0.25f, 0.01f, 0.99f, 1e-8f);
+            scalar.rmspropStep(s[0], s[2], 1, g, 3, len, 1e-3f, 0.25f, 0.01f, 0.99f, 1e-8f);
+            vector.rmspropStep(v[0], v[2], 1, g, 3, len, 1e-3f, 0.25f, 0.01f, 0.99f, 1e-8f);
             assertExact(s[0], v[0], "rmsprop p len=" + len);
             assertExact(s[2], v[2], "rmsprop r len=" + len);
         }
@@ -920,7 +921,7 @@ class KernelsTest {
                 float[] viaBuffer = p0.clone();
                 float[] grad = new float[5 + m * n];
                 kern.gemmAtB(delta, 2, m, x, 3, grad, 5, m, n, 1, false);
-                kern.sgdStep(viaBuffer, grad, 5, m * n, 0.1f, 0.5f, 0.01f);
+                kern.sgdStep(viaBuffer, 5, grad, 5, m * n, 0.1f, 0.5f, 0.01f);
                 float[] direct = p0.clone();
                 kern.sgdOuterStep(direct, 5, delta, 2, x, 3, m, n, 0.1f, 0.5f, 0.01f);
                 assertExact(viaBuffer, direct, "sgd on δ·xᵀ, n=" + n + ", " + kern.description());

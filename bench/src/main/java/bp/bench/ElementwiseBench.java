@@ -95,13 +95,13 @@ public class ElementwiseBench {
 
     @Benchmark
     public float[] sgdStep() {
-        kernels.sgdStep(p, g, 0, PARAMETERS, 1e-9f, 1f / 128, 0f);
+        kernels.sgdStep(p, 0, g, 0, PARAMETERS, 1e-9f, 1f / 128, 0f);
         return p;
     }
 
     @Benchmark
     public float[] adamStep() {
-        kernels.adamStep(p, g, m, v, 0, PARAMETERS, 1e-9f, 1f / 128, 0f, 0f, 0.9f, 0.999f, 1e-8f, 0.1f, 0.001f);
+        kernels.adamStep(p, m, v, 0, g, 0, PARAMETERS, 1e-9f, 1f / 128, 0f, 0f, 0.9f, 0.999f, 1e-8f, 0.1f, 0.001f);
         return p;
     }
 }
