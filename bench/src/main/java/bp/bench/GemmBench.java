@@ -73,10 +73,12 @@ public class GemmBench {
         }
         // Where training finds each operand (JVM flag -XX:ObjectAlignmentInBytes=64, from tools/jvm.flags):
         // a workspace's rows and the packed weights on cache lines (Alignment.ORIGIN), the weights that
-        // Δ·W reads and the gradient that ∂W goes to from index 0 of the parameters' layout.
+        // Δ·W reads from index 0 of the parameters' layout; ∂W of the layers a step updates in their own
+        // backward phase (the first two) into a block buffer on a line, the last layer's into the
+        // gradient laid out like the parameters, from index 0.
         aOff = Alignment.ORIGIN;
         bOff = pass == 'x' ? 0 : Alignment.ORIGIN;
-        cOff = pass == 'w' ? 0 : Alignment.ORIGIN;
+        cOff = pass == 'w' && layer == SIZES.length - 1 ? 0 : Alignment.ORIGIN;
         SplittableRandom rng = new SplittableRandom(1);
         a = random(rng, aOff, m * k);
         b = random(rng, bOff, n * k);
