@@ -599,8 +599,7 @@ public final class Network {
     private void predictRows(float[] inputs, int r0, int r1, TransposedWeights transposed, Workspace ws, float[] out) {
         for (int r = r0; r < r1; r += PREDICT_CHUNK) {
             int n = Math.min(PREDICT_CHUNK, r1 - r);
-            System.arraycopy(inputs, r * inputs(), ws.input(), ws.offset(), n * inputs());
-            ws.forward(this, transposed, n);
+            ws.forward(this, transposed, inputs, r * inputs(), n); // the first layer reads the rows in place
             System.arraycopy(ws.output(), ws.offset(), out, r * outputs(), n * outputs());
         }
     }

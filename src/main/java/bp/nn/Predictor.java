@@ -115,10 +115,10 @@ public final class Predictor {
     private void pass(Workspace ws, float[] features, int from, int rows) {
         InputScaling scaling = net.inputScaling();
         if (scaling == null) {
-            System.arraycopy(features, from, ws.input(), ws.offset(), rows * inputs());
+            ws.forward(net, transposed, features, from, rows); // the first layer reads the rows in place
         } else {
             scaling.apply(features, from, rows, ws.input(), ws.offset());
+            ws.forward(net, transposed, rows);
         }
-        ws.forward(net, transposed, rows);
     }
 }

@@ -1,5 +1,7 @@
 package bp.nn;
 
+import bp.engine.NetworkInternals;
+import bp.engine.Workspace;
 import org.junit.jupiter.api.Test;
 
 import java.lang.management.ManagementFactory;
@@ -52,6 +54,35 @@ class PredictorTest {
             float[] out = new float[rows * 5];
             predictor.predict(x, rows, out);
             assertArrayEquals(net.predict(x, rows), out, "rows " + rows);
+        }
+    }
+
+    /**
+     * Without input scaling the first layer reads the caller's rows where they are, at any offset:
+     * the bits of the rows copied into a workspace first, through blocks and chunks of rows.
+     */
+    @Test
+    void rowsReadInPlaceGiveTheBitsOfRowsCopiedIn() {
+        Network net = Network.builder(INPUTS)
+                .dense(70, Activation.RELU)
+                .dense(33, Activation.TANH)
+                .dense(5, Activation.SOFTMAX)
+                .loss(Loss.CROSS_ENTROPY)
+                .seed(4)
+                .build();
+        Predictor predictor = new Predictor(net);
+        for (int rows : new int[] {1, 3, 64, 65, 300}) {
+            float[] x = features(rows + 2, rows);
+            int from = 2 * INPUTS;
+            Workspace ws = new Workspace(net, rows);
+            System.arraycopy(x, from, ws.input(), ws.offset(), rows * INPUTS);
+            ws.forward(net, NetworkInternals.transposedWeights(net), rows);
+            float[] expected = Arrays.copyOfRange(ws.output(), ws.offset(), ws.offset() + rows * 5);
+            float[] out = new float[rows * 5];
+            predictor.predict(x, from, rows, out, 0);
+            assertArrayEquals(expected, out, "Predictor, rows " + rows);
+            assertArrayEquals(expected, net.predict(Arrays.copyOfRange(x, from, from + rows * INPUTS), rows),
+                    "Network.predict, rows " + rows);
         }
     }
 
