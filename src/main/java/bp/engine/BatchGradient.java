@@ -85,7 +85,7 @@ public final class BatchGradient {
         if (g0 < 0 || g1 > used || g0 >= g1) {
             throw new IllegalArgumentException("groups [" + g0 + ", " + g1 + ") outside the batch's " + used);
         }
-        TransposedWeights transposed = usesTransposedWeights(batch) ? new TransposedWeights(net, batch) : null;
+        TransposedWeights transposed = usesTransposedWeights(batch) ? new TransposedWeights(net, batch, false) : null;
         float[][] grads = new float[g1 - g0][];
         grads[0] = out;
         for (int i = 1; i < grads.length; i++) {

@@ -35,16 +35,17 @@ public final class TransposedWeights {
 
     /** Allocates the copy of every layer whose forward pass reads one and fills it from {@code net}'s current weights. */
     public TransposedWeights(Network net) {
-        this(net, Integer.MAX_VALUE);
+        this(net, Integer.MAX_VALUE, false);
     }
 
     /**
      * Allocates the copy for training with batches of {@code batch} rows and fills it from {@code
      * net}'s current weights: it leaves out the layers whose forward pass then reads the weights in
      * place ({@link Workspace#forwardReadsWeightsInPlace}), so that an update does not re-pack them.
-     * The forward pass gives the same bits either way.
+     * The forward pass gives the same bits either way. {@code oneThread}: whether one thread runs
+     * each step's forward pass.
      */
-    public TransposedWeights(Network net, int batch) {
+    public TransposedWeights(Network net, int batch, boolean oneThread) {
         this.net = net;
         this.offsets = new int[net.layerCount()];
         int end = 0;
@@ -56,7 +57,7 @@ public final class TransposedWeights {
         this.packs = new boolean[net.layerCount()];
         this.inPlace = new boolean[net.layerCount()];
         for (int l = 0; l < packs.length; l++) {
-            inPlace[l] = Workspace.forwardReadsWeightsInPlace(net, l, batch);
+            inPlace[l] = Workspace.forwardReadsWeightsInPlace(net, l, batch, oneThread);
             packs[l] = NetworkInternals.kernels(net).transposedForwardPays(net.weightRows(l)) && !inPlace[l];
         }
         int tasks = 0;

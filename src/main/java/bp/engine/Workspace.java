@@ -369,19 +369,29 @@ public final class Workspace {
     static final int IN_PLACE_MAX_BATCH = 64;
 
     /**
+     * As {@link #IN_PLACE_MAX_BATCH}, on one thread: there each core's forward pass copies the
+     * input once, not once per thread, and the re-pack the update saves is a larger share of the
+     * step. bp bench train --batch 128 --threads 1, alternating in place and packed (Intel Xeon, 5
+     * pairs): 63.4-64.2 k against 62.3-62.7 k samples/s (+1.7 %); on two threads in place lost 7 %
+     * (100.6-100.8 k against 106.2-109.0 k), at batch 256 on one thread 1 %.
+     */
+    public static final int IN_PLACE_MAX_BATCH_ONE_THREAD = 128;
+
+    /**
      * Whether layer l's forward pass, in training with batches of {@code batch} rows, reads its
      * weights in place ({@code Kernels.gemmABtBiasInPlace}) instead of from a {@link
      * TransposedWeights} copy, which then does not hold the layer, so that the update does not
      * re-pack it: the first layer (the largest, 75 % of the weights of 784-512-256-10, and the
      * only one whose weights serve no other product that could share the copy), where the kernels
      * {@code prefer it} (with the packed form's bits), for batches of at most {@link
-     * #IN_PLACE_MAX_BATCH} rows. The in-place form copies the layer's input and its output once
-     * each per pass instead; over larger batches that costs more than the re-pack saves. Paired
-     * epochs in one JVM, in place against packed (Zen 5): batch 32 +9 % on one thread, +4 % on
-     * two; batch 64 +5 % and +1.5 %; batch 128 0 % and −2 %; batch 256 on two threads −4 %.
+     * #IN_PLACE_MAX_BATCH} rows ({@link #IN_PLACE_MAX_BATCH_ONE_THREAD} when one thread runs the
+     * step). The in-place form copies the layer's input and its output once each per pass
+     * instead; over larger batches that costs more than the re-pack saves. Paired epochs in one
+     * JVM, in place against packed (Zen 5): batch 32 +9 % on one thread, +4 % on two; batch 64 +5
+     * % and +1.5 %; batch 128 0 % and −2 %; batch 256 on two threads −4 %.
      */
-    public static boolean forwardReadsWeightsInPlace(Network net, int l, int batch) {
-        return l == 0 && batch <= IN_PLACE_MAX_BATCH
+    public static boolean forwardReadsWeightsInPlace(Network net, int l, int batch, boolean oneThread) {
+        return l == 0 && batch <= (oneThread ? IN_PLACE_MAX_BATCH_ONE_THREAD : IN_PLACE_MAX_BATCH)
                 && NetworkInternals.kernels(net).forwardReadsWeightsInPlace(net.weightRows(l));
     }
 

@@ -200,7 +200,7 @@ final class Step implements TrainingStep {
         this.fewRows = !BatchGradient.usesTransposedWeights(batch) && parallel.threads() > 1 && remote == null;
         this.serial = !BatchGradient.usesTransposedWeights(batch);
         this.transposed = BatchGradient.usesTransposedWeights(batch) && remote == null
-                ? new TransposedWeights(net, batch) : null;
+                ? new TransposedWeights(net, batch, parallel.threads() == 1) : null;
         int layers = net.layerCount();
         this.byChunks = new boolean[layers];
         for (int l = 1; l < layers; l++) {

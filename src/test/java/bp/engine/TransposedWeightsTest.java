@@ -104,12 +104,15 @@ class TransposedWeightsTest {
                 .dense(5, Activation.SOFTMAX).loss(Loss.CROSS_ENTROPY).seed(4).build();
         bp.kernel.Kernels kernels = NetworkInternals.kernels(net);
         TransposedWeights packed = new TransposedWeights(net);
-        TransposedWeights small = new TransposedWeights(net, Workspace.IN_PLACE_MAX_BATCH);
+        TransposedWeights small = new TransposedWeights(net, Workspace.IN_PLACE_MAX_BATCH_ONE_THREAD, true);
+        boolean prefers = kernels.forwardReadsWeightsInPlace(320);
         assertFalse(packed.readsInPlace(0));
-        assertFalse(new TransposedWeights(net, Workspace.IN_PLACE_MAX_BATCH + 1).readsInPlace(0));
-        assertEquals(kernels.forwardReadsWeightsInPlace(320), small.readsInPlace(0));
+        assertEquals(prefers, new TransposedWeights(net, Workspace.IN_PLACE_MAX_BATCH, false).readsInPlace(0));
+        assertFalse(new TransposedWeights(net, Workspace.IN_PLACE_MAX_BATCH + 1, false).readsInPlace(0));
+        assertFalse(new TransposedWeights(net, Workspace.IN_PLACE_MAX_BATCH_ONE_THREAD + 1, true).readsInPlace(0));
+        assertEquals(prefers, small.readsInPlace(0));
         assertFalse(small.readsInPlace(1));
-        for (int rows : new int[] {8, 37, Workspace.IN_PLACE_MAX_BATCH}) {
+        for (int rows : new int[] {8, 37, Workspace.IN_PLACE_MAX_BATCH, Workspace.IN_PLACE_MAX_BATCH_ONE_THREAD}) {
             float[] x = inputs(rows, 37);
             Workspace expected = new Workspace(net, rows);
             System.arraycopy(x, 0, expected.input(), expected.offset(), x.length);

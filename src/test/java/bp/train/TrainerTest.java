@@ -94,6 +94,28 @@ class TrainerTest {
     }
 
     /**
+     * One thread reads the first layer's weights in place at batches where two threads read the
+     * packed copy (where the kernels prefer that: a layer of whole vectors, 320 units), and both
+     * give the same model bytes, with SGD and with Adam.
+     */
+    @Test
+    void oneThreadInPlaceAndTwoThreadsPackedGiveTheSameModel(@TempDir Path dir) throws Exception {
+        DataSources.TrainTest d = DataSources.digits();
+        int batch = bp.engine.Workspace.IN_PLACE_MAX_BATCH_ONE_THREAD;
+        for (Optimizer optimizer : new Optimizer[] {Optimizer.sgd(0.1), Optimizer.adam(1e-3)}) {
+            byte[][] models = new byte[2][];
+            for (int threads = 1; threads <= 2; threads++) {
+                Network net = Network.builder(64).dense(320, Activation.RELU).dense(40, Activation.TANH)
+                        .dense(10, Activation.SOFTMAX).seed(5).build();
+                Trainer.builder().epochs(1).batchSize(batch).optimizer(optimizer).seed(5).threads(threads).build()
+                        .fit(net, d.train(), null);
+                models[threads - 1] = saved(net, dir.resolve(optimizer.describe() + threads + ".safetensors"));
+            }
+            assertArrayEquals(models[0], models[1], optimizer.describe() + ": 2 threads gave another model than 1");
+        }
+    }
+
+    /**
      * Batches of a few rows on several threads run some steps on the calling thread alone and some
      * on all threads (the first {@link Step#TRIAL_STEPS} steps take both in turns, then the faster),
      * and give the same model bytes as one thread: at batch 1 with plain SGD (the update straight
