@@ -2,6 +2,7 @@ package bp.cli;
 
 import bp.data.DataSources;
 import bp.data.Dataset;
+import bp.kernel.KernelWarmup;
 import bp.kernel.Kernels;
 import bp.nn.Activation;
 import bp.nn.Loss;
@@ -83,7 +84,13 @@ final class BenchCommand implements Callable<Integer> {
         if (!what.equals("train")) {
             throw new Main.UsageError("bp bench: unknown benchmark '" + what + "' (expected: train or predict)");
         }
+        // As bp train: tools/bp compiles the kernels early (BP_CLI_FLAGS), which needs the warm-up's
+        // profile of every branch; without it a branch first taken in a measured epoch (the last,
+        // shorter batch's) costs a deoptimization and a recompile: one epoch in three ran at 38-44 k
+        // samples/s against 59-61 k (batch 128, one thread, Intel Xeon)
+        KernelWarmup.start();
         Dataset all = DataSources.load("fashion-mnist").train();
+        KernelWarmup.await();
         int[] sizes = TrainCommand.parseLayers(layers, Rows.of(all));
         if (samples < 1 || samples > all.size()) {
             throw new Main.UsageError("--samples must be between 1 and " + all.size() + ", got " + samples);
@@ -144,7 +151,9 @@ final class BenchCommand implements Callable<Integer> {
         if (!(seconds > 0)) {
             throw new Main.UsageError("--seconds must be positive, got " + seconds);
         }
+        KernelWarmup.start(); // as for training, above
         Dataset test = DataSources.load("fashion-mnist").test();
+        KernelWarmup.await();
         Network net = network(TrainCommand.parseLayers(layers, Rows.of(test)));
         int rows = Math.min(batch, test.size());
         int in = net.inputs();

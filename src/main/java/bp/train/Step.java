@@ -28,8 +28,9 @@ import bp.nn.Network;
  * (clipping), the update is folded into the backward phases: a block of layer l is updated, and its
  * packed copy refreshed, by the task that last reads its weights while its gradient is still in
  * cache (layer 0's and the layers by blocks of units: right after their gradient, in the same
- * task), or else in the phase after its input gradient's rows. The update then needs no pass of
- * its own.
+ * task, the block's weight gradient going to a small buffer of the thread's own instead of the
+ * whole gradient), or else in the phase after its input gradient's rows. The update then needs no
+ * pass of its own.
  */
 final class Step implements TrainingStep {
 
