@@ -24,16 +24,21 @@ class PredictorTest {
 
     /** A network with hidden layers wider than a vector and input scaling, so every path of a pass is used. */
     static Network network() {
-        Network net = Network.builder(INPUTS)
+        Network net = unscaled(3);
+        float[] sample = features(50, 11);
+        net.setInputScaling(InputScaling.fit("standard", sample, 50, INPUTS));
+        return net;
+    }
+
+    /** The same layers without input scaling: the first layer then reads the caller's rows in place. */
+    static Network unscaled(long seed) {
+        return Network.builder(INPUTS)
                 .dense(70, Activation.RELU)
                 .dense(33, Activation.TANH)
                 .dense(5, Activation.SOFTMAX)
                 .loss(Loss.CROSS_ENTROPY)
-                .seed(3)
+                .seed(seed)
                 .build();
-        float[] sample = features(50, 11);
-        net.setInputScaling(InputScaling.fit("standard", sample, 50, INPUTS));
-        return net;
     }
 
     static float[] features(int rows, long seed) {
@@ -63,13 +68,7 @@ class PredictorTest {
      */
     @Test
     void rowsReadInPlaceGiveTheBitsOfRowsCopiedIn() {
-        Network net = Network.builder(INPUTS)
-                .dense(70, Activation.RELU)
-                .dense(33, Activation.TANH)
-                .dense(5, Activation.SOFTMAX)
-                .loss(Loss.CROSS_ENTROPY)
-                .seed(4)
-                .build();
+        Network net = unscaled(4);
         Predictor predictor = new Predictor(net);
         for (int rows : new int[] {1, 3, 64, 65, 300}) {
             float[] x = features(rows + 2, rows);
