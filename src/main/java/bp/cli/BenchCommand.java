@@ -84,10 +84,11 @@ final class BenchCommand implements Callable<Integer> {
         if (!what.equals("train")) {
             throw new Main.UsageError("bp bench: unknown benchmark '" + what + "' (expected: train or predict)");
         }
-        // As bp train: tools/bp compiles the kernels early (BP_CLI_FLAGS), which needs the warm-up's
-        // profile of every branch; without it a branch first taken in a measured epoch (the last,
-        // shorter batch's) costs a deoptimization and a recompile: one epoch in three ran at 38-44 k
-        // samples/s against 59-61 k (batch 128, one thread, Intel Xeon)
+        // As bp train: the warm-up takes every kernel through every branch before the JIT compiles
+        // it. Without it C2 compiled broadcastGemm on a profile that had not seen the last, shorter
+        // batch of an epoch (its early calls ran in unprofiled code), and the first such batch of a
+        // measured epoch then cost a deoptimization and recompiles: one epoch in three or four ran
+        // at 38-44 k samples/s against 56-61 k (batch 128, one thread, Intel Xeon)
         KernelWarmup.start();
         Dataset all = DataSources.load("fashion-mnist").train();
         KernelWarmup.await();
