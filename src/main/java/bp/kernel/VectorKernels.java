@@ -1095,12 +1095,6 @@ public final class VectorKernels implements Kernels {
         }
     }
 
-
-
-
-
-
-
     /**
      * B's rows a power of two floats apart (a layer of 256 or 512 units) fall into a few L1 sets and
      * evict each other, so a panel of B streams from L2 again for every block of rows of C; such a
