@@ -223,11 +223,7 @@ public final class Workspace {
             throw new IllegalArgumentException("the transposed weights belong to another network");
         }
         for (int l = 0; l < net.layerCount(); l++) {
-            if (l == 0) {
-                forwardLayer(net, transposed, l, x, xOff, r0, r1);
-            } else {
-                forwardLayer(net, transposed, l, a[l - 1], o, r0, r1);
-            }
+            forwardLayer(net, transposed, l, l == 0 ? x : layerInput(l), l == 0 ? xOff : o, r0, r1);
         }
     }
 

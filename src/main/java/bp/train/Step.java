@@ -238,9 +238,9 @@ final class Step implements TrainingStep {
         this.applyJob = parallel.job(this::applyBlock, this::blockOwner);
         this.clipNorm = clipNorm;
         this.blockSquares = new double[blocks];
-        int largest = 0;
-        for (int t = 0; t < blocks && remote == null && clipNorm <= 0; t++) {
-            if (updatesInOwnPhase(blockLayer[t])) {
+        int largest = 0; // the largest block a fused step updates in its own phase; none without fused steps
+        for (int t = 0; t < blocks; t++) {
+            if (remote == null && clipNorm <= 0 && updatesInOwnPhase(blockLayer[t])) {
                 largest = Math.max(largest, (blockEnd[t] - blockRow[t]) * net.size(blockLayer[t]));
             }
         }
