@@ -161,7 +161,10 @@ public final class KernelWarmup {
                 k.columnSums(a, 0, n, m, n, e, 0, false);
                 k.columnSums(a, 0, n, m, n, e, 0, true);
             }
+            // blocks of six rows of Aᵀ by copied panels of B where that pays (AVX-512), alone and sharing the panels
             k.gemmAtB(a, 0, 24, strided, 0, wide, 0, 24, 256, depth, false);
+            k.gemmAtB(a, 0, 24, strided, 0, wide, 0, 24, 256, depth, true);
+            k.gemmAtB(a, 0, 24, strided, 0, wide, 0, 24, 256, depth, false, Kernels.newToken());
             k.gemmAB(a, 0, strided, 0, wide, 0, 24, 256, depth);
             // dot products: pairs of rows and of outputs, and the odd ones left over; one row by
             // four outputs and one
