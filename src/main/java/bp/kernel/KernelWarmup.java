@@ -143,6 +143,7 @@ public final class KernelWarmup {
         // a B whose rows are 256 floats apart, read by enough rows of C to be copied panel by panel
         float[] strided = values(depth * 256, 5);
         float[] wide = new float[24 * 256];
+        float[] wide256 = new float[256 * 256];
         int len = 2 * w + 5;
         for (int r = 0; r < rounds; r++) {
             for (int m : rowCounts) {
@@ -161,10 +162,13 @@ public final class KernelWarmup {
                 k.columnSums(a, 0, n, m, n, e, 0, false);
                 k.columnSums(a, 0, n, m, n, e, 0, true);
             }
-            // blocks of six rows of Aᵀ by copied panels of B where that pays (AVX-512), alone and sharing the panels
             k.gemmAtB(a, 0, 24, strided, 0, wide, 0, 24, 256, depth, false);
-            k.gemmAtB(a, 0, 24, strided, 0, wide, 0, 24, 256, depth, true);
-            k.gemmAtB(a, 0, 24, strided, 0, wide, 0, 24, 256, depth, false, Kernels.newToken());
+            if (r % 50 == 0) {
+                // a whole layer's weight gradient: blocks of six rows of Aᵀ by copied panels of B (AVX-512);
+                // 168 blocks a call, so a few calls make the block hot without paying its slow start often
+                k.gemmAtB(strided, 0, 256, strided, 0, wide256, 0, 256, 256, depth, false);
+                k.gemmAtB(strided, 0, 256, strided, 0, wide256, 0, 256, 256, depth, true);
+            }
             k.gemmAB(a, 0, strided, 0, wide, 0, 24, 256, depth);
             // dot products: pairs of rows and of outputs, and the odd ones left over; one row by
             // four outputs and one

@@ -842,8 +842,8 @@ public final class VectorKernels implements Kernels {
     public void gemmAtB(float[] a, int aOff, int lda, float[] b, int bOff, float[] c, int cOff, int m, int n, int k,
                         boolean accumulate, long token) {
         int full = n / PANEL_WIDTH * PANEL_WIDTH;
-        if (token == NO_TOKEN || m < ROW_BLOCK || full == 0 || WIDE && (m < PACK_MIN_ROWS || !widePacks(1, full, k))) {
-            gemmAtB(a, aOff, lda, b, bOff, c, cOff, m, n, k, accumulate); // one-off, too few rows, or (AVX-512) B in place
+        if (token == NO_TOKEN || WIDE || m < ROW_BLOCK || full == 0) {
+            gemmAtB(a, aOff, lda, b, bOff, c, cOff, m, n, k, accumulate); // one-off, AVX-512 (see widePacks), or too few rows
             return;
         }
         float[] panels = sharedPanels(b, bOff, n, k, full, token);
@@ -897,7 +897,7 @@ public final class VectorKernels implements Kernels {
     private static void broadcastGemm(float[] a, int aOff, int rowStride, int pStride, float[] b, int bOff, int ldb,
                                       boolean bPanels, float[] c, int cOff, int ldc, int m, int n, int k,
                                       boolean accumulate, float[] aBlocks, int aBlocks0) {
-        int slice = packedRows(k);
+        int slice = WIDE && !widePacks(rowStride, m, n / PANEL_WIDTH * PANEL_WIDTH, k) ? m : packedRows(k);
         if (m > slice) {
             for (int i = 0; i < m; i += slice) {
                 broadcastGemm(a, aOff + i * rowStride, rowStride, pStride, b, bOff, ldb, bPanels, c, cOff + i * ldc,
@@ -907,7 +907,7 @@ public final class VectorKernels implements Kernels {
         }
         int width = PANEL_WIDTH;
         int full = n / width * width;
-        boolean packsA = m >= ROW_BLOCK && (bPanels || m >= PACK_MIN_ROWS) && (!WIDE || widePacks(rowStride, full, k));
+        boolean packsA = m >= ROW_BLOCK && (bPanels || m >= PACK_MIN_ROWS) && (!WIDE || widePacks(rowStride, m, full, k));
         int done = 0;
         if (full > 0 && !bPanels && packsA && k <= ROWS_OUTER_MAX_K && k * full <= ROWS_OUTER_FLOATS) {
             float[] panels = packPanels(b, bOff, ldb, k, full, panelScratch(k * full));
@@ -1178,15 +1178,19 @@ public final class VectorKernels implements Kernels {
 
     /**
      * Where WIDE, whether {@link #broadcastGemm} copies A to blocks for {@link #packed6x4}: for Aᵀ·B
-     * (rows of A 1 apart), whose A {@link #stridedGemm} would copy anyway, with at least four panels
-     * of B to share each copy and k past {@link #ROWS_OUTER_MAX_K}. Harness (Intel Xeon, 204 GFLOP/s
-     * peak), gemmAtB 512×784 by 128 whole: 147-150 → 165-166 GFLOP/s. Where A is row-major (the
-     * forward pass, Δ·W) its copy is a scalar interleave of six rows, and predictions of 1000 rows
-     * lost 5 % with it; at k = 32 (batch 32 on two threads) training lost 3 %; in place, with two
-     * panels of B per copy, the first layer's forward pass took 40 % longer.
+     * (rows of A 1 apart), whose A {@link #stridedGemm} would copy anyway, a whole layer's product
+     * (256 rows or more: a weight gradient all at once), at least four panels of B and k past
+     * {@link #ROWS_OUTER_MAX_K}. Harness (Intel Xeon, 204 GFLOP/s peak), gemmAtB 512×784 by 128:
+     * 147-150 → 165-166 GFLOP/s. Not for the trainer's blocks of 64-128 units, whose calls share one
+     * copy of B's panels a step: the copy (400 KB of the first layer's input) cost what the blocks
+     * saved, on two threads more (bp bench train --batch 128, 10 alternating pairs: 2 threads -2 %,
+     * 1 thread 0 %). Not where A is row-major (the forward pass, Δ·W): its copy is a scalar
+     * interleave of six rows, and predictions of 1000 rows lost 5 %; nor at k = 32 (batch 32 on two
+     * threads -3 %); nor with two panels of B per copy (the first layer's forward pass in place: 40
+     * % slower).
      */
-    private static boolean widePacks(int rowStride, int full, int k) {
-        return rowStride == 1 && full >= 4 * PANEL_WIDTH && k > ROWS_OUTER_MAX_K;
+    private static boolean widePacks(int rowStride, int m, int full, int k) {
+        return rowStride == 1 && m >= 256 && full >= 4 * PANEL_WIDTH && k > ROWS_OUTER_MAX_K;
     }
 
     /**
