@@ -897,7 +897,7 @@ public final class VectorKernels implements Kernels {
     private static void broadcastGemm(float[] a, int aOff, int rowStride, int pStride, float[] b, int bOff, int ldb,
                                       boolean bPanels, float[] c, int cOff, int ldc, int m, int n, int k,
                                       boolean accumulate, float[] aBlocks, int aBlocks0) {
-        int slice = WIDE && !widePacks(rowStride, m, n / PANEL_WIDTH * PANEL_WIDTH, k) ? m : packedRows(k);
+        int slice = sliceRows(rowStride, m, n, k);
         if (m > slice) {
             for (int i = 0; i < m; i += slice) {
                 broadcastGemm(a, aOff + i * rowStride, rowStride, pStride, b, bOff, ldb, bPanels, c, cOff + i * ldc,
@@ -1193,14 +1193,23 @@ public final class VectorKernels implements Kernels {
         return rowStride == 1 && m >= 256 && full >= 4 * PANEL_WIDTH && k > ROWS_OUTER_MAX_K;
     }
 
+    /** The most floats of A copied at once where WIDE: {@link #PACKED_ROWS_MAX} rows of 784 (400 KB, in L2). */
+    private static final int PACKED_FLOATS_MAX = PACKED_ROWS_MAX * 784;
+
     /**
-     * Rows of A per slice of {@link #broadcastGemm} for a product k deep: where WIDE, as many whole
-     * blocks as fit in {@link #PACKED_ROWS_MAX} rows of 784 floats, so that a short k (a weight
-     * gradient: 512 rows by 128) goes in one slice and each panel of B is copied once, not once a
-     * slice; elsewhere {@link #PACKED_ROWS_MAX}.
+     * Rows of A per slice of {@link #broadcastGemm}'s m×n product k deep: {@link #PACKED_ROWS_MAX}
+     * without AVX-512; with it all m where A is read in place (nothing copied to bound), else as
+     * many whole blocks as {@link #PACKED_FLOATS_MAX} holds, so that a short k (a weight gradient:
+     * 512 rows by 128) goes in one slice and each panel of B is copied once, not once a slice.
      */
-    private static int packedRows(int k) {
-        return WIDE ? Math.max(ROW_BLOCK, PACKED_ROWS_MAX * 784 / Math.max(k, 1) / ROW_BLOCK * ROW_BLOCK) : PACKED_ROWS_MAX;
+    private static int sliceRows(int rowStride, int m, int n, int k) {
+        if (!WIDE) {
+            return PACKED_ROWS_MAX;
+        }
+        if (!widePacks(rowStride, m, n / PANEL_WIDTH * PANEL_WIDTH, k)) {
+            return m;
+        }
+        return Math.max(ROW_BLOCK, PACKED_FLOATS_MAX / k / ROW_BLOCK * ROW_BLOCK); // k > ROWS_OUTER_MAX_K here
     }
 
     /** Each thread's copy of A in blocks of {@link #ROW_BLOCK} rows, grown to the largest it has seen. */
