@@ -203,9 +203,10 @@ class KernelsTest {
         SplittableRandom rng = new SplittableRandom(13);
         int rows = 37;
         // Δ·W copies its panels (k = units rows of W) only while one fits in L1: 128 units at every
-        // width, 256 below 512 bits
+        // width, 256 below 512 bits; 784 and 790 leave columns past the last panel, whole vectors
+        // and a scalar rest, which ∂W of 256 units takes from A's copied blocks
         for (int units : new int[] {128, 256}) {
-            for (int fanIn : new int[] {256, 512}) {
+            for (int fanIn : new int[] {256, 512, 784, 790}) {
                 float[] d = random(rng, rows * units, 1);
                 float[] a = random(rng, rows * fanIn, 1);
                 // ∂W[units×fanIn] = Δᵀ·A: all units at once (copied panels) and by blocks of 4 (in place)
