@@ -936,7 +936,7 @@ public final class VectorKernels implements Kernels {
                 }
             }
             done = full;
-            int tail = blocks > 0 ? (n - full) / L * L : 0;
+            int tail = WIDE && blocks > 0 ? (n - full) / L * L : 0; // without AVX-512 784 columns are whole panels
             if (tail > 0) {
                 packedTail(a, aOff, rowStride, pStride, rowBlocks, rb0, blocks, b, bPanels ? bOff + full * k : bOff + full,
                         bPanels ? n - full : ldb, c, cOff + full, ldc, m, tail, k, accumulate);
@@ -953,8 +953,8 @@ public final class VectorKernels implements Kernels {
 
     /**
      * The whole vectors of the columns past the last full panel ({@code cols}, a multiple of the
-     * vector length; B's rows {@code ldb} apart from {@code b0}) for A's blocks already copied to
-     * {@code rowBlocks}: a block of rows by one vector at a time, the rows past the blocks in
+     * vector length; B's rows {@code ldb} apart from {@code b0}) for A's blocks of six rows (AVX-512)
+     * already copied to {@code rowBlocks}: a block of rows by one vector at a time, the rows past the blocks in
      * {@link #stridedGemm}. Read in place there, an A stored transposed would be copied to rows
      * again, all of it, for a few columns (the 16 of 784 past 12 panels of 64 on AVX-512: a whole
      * layer's weight gradient at 128 rows ran 7 % slower for 784 columns than for 768).
@@ -964,13 +964,8 @@ public final class VectorKernels implements Kernels {
                                    int cols, int k, boolean accumulate) {
         for (int v = 0; v < cols; v += L) {
             for (int t = 0; t < blocks; t++) {
-                if (WIDE) {
-                    packed6x1(rowBlocks, rb0 + t * ROW_BLOCK * k, b, b0 + v, ldb, c, cOff + t * ROW_BLOCK * ldc + v, ldc, k,
-                            accumulate);
-                } else {
-                    packed4x1(rowBlocks, rb0 + t * ROW_BLOCK * k, b, b0 + v, ldb, c, cOff + t * ROW_BLOCK * ldc + v, ldc, k,
-                            accumulate);
-                }
+                packed6x1(rowBlocks, rb0 + t * ROW_BLOCK * k, b, b0 + v, ldb, c, cOff + t * ROW_BLOCK * ldc + v, ldc, k,
+                        accumulate);
             }
         }
         int i = blocks * ROW_BLOCK;
@@ -1446,7 +1441,7 @@ public final class VectorKernels implements Kernels {
         s53.intoArray(c, c0 + 5 * ldc + 3 * L);
     }
 
-    /** 6 rows of C by one vector, from a block of {@link #packRowBlocks} and B's rows {@code ldb} apart: {@link #packedTail}'s block. */
+    /** Six rows of C by one vector, from a block of {@link #packRowBlocks} and B's rows {@code ldb} apart: {@link #packedTail}'s block. */
     private static void packed6x1(float[] ap, int a0, float[] b, int b0, int ldb, float[] c, int c0, int ldc, int k,
                                   boolean accumulate) {
         FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0;
@@ -1474,30 +1469,6 @@ public final class VectorKernels implements Kernels {
         s3.intoArray(c, c0 + 3 * ldc);
         s4.intoArray(c, c0 + 4 * ldc);
         s5.intoArray(c, c0 + 5 * ldc);
-    }
-
-    /** 4 rows of C by one vector, from a block of {@link #packRowBlocks} and B's rows {@code ldb} apart: {@link #packedTail}'s block. */
-    private static void packed4x1(float[] ap, int a0, float[] b, int b0, int ldb, float[] c, int c0, int ldc, int k,
-                                  boolean accumulate) {
-        FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0;
-        for (int p = 0; p < k; p++) {
-            FloatVector y = FloatVector.fromArray(S, b, b0 + p * ldb);
-            int a = a0 + 4 * p;
-            s0 = FloatVector.broadcast(S, ap[a]).fma(y, s0);
-            s1 = FloatVector.broadcast(S, ap[a + 1]).fma(y, s1);
-            s2 = FloatVector.broadcast(S, ap[a + 2]).fma(y, s2);
-            s3 = FloatVector.broadcast(S, ap[a + 3]).fma(y, s3);
-        }
-        if (accumulate) {
-            s0 = s0.add(FloatVector.fromArray(S, c, c0));
-            s1 = s1.add(FloatVector.fromArray(S, c, c0 + ldc));
-            s2 = s2.add(FloatVector.fromArray(S, c, c0 + 2 * ldc));
-            s3 = s3.add(FloatVector.fromArray(S, c, c0 + 3 * ldc));
-        }
-        s0.intoArray(c, c0);
-        s1.intoArray(c, c0 + ldc);
-        s2.intoArray(c, c0 + 2 * ldc);
-        s3.intoArray(c, c0 + 3 * ldc);
     }
 
     /**
