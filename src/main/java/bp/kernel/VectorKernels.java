@@ -953,10 +953,10 @@ public final class VectorKernels implements Kernels {
 
     /**
      * The whole vectors of the columns past the last full panel ({@code cols}, a multiple of the
-     * vector length; B's rows {@code ldb} apart from {@code b0}) for A's blocks of six rows (AVX-512)
-     * already copied to {@code rowBlocks}: a block of rows by one vector at a time, the rows past the blocks in
-     * {@link #stridedGemm}. Read in place there, an A stored transposed would be copied to rows
-     * again, all of it, for a few columns (the 16 of 784 past 12 panels of 64 on AVX-512: a whole
+     * vector length; B's rows {@code ldb} apart from {@code b0}) for A's blocks of six rows
+     * (AVX-512) already copied to {@code rowBlocks}: a block of rows by one vector at a time, the
+     * rows past the blocks in {@link #stridedGemm}. Read in place there, an A stored transposed
+     * would be copied to rows again, all of it, for a few columns (the 16 of 784 past 12 panels of 64 on AVX-512: a whole
      * layer's weight gradient at 128 rows ran 7 % slower for 784 columns than for 768).
      */
     private static void packedTail(float[] a, int aOff, int rowStride, int pStride, float[] rowBlocks, int rb0,
