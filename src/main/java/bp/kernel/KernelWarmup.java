@@ -143,7 +143,10 @@ public final class KernelWarmup {
         // a B whose rows are 256 floats apart, read by enough rows of C to be copied panel by panel
         float[] strided = values(depth * 256, 5);
         float[] wide = new float[24 * 256];
-        float[] wide256 = new float[256 * 256];
+        // a whole layer's columns: whole panels, the vectors of a tail and a scalar rest
+        int layer = 256 + w / 4 + 3;
+        float[] layerInput = values(depth * layer, 6);
+        float[] layerGradient = new float[256 * layer];
         int len = 2 * w + 5;
         for (int r = 0; r < rounds; r++) {
             for (int m : rowCounts) {
@@ -166,8 +169,8 @@ public final class KernelWarmup {
             if (r % 50 == 0) {
                 // a whole layer's weight gradient: blocks of six rows of Aᵀ by copied panels of B (AVX-512);
                 // 168 blocks a call, so a few calls make the block hot without paying its slow start often
-                k.gemmAtB(strided, 0, 256, strided, 0, wide256, 0, 256, 256, depth, false);
-                k.gemmAtB(strided, 0, 256, strided, 0, wide256, 0, 256, 256, depth, true);
+                k.gemmAtB(strided, 0, 256, layerInput, 0, layerGradient, 0, 256, layer, depth, false);
+                k.gemmAtB(strided, 0, 256, layerInput, 0, layerGradient, 0, 256, layer, depth, true);
             }
             k.gemmAB(a, 0, strided, 0, wide, 0, 24, 256, depth);
             // dot products: pairs of rows and of outputs, and the odd ones left over; one row by

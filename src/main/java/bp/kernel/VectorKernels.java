@@ -907,6 +907,10 @@ public final class VectorKernels implements Kernels {
         }
         int width = PANEL_WIDTH;
         int full = n / width * width;
+        // the columns past the last full panel: a narrower panel stored full·k into a packed B (rows
+        // n − full apart), or B in place
+        int restB = bPanels ? bOff + full * k : bOff + full;
+        int restLd = bPanels ? n - full : ldb;
         boolean packsA = m >= ROW_BLOCK && (bPanels || m >= PACK_MIN_ROWS) && (!WIDE || widePacks(rowStride, m, full, k));
         int done = 0;
         if (full > 0 && !bPanels && packsA && k <= ROWS_OUTER_MAX_K && k * full <= ROWS_OUTER_FLOATS) {
@@ -938,16 +942,15 @@ public final class VectorKernels implements Kernels {
             done = full;
             int tail = WIDE && blocks > 0 ? (n - full) / L * L : 0; // without AVX-512 784 columns are whole panels
             if (tail > 0) {
-                packedTail(a, aOff, rowStride, pStride, rowBlocks, rb0, blocks, b, bPanels ? bOff + full * k : bOff + full,
-                        bPanels ? n - full : ldb, c, cOff + full, ldc, m, tail, k, accumulate);
+                packedTail(a, aOff, rowStride, pStride, rowBlocks, rb0, blocks, b, restB, restLd, c, cOff + full, ldc, m,
+                        tail, k, accumulate);
                 done = full + tail;
             }
         }
         if (done < n) {
-            // what is left: a narrower last panel (stored full·k into a packed B, rows n − full apart), or all of B
-            int restOff = bPanels ? bOff + full * k + (done - full) : bOff + done;
-            int restLd = bPanels ? n - full : ldb;
-            stridedGemm(a, aOff, rowStride, pStride, b, restOff, restLd, c, cOff + done, ldc, m, n - done, k, accumulate);
+            // what is left of those columns (from done: 0, full, or past the tail's vectors), or all of B
+            stridedGemm(a, aOff, rowStride, pStride, b, restB + done - full, restLd, c, cOff + done, ldc, m, n - done, k,
+                    accumulate);
         }
     }
 
@@ -1213,10 +1216,12 @@ public final class VectorKernels implements Kernels {
      * 147-150 → 165-166 GFLOP/s. Not for the trainer's blocks of 64-128 units, whose calls share one
      * copy of B's panels a step: the copy (400 KB of the first layer's input) cost what the blocks
      * saved, on two threads more (bp bench train --batch 128, 10 alternating pairs: 2 threads -2 %,
-     * 1 thread 0 %). Not where A is row-major (the forward pass, Δ·W): its copy is a scalar
-     * interleave of six rows, and predictions of 1000 rows lost 5 %; nor at k = 32 (batch 32 on two
-     * threads -3 %); nor with two panels of B per copy (the first layer's forward pass in place: 40
-     * % slower).
+     * 1 thread 0 %). Not where A is row-major (the forward pass, Δ·W): with a scalar interleave of
+     * six rows predictions of 1000 rows lost 5 %, and with one in vectors (36 permutes and 30 blends
+     * a 6×16 block) the per-thread copy of the layer's input cost what the faster block saved
+     * (alternating pairs: 1 thread +1-2 %, 2 threads -2 %, predictions unchanged); nor at k = 32
+     * (batch 32 on two threads -3 %); nor with two panels of B per copy (the first layer's forward
+     * pass in place: 40 % slower).
      */
     private static boolean widePacks(int rowStride, int m, int full, int k) {
         return rowStride == 1 && m >= 256 && full >= 4 * PANEL_WIDTH && k > ROWS_OUTER_MAX_K;
