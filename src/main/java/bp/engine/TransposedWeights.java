@@ -9,6 +9,8 @@ import bp.nn.Network;
  * contiguous vectors of W (see {@code Kernels.gemmPackedBias}). The trainer refreshes it after every update; the refresh is
  * split into independent row blocks so that it runs in parallel. Layer l's transposed weights
  * start at {@link #offset(int)}, on a cache line where {@link Alignment} knows where lines are.
+ * An inference copy (for predictions and evaluations) also holds the weights of the layers that a
+ * prediction of many rows reads in blocks of units ({@code Kernels.gemmBlocksBias}).
  */
 public final class TransposedWeights {
 
@@ -32,10 +34,21 @@ public final class TransposedWeights {
     private final boolean[] packs;
     /** Layers whose forward pass in training reads the weights in place: not in this copy either. */
     private final boolean[] inPlace;
+    /**
+     * An inference copy's second copy, of the layers whose kernels {@link
+     * bp.kernel.Kernels#weightBlocksPay prefer} their weights in blocks of units for a prediction of many rows (from {@link
+     * #offset(int)}, as in {@link #t}); null in the trainer's copies and where no layer does.
+     */
+    private final float[] blocks;
+    private final boolean[] blocked;
 
-    /** Allocates the copy of every layer whose forward pass reads one and fills it from {@code net}'s current weights. */
+    /**
+     * Allocates the copy of every layer whose forward pass reads one, and of those that read their
+     * weights in blocks in a prediction of many rows, and fills them from {@code net}'s current
+     * weights: an inference copy, which {@link #refresh()} brings up to date as a whole.
+     */
     public TransposedWeights(Network net) {
-        this(net, Integer.MAX_VALUE, false);
+        this(net, Integer.MAX_VALUE, false, true);
     }
 
     /**
@@ -46,6 +59,10 @@ public final class TransposedWeights {
      * each step's forward pass.
      */
     public TransposedWeights(Network net, int batch, boolean oneThread) {
+        this(net, batch, oneThread, false);
+    }
+
+    private TransposedWeights(Network net, int batch, boolean oneThread, boolean inference) {
         this.net = net;
         this.offsets = new int[net.layerCount()];
         int end = 0;
@@ -60,6 +77,13 @@ public final class TransposedWeights {
             inPlace[l] = Workspace.forwardReadsWeightsInPlace(net, l, batch, oneThread);
             packs[l] = NetworkInternals.kernels(net).transposedForwardPays(net.weightRows(l)) && !inPlace[l];
         }
+        this.blocked = new boolean[net.layerCount()];
+        boolean anyBlocked = false;
+        for (int l = 0; l < blocked.length; l++) {
+            blocked[l] = inference && packs[l] && NetworkInternals.kernels(net).weightBlocksPay(net.weightRows(l));
+            anyBlocked |= blocked[l];
+        }
+        this.blocks = anyBlocked ? new float[end] : null;
         int tasks = 0;
         for (int l = 0; l < net.layerCount(); l++) {
             tasks += ceilDiv(net.weightRows(l), ROWS_PER_TASK);
@@ -98,10 +122,16 @@ public final class TransposedWeights {
                 r0, r1, t, offsets[l]);
     }
 
-    /** Re-copies all the weights. */
+    /** Re-copies all the weights, into both copies. */
     public void refresh() {
         for (int task = 0; task < tasks(); task++) {
             refresh(task);
+        }
+        for (int l = 0; l < blocked.length; l++) {
+            if (blocked[l]) {
+                NetworkInternals.kernels(net).packWeightBlocks(net.parameters(), net.weightOffset(l), net.weightRows(l),
+                        net.size(l), blocks, offsets[l]);
+            }
         }
         version = NetworkInternals.parameterVersion(net);
     }
@@ -124,6 +154,15 @@ public final class TransposedWeights {
     /** Whether layer l's forward pass reads the weights in place (this copy does not hold the layer). */
     boolean readsInPlace(int l) {
         return inPlace[l];
+    }
+
+    /** Whether layer l's weights are also in {@link #blocks()}, from {@link #offset(int)}. */
+    boolean blocked(int l) {
+        return blocked[l];
+    }
+
+    float[] blocks() {
+        return blocks;
     }
 
     /** Whether layer l's forward pass reads this copy (else it goes as dot products on the weights, or in place). */

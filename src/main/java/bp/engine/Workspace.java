@@ -401,6 +401,17 @@ public final class Workspace {
         return transposed == null || !transposed.packs(l);
     }
 
+    /**
+     * The fewest rows whose forward pass reads a layer's weights in blocks where the inference copy
+     * has them ({@link TransposedWeights#blocked}): a whole {@link #FORWARD_BLOCK}. With fewer,
+     * copying the rows to panels and the product back costs what the register blocks save: bp
+     * bench predict on one core (Intel Xeon, alternating runs), 32 rows 90-91 k samples/s against
+     * 100-101 k from the packed weights, 64 rows the same (108-112 k and 109-111 k); on two cores,
+     * 1000 rows (shares of 500: 64-row blocks and one of 52) 203-228 k against 200-217 k with
+     * blocks from 64 rows (8 pairs), and +3 % with blocks from 48.
+     */
+    static final int BLOCKS_MIN_ROWS = FORWARD_BLOCK;
+
     /** Layer l's forward pass for rows {@code [r0, r1)}, layer l − 1 complete for them. */
     public void forwardLayer(Network net, TransposedWeights transposed, int l, int r0, int r1) {
         forwardLayer(net, transposed, l, layerInput(l), o, r0, r1);
@@ -413,7 +424,10 @@ public final class Workspace {
         int rows = r1 - r0;
         int fanIn = net.size(l);
         int n = net.weightRows(l);
-        if (readsInPlace(transposed, l)) {
+        if (transposed != null && transposed.blocked(l) && rows >= BLOCKS_MIN_ROWS) {
+            k.gemmBlocksBias(in, inOff + r0 * fanIn, transposed.blocks(), transposed.offset(l), p, net.weightOffset(l), p,
+                    net.biasOffset(l), z[l], o + r0 * n, n, rows, n, fanIn);
+        } else if (readsInPlace(transposed, l)) {
             k.gemmABtBiasInPlace(in, inOff + r0 * fanIn, p, net.weightOffset(l), p, net.biasOffset(l), z[l], o + r0 * n, n,
                     rows, n, fanIn, Kernels.NO_TOKEN);
         } else if (asDotProducts(transposed, l)) {

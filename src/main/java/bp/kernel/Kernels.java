@@ -78,6 +78,30 @@ public interface Kernels {
      */
     boolean forwardReadsWeightsInPlace(int n);
 
+    /**
+     * Whether a prediction's forward pass through a layer of n units, where {@link
+     * #transposedForwardPays} says it reads packed weights, should rather read them from a copy in
+     * {@link #packWeightBlocks blocks of units} through {@link #gemmBlocksBias}: the same bits, from
+     * a copy that only the weights' changes make stale (an inference copy, not the trainer's).
+     */
+    boolean weightBlocksPay(int n);
+
+    /**
+     * Copies the weights W {@code [n×k]} at {@code wOff} into the layout {@link #gemmBlocksBias}
+     * reads, at most {@code n·k} floats from {@code blocksOff}: units in the blocks of the kernels'
+     * register tiles, each block's weights of input p side by side.
+     */
+    void packWeightBlocks(float[] w, int wOff, int n, int k, float[] blocks, int blocksOff);
+
+    /**
+     * {@code C[m×n] = A[m×k] · Wᵀ + bias[n]} (C's rows {@code ldc} apart) with W both in place and
+     * in {@link #packWeightBlocks}' copy: the forward pass of a prediction, with the bits of {@link
+     * #gemmPackedBias} (each element the same chain of products summed over p from zero, the bias
+     * added last).
+     */
+    void gemmBlocksBias(float[] a, int aOff, float[] blocks, int blocksOff, float[] w, int wOff, float[] bias,
+                        int biasOff, float[] c, int cOff, int ldc, int m, int n, int k);
+
     /** {@return a token for {@link #gemmPackedBias(float[], int, float[], int, float[], int, float[], int, int, int, int, int, long)} that no other call has returned} */
     static long newToken() {
         return KernelSelection.TOKENS.incrementAndGet();

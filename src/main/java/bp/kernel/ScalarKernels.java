@@ -89,6 +89,24 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public boolean weightBlocksPay(int n) {
+        return false;
+    }
+
+    /** Blocks of one unit: W as it is. */
+    @Override
+    public void packWeightBlocks(float[] w, int wOff, int n, int k, float[] blocks, int blocksOff) {
+        System.arraycopy(w, wOff, blocks, blocksOff, n * k);
+    }
+
+    /** The sums of {@link #gemmPackedBias}, in the same order, from the copy in blocks of one unit. */
+    @Override
+    public void gemmBlocksBias(float[] a, int aOff, float[] blocks, int blocksOff, float[] w, int wOff, float[] bias,
+                               int biasOff, float[] c, int cOff, int ldc, int m, int n, int k) {
+        gemmABtBiasInPlace(a, aOff, blocks, blocksOff, bias, biasOff, c, cOff, ldc, m, n, k, NO_TOKEN);
+    }
+
+    @Override
     public int panelWidth() {
         return PANEL;
     }

@@ -38,12 +38,17 @@ class TransposedWeightsTest {
      * rows (601 rows on two cores: 256 + 44 and 256 + 45). The wide network has layers wider than a
      * block with tails (300 = 4 panels of 64 + 44 units on AVX-512) and activations computed by
      * polynomials (tanh, sigmoid), where a value moved between a vector and a scalar tail would change.
+     * The blocked network's layers of whole vectors are read from weights in blocks of units by a
+     * prediction's blocks of 64 rows where the kernels prefer that (AVX-512), a row alone from the
+     * packed weights.
      */
     @Test
     void aRowsPredictionDoesNotDependOnTheOtherRows() {
         Network wide = Network.builder(37).dense(300, Activation.TANH).dense(200, Activation.SIGMOID)
                 .dense(130, Activation.ELU).dense(5, Activation.SOFTMAX).loss(Loss.CROSS_ENTROPY).seed(4).build();
-        for (Network net : new Network[] {net(), wide}) {
+        Network blocked = Network.builder(37).dense(256, Activation.RELU).dense(96, Activation.TANH)
+                .dense(5, Activation.SOFTMAX).loss(Loss.CROSS_ENTROPY).seed(4).build();
+        for (Network net : new Network[] {net(), wide, blocked}) {
             int rows = 601;
             float[] x = inputs(rows, 37);
             float[][] alone = new float[rows][];

@@ -393,6 +393,59 @@ class KernelsTest {
     }
 
     /**
+     * A prediction's forward pass from the weights copied in blocks of units gives the packed form's
+     * bits where the kernels {@code weightBlocksPay} (a row's outputs must not depend on how many
+     * rows it came with), and stays within the GEMM tolerance elsewhere: every row count up to 3
+     * vectors + 1 (rows padded to whole vectors), blocks of units with rows past them, depths with
+     * tails, C's rows wider than n, and the first layer of 784-512-256-10 at the prediction's 64 rows.
+     */
+    @Test
+    void weightBlocksGiveThePackedFormsBits() {
+        SplittableRandom rng = new SplittableRandom(29);
+        int[] rows = IntStream.concat(IntStream.rangeClosed(0, 3 * lanes + 1), IntStream.of(64, 133)).toArray();
+        for (Kernels kern : new Kernels[] {scalar, vector}) {
+            int panel = kern.panelWidth();
+            for (int n : new int[] {lanes, 2 * panel + lanes, 3 * panel + 5}) {
+                for (int k : new int[] {1, lanes + 3, 2 * lanes + 11}) {
+                    for (int m : rows) {
+                        checkWeightBlocks(rng, kern, m, n, k);
+                    }
+                }
+            }
+            for (int m : new int[] {1, 37, 64}) {
+                checkWeightBlocks(rng, kern, m, 512, 784);
+            }
+        }
+    }
+
+    private static void checkWeightBlocks(SplittableRandom rng, Kernels kern, int m, int n, int k) {
+        String shape = "m=" + m + " n=" + n + " k=" + k + ", " + kern.description();
+        int ldc = n + 3;
+        float[] a = random(rng, 3 + m * k, 1);
+        float[] w = random(rng, 5 + n * k, 1);
+        float[] bias = random(rng, 2 + n, 1);
+        float[] packed = new float[n * k];
+        kern.packRows(w, 5, n, k, 0, n, packed, 0);
+        float[] expected = new float[1 + m * ldc];
+        kern.gemmPackedBias(a, 3, packed, 0, bias, 2, expected, 1, ldc, m, n, k);
+        float[] blocks = new float[7 + n * k];
+        kern.packWeightBlocks(w, 5, n, k, blocks, 7);
+        float[] actual = new float[1 + m * ldc];
+        kern.gemmBlocksBias(a, 3, blocks, 7, w, 5, bias, 2, actual, 1, ldc, m, n, k);
+        assertEquals(0f, actual[0], "A·Wᵀ+b from W's blocks wrote before its offset, " + shape);
+        if (kern == scalar || kern.weightBlocksPay(n)) {
+            assertExact(expected, actual, "A·Wᵀ+b from W's blocks against packed, " + shape);
+            return;
+        }
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+                double tolerance = 2 * (k + 1) * U * forwardMagnitude(a, w, bias, i, j, k);
+                assertClose(expected[1 + i * ldc + j], actual[1 + i * ldc + j], tolerance, "A·Wᵀ+b from W's blocks, " + shape);
+            }
+        }
+    }
+
+    /**
      * The trainer's phases compute a product by blocks on several threads: the weight gradient by
      * blocks of units (columns of Δ, rows {@code lda} apart), the forward pass and the input gradient
      * by blocks of rows. Each block must give exactly the bits of the same elements in the whole
