@@ -356,9 +356,11 @@ public final class VectorKernels implements Kernels {
 
     /**
      * {@link #gemmABtBiasInPlace}'s product with W's blocks of six units already copied, so that
-     * every block goes through {@link #packed6x4} (the units past the last block read in place).
-     * bp bench predict --batch 1000 on one core (Intel Xeon, 8 alternating pairs): 103-114 k
-     * samples/s against 102-109 k for the packed weights' panels.
+     * every block goes through {@link #packed6x4} (the units past the last block read in place)
+     * instead of the rows broadcast strided against the packed panels ({@link #block6x4}): layers 0
+     * and 1 of 784-512-256-10 at 64 rows 127-136 GFLOP/s against 111-116 (harness, Intel Xeon);
+     * bp bench predict, alternating runs: batch 1000 on two cores 211-227 k samples/s against
+     * 199-211 k, on one core 110-116 k against 105-109 k.
      */
     @Override
     public void gemmBlocksBias(float[] a, int aOff, float[] blocks, int blocksOff, float[] w, int wOff, float[] bias,
