@@ -336,12 +336,14 @@ class KernelsTest {
      * Where the kernels read a layer's weights in place ({@code forwardReadsWeightsInPlace}), the
      * forward pass gives the packed form's bits: the trainer picks the form by batch size, and the
      * model must not depend on it. Whole, and by blocks of units sharing one copy of A under a
-     * token, as the trainer's threads compute it; every row count up to 3 vectors + 1 and the
-     * trainer's shard sizes; depths with tails; C's rows wider than n. Elsewhere the in-place form
-     * stays within the GEMM tolerance of the packed one (the scalar twin: its bits).
+     * token, as the trainer's threads compute it. Likewise a prediction's forward pass from the
+     * weights copied in blocks of units where the kernels {@code weightBlocksPay} (a row's outputs
+     * must not depend on how many rows came with it). Every row count up to 3 vectors + 1 and the
+     * trainer's shard sizes; depths with tails; C's rows wider than n. Elsewhere these forms stay
+     * within the GEMM tolerance of the packed one (the scalar twin: its bits).
      */
     @Test
-    void weightsReadInPlaceGiveThePackedFormsBits() {
+    void everyForwardFormGivesThePackedFormsBits() {
         SplittableRandom rng = new SplittableRandom(23);
         int[] rows = IntStream.concat(IntStream.rangeClosed(0, 3 * lanes + 1), IntStream.of(27, 37, 64, 133)).toArray();
         for (Kernels kern : new Kernels[] {scalar, vector}) {
@@ -349,17 +351,17 @@ class KernelsTest {
             for (int n : new int[] {lanes, 2 * panel + lanes, 3 * panel + 5}) {
                 for (int k : new int[] {1, lanes + 3, 2 * lanes + 11}) {
                     for (int m : rows) {
-                        checkInPlace(rng, kern, m, n, k);
+                        checkForwardForms(rng, kern, m, n, k);
                     }
                 }
             }
             for (int m : new int[] {1, 27, 32, 37, 64}) {
-                checkInPlace(rng, kern, m, 512, 784); // the first layer of 784-512-256-10
+                checkForwardForms(rng, kern, m, 512, 784); // the first layer of 784-512-256-10
             }
         }
     }
 
-    private static void checkInPlace(SplittableRandom rng, Kernels kern, int m, int n, int k) {
+    private static void checkForwardForms(SplittableRandom rng, Kernels kern, int m, int n, int k) {
         String shape = "m=" + m + " n=" + n + " k=" + k + ", " + kern.description();
         int panel = kern.panelWidth();
         int ldc = n + 3;
@@ -379,68 +381,31 @@ class KernelsTest {
             kern.gemmABtBiasInPlace(a, 3, w, 5 + j0 * k, bias, 2 + j0, blocks, 1 + j0, ldc, m, j1 - j0, k, token);
         }
         assertExact(whole, blocks, "A·Wᵀ+b, W in place, by blocks of units sharing A's copy, " + shape);
-        if (kern == scalar || kern.forwardReadsWeightsInPlace(n)) {
-            assertExact(expected, whole, "A·Wᵀ+b with W in place against packed, " + shape);
-            return;
-        }
-        for (int i = 0; i < m; i++) {
-            for (int j = 0; j < n; j++) {
-                double tolerance = 2 * (k + 1) * U * forwardMagnitude(a, w, bias, i, j, k);
-                assertClose(expected[1 + i * ldc + j], whole[1 + i * ldc + j], tolerance, "A·Wᵀ+b with W in place, " + shape);
-            }
-        }
-        assertEquals(0f, whole[0], "A·Wᵀ+b with W in place wrote before its offset, " + shape);
+        assertLikePacked(expected, whole, kern == scalar || kern.forwardReadsWeightsInPlace(n), a, w, bias, m, n, k,
+                ldc, "A·Wᵀ+b with W in place, " + shape);
+        float[] weightBlocks = new float[7 + n * k];
+        kern.packWeightBlocks(w, 5, n, k, weightBlocks, 7);
+        float[] fromBlocks = new float[1 + m * ldc];
+        kern.gemmBlocksBias(a, 3, weightBlocks, 7, w, 5, bias, 2, fromBlocks, 1, ldc, m, n, k);
+        assertLikePacked(expected, fromBlocks, kern == scalar || kern.weightBlocksPay(n), a, w, bias, m, n, k, ldc,
+                "A·Wᵀ+b from W's blocks, " + shape);
     }
 
     /**
-     * A prediction's forward pass from the weights copied in blocks of units gives the packed form's
-     * bits where the kernels {@code weightBlocksPay} (a row's outputs must not depend on how many
-     * rows it came with), and stays within the GEMM tolerance elsewhere: every row count up to 3
-     * vectors + 1 (rows padded to whole vectors), blocks of units with rows past them, depths with
-     * tails, C's rows wider than n, and the first layer of 784-512-256-10 at the prediction's 64 rows.
+     * {@code actual} (C from 1, rows {@code ldc} apart, A from 3, W from 5, the bias from 2) has the
+     * packed form's bits where {@code exact}, else each element is within the GEMM tolerance of them.
      */
-    @Test
-    void weightBlocksGiveThePackedFormsBits() {
-        SplittableRandom rng = new SplittableRandom(29);
-        int[] rows = IntStream.concat(IntStream.rangeClosed(0, 3 * lanes + 1), IntStream.of(64, 133)).toArray();
-        for (Kernels kern : new Kernels[] {scalar, vector}) {
-            int panel = kern.panelWidth();
-            for (int n : new int[] {lanes, 2 * panel + lanes, 3 * panel + 5}) {
-                for (int k : new int[] {1, lanes + 3, 2 * lanes + 11}) {
-                    for (int m : rows) {
-                        checkWeightBlocks(rng, kern, m, n, k);
-                    }
-                }
-            }
-            for (int m : new int[] {1, 37, 64}) {
-                checkWeightBlocks(rng, kern, m, 512, 784);
-            }
-        }
-    }
-
-    private static void checkWeightBlocks(SplittableRandom rng, Kernels kern, int m, int n, int k) {
-        String shape = "m=" + m + " n=" + n + " k=" + k + ", " + kern.description();
-        int ldc = n + 3;
-        float[] a = random(rng, 3 + m * k, 1);
-        float[] w = random(rng, 5 + n * k, 1);
-        float[] bias = random(rng, 2 + n, 1);
-        float[] packed = new float[n * k];
-        kern.packRows(w, 5, n, k, 0, n, packed, 0);
-        float[] expected = new float[1 + m * ldc];
-        kern.gemmPackedBias(a, 3, packed, 0, bias, 2, expected, 1, ldc, m, n, k);
-        float[] blocks = new float[7 + n * k];
-        kern.packWeightBlocks(w, 5, n, k, blocks, 7);
-        float[] actual = new float[1 + m * ldc];
-        kern.gemmBlocksBias(a, 3, blocks, 7, w, 5, bias, 2, actual, 1, ldc, m, n, k);
-        assertEquals(0f, actual[0], "A·Wᵀ+b from W's blocks wrote before its offset, " + shape);
-        if (kern == scalar || kern.weightBlocksPay(n)) {
-            assertExact(expected, actual, "A·Wᵀ+b from W's blocks against packed, " + shape);
+    private static void assertLikePacked(float[] expected, float[] actual, boolean exact, float[] a, float[] w,
+                                         float[] bias, int m, int n, int k, int ldc, String what) {
+        assertEquals(0f, actual[0], what + ": wrote before its offset");
+        if (exact) {
+            assertExact(expected, actual, what + ", against packed");
             return;
         }
         for (int i = 0; i < m; i++) {
             for (int j = 0; j < n; j++) {
                 double tolerance = 2 * (k + 1) * U * forwardMagnitude(a, w, bias, i, j, k);
-                assertClose(expected[1 + i * ldc + j], actual[1 + i * ldc + j], tolerance, "A·Wᵀ+b from W's blocks, " + shape);
+                assertClose(expected[1 + i * ldc + j], actual[1 + i * ldc + j], tolerance, what);
             }
         }
     }
