@@ -136,6 +136,8 @@ public final class KernelWarmup {
         float[] bias = values(n, 4);
         float[] packed = new float[n * depth];
         float[] weightBlocks = new float[n * depth];
+        float[] predictionRows = values(64 * depth, 7);
+        float[] predictionOut = new float[64 * w];
         float[] delta = new float[size];
         float[] param = new float[size];
         float[] moment1 = new float[size];
@@ -167,11 +169,10 @@ public final class KernelWarmup {
                 k.columnSums(a, 0, n, m, n, e, 0, true);
             }
             k.gemmAtB(a, 0, 24, strided, 0, wide, 0, 24, 256, depth, false);
-            if (k.weightBlocksPay(w)) {
-                // a prediction's 64 rows from the weights in blocks: blocks of units by whole panels of rows
-                k.packWeightBlocks(b, 0, w, depth, weightBlocks, 0);
-                k.gemmBlocksBias(a, 0, weightBlocks, 0, b, 0, bias, 0, c, 0, w, 64, w, depth);
-            }
+            // a prediction's 64 rows from the weights in blocks: blocks of units by whole panels of rows
+            k.weightBlocksPay(w);
+            k.packWeightBlocks(b, 0, w, depth, weightBlocks, 0);
+            k.gemmBlocksBias(predictionRows, 0, weightBlocks, 0, b, 0, bias, 0, predictionOut, 0, w, 64, w, depth);
             if (r % 50 == 0) {
                 // a whole layer's weight gradient: blocks of six rows of Aᵀ by copied panels of B (AVX-512);
                 // 168 blocks a call, so a few calls make the block hot without paying its slow start often
