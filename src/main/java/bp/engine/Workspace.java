@@ -406,9 +406,9 @@ public final class Workspace {
      * has them ({@link TransposedWeights#blocked}): a whole {@link #FORWARD_BLOCK}. With fewer,
      * copying the rows to panels and the product back costs what the register blocks save: bp
      * bench predict on one core (Intel Xeon, alternating runs), 32 rows 90-91 k samples/s against
-     * 100-101 k from the packed weights, 64 rows the same (108-112 k and 109-111 k); on two cores,
-     * 1000 rows (shares of 500: 64-row blocks and one of 52) 203-228 k against 200-217 k with
-     * blocks from 64 rows (8 pairs), and +3 % with blocks from 48.
+     * 100-101 k from the packed weights, 64 rows the same (108-112 k and 109-111 k). On two cores
+     * at 1000 rows (shares of 500: seven blocks of 64 rows and one of 52), blocks from 64 rows
+     * 203-228 k against 197-217 k (8 pairs), blocks from 48 rows (the 52 too) only +3 %.
      */
     static final int BLOCKS_MIN_ROWS = FORWARD_BLOCK;
 
