@@ -36,8 +36,9 @@ public final class TransposedWeights {
     private final boolean[] inPlace;
     /**
      * An inference copy's second copy, of the layers whose kernels {@link
-     * bp.kernel.Kernels#weightBlocksPay prefer} their weights in blocks of units for a prediction of many rows (from {@link
-     * #offset(int)}, as in {@link #t}); null in the trainer's copies and where no layer does.
+     * bp.kernel.Kernels#weightBlocksPay prefer} their weights in blocks of units for a prediction
+     * of many rows (from {@link #offset(int)}, as in {@link #t}); null in the trainer's copies and
+     * where no layer does.
      */
     private final float[] blocks;
     private final boolean[] blocked;

@@ -396,6 +396,11 @@ public final class Workspace {
         return transposed != null && transposed.readsInPlace(l);
     }
 
+    /** Whether layer l's forward pass of {@code rows} rows reads the inference copy's blocks of units. */
+    private static boolean readsBlocks(TransposedWeights transposed, int l, int rows) {
+        return transposed != null && transposed.blocked(l) && rows >= BLOCKS_MIN_ROWS;
+    }
+
     /** Whether layer l's forward pass goes as dot products on the weights rather than through the packed copy. */
     private static boolean asDotProducts(TransposedWeights transposed, int l) {
         return transposed == null || !transposed.packs(l);
@@ -424,7 +429,7 @@ public final class Workspace {
         int rows = r1 - r0;
         int fanIn = net.size(l);
         int n = net.weightRows(l);
-        if (transposed != null && transposed.blocked(l) && rows >= BLOCKS_MIN_ROWS) {
+        if (readsBlocks(transposed, l, rows)) {
             k.gemmBlocksBias(in, inOff + r0 * fanIn, transposed.blocks(), transposed.offset(l), p, net.weightOffset(l), p,
                     net.biasOffset(l), z[l], o + r0 * n, n, rows, n, fanIn);
         } else if (readsInPlace(transposed, l)) {
