@@ -123,10 +123,12 @@ public final class KernelWarmup {
     static void exercise(Kernels k, int rounds, Needs needs) {
         int w = k.panelWidth();
         // columns: whole panels, then blocks of half and a quarter of a panel, then a scalar tail;
-        // rows: blocks of 6, 4, 2 and 1, and 8 (split 4 + 4)
+        // rows: 15 = two blocks of 6 (AVX-512) or three of 4, then a pair and a single row; 8 = 4 + 4.
+        // Without a pair (13 rows) the 2-row blocks ran interpreted in the first epoch's evaluation
+        // and were compiled only then (JFR, Zen 5: block2x4 at C1 1 s into training, C2 after)
         int n = w + w / 2 + w / 4 + 3;
         int depth = w / 2 + 3;
-        int[] rowCounts = {13, 8};
+        int[] rowCounts = {15, 8};
         int size = 4 * n * depth;
         float[] a = values(size, 1);
         float[] b = values(size, 2);

@@ -65,6 +65,33 @@ class KernelWarmupTest {
     }
 
     /**
+     * The products see every remainder of rows that the register blocks leave (VectorKernels: blocks
+     * of six rows, or of four without AVX-512, then a pair and a single row; 6q + 2 rows as
+     * 6(q − 1) + 4 + 4), so that no block kernel is first compiled in training.
+     */
+    @Test
+    void warmUpTakesEveryBlockOfRows() {
+        Set<Integer> rows = new TreeSet<>();
+        Kernels vector = VectorKernels.preferred();
+        Kernels recording = (Kernels) java.lang.reflect.Proxy.newProxyInstance(Kernels.class.getClassLoader(),
+                new Class<?>[] {Kernels.class}, (proxy, method, args) -> {
+                    if (method.getName().equals("gemmAB") && args.length == 11) {
+                        rows.add((Integer) args[7]);
+                    }
+                    try {
+                        return method.invoke(vector, args);
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        KernelWarmup.exercise(recording, 1, KernelWarmup.Needs.ALL);
+
+        assertTrue(rows.stream().anyMatch(m -> m % 6 == 3), "a pair and a single row after blocks of six: " + rows);
+        assertTrue(rows.stream().anyMatch(m -> m % 4 == 3), "a pair and a single row after blocks of four: " + rows);
+        assertTrue(rows.stream().anyMatch(m -> m >= 8 && m % 6 == 2), "6(q − 1) + 4 + 4 rows: " + rows);
+    }
+
+    /**
      * The kernels that a warm-up of {@code needs} calls, by signature, and for the activations of
      * one value at a time also as "activate:RELU", "activateBackward:RELU" and so on.
      */
