@@ -9,6 +9,7 @@ import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.BiConsumer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -72,19 +73,11 @@ class KernelWarmupTest {
     @Test
     void warmUpTakesEveryBlockOfRows() {
         Set<Integer> rows = new TreeSet<>();
-        Kernels vector = VectorKernels.preferred();
-        Kernels recording = (Kernels) java.lang.reflect.Proxy.newProxyInstance(Kernels.class.getClassLoader(),
-                new Class<?>[] {Kernels.class}, (proxy, method, args) -> {
-                    if (method.getName().equals("gemmAB") && args.length == 11) {
-                        rows.add((Integer) args[7]);
-                    }
-                    try {
-                        return method.invoke(vector, args);
-                    } catch (InvocationTargetException e) {
-                        throw e.getCause();
-                    }
-                });
-        KernelWarmup.exercise(recording, 1, KernelWarmup.Needs.ALL);
+        KernelWarmup.exercise(recording((method, args) -> {
+            if (method.getName().equals("gemmAB") && args.length == 11) {
+                rows.add((Integer) args[7]);
+            }
+        }), 1, KernelWarmup.Needs.ALL);
 
         assertTrue(rows.stream().anyMatch(m -> m % 6 == 3), "a pair and a single row after blocks of six: " + rows);
         assertTrue(rows.stream().anyMatch(m -> m % 4 == 3), "a pair and a single row after blocks of four: " + rows);
@@ -96,22 +89,28 @@ class KernelWarmupTest {
      * one value at a time also as "activate:RELU", "activateBackward:RELU" and so on.
      */
     private static Set<String> calls(KernelWarmup.Needs needs) {
-        Kernels vector = VectorKernels.preferred();
         Set<String> called = new TreeSet<>();
-        Kernels recording = (Kernels) java.lang.reflect.Proxy.newProxyInstance(Kernels.class.getClassLoader(),
+        KernelWarmup.exercise(recording((method, args) -> {
+            called.add(signature(method));
+            if (args != null && args.length > 0 && args[0] instanceof Elementwise f) {
+                called.add(method.getName() + ":" + f);
+            }
+        }), 2, needs);
+        return called;
+    }
+
+    /** The vector kernels, with every call shown to {@code observer} (method and arguments) first. */
+    private static Kernels recording(BiConsumer<Method, Object[]> observer) {
+        Kernels vector = VectorKernels.preferred();
+        return (Kernels) java.lang.reflect.Proxy.newProxyInstance(Kernels.class.getClassLoader(),
                 new Class<?>[] {Kernels.class}, (proxy, method, args) -> {
-                    called.add(signature(method));
-                    if (args != null && args.length > 0 && args[0] instanceof Elementwise f) {
-                        called.add(method.getName() + ":" + f);
-                    }
+                    observer.accept(method, args);
                     try {
                         return method.invoke(vector, args);
                     } catch (InvocationTargetException e) {
                         throw e.getCause();
                     }
                 });
-        KernelWarmup.exercise(recording, 2, needs);
-        return called;
     }
 
     private static String signature(Method m) {
