@@ -537,10 +537,17 @@ public final class Workspace {
      * when it could not be done row by row (a PReLU output layer under a loss by a).
      */
     public void finishOutputGradient(Network net, int rows, float[] grad, boolean accumulate) {
-        int last = net.layerCount() - 1;
-        if (!LossGradient.fusedWithOutput(net.loss()) && !rowWiseBackward(net, last)) {
-            activationBackward(net, last, rows, grad, accumulate);
+        if (!outputGradientByRows(net)) {
+            activationBackward(net, net.layerCount() - 1, rows, grad, accumulate);
         }
+    }
+
+    /**
+     * Whether {@link #lossRows} leaves the output layer's ∂L/∂z final for its rows, so that {@link
+     * #finishOutputGradient} has nothing to do and the rows' input gradient can follow at once.
+     */
+    public static boolean outputGradientByRows(Network net) {
+        return LossGradient.fusedWithOutput(net.loss()) || rowWiseBackward(net, net.layerCount() - 1);
     }
 
     /** The losses of the first {@code rows} rows summed in row order, after their {@link #lossRows}. */

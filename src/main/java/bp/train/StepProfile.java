@@ -8,7 +8,8 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * with the updates folded into it, the separate update pass), its wall time and the time its
  * threads spent in tasks; the rest of {@code wall × threads} is time a thread waited at the phase's
  * end. The forward pass's busy time is also split into its parts: gathering the input rows, each
- * layer, and the loss (however the pass was shared out, by rows or by units). Pass one to
+ * layer, and the loss (however the pass was shared out, by rows or by units), and the output
+ * layer's input gradient where the step computes it there. Pass one to
  * {@link Trainer.Builder#profile}; {@code bp bench train --profile} prints it. Timing every task
  * costs a little, so a run without a profile does none of it.
  */
@@ -26,7 +27,7 @@ public final class StepProfile {
     private AtomicLongArray byThread;
     private final int region;
     private int threads;
-    /** Busy time of the forward pass's parts: the gather, each layer, the loss. */
+    /** Busy time of the forward pass's parts: the gather, each layer, the loss, the output layer's input gradient. */
     private final AtomicLongArray forwardParts;
     private final int layers;
     private long steps;
@@ -41,7 +42,7 @@ public final class StepProfile {
         this.wall = new long[2 + layers];
         this.region = (2 * wall.length + 15) / 16 * 16 + 16;
         threads(1);
-        this.forwardParts = new AtomicLongArray(layers + 2);
+        this.forwardParts = new AtomicLongArray(layers + 3);
         this.layers = layers;
     }
 
@@ -60,6 +61,15 @@ public final class StepProfile {
     /** The forward part that computes the loss and scores the rows, in a network of {@code layers} layers. */
     static int loss(int layers) {
         return layers + 1;
+    }
+
+    /**
+     * The forward part that computes the output layer's input gradient for the rows just scored,
+     * where the step does that in the forward pass (one phase fewer), in a network of {@code
+     * layers} layers.
+     */
+    static int outputInputGradient(int layers) {
+        return layers + 2;
     }
 
     void phase(int phase, long nanos) {
@@ -135,6 +145,9 @@ public final class StepProfile {
             s.append(System.lineSeparator());
             if (p == FORWARD) {
                 for (int part = 0; part < forwardParts.length(); part++) {
+                    if (part == outputInputGradient(layers) && forwardParts.get(part) == 0) {
+                        continue; // the step computes it in the backward pass
+                    }
                     s.append(String.format(Locale.ROOT, "  %-24s %10s %10.1f%n", partName(part), "",
                             forwardPartMicros(part)));
                 }
@@ -167,7 +180,8 @@ public final class StepProfile {
     }
 
     private String partName(int part) {
-        return part == GATHER ? "input rows" : part == loss(layers) ? "loss" : "layer " + (part - 1);
+        return part == GATHER ? "input rows" : part == loss(layers) ? "loss"
+                : part == outputInputGradient(layers) ? "output's input gradient" : "layer " + (part - 1);
     }
 
     private String name(int phase) {

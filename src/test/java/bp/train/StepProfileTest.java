@@ -39,6 +39,12 @@ class StepProfileTest {
             assertTrue(report.contains(line), "no '" + line + "' in\n" + report);
         }
         assertEquals(threads > 1, report.contains("busy by thread"), report);
+        // where the forward pass goes by units, its last phase also takes the output layer's input
+        // gradient, and the output layer's backward phase is skipped
+        boolean inForward = profile.forwardPartMicros(StepProfile.outputInputGradient(net.layerCount())) > 0;
+        assertEquals(inForward, report.contains("  output's input gradient"), report);
+        assertEquals(inForward, !report.contains("backward layer 1 + updates"), report);
+        assertTrue(threads == 1 || inForward, "two threads share the 300 units out by blocks, yet\n" + report);
     }
 
     /** Each thread's busy time and tasks go to that thread alone, and add up to the phase's. */
