@@ -7,7 +7,9 @@ takes the median over rounds of each ratio.
 
 The model, data, optimizer and batch match `bp bench train`: 784-512-256-10, ReLU, softmax
 cross-entropy, SGD (lr 0.01), Fashion-MNIST training images scaled to [0, 1], a new random order
-every epoch, one warm-up epoch, then the median of three measured epochs. PyTorch runs in a child
+every epoch, warm-up epochs (whole epochs until 3000 steps have run, at least one: bp's JIT goes on
+compiling the trainer for a few thousand steps, see BenchCommand.WARMUP_STEPS), then the median of
+three measured epochs. PyTorch runs in a child
 process per thread setting (its thread pools are fixed at start) with OMP/OpenBLAS/MKL threads set
 and OMP_WAIT_POLICY=PASSIVE, and is compared in its fastest setting.
 
@@ -61,7 +63,8 @@ def child(data_dir, batch, threads, samples):
     loss_fn = torch.nn.CrossEntropyLoss()
     opt = torch.optim.SGD(model.parameters(), lr=0.01)
     rates = []
-    for epoch in range(4):
+    warmup = warmup_epochs(samples, batch)
+    for epoch in range(warmup + 3):
         order = torch.randperm(samples)
         start = time.perf_counter()
         for i in range(0, samples, batch):
@@ -70,7 +73,13 @@ def child(data_dir, batch, threads, samples):
             loss_fn(model(x[j]), y[j]).backward()
             opt.step()
         rates.append(samples / (time.perf_counter() - start))
-    print(sorted(rates[1:])[1])
+    print(sorted(rates[warmup:])[1])
+
+
+def warmup_epochs(samples, batch):
+    """Whole epochs until 3000 steps have run, at least one: as `bp bench train` (BenchCommand.warmupEpochs)."""
+    steps = -(-samples // batch)
+    return max(1, -(-3000 // steps))
 
 
 def pytorch_settings(script, args, threads):

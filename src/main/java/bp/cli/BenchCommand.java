@@ -30,7 +30,7 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = {"Measures training throughput (samples/s) of 784-512-256-10 ReLU/softmax-CE with SGD "
-                + "on Fashion-MNIST, after warm-up epochs (the JIT compiles the kernels during the first); "
+                + "on Fashion-MNIST, after warm-up epochs (until the JIT has compiled the trainer); "
                 + "or, with 'predict', Network.predict on batches of Fashion-MNIST test images (µs per sample "
                 + "and samples/s, after 2 s of warm-up).",
                 "Kernel GFLOP/s and the comparisons with OpenBLAS and PyTorch are in bench/run (JMH)."},
@@ -58,8 +58,30 @@ final class BenchCommand implements Callable<Integer> {
             description = "Training samples per epoch, a prefix of Fashion-MNIST (default: ${DEFAULT-VALUE}).")
     int samples;
 
-    @Option(names = "--warmup", paramLabel = "N", defaultValue = "1", description = "Epochs not measured (default: ${DEFAULT-VALUE}).")
-    int warmup;
+    @Option(names = "--warmup", paramLabel = "N", description = "Epochs not measured (default: whole epochs until "
+            + WARMUP_STEPS + " steps have run, at least one).")
+    Integer warmup;
+
+    /**
+     * Steps run before the measured epochs, by default. The kernel warm-up compiles the kernels
+     * before training starts, but the JIT goes on compiling the trainer's own code for a few thousand
+     * steps (JFR: the last of bp's C2 compiles, {@code Step.shard} and {@code
+     * Workspace.inputGradientChunk}, 4 s into 8 epochs at batch 128), and on two cores each compile
+     * takes a core from one of two training threads while the other waits for it at the end of the
+     * phase. bp bench train --batch 128 --threads 2 --epochs 12 (Zen 5): 104-119 k samples/s in the
+     * first two epochs, 125-134 k in the next two, 137-144 k from the fifth (2300 steps) on, the
+     * profile's waits 45 busy-µs a step in the forward pass instead of 70; one thread 69-74 k
+     * throughout. Alternating runs: one warm-up epoch measured two threads at 105-109 k, seven
+     * (3283 steps) at 113-116 k, and one thread the same either way. PyTorch, which compiles
+     * nothing, is measured after the same number of epochs (bench/python/train.py).
+     */
+    static final int WARMUP_STEPS = 3000;
+
+    /** Whole epochs of {@code samples} in batches of {@code batch} until {@link #WARMUP_STEPS} steps have run; at least one. */
+    static int warmupEpochs(int samples, int batch) {
+        int steps = (samples + batch - 1) / batch;
+        return Math.max(1, (WARMUP_STEPS + steps - 1) / steps);
+    }
 
     @Option(names = "--epochs", paramLabel = "N", defaultValue = "3", description = "Epochs measured (default: ${DEFAULT-VALUE}).")
     int epochs;
@@ -84,6 +106,12 @@ final class BenchCommand implements Callable<Integer> {
         if (!what.equals("train")) {
             throw new Main.UsageError("bp bench: unknown benchmark '" + what + "' (expected: train or predict)");
         }
+        if (epochs < 1) {
+            throw new Main.UsageError("--epochs must be at least 1, got " + epochs);
+        }
+        if (warmup != null && warmup < 0) {
+            throw new Main.UsageError("--warmup must be 0 or more, got " + warmup);
+        }
         // As bp train: the warm-up takes every kernel through every branch before the JIT compiles
         // it. Without it C2 compiled broadcastGemm on a profile that had not seen the last, shorter
         // batch of an epoch (its early calls ran in unprofiled code), and the first such batch of a
@@ -101,7 +129,8 @@ final class BenchCommand implements Callable<Integer> {
         Dataset data = all.select("fashion-mnist (first " + samples + ")", prefix);
         Network net = network(sizes);
         int workers = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
-        Trainer.Builder settings = Trainer.builder().epochs(warmup + epochs).batchSize(batch).threads(workers)
+        int warm = warmup != null ? warmup : warmupEpochs(samples, batch);
+        Trainer.Builder settings = Trainer.builder().epochs(warm + epochs).batchSize(batch).threads(workers)
                 .optimizer(Optimizer.sgd(0.01));
         if (shard != null) {
             settings.shardSize(shard);
@@ -111,7 +140,7 @@ final class BenchCommand implements Callable<Integer> {
             settings.profile(steps).listener(new TrainingListener() {
                 @Override
                 public void onEpochStart(int epoch, int batches) {
-                    if (epoch == warmup + 1) {
+                    if (epoch == warm + 1) {
                         steps.reset(); // measure the epochs that are reported, not the JIT's warm-up
                     }
                 }
@@ -119,12 +148,13 @@ final class BenchCommand implements Callable<Integer> {
         }
         Trainer trainer = settings.build();
         List<EpochStats> history = trainer.fit(net, data, null);
-        double[] rates = history.subList(warmup, history.size()).stream()
+        double[] rates = history.subList(warm, history.size()).stream()
                 .mapToDouble(EpochStats::samplesPerSecond).sorted().toArray();
         double median = rates[rates.length / 2];
         PrintWriter out = spec.commandLine().getOut();
-        out.printf("bp train %s batch=%d threads=%d shard=%d: %.0f samples/s (median of %d epochs of %d; all: %s) %s%n",
-                layers, batch, workers, trainer.shardSize(batch), median, epochs, samples,
+        out.printf("bp train %s batch=%d threads=%d shard=%d: %.0f samples/s (median of %d epochs of %d after %d warm-up; "
+                        + "all: %s) %s%n",
+                layers, batch, workers, trainer.shardSize(batch), median, epochs, samples, warm,
                 Arrays.toString(Arrays.stream(rates).mapToLong(Math::round).toArray()), Kernels.get().description());
         if (steps != null) {
             out.print(steps.report());

@@ -402,6 +402,23 @@ class CliTest {
     }
 
     @Test
+    void benchTrainRejectsBadEpochCountsBeforeLoadingAnything() {
+        assertUsageError(bp("bench", "train", "--epochs", "0"), "--epochs must be at least 1, got 0");
+        assertUsageError(bp("bench", "train", "--warmup", "-1"), "--warmup must be 0 or more, got -1");
+    }
+
+    /** The default warm-up: whole epochs until 3000 steps have run (the JIT's compiles of the trainer), at least one. */
+    @Test
+    void benchTrainWarmsUpForThreeThousandSteps() {
+        assertEquals(7, BenchCommand.warmupEpochs(60000, 128)); // 469 steps an epoch: 3283
+        assertEquals(2, BenchCommand.warmupEpochs(60000, 32)); // 1875: 3750
+        assertEquals(1, BenchCommand.warmupEpochs(6000, 1)); // 6000
+        assertEquals(1, BenchCommand.warmupEpochs(3000, 1)); // exactly 3000
+        assertEquals(2, BenchCommand.warmupEpochs(2999, 1));
+        assertEquals(3000, BenchCommand.warmupEpochs(10, 128)); // one step an epoch
+    }
+
+    @Test
     void aMissingOutputDirectoryIsAUsageErrorEverywhere() {
         String missing = dir.resolve("no/such/dir/f").toString();
         assertUsageError(bp("train", "--data", "digits", "--epochs", "1", "-o", missing), "does not exist");
