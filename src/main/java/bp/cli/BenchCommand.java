@@ -88,7 +88,8 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--profile", description = "Also print where a step's time goes: each phase's wall time, "
             + "the threads' busy time and their waits, per step, over the measured epochs; the forward pass's busy "
-            + "time also by part (input rows, each layer, the loss).")
+            + "time also by part (input rows, each layer, the loss, and the output layer's input gradient where "
+            + "the forward pass computes it).")
     boolean profile;
 
     @Option(names = "--seconds", paramLabel = "X", defaultValue = "3", description = "predict: seconds measured per batch size "
