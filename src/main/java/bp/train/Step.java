@@ -378,8 +378,9 @@ final class Step implements TrainingStep {
         shardAccumulate = accumulate;
         int rowBlocks = Workspace.rowBlocks(rows);
         int last = net.layerCount() - 1;
-        outputGradientInForward = fused && forwardByUnits() && outputGradientEarly();
-        forward(rowBlocks);
+        boolean byUnits = forwardByUnits();
+        outputGradientInForward = fused && byUnits && outputGradientEarly();
+        forward(rowBlocks, byUnits);
         for (int b = 0; b < rowBlocks; b++) {
             correct += blockCorrect[b];
         }
@@ -423,11 +424,12 @@ final class Step implements TrainingStep {
      * packed weights again (four times a step, 1.6 MB each for 784-512), where a block of units
      * reads its own once. One JVM alternating epochs of 30 000 samples, one thread (Zen 5):
      * batch 32 +5.3 % and +6.9 % (30 and 20 pairs), batch 16, 48, 64 and 128 +0.6 to +1.2 %,
-     * batch 256 -0.6 % (16 pairs, 6 above 1).
+     * batch 256 -0.6 % (16 pairs, 6 above 1). {@code byUnits}: {@link #forwardByUnits()}, which the
+     * shard has already asked.
      */
-    private void forward(int rowBlocks) {
+    private void forward(int rowBlocks, boolean byUnits) {
         int last = net.layerCount() - 1;
-        if (!forwardByUnits()) {
+        if (!byUnits) {
             phaseKind = FORWARD_ROWS;
             runPhase(StepProfile.FORWARD, rowBlocks);
             return;
